@@ -1,0 +1,390 @@
+"""Activation functions: one registry entry each, with PyTorch's definitions and defaults.
+
+An entry knows its function, its derivative (for backpropagation) and how a person
+writes it with the numbers put in, in plain text and in LaTeX. Adding an activation
+means adding one entry to ``REGISTRY``. All functions take and return float64 arrays of
+shape (samples, neurons) and never overflow: |z| = 1000 gives exact limits, no warnings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+Params = Mapping[str, "float | str"]
+Array = np.ndarray
+
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_erf_ufunc = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: Array) -> Array:
+    """The error function elementwise, exact to the last bit as ``math.erf``."""
+    return np.asarray(_erf_ufunc(x), dtype=np.float64)
+
+
+def sigmoid(z: Array) -> Array:
+    """Logistic function 1 / (1 + e^-z), stable for any z."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus(z: Array, beta: float = 1.0, threshold: float = 20.0) -> Array:
+    """PyTorch's Softplus: (1/beta) ln(1 + e^(beta z)), and z itself where beta z > threshold."""
+    bz = beta * z
+    return np.where(bz > threshold, z, np.logaddexp(0.0, bz) / beta)
+
+
+def softmax(z: Array) -> Array:
+    """Softmax over the neurons of each sample (axis 1), never across the batch."""
+    shifted = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return shifted / np.sum(shifted, axis=1, keepdims=True)
+
+
+def _num(value: float | str) -> str:
+    """A parameter as a person writes it: 0.01, 1, 20."""
+    if isinstance(value, str):
+        return value
+    return f"{value:.12g}"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation: its function, derivative and written formula.
+
+    ``text(z, zs, params)`` writes the function applied to the number ``z`` (already
+    formatted; ``zs`` is the whole layer's, for softmax), e.g. ``σ(0.415) = 1 / (1 + e^−0.415)``.
+    ``derivative(z, a, params)`` is da/dz elementwise (for softmax, its diagonal).
+    """
+
+    name: str
+    forward: Callable[[Array, Params], Array]
+    derivative: Callable[[Array, Array, Params], Array]
+    text: Callable[[str, Sequence[str], Params], str]
+    latex: Callable[[str, Sequence[str], Params], str]
+    defaults: Mapping[str, float | str] = field(default_factory=dict)
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    elementwise: bool = True
+    summary: str = ""
+
+
+def _paren(z: str) -> str:
+    """Wrap a negative number in parentheses where it follows an operator."""
+    return f"({z})" if z.startswith(("-", "−")) else z
+
+
+def _softmax_text(z: str, zs: Sequence[str], p: Params) -> str:
+    terms = " + ".join(f"e^{_paren(v)}" for v in zs) if len(zs) <= 6 else "Σⱼ e^zⱼ"
+    return f"softmax({z}) = e^{_paren(z)} / ({terms})"
+
+
+def _softmax_latex(z: str, zs: Sequence[str], p: Params) -> str:
+    terms = " + ".join(f"e^{{{v}}}" for v in zs) if len(zs) <= 6 else r"\sum_j e^{z_j}"
+    return rf"\operatorname{{softmax}}({z}) = \frac{{e^{{{z}}}}}{{{terms}}}"
+
+
+def _gelu_text(z: str, zs: Sequence[str], p: Params) -> str:
+    if p["approximate"] == "tanh":
+        return f"GELU({z}) ≈ ½ × {_paren(z)} × (1 + tanh(√(2/π) × ({z} + 0.044715 × {_paren(z)}³)))"
+    return f"GELU({z}) = {_paren(z)} × ½ × (1 + erf({_paren(z)} / √2))"
+
+
+def _gelu_latex(z: str, zs: Sequence[str], p: Params) -> str:
+    if p["approximate"] == "tanh":
+        return (
+            rf"\operatorname{{GELU}}({z}) \approx \tfrac{{1}}{{2}} \cdot {_paren(z)} \cdot \left(1 + "
+            rf"\tanh\left(\sqrt{{2/\pi}} \cdot ({z} + 0.044715 \cdot {_paren(z)}^3)\right)\right)"
+        )
+    return (
+        rf"\operatorname{{GELU}}({z}) = {_paren(z)} \cdot \tfrac{{1}}{{2}} \left(1 + "
+        rf"\operatorname{{erf}}\left({_paren(z)} / \sqrt{{2}}\right)\right)"
+    )
+
+
+def _gelu(z: Array, p: Params) -> Array:
+    if p["approximate"] == "tanh":
+        return 0.5 * z * (1.0 + np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * z**3)))
+    return 0.5 * z * (1.0 + _erf(z / _SQRT_2))
+
+
+def _gelu_derivative(z: Array, a: Array, p: Params) -> Array:
+    if p["approximate"] == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * z**3))
+        return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
+    return 0.5 * (1.0 + _erf(z / _SQRT_2)) + z * np.exp(-0.5 * z * z) * _INV_SQRT_2PI
+
+
+def _softplus_text(z: str, zs: Sequence[str], p: Params) -> str:
+    beta = p["beta"]
+    if beta == 1:
+        return f"Softplus({z}) = ln(1 + e^{_paren(z)})"
+    return f"Softplus({z}) = (1/{_num(beta)}) × ln(1 + e^({_num(beta)} × {_paren(z)}))"
+
+
+def _softplus_latex(z: str, zs: Sequence[str], p: Params) -> str:
+    beta = p["beta"]
+    if beta == 1:
+        return rf"\operatorname{{Softplus}}({z}) = \ln\left(1 + e^{{{z}}}\right)"
+    return (
+        rf"\operatorname{{Softplus}}({z}) = \frac{{1}}{{{_num(beta)}}} "
+        rf"\ln\left(1 + e^{{{_num(beta)} \cdot {_paren(z)}}}\right)"
+    )
+
+
+def _mish_derivative(z: Array, a: Array, p: Params) -> Array:
+    t = np.tanh(np.logaddexp(0.0, z))
+    return t + z * (1.0 - t * t) * sigmoid(z)
+
+
+def _silu_derivative(z: Array, a: Array, p: Params) -> Array:
+    s = sigmoid(z)
+    return s * (1.0 + z * (1.0 - s))
+
+
+def _step(z: Array, p: Params) -> Array:
+    return np.where(z > 0, 1.0, np.where(z < 0, 0.0, float(p["at_zero"])))
+
+
+def _elu_negative(z: Array, alpha: float) -> Array:
+    return alpha * np.expm1(np.minimum(z, 0.0))
+
+
+_ENTRIES = [
+    Activation(
+        name="identity",
+        aliases=("linear",),
+        summary="a = z",
+        forward=lambda z, p: z.copy(),
+        derivative=lambda z, a, p: np.ones_like(z),
+        text=lambda z, zs, p: z,
+        latex=lambda z, zs, p: z,
+    ),
+    Activation(
+        name="sigmoid",
+        aliases=("logistic",),
+        summary="σ(z) = 1 / (1 + e^−z)",
+        forward=lambda z, p: sigmoid(z),
+        derivative=lambda z, a, p: a * (1.0 - a),
+        text=lambda z, zs, p: f"σ({z}) = 1 / (1 + e^−{_paren(z)})",
+        latex=lambda z, zs, p: rf"\sigma({z}) = \frac{{1}}{{1 + e^{{-{_paren(z)}}}}}",
+    ),
+    Activation(
+        name="tanh",
+        summary="tanh(z) = (e^z − e^−z) / (e^z + e^−z)",
+        forward=lambda z, p: np.tanh(z),
+        derivative=lambda z, a, p: 1.0 - a * a,
+        text=lambda z, zs, p: f"tanh({z}) = (e^{_paren(z)} − e^−{_paren(z)}) / (e^{_paren(z)} + e^−{_paren(z)})",
+        latex=lambda z, zs, p: (
+            rf"\tanh({z}) = \frac{{e^{{{z}}} - e^{{-{_paren(z)}}}}}{{e^{{{z}}} + e^{{-{_paren(z)}}}}}"
+        ),
+    ),
+    Activation(
+        name="relu",
+        summary="ReLU(z) = max(0, z)",
+        forward=lambda z, p: np.maximum(z, 0.0),
+        derivative=lambda z, a, p: (z > 0).astype(np.float64),
+        text=lambda z, zs, p: f"ReLU({z}) = max(0, {z})",
+        latex=lambda z, zs, p: rf"\operatorname{{ReLU}}({z}) = \max(0, {z})",
+    ),
+    Activation(
+        name="leaky_relu",
+        summary="LeakyReLU(z) = max(0, z) + negative_slope × min(0, z)",
+        defaults={"negative_slope": 0.01},
+        forward=lambda z, p: np.where(z > 0, z, p["negative_slope"] * z),
+        derivative=lambda z, a, p: np.where(z > 0, 1.0, float(p["negative_slope"])),
+        text=lambda z, zs, p: f"LeakyReLU({z}) = max(0, {z}) + {_num(p['negative_slope'])} × min(0, {z})",
+        latex=lambda z, zs, p: (
+            rf"\operatorname{{LeakyReLU}}({z}) = \max(0, {z}) + "
+            rf"{_num(p['negative_slope'])} \cdot \min(0, {z})"
+        ),
+    ),
+    Activation(
+        name="elu",
+        summary="ELU(z) = max(0, z) + min(0, alpha × (e^z − 1))",
+        defaults={"alpha": 1.0},
+        forward=lambda z, p: np.where(z > 0, z, _elu_negative(z, float(p["alpha"]))),
+        derivative=lambda z, a, p: np.where(z > 0, 1.0, float(p["alpha"]) * np.exp(np.minimum(z, 0.0))),
+        text=lambda z, zs, p: f"ELU({z}) = max(0, {z}) + min(0, {_num(p['alpha'])} × (e^{_paren(z)} − 1))",
+        latex=lambda z, zs, p: (
+            rf"\operatorname{{ELU}}({z}) = \max(0, {z}) + "
+            rf"\min\left(0, {_num(p['alpha'])} \cdot (e^{{{z}}} - 1)\right)"
+        ),
+    ),
+    Activation(
+        name="selu",
+        summary="SELU(z) = scale × (max(0, z) + min(0, alpha × (e^z − 1))), scale ≈ 1.0507, alpha ≈ 1.6733",
+        forward=lambda z, p: SELU_SCALE * np.where(z > 0, z, _elu_negative(z, SELU_ALPHA)),
+        derivative=lambda z, a, p: SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0))),
+        text=lambda z, zs, p: f"SELU({z}) = 1.0507 × (max(0, {z}) + min(0, 1.6733 × (e^{_paren(z)} − 1)))",
+        latex=lambda z, zs, p: (
+            rf"\operatorname{{SELU}}({z}) = 1.0507 \cdot \left(\max(0, {z}) + "
+            rf"\min\left(0, 1.6733 \cdot (e^{{{z}}} - 1)\right)\right)"
+        ),
+    ),
+    Activation(
+        name="gelu",
+        summary="GELU(z) = z × Φ(z) = z × ½ × (1 + erf(z / √2)); approximate: tanh for "
+        "½ × z × (1 + tanh(√(2/π) × (z + 0.044715 × z³)))",
+        defaults={"approximate": "none"},
+        choices={"approximate": ("none", "tanh")},
+        forward=_gelu,
+        derivative=_gelu_derivative,
+        text=_gelu_text,
+        latex=_gelu_latex,
+    ),
+    Activation(
+        name="softplus",
+        summary="Softplus(z) = (1/beta) × ln(1 + e^(beta × z)); z where beta × z > threshold",
+        defaults={"beta": 1.0, "threshold": 20.0},
+        forward=lambda z, p: softplus(z, float(p["beta"]), float(p["threshold"])),
+        derivative=lambda z, a, p: np.where(
+            float(p["beta"]) * z > float(p["threshold"]), 1.0, sigmoid(float(p["beta"]) * z)
+        ),
+        text=_softplus_text,
+        latex=_softplus_latex,
+    ),
+    Activation(
+        name="silu",
+        aliases=("swish",),
+        summary="SiLU(z) = z × σ(z)",
+        forward=lambda z, p: z * sigmoid(z),
+        derivative=_silu_derivative,
+        text=lambda z, zs, p: f"SiLU({z}) = {_paren(z)} × σ({z}) = {z} / (1 + e^−{_paren(z)})",
+        latex=lambda z, zs, p: (
+            rf"\operatorname{{SiLU}}({z}) = {_paren(z)} \cdot \sigma({z}) = "
+            rf"\frac{{{z}}}{{1 + e^{{-{_paren(z)}}}}}"
+        ),
+    ),
+    Activation(
+        name="mish",
+        summary="Mish(z) = z × tanh(ln(1 + e^z))",
+        forward=lambda z, p: z * np.tanh(np.logaddexp(0.0, z)),
+        derivative=_mish_derivative,
+        text=lambda z, zs, p: f"Mish({z}) = {_paren(z)} × tanh(ln(1 + e^{_paren(z)}))",
+        latex=lambda z, zs, p: rf"\operatorname{{Mish}}({z}) = {_paren(z)} \cdot \tanh\left(\ln(1 + e^{{{z}}})\right)",
+    ),
+    Activation(
+        name="softsign",
+        summary="Softsign(z) = z / (1 + |z|)",
+        forward=lambda z, p: z / (1.0 + np.abs(z)),
+        derivative=lambda z, a, p: 1.0 / (1.0 + np.abs(z)) ** 2,
+        text=lambda z, zs, p: f"Softsign({z}) = {z} / (1 + |{z}|)",
+        latex=lambda z, zs, p: rf"\operatorname{{Softsign}}({z}) = \frac{{{z}}}{{1 + |{z}|}}",
+    ),
+    Activation(
+        name="relu6",
+        summary="ReLU6(z) = min(max(0, z), 6)",
+        forward=lambda z, p: np.minimum(np.maximum(z, 0.0), 6.0),
+        derivative=lambda z, a, p: ((z > 0) & (z < 6)).astype(np.float64),
+        text=lambda z, zs, p: f"ReLU6({z}) = min(max(0, {z}), 6)",
+        latex=lambda z, zs, p: rf"\operatorname{{ReLU6}}({z}) = \min(\max(0, {z}), 6)",
+    ),
+    Activation(
+        name="hard_sigmoid",
+        aliases=("hardsigmoid",),
+        summary="HardSigmoid(z) = min(max(0, z / 6 + 1/2), 1)  (PyTorch's; old Keras used 0.2 × z + 0.5)",
+        forward=lambda z, p: np.clip(z / 6.0 + 0.5, 0.0, 1.0),
+        derivative=lambda z, a, p: np.where((z > -3) & (z < 3), 1.0 / 6.0, 0.0),
+        text=lambda z, zs, p: f"HardSigmoid({z}) = min(max(0, {z} / 6 + 1/2), 1)",
+        latex=lambda z, zs, p: (
+            rf"\operatorname{{HardSigmoid}}({z}) = \min\left(\max\left(0, \frac{{{z}}}{{6}} + "
+            rf"\frac{{1}}{{2}}\right), 1\right)"
+        ),
+    ),
+    Activation(
+        name="softmax",
+        summary="softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ, over the layer's neurons, per sample",
+        elementwise=False,
+        forward=lambda z, p: softmax(z),
+        derivative=lambda z, a, p: a * (1.0 - a),
+        text=_softmax_text,
+        latex=_softmax_latex,
+    ),
+    Activation(
+        name="step",
+        aliases=("heaviside",),
+        summary="step(z) = 1 if z > 0, 0 if z < 0, at_zero (default 1) if z = 0",
+        defaults={"at_zero": 1.0},
+        forward=_step,
+        derivative=lambda z, a, p: np.zeros_like(z),
+        text=lambda z, zs, p: f"step({z})",
+        latex=lambda z, zs, p: rf"\operatorname{{step}}({z})",
+    ),
+]
+
+REGISTRY: Mapping[str, Activation] = MappingProxyType({a.name: a for a in _ENTRIES})
+ALIASES: Mapping[str, str] = MappingProxyType({alias: a.name for a in _ENTRIES for alias in a.aliases})
+
+
+def lookup(name: str) -> Activation | None:
+    """The activation called ``name`` (or one of its aliases), or None."""
+    return REGISTRY.get(ALIASES.get(name, name))
+
+
+def known_names() -> list[str]:
+    """Every accepted activation name, aliases included."""
+    return sorted([*REGISTRY, *ALIASES])
+
+
+@dataclass(frozen=True)
+class BoundActivation:
+    """An activation with its parameters filled in, as a layer uses it."""
+
+    activation: Activation
+    params: Mapping[str, float | str] = field(default_factory=dict)
+
+    @classmethod
+    def named(cls, name: str, **params: float | str) -> BoundActivation:
+        """Build from a name and parameters, with defaults for the ones not given."""
+        activation = lookup(name)
+        if activation is None:
+            raise KeyError(name)
+        return cls(activation, MappingProxyType({**activation.defaults, **params}))
+
+    @property
+    def name(self) -> str:
+        return self.activation.name
+
+    @property
+    def changed_params(self) -> dict[str, float | str]:
+        """The parameters that differ from the defaults."""
+        return {k: v for k, v in self.params.items() if v != self.activation.defaults.get(k)}
+
+    def describe(self) -> str:
+        """``leaky_relu(negative_slope=0.2)``, or the bare name with default parameters."""
+        changed = self.changed_params
+        if not changed:
+            return self.name
+        inner = ", ".join(f"{k}={_num(v)}" for k, v in changed.items())
+        return f"{self.name}({inner})"
+
+    def __call__(self, z: Array) -> Array:
+        return self.activation.forward(z, self.params)
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        """da/dz elementwise (for softmax, the diagonal of its Jacobian)."""
+        return self.activation.derivative(z, a, self.params)
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        """∂L/∂z from ∂L/∂a, per sample: the vector-Jacobian product."""
+        if self.activation.elementwise:
+            return grad_a * self.derivative(z, a)
+        # softmax: J = diag(a) − a aᵀ, so Jᵀg = a ⊙ (g − (g·a))
+        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
+
+    def text(self, z: str, zs: Sequence[str] = ()) -> str:
+        """The function applied to the written number ``z``, as a person writes it."""
+        return self.activation.text(z, zs, self.params)
+
+    def latex(self, z: str, zs: Sequence[str] = ()) -> str:
+        """The same in LaTeX."""
+        return self.activation.latex(z, zs, self.params)

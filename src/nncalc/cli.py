@@ -1,0 +1,337 @@
+"""The ``nncalc`` command line: options in, core and renderers wired together, exit codes out.
+
+This module only connects things: it reads options, calls the loader and the engine,
+and hands results to a renderer. Errors are turned into ``error:`` lines and exit
+codes in one place, ``main``. Heavy modules are imported inside the command that needs
+them, so ``nncalc --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from nncalc import __version__
+from nncalc.errors import ComputationError, ExitStatus, InputError, Location, NncalcError
+
+app = typer.Typer(
+    name="nncalc",
+    help="Neural-network arithmetic, step by step, as you would write it by hand.\n\n"
+    "Write your network (weights, biases, activations) in a YAML file, then let nncalc show "
+    "every z and a of every layer. Run 'nncalc COMMAND --help' for a command's options "
+    "and examples.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    """Output formats of ``forward``."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+SUFFIX_FORMATS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".txt": "table",
+}
+MAX_FILE_SIZE_HELP = "Largest network file to read, in bytes (a guard against runaway files)."
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Neural-network arithmetic, step by step."""
+
+
+def resolve_format(given: Format | None, output: Path | None, stdout_is_terminal: bool) -> str:
+    """The format to write: as given; else from the output file's suffix; else ``table`` for
+    a terminal and ``csv`` (plain, parseable) for a pipe or file."""
+    if given is not None:
+        return given.value
+    if output is not None:
+        return SUFFIX_FORMATS.get(output.suffix.lower(), "table")
+    return "table" if stdout_is_terminal else "csv"
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, AttributeError):
+        return False
+
+
+@contextlib.contextmanager
+def _output(path: Path | None, protect: list[Path]):
+    """Yield the stream to write to: stdout, or a file written atomically."""
+    if path is None:
+        yield sys.stdout
+        return
+    from nncalc.files import atomic_text_file, same_file
+
+    for other in protect:
+        if same_file(path, other):
+            raise InputError(
+                f"is also an input ({other}); write the output somewhere else",
+                Location(str(path)),
+            )
+    with atomic_text_file(path) as stream:
+        yield stream
+
+
+def _read_inputs(network, input_texts: list[str], inputs_file: str | None):
+    """The batch to run: from ``--input`` options, or from a CSV file or stdin."""
+    from nncalc.inputs import read_samples_csv, samples_from_options
+
+    if input_texts and inputs_file is not None:
+        raise InputError("give --input or --inputs, not both")
+    if inputs_file is None:
+        if not input_texts:
+            raise InputError("no input given: use --input VALUES (e.g. --input 0.1) or --inputs FILE.csv")
+        return samples_from_options(input_texts, network.inputs)
+    if inputs_file == "-":
+        stdin = sys.stdin
+        if stdin is None or stdin.closed:
+            raise InputError("standard input is closed", Location("<stdin>"))
+        if _is_terminal(stdin):
+            typer.echo(
+                "reading samples from the terminal: one per line, values separated by commas; end with Ctrl-D",
+                err=True,
+            )
+        samples, _ = read_samples_csv(stdin, "<stdin>", network.inputs, extra=network.outputs)
+        return samples
+    path = Path(inputs_file)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            samples, _ = read_samples_csv(stream, str(path), network.inputs, extra=network.outputs)
+    except FileNotFoundError:
+        raise InputError("no such file", Location(str(path))) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", Location(str(path))) from None
+    except PermissionError:
+        raise InputError("permission denied", Location(str(path))) from None
+    return samples
+
+
+NetworkArg = Annotated[
+    Path,
+    typer.Argument(help="The network file (YAML).", show_default=False, metavar="NETWORK"),
+]
+MaxFileSize = Annotated[int, typer.Option("--max-file-size", min=1, help=MAX_FILE_SIZE_HELP)]
+
+
+@app.command()
+def forward(
+    network_file: NetworkArg,
+    input_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help='One sample\'s input values, separated by commas and/or spaces: "0.05,0.10". '
+            "Repeat for several samples.",
+            show_default=False,
+        ),
+    ] = None,
+    inputs_file: Annotated[
+        str | None,
+        typer.Option(
+            "--inputs",
+            help="Read samples from a CSV file ('-' for standard input): one row per sample, "
+            "an optional header row of input names.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format. Default: table on a terminal; otherwise from the --output "
+            "suffix (.json, .jsonl, .csv, .txt), else csv.",
+            show_default=False,
+            case_sensitive=False,
+        ),
+    ] = None,
+    steps: Annotated[
+        bool | None,
+        typer.Option(
+            "--steps/--no-steps",
+            help="Show each neuron's derivation. Default: on when every layer is small enough to read.",
+            show_default=False,
+        ),
+    ] = None,
+    precision: Annotated[int, typer.Option("--precision", "-p", min=0, max=15, help="Decimals shown in tables.")] = 4,
+    trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="List every neuron of large layers instead of a summary.")
+    ] = False,
+    allow_nonfinite: Annotated[
+        bool,
+        typer.Option(
+            "--allow-nonfinite",
+            help="Let an overflow (inf) or NaN through, with a warning, instead of failing; "
+            "JSON shows null, CSV an empty cell.",
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file instead of standard output.",
+            show_default=False,
+        ),
+    ] = None,
+    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+) -> None:
+    """Forward propagation: every layer's z = W·x + b and a = f(z), step by step.
+
+    \b
+    Examples:
+      nncalc forward configs/course-chain.yaml --input 0.1
+      nncalc forward configs/classic-2-2-2.yaml -i "0.05,0.10" --format json
+      nncalc forward configs/classic-2-2-2.yaml --inputs samples.csv --format csv --trace
+      cat samples.csv | nncalc forward configs/classic-2-2-2.yaml --inputs - > out.csv
+    """
+    from nncalc.engine import forward as run_forward
+    from nncalc.loader import load_network
+
+    network = load_network(network_file, max_bytes=max_file_size)
+    samples = _read_inputs(network, input_values or [], inputs_file)
+    result = run_forward(network, samples.values)
+    _check_finite(network, result, allow_nonfinite)
+
+    fmt = resolve_format(output_format, output, _is_terminal(sys.stdout))
+    protect = [network_file] + ([Path(inputs_file)] if inputs_file not in (None, "-") else [])
+    with _output(output, protect) as stream:
+        if fmt == "table":
+            from nncalc.render.table import LARGE_LAYER, TableView, make_console, print_forward
+
+            readable = (
+                all(layer.n_neurons <= 8 and layer.n_inputs <= 8 for layer in network.layers) and len(samples) <= 10
+            )
+            view = TableView(
+                precision=precision,
+                steps=readable if steps is None else steps,
+                all_rows=all_rows,
+            )
+            if view.steps and not all_rows and any(layer.n_neurons > LARGE_LAYER for layer in network.layers):
+                view = TableView(precision=precision, steps=True, all_rows=False)
+            console = make_console(stream, width=None if stream is sys.stdout else 120)
+            print_forward(console, network, result, samples.texts, view)
+        else:
+            from nncalc.render import data
+
+            if fmt == "json":
+                data.write_json(stream, network, result)
+            elif fmt == "jsonl":
+                data.write_jsonl(stream, network, result)
+            else:
+                data.write_csv(stream, network, result, with_trace=trace)
+
+
+def _check_finite(network, result, allow: bool) -> None:
+
+    bad = first_non_finite(result)
+    if bad is None:
+        return
+    what = "NaN" if bad.value != bad.value else "an overflow (inf)"
+    message = (
+        f"{network.layer_label(bad.layer)}, neuron {network.layers[bad.layer].neurons[bad.neuron]}, "
+        f"sample {bad.sample + 1}: {bad.quantity} is {what}"
+    )
+    if not allow:
+        raise ComputationError(message + " (--allow-nonfinite lets it through)")
+    typer.echo(f"warning: {message}", err=True)
+
+
+@app.command()
+def check(
+    network_file: NetworkArg,
+    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+) -> None:
+    """Validate a network file and summarise it: layers, shapes, activations, parameters.
+
+    Exit code 0 when the file is valid; otherwise every problem is listed as
+    'error: FILE:LINE:COLUMN: message' and the exit code is 2.
+
+    \b
+    Examples:
+      nncalc check configs/classic-2-2-2.yaml
+      nncalc check my-network.yaml && nncalc forward my-network.yaml -i 1,0
+    """
+    from nncalc.loader import load_network
+    from nncalc.render.table import make_console, print_check
+
+    network = load_network(network_file, max_bytes=max_file_size)
+    print_check(make_console(sys.stdout), network)
+
+
+def _report(error: NncalcError) -> None:
+    for problem in error.problems:
+        sys.stderr.write(f"error: {problem}\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run a command and turn every outcome into one exit code."""
+    try:
+        result = app(args=argv, prog_name="nncalc", standalone_mode=False)
+        status = result if isinstance(result, int) else ExitStatus.SUCCESS
+    except NncalcError as error:
+        _report(error)
+        status = error.status
+    except typer.Exit as done:
+        status = done.exit_code
+    except typer.Abort:
+        status = ExitStatus.INTERRUPTED
+    except typer.TyperException as error:
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"error: {error}\n")
+        status = getattr(error, "exit_code", ExitStatus.USAGE)
+    except KeyboardInterrupt:
+        status = ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        status = ExitStatus.SUCCESS
+    _flush_quietly()
+    sys.exit(int(status))
+
+
+def _flush_quietly() -> None:
+    """Flush stdout; if the reader has gone (``| head -1``), end quietly, as a filter should."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass

@@ -1,0 +1,90 @@
+"""Forward propagation over a batch, keeping every z and every a.
+
+One matrix product per layer for the whole batch: Z = A_prev · Wᵀ + b, A = f(Z).
+Nothing is computed in place and nothing is rounded unless asked (``decimals``),
+so a renderer can show any intermediate value exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nncalc.network import Network
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """One layer's values for every sample: z and a, each of shape (samples, neurons)."""
+
+    z: np.ndarray
+    a: np.ndarray
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A forward pass: the inputs (samples, inputs) and each layer's z and a, in order."""
+
+    inputs: np.ndarray
+    layers: tuple[LayerTrace, ...]
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.layers[-1].a
+
+    def activations(self, index: int) -> np.ndarray:
+        """What layer ``index`` received: the inputs for layer 0, else the previous layer's a."""
+        return self.inputs if index == 0 else self.layers[index - 1].a
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """Where a forward pass first produced an infinity or NaN."""
+
+    layer: int
+    sample: int
+    neuron: int
+    quantity: str  # "z" or "a"
+    value: float
+
+
+def round_half_up(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Round as on paper: halves away from zero, judged on the decimal value (1.005 → 1.01)."""
+    scale = 10.0**decimals
+    scaled = np.round(np.abs(values) * scale, 6)  # drop binary noise such as 100.49999999999999
+    return np.sign(values) * np.floor(scaled + 0.5) / scale
+
+
+def forward(network: Network, inputs: np.ndarray, decimals: int | None = None) -> Trace:
+    """Run the batch ``inputs`` (samples, inputs) through ``network``.
+
+    With ``decimals``, every z and a is rounded (half up) before it is used further,
+    the way a hand calculation carries rounded values from step to step.
+    """
+    x = np.asarray(inputs, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != network.n_inputs:
+        raise ValueError(f"inputs must have shape (samples, {network.n_inputs}), got {x.shape}")
+    a = x
+    layers = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in network.layers:
+            z = a @ layer.weights.T + layer.biases
+            if decimals is not None:
+                z = round_half_up(z, decimals)
+            a = layer.activation(z)
+            if decimals is not None:
+                a = round_half_up(a, decimals)
+            layers.append(LayerTrace(z=z, a=a))
+    return Trace(inputs=x, layers=tuple(layers))
+
+
+def first_non_finite(trace: Trace) -> NonFinite | None:
+    """The first infinity or NaN in layer order (z before a), or None when all are finite."""
+    for index, layer in enumerate(trace.layers):
+        for quantity, values in (("z", layer.z), ("a", layer.a)):
+            bad = ~np.isfinite(values)
+            if bad.any():
+                sample, neuron = np.argwhere(bad)[0]
+                return NonFinite(index, int(sample), int(neuron), quantity, float(values[sample, neuron]))
+    return None

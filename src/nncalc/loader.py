@@ -1,0 +1,633 @@
+"""Network file → validated ``Network``, with every mistake located and all of them listed.
+
+The file format is documented in README.md ("The network file"). Reading goes through
+``nncalc.yamlsource`` (safe, located nodes); this module checks the structure, turns
+number text into float64 arrays and reports each problem as ``FILE:LINE:COL: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nncalc.activations import REGISTRY, BoundActivation, known_names, lookup
+from nncalc.errors import InputError, Location, Problem
+from nncalc.network import Layer, LayerLayout, Network
+from nncalc.numbers import NotANumber, parse_count, parse_number
+from nncalc.yamlsource import (
+    DEFAULT_MAX_BYTES,
+    MapNode,
+    Node,
+    ScalarNode,
+    SeqNode,
+    load_yaml,
+    read_text,
+)
+
+NETWORK_KEYS = ("name", "description", "inputs", "activation", "layers")
+LAYER_KEYS = ("name", "neurons", "weights", "kernel", "biases", "activation")
+NEURON_KEYS = ("name", "weights", "bias")
+DEFAULT_ACTIVATION = "sigmoid"
+
+
+def load_network(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Network:
+    """Read and validate a network file; raise ``InputError`` listing every problem found."""
+    path = Path(path)
+    text = read_text(path, max_bytes=max_bytes)
+    return parse_network(text, str(path))
+
+
+def parse_network(text: str, source: str = "<network>") -> Network:
+    """Validate a network given as YAML text (``source`` names it in messages)."""
+    root = load_yaml(text, source)
+    checker = _Checker(source)
+    network = checker.network(root)
+    if checker.problems or network is None:
+        raise InputError(checker.problems or [Problem("invalid network", Location(source))])
+    return network
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'layers'?`` when a close match exists, else nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass
+class _Matrix:
+    """Numbers read from a weights entry, rows as written, with their nodes for messages."""
+
+    values: list[list[float]]
+    texts: list[list[str]]
+    row_nodes: list[Node]
+    form: str  # "scalar", "flat" or "matrix"
+
+
+class _Checker:
+    """Walks the located document, collecting problems instead of stopping at the first."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def error(self, where: Node | Location | None, message: str) -> None:
+        if isinstance(where, Node):
+            where = where.location
+        self.problems.append(Problem(message, where or Location(self.source)))
+
+    def entries(
+        self, node: Node, allowed: tuple[str, ...], what: str, prefix: str
+    ) -> dict[str, tuple[ScalarNode, Node]] | None:
+        if not isinstance(node, MapNode):
+            self.error(node, f"{prefix}{what} must be a mapping of keys, got {node.kind}")
+            return None
+        for key, (key_node, _) in node.entries.items():
+            if key not in allowed:
+                self.error(
+                    key_node,
+                    f"{prefix}unknown key {key!r}{suggest(key, allowed)}"
+                    + ("" if suggest(key, allowed) else f" (allowed: {', '.join(allowed)})"),
+                )
+        return node.entries
+
+    def number(self, node: Node, what: str) -> tuple[float, str] | None:
+        if not isinstance(node, ScalarNode):
+            self.error(node, f"{what} must be a number, got {node.kind}")
+            return None
+        if node.quoted:
+            try:
+                parse_number(node.text)
+            except NotANumber:
+                self.error(node, f"{what} must be a number, got the text {node.text!r}")
+            else:
+                self.error(node, f"{what}: {node.text!r} is quoted; write the number without quotes")
+            return None
+        try:
+            return parse_number(node.text), node.text
+        except NotANumber as exc:
+            self.error(node, f"{what}: {exc}")
+            return None
+
+    def text(self, node: Node, what: str) -> str | None:
+        if not isinstance(node, ScalarNode) or node.text == "":
+            self.error(
+                node,
+                f"{what} must be a name, got {node.kind if node.text != '' else 'nothing'}"
+                if isinstance(node, ScalarNode)
+                else f"{what} must be a name, got {node.kind}",
+            )
+            return None
+        return node.text
+
+    def names(self, node: SeqNode, what: str) -> list[str] | None:
+        names: list[str] = []
+        ok = True
+        for i, item in enumerate(node.items, 1):
+            name = self.text(item, f"{what} {i}")
+            if name is None:
+                ok = False
+            elif name in names:
+                self.error(item, f"{what} {i}: the name {name!r} is used twice")
+                ok = False
+            else:
+                names.append(name)
+        return names if ok else None
+
+    # -- the network ----------------------------------------------------------------------
+
+    def network(self, root: Node) -> Network | None:
+        entries = self.entries(root, NETWORK_KEYS, "the network file", "")
+        if entries is None:
+            return None
+        name = self._optional_text(entries, "name", "name")
+        description = self._optional_text(entries, "description", "description")
+
+        inputs = self.inputs(entries, root)
+        default = BoundActivation.named(DEFAULT_ACTIVATION)
+        network_activation: BoundActivation | None = None
+        if "activation" in entries:
+            network_activation = self.activation(entries["activation"][1], "activation")
+
+        if "layers" not in entries:
+            self.error(root, "missing key 'layers' (the list of layers)")
+            return None
+        layers_node = entries["layers"][1]
+        if not isinstance(layers_node, SeqNode):
+            self.error(layers_node, f"layers must be a list of layers, got {layers_node.kind}")
+            return None
+        if not layers_node.items:
+            self.error(layers_node, "the network has no layers; give at least one")
+            return None
+
+        n_in = len(inputs[0]) if inputs else None
+        drafts = []
+        for index, layer_node in enumerate(layers_node.items):
+            draft = self.layer(layer_node, index, n_in, network_activation or default)
+            drafts.append(draft)
+            n_in = draft.n_out if draft is not None else None
+
+        if self.problems or inputs is None or any(d is None for d in drafts):
+            return None
+        layers = self._name_layers(drafts)
+        return Network(
+            inputs=tuple(inputs[0]),
+            layers=layers,
+            name=name,
+            description=description,
+            activation=network_activation,
+            inputs_given_as_names=inputs[1],
+            source=self.source,
+        )
+
+    def _optional_text(self, entries, key: str, what: str) -> str | None:
+        if key not in entries:
+            return None
+        return self.text(entries[key][1], what)
+
+    def inputs(self, entries, root: Node) -> tuple[list[str], bool] | None:
+        if "inputs" not in entries:
+            self.error(root, "missing key 'inputs' (the number of inputs, or their names)")
+            return None
+        node = entries["inputs"][1]
+        if isinstance(node, SeqNode):
+            if not node.items:
+                self.error(node, "inputs: the list of names is empty")
+                return None
+            names = self.names(node, "input")
+            return (names, True) if names is not None else None
+        if isinstance(node, ScalarNode) and not node.quoted:
+            try:
+                count = parse_count(node.text)
+            except NotANumber:
+                self.error(node, f"inputs must be a count or a list of names, got {node.text!r}")
+                return None
+            if count < 1:
+                self.error(node, f"inputs must be at least 1, got {count}")
+                return None
+            return [f"x{i}" for i in range(1, count + 1)], False
+        self.error(node, f"inputs must be a count or a list of names, got {node.kind}")
+        return None
+
+    def activation(self, node: Node, what: str) -> BoundActivation | None:
+        if isinstance(node, ScalarNode):
+            name_node, params = node, {}
+        elif isinstance(node, MapNode):
+            if "name" not in node.entries:
+                self.error(node, f"{what}: missing 'name' (e.g. {{name: leaky_relu, negative_slope: 0.2}})")
+                return None
+            name_node = node.entries["name"][1]
+            params = {k: v for k, v in node.entries.items() if k != "name"}
+        else:
+            self.error(node, f"{what} must be a name or a mapping with a name, got {node.kind}")
+            return None
+        if not isinstance(name_node, ScalarNode):
+            self.error(name_node, f"{what}: the name must be text, got {name_node.kind}")
+            return None
+        activation = lookup(name_node.text)
+        if activation is None:
+            self.error(
+                name_node,
+                f"{what}: unknown activation {name_node.text!r}{suggest(name_node.text, known_names())}"
+                f" (known: {', '.join(REGISTRY)})",
+            )
+            return None
+        values: dict[str, float | str] = {}
+        ok = True
+        for key, (key_node, value_node) in params.items():
+            if key not in activation.defaults:
+                takes = f"its parameters: {', '.join(activation.defaults)}" if activation.defaults else "it takes none"
+                self.error(
+                    key_node,
+                    f"{what}: {activation.name} has no parameter {key!r}{suggest(key, activation.defaults)} ({takes})",
+                )
+                ok = False
+                continue
+            if key in activation.choices:
+                allowed = activation.choices[key]
+                if not isinstance(value_node, ScalarNode) or value_node.text not in allowed:
+                    shown = value_node.text if isinstance(value_node, ScalarNode) else value_node.kind
+                    self.error(
+                        value_node,
+                        f"{what}: {key} must be one of {', '.join(allowed)}, got {shown!r}",
+                    )
+                    ok = False
+                else:
+                    values[key] = value_node.text
+                continue
+            parsed = self.number(value_node, f"{what}: {key}")
+            if parsed is None:
+                ok = False
+                continue
+            if activation.name == "softplus" and key == "beta" and parsed[0] == 0:
+                self.error(value_node, f"{what}: beta must not be 0")
+                ok = False
+                continue
+            values[key] = parsed[0]
+        if not ok:
+            return None
+        return BoundActivation.named(activation.name, **values)
+
+    # -- layers ---------------------------------------------------------------------------
+
+    def layer(self, node: Node, index: int, n_in: int | None, default: BoundActivation):
+        label = f"layer {index + 1}"
+        if isinstance(node, MapNode) and "name" in node.entries:
+            name_node = node.entries["name"][1]
+            if isinstance(name_node, ScalarNode):
+                label += f" ({name_node.text})"
+        prefix = f"{label}: "
+        entries = self.entries(node, LAYER_KEYS, "a layer", prefix)
+        if entries is None:
+            return None
+        name = self._optional_text(entries, "name", f"{label}: name")
+        activation = default
+        if "activation" in entries:
+            activation = self.activation(entries["activation"][1], f"{label}: activation")
+
+        neuron_names, neurons_form, per_neuron = None, "absent", None
+        n_out: int | None = None
+        if "neurons" in entries:
+            neurons_node = entries["neurons"][1]
+            if isinstance(neurons_node, ScalarNode) and not neurons_node.quoted:
+                try:
+                    n_out = parse_count(neurons_node.text)
+                except NotANumber:
+                    self.error(
+                        neurons_node,
+                        f"{prefix}neurons must be a count or a list, got {neurons_node.text!r}",
+                    )
+                    return None
+                if n_out < 1:
+                    self.error(neurons_node, f"{prefix}neurons must be at least 1, got {n_out}")
+                    return None
+                neurons_form = "count"
+            elif isinstance(neurons_node, SeqNode) and neurons_node.items:
+                if all(isinstance(item, MapNode) for item in neurons_node.items):
+                    per_neuron = neurons_node.items
+                    n_out = len(per_neuron)
+                    neurons_form = "names"
+                elif all(isinstance(item, ScalarNode) for item in neurons_node.items):
+                    neuron_names = self.names(neurons_node, f"{label}: neuron")
+                    if neuron_names is None:
+                        return None
+                    n_out = len(neuron_names)
+                    neurons_form = "names"
+                else:
+                    self.error(
+                        neurons_node,
+                        f"{prefix}neurons mixes names and neuron mappings; use one or the other",
+                    )
+                    return None
+            else:
+                self.error(
+                    neurons_node,
+                    f"{prefix}neurons must be a count, a list of names or a list of neurons",
+                )
+                return None
+
+        if per_neuron is not None:
+            for key in ("weights", "kernel", "biases"):
+                if key in entries:
+                    self.error(
+                        entries[key][0],
+                        f"{prefix}{key} is given both per neuron and for the layer; keep one",
+                    )
+                    return None
+            return self._per_neuron_layer(per_neuron, label, n_in, name, activation, neurons_form)
+
+        if "weights" in entries and "kernel" in entries:
+            self.error(entries["kernel"][0], f"{prefix}give weights or kernel, not both")
+            return None
+        if "weights" not in entries and "kernel" not in entries:
+            self.error(node, f"{prefix}missing key 'weights' (one row per neuron, one column per input)")
+            return None
+        kernel = "kernel" in entries
+        key = "kernel" if kernel else "weights"
+        matrix = self.matrix(entries[key][1], f"{prefix}{key}", allow_flat=not kernel)
+        if matrix is None:
+            return None
+        values, texts, row_nodes = matrix.values, matrix.texts, matrix.row_nodes
+        inputs_of = "input" if index == 0 else f"neuron of layer {index}"
+
+        if kernel:
+            # Keras's orientation: one row per input, one column per neuron.
+            if n_in is not None and len(values) != n_in:
+                self.error(
+                    entries[key][1],
+                    f"{prefix}kernel has {_count(len(values), 'row')}, expected {n_in} (one per {inputs_of})",
+                )
+                return None
+            width = n_out if n_out is not None else len(values[0])
+            ok = True
+            for r, (row, row_node) in enumerate(zip(values, row_nodes, strict=True), 1):
+                if len(row) != width:
+                    self.error(
+                        row_node,
+                        f"{prefix}row {r} of kernel has {_count(len(row), 'value')}, expected {width} (one per neuron)",
+                    )
+                    ok = False
+            if not ok:
+                return None
+            values = [list(col) for col in zip(*values, strict=True)]
+            texts = [list(col) for col in zip(*texts, strict=True)]
+            row_nodes = [entries[key][1]] * len(values)
+        else:
+            if matrix.form == "flat" and n_out is not None and n_out != 1:
+                self.error(
+                    entries[key][1],
+                    f"{prefix}a flat list of weights is for a one-neuron layer, and this layer has "
+                    f"{n_out} neurons: write one row per neuron, e.g. [[0.1, 0.2], [0.3, 0.4]]",
+                )
+                return None
+            if n_out is not None and len(values) != n_out:
+                self.error(
+                    entries[key][1],
+                    f"{prefix}weights has {_count(len(values), 'row')}, expected {n_out} (one per neuron)",
+                )
+                return None
+            expected = n_in if n_in is not None else len(values[0])
+            ok = True
+            for r, (row, row_node) in enumerate(zip(values, row_nodes, strict=True), 1):
+                if len(row) != expected:
+                    where = f"row {r} of weights" if matrix.form == "matrix" else "weights"
+                    self.error(
+                        row_node,
+                        f"{prefix}{where} has {_count(len(row), 'value')}, expected {expected} (one per {inputs_of})",
+                    )
+                    ok = False
+            if not ok:
+                return None
+        n_out = len(values)
+        n_in_here = len(values[0])
+
+        biases = self.biases(entries.get("biases"), n_out, prefix)
+        if biases is None or activation is None:
+            return None
+        bias_values, bias_text, biases_form = biases
+        layout = LayerLayout(
+            weights="kernel" if kernel else matrix.form,
+            neurons=neurons_form,
+            biases=biases_form,
+            name_given=name is not None,
+            activation_given="activation" in entries,
+        )
+        return _LayerDraft(
+            name,
+            neuron_names,
+            values,
+            texts,
+            bias_values,
+            bias_text,
+            activation,
+            layout,
+            n_in_here,
+            n_out,
+        )
+
+    def matrix(self, node: Node, what: str, allow_flat: bool) -> _Matrix | None:
+        if isinstance(node, ScalarNode):
+            number = self.number(node, what)
+            if number is None:
+                return None
+            return _Matrix([[number[0]]], [[number[1]]], [node], "scalar")
+        if not isinstance(node, SeqNode):
+            self.error(node, f"{what} must be a list of rows, got {node.kind}")
+            return None
+        if not node.items:
+            self.error(node, f"{what} is empty")
+            return None
+        if all(isinstance(item, ScalarNode) for item in node.items):
+            if not allow_flat:
+                self.error(node, f"{what} must be a list of rows (one per input), e.g. [[0.1, 0.2]]")
+                return None
+            row = self.row(node, what)
+            return None if row is None else _Matrix([row[0]], [row[1]], [node], "flat")
+        if not all(isinstance(item, SeqNode) for item in node.items):
+            self.error(node, f"{what} mixes numbers and rows; write one row (a list) per neuron")
+            return None
+        values, texts, ok = [], [], True
+        for r, item in enumerate(node.items, 1):
+            if not item.items:
+                self.error(item, f"{what}: row {r} is empty")
+                ok = False
+                continue
+            row = self.row(item, f"{what}: row {r}")
+            if row is None:
+                ok = False
+                continue
+            values.append(row[0])
+            texts.append(row[1])
+        if not ok:
+            return None
+        return _Matrix(values, texts, list(node.items), "matrix")
+
+    def row(self, node: SeqNode, what: str) -> tuple[list[float], list[str]] | None:
+        values, texts, ok = [], [], True
+        for c, item in enumerate(node.items, 1):
+            number = self.number(item, f"{what}, value {c}")
+            if number is None:
+                ok = False
+            else:
+                values.append(number[0])
+                texts.append(number[1])
+        return (values, texts) if ok else None
+
+    def biases(self, entry, n_out: int, prefix: str):
+        if entry is None:
+            return [0.0] * n_out, ["0"] * n_out, "absent"
+        node = entry[1]
+        if isinstance(node, ScalarNode):
+            number = self.number(node, f"{prefix}biases")
+            if number is None:
+                return None
+            return [number[0]] * n_out, [number[1]] * n_out, "scalar"
+        if not isinstance(node, SeqNode):
+            self.error(node, f"{prefix}biases must be a number or a list, got {node.kind}")
+            return None
+        row = self.row(node, f"{prefix}biases")
+        if row is None:
+            return None
+        if len(row[0]) != n_out:
+            self.error(
+                node,
+                f"{prefix}biases has {_count(len(row[0]), 'value')}, expected {n_out} (one per neuron)",
+            )
+            return None
+        return row[0], row[1], "list"
+
+    def _per_neuron_layer(self, items, label, n_in, name, activation, neurons_form):
+        names, values, texts, bias_values, bias_text = [], [], [], [], []
+        ok = True
+        for j, item in enumerate(items, 1):
+            neuron_label = f"{label}: neuron {j}"
+            entries = self.entries(item, NEURON_KEYS, "a neuron", f"{neuron_label}: ")
+            if entries is None:
+                ok = False
+                continue
+            neuron_name = self._optional_text(entries, "name", f"{neuron_label}: name")
+            if neuron_name is not None:
+                neuron_label += f" ({neuron_name})"
+                if neuron_name in names:
+                    self.error(
+                        entries["name"][1],
+                        f"{neuron_label}: the name {neuron_name!r} is used twice",
+                    )
+                    ok = False
+            names.append(neuron_name)
+            if "weights" not in entries:
+                self.error(item, f"{neuron_label}: missing key 'weights' (one per input to the layer)")
+                ok = False
+                continue
+            matrix = self.matrix(entries["weights"][1], f"{neuron_label}: weights", allow_flat=True)
+            if matrix is None:
+                ok = False
+                continue
+            if matrix.form == "matrix":
+                self.error(entries["weights"][1], f"{neuron_label}: weights must be one list of numbers")
+                ok = False
+                continue
+            row, row_text = matrix.values[0], matrix.texts[0]
+            expected = n_in if n_in is not None else len(row)
+            if len(row) != expected:
+                self.error(
+                    entries["weights"][1],
+                    f"{neuron_label}: weights has {_count(len(row), 'value')}, expected {expected} (one per input to the layer)",
+                )
+                ok = False
+                continue
+            values.append(row)
+            texts.append(row_text)
+            if "bias" in entries:
+                number = self.number(entries["bias"][1], f"{neuron_label}: bias")
+                if number is None:
+                    ok = False
+                    continue
+                bias_values.append(number[0])
+                bias_text.append(number[1])
+            else:
+                bias_values.append(0.0)
+                bias_text.append("0")
+        if not ok or activation is None:
+            return None
+        given = [n for n in names if n is not None]
+        neuron_names = names if len(given) == len(names) else None
+        if given and neuron_names is None:
+            neuron_names = [n if n is not None else f"#{j}" for j, n in enumerate(names, 1)]
+        layout = LayerLayout(
+            weights="neurons",
+            neurons=neurons_form,
+            biases="neurons",
+            name_given=name is not None,
+            activation_given=True,
+        )
+        return _LayerDraft(
+            name,
+            neuron_names,
+            values,
+            texts,
+            bias_values,
+            bias_text,
+            activation,
+            layout,
+            len(values[0]),
+            len(values),
+        )
+
+    def _name_layers(self, drafts: list[_LayerDraft]) -> tuple[Layer, ...]:
+        count = len(drafts)
+        hidden = count - 1
+        layers = []
+        for index, draft in enumerate(drafts):
+            last = index == count - 1
+            if draft.name is not None:
+                name = draft.name
+            elif last:
+                name = "output"
+            else:
+                name = "hidden" if hidden == 1 else f"hidden{index + 1}"
+            if draft.neuron_names is not None and not any(n.startswith("#") for n in draft.neuron_names):
+                neurons = tuple(draft.neuron_names)
+            else:
+                prefix = "o" if last else ("h" if hidden == 1 else f"h{index + 1}_")
+                neurons = tuple(f"{prefix}{j}" for j in range(1, draft.n_out + 1))
+            weights = np.array(draft.values, dtype=np.float64)
+            biases = np.array(draft.bias_values, dtype=np.float64)
+            weights.flags.writeable = False
+            biases.flags.writeable = False
+            layers.append(
+                Layer(
+                    name=name,
+                    neurons=neurons,
+                    weights=weights,
+                    biases=biases,
+                    activation=draft.activation,
+                    weight_text=tuple(tuple(row) for row in draft.texts),
+                    bias_text=tuple(draft.bias_text),
+                    layout=draft.layout,
+                )
+            )
+        return tuple(layers)
+
+
+@dataclass
+class _LayerDraft:
+    name: str | None
+    neuron_names: list[str] | None
+    values: list[list[float]]
+    texts: list[list[str]]
+    bias_values: list[float]
+    bias_text: list[str]
+    activation: BoundActivation
+    layout: LayerLayout
+    n_in: int
+    n_out: int
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -1,0 +1,105 @@
+"""The validated network: names, float64 weight matrices and biases, activations.
+
+A ``Network`` is what every command works on; it is built only by ``nncalc.loader``
+(from a file) or by ``Network.with_parameters`` (after a training step). Weights follow
+PyTorch's ``Linear.weight``: one row per neuron, one column per input to the layer.
+The numbers' text as written in the file is kept too, so derivations can show ``1/3``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from nncalc.activations import BoundActivation
+
+
+@dataclass(frozen=True)
+class LayerLayout:
+    """How a layer was written in its file, so it can be written back the same way.
+
+    weights: "matrix", "kernel", "scalar", "flat" or "neurons" (one mapping per neuron).
+    neurons: "absent", "count" or "names" (how the neurons key was given).
+    biases: "absent", "scalar", "list" (or "neurons" with per-neuron mappings).
+    """
+
+    weights: str = "matrix"
+    neurons: str = "absent"
+    biases: str = "list"
+    name_given: bool = False
+    activation_given: bool = False
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One fully connected layer: z = W·a_prev + b, a = f(z)."""
+
+    name: str
+    neurons: tuple[str, ...]
+    weights: np.ndarray
+    biases: np.ndarray
+    activation: BoundActivation
+    weight_text: tuple[tuple[str, ...], ...]
+    bias_text: tuple[str, ...]
+    layout: LayerLayout = field(default_factory=LayerLayout)
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def n_params(self) -> int:
+        return int(self.weights.size + self.biases.size)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A feed-forward network: its inputs' names and its layers, in order."""
+
+    inputs: tuple[str, ...]
+    layers: tuple[Layer, ...]
+    name: str | None = None
+    description: str | None = None
+    activation: BoundActivation | None = None
+    inputs_given_as_names: bool = False
+    source: str = "<network>"
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self.layers[-1].neurons
+
+    @property
+    def n_params(self) -> int:
+        return sum(layer.n_params for layer in self.layers)
+
+    def layer_label(self, index: int) -> str:
+        """``layer 2 (output)``: how messages and headings name a layer (index from 0)."""
+        return f"layer {index + 1} ({self.layers[index].name})"
+
+    def with_parameters(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Network:
+        """The same network with new weights and biases (their text becomes the exact value)."""
+        layers = []
+        for layer, w, b in zip(self.layers, weights, biases, strict=True):
+            w = np.array(w, dtype=np.float64)
+            b = np.array(b, dtype=np.float64)
+            w.flags.writeable = False
+            b.flags.writeable = False
+            layers.append(
+                replace(
+                    layer,
+                    weights=w,
+                    biases=b,
+                    weight_text=tuple(tuple(repr(float(v)) for v in row) for row in w),
+                    bias_text=tuple(repr(float(v)) for v in b),
+                )
+            )
+        return replace(self, layers=tuple(layers))

@@ -1,0 +1,151 @@
+"""Machine formats: JSON, JSON Lines and CSV, every float at full precision.
+
+Floats are written as the shortest text that reads back to exactly the same float;
+JSON is strict (a non-finite value is ``null``, never a ``NaN`` token).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+import numpy as np
+
+from nncalc.engine import Trace
+from nncalc.network import Network
+
+
+def _floats(values: np.ndarray) -> Any:
+    """Nested lists of floats, with None in place of a non-finite value."""
+    items = values.tolist()
+    if np.isfinite(values).all():
+        return items
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, list):
+            return [clean(v) for v in item]
+        return item if math.isfinite(item) else None
+
+    return clean(items)
+
+
+def network_dict(network: Network) -> dict[str, Any]:
+    """The network as plain data: names, activations with their parameters, weights, biases."""
+    return {
+        "name": network.name,
+        "inputs": list(network.inputs),
+        "layers": [
+            {
+                "name": layer.name,
+                "neurons": list(layer.neurons),
+                "activation": {"name": layer.activation.name, **layer.activation.params},
+                "weights": _floats(layer.weights),
+                "biases": _floats(layer.biases),
+            }
+            for layer in network.layers
+        ],
+    }
+
+
+def sample_dict(network: Network, trace: Trace, sample: int) -> dict[str, Any]:
+    """One sample's forward pass: its input, every layer's z and a, and the output."""
+    return {
+        "input": _floats(trace.inputs[sample]),
+        "layers": [
+            {
+                "name": layer.name,
+                "neurons": list(layer.neurons),
+                "z": _floats(values.z[sample]),
+                "a": _floats(values.a[sample]),
+            }
+            for layer, values in zip(network.layers, trace.layers, strict=True)
+        ],
+        "output": _floats(trace.output[sample]),
+    }
+
+
+def dumps_readable(value: Any, indent: int = 0) -> str:
+    """Strict JSON, indented by object, with lists of numbers (and matrices' rows) kept on one line."""
+    pad = "  " * (indent + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [
+            f"{pad}{json.dumps(key, ensure_ascii=False)}: {dumps_readable(item, indent + 1)}"
+            for key, item in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
+    if isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        if all(isinstance(item, list) and not any(isinstance(v, (dict, list)) for v in item) for item in value):
+            rows = [f"{pad}{_compact(item)}" for item in value]
+            return "[\n" + ",\n".join(rows) + "\n" + "  " * indent + "]"
+        items = [f"{pad}{dumps_readable(item, indent + 1)}" for item in value]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * indent + "]"
+    return _compact(value)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(", ", ": "))
+
+
+def write_json(stream: TextIO, network: Network, trace: Trace) -> None:
+    """One document: ``{"network": ..., "samples": [...]}``."""
+    document = {
+        "network": network_dict(network),
+        "samples": [sample_dict(network, trace, s) for s in range(trace.inputs.shape[0])],
+    }
+    stream.write(dumps_readable(document))
+    stream.write("\n")
+
+
+def write_jsonl(stream: TextIO, network: Network, trace: Trace) -> None:
+    """One sample object per line."""
+    for s in range(trace.inputs.shape[0]):
+        stream.write(
+            json.dumps(
+                sample_dict(network, trace, s),
+                allow_nan=False,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        )
+        stream.write("\n")
+
+
+def csv_header(network: Network, with_trace: bool) -> list[str]:
+    """Column names: the inputs, the outputs, and with ``with_trace`` every layer's z and a."""
+    header = [*network.inputs, *network.outputs]
+    if with_trace:
+        for layer in network.layers:
+            header.extend(f"{layer.name}.{n}.z" for n in layer.neurons)
+            header.extend(f"{layer.name}.{n}.a" for n in layer.neurons)
+    return header
+
+
+def csv_blocks(trace: Trace, with_trace: bool) -> np.ndarray:
+    """The rows of the CSV as one (samples, columns) array, in ``csv_header``'s order."""
+    blocks = [trace.inputs, trace.output]
+    if with_trace:
+        for layer in trace.layers:
+            blocks.extend((layer.z, layer.a))
+    return np.hstack(blocks)
+
+
+def _cell(value: float) -> str:
+    return repr(value) if math.isfinite(value) else ""
+
+
+def write_csv_rows(stream: TextIO, rows: Iterable[list[float]]) -> None:
+    """Rows of floats, each at full precision; a non-finite value is an empty cell."""
+    stream.writelines(",".join(map(_cell, row)) + "\n" for row in rows)
+
+
+def write_csv(stream: TextIO, network: Network, trace: Trace, with_trace: bool = False, header: bool = True) -> None:
+    """A header row, then one row per sample."""
+    if header:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(csv_header(network, with_trace))
+    write_csv_rows(stream, csv_blocks(trace, with_trace).tolist())

@@ -1,0 +1,97 @@
+"""Each neuron's derivation, as a person writes it: ``z = 0.15 × 0.1 + 0.4 = 0.415``.
+
+Steps are built from the trace (nothing is recomputed) into small structures that the
+text, Markdown and LaTeX renderers each write in their own notation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nncalc.activations import BoundActivation
+from nncalc.engine import Trace
+from nncalc.network import Network
+from nncalc.render.numbers import show
+
+MAX_TERMS = 8  # beyond this many inputs, a sum is written as Σ
+
+
+@dataclass(frozen=True)
+class NeuronSteps:
+    """The two steps of one neuron for one sample, with every number already formatted."""
+
+    neuron: str
+    terms: tuple[tuple[str, str], ...]  # (weight as written, input value) per input
+    bias: str | None  # as written; None where the file gives no bias
+    z: str
+    layer_z: tuple[str, ...]  # every z of the layer (softmax's formula needs them)
+    a: str
+    activation: BoundActivation
+
+
+def layer_steps(
+    network: Network,
+    trace: Trace,
+    layer_index: int,
+    sample: int,
+    input_texts: tuple[str, ...] | None,
+    precision: int,
+) -> list[NeuronSteps]:
+    """The derivation of every neuron of one layer for one sample."""
+    layer = network.layers[layer_index]
+    if layer_index == 0 and input_texts is not None:
+        received = tuple(input_texts)
+    else:
+        received = tuple(show(v, precision) for v in trace.activations(layer_index)[sample])
+    z_values = trace.layers[layer_index].z[sample]
+    a_values = trace.layers[layer_index].a[sample]
+    layer_z = tuple(show(v, precision) for v in z_values)
+    has_bias = layer.layout.biases != "absent"
+    steps = []
+    for j, neuron in enumerate(layer.neurons):
+        steps.append(
+            NeuronSteps(
+                neuron=neuron,
+                terms=tuple(zip(layer.weight_text[j], received, strict=True)),
+                bias=layer.bias_text[j] if has_bias else None,
+                z=layer_z[j],
+                layer_z=layer_z,
+                a=show(a_values[j], precision),
+                activation=layer.activation,
+            )
+        )
+    return steps
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+
+
+def _signed(text: str, first: bool) -> str:
+    """A term in a sum: ``0.15 × 0.1`` first, then `` + 0.15 × 0.1`` or `` − 0.15 × 0.1``."""
+    if first:
+        return text
+    if text.startswith("-"):
+        return f" − {text[1:]}"
+    return f" + {text}"
+
+
+def z_text(step: NeuronSteps) -> str:
+    """``z = 0.15 × 0.1 + 0.4 = 0.415``."""
+    if len(step.terms) > MAX_TERMS:
+        body = "Σᵢ wᵢ × xᵢ" + (" + b" if step.bias is not None else "")
+        return f"z = {body} = {step.z}"
+    parts = []
+    for k, (w, x) in enumerate(step.terms):
+        parts.append(_signed(f"{w} × {_paren(x)}", k == 0))
+    if step.bias is not None:
+        parts.append(_signed(step.bias, False))
+    return f"z = {''.join(parts)} = {step.z}"
+
+
+def a_text(step: NeuronSteps) -> str:
+    """``a = σ(0.415) = 1 / (1 + e^−0.415) = 0.6023``."""
+    formula = step.activation.text(step.z, step.layer_z)
+    if formula == step.a:
+        return f"a = {step.a}"
+    return f"a = {formula} = {step.a}"

@@ -1,0 +1,140 @@
+"""Rich tables and derivations for a person at a terminal (the only module that imports Rich)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from nncalc.engine import Trace
+from nncalc.network import Network
+from nncalc.render.derivation import a_text, layer_steps, z_text
+from nncalc.render.numbers import show
+from nncalc.summary import LayerSummary, summarize_layer
+
+LARGE_LAYER = 32  # layers with more neurons are summarised unless every row is asked for
+
+
+@dataclass(frozen=True)
+class TableView:
+    """What a person asked to see."""
+
+    precision: int = 4
+    steps: bool = True
+    all_rows: bool = False
+
+
+def make_console(stream: TextIO, width: int | None = None) -> Console:
+    """A console that prints names literally (no markup), colours only on a terminal, honours NO_COLOR."""
+    return Console(
+        file=stream,
+        width=width,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        no_color="NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "",
+        soft_wrap=False,
+    )
+
+
+def _number_column(table: Table, title: str) -> None:
+    table.add_column(title, justify="right", no_wrap=True, overflow="ignore")
+
+
+def print_forward(
+    console: Console,
+    network: Network,
+    trace: Trace,
+    input_texts: tuple[tuple[str, ...], ...] | None,
+    view: TableView,
+) -> None:
+    """Every sample: a table per layer (neuron, z, a), each neuron's steps, then the output."""
+    p = view.precision
+    samples = trace.inputs.shape[0]
+    for s in range(samples):
+        texts = input_texts[s] if input_texts is not None else None
+        shown_inputs = texts or tuple(show(v, p) for v in trace.inputs[s])
+        heading = Text()
+        if network.name:
+            heading.append(network.name, style="bold")
+            heading.append(" — ")
+        heading.append(f"sample {s + 1} of {samples}: " if samples > 1 else "input: ", style="bold")
+        heading.append(", ".join(f"{n} = {v}" for n, v in zip(network.inputs, shown_inputs, strict=True)))
+        if s:
+            console.print()
+        console.print(heading)
+        for index, layer in enumerate(network.layers):
+            console.print()
+            title = Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan")
+            large = layer.n_neurons > LARGE_LAYER and not view.all_rows
+            if large:
+                console.print(title)
+                console.print(_summary_table(network, index, summarize_layer(trace, index, s), p))
+                continue
+            table = Table(title=None, show_edge=True, pad_edge=True, expand=False)
+            table.add_column("neuron", no_wrap=True)
+            _number_column(table, "z")
+            _number_column(table, "a")
+            z = trace.layers[index].z[s]
+            a = trace.layers[index].a[s]
+            for j, neuron in enumerate(layer.neurons):
+                table.add_row(Text(neuron), show(z[j], p), show(a[j], p))
+            console.print(title)
+            console.print(table)
+            if view.steps:
+                steps = layer_steps(network, trace, index, s, texts, p)
+                width = max(len(step.neuron) for step in steps)
+                lines = []
+                for step in steps:
+                    lines.append(Text(f"  {step.neuron.ljust(width)}  {z_text(step)}"))
+                    lines.append(Text(f"  {' ' * width}  {a_text(step)}"))
+                console.print(Group(*lines))
+        console.print()
+        output = Text("output: ", style="bold green")
+        output.append(", ".join(f"{n} = {show(v, p)}" for n, v in zip(network.outputs, trace.output[s], strict=True)))
+        console.print(output)
+
+
+def _summary_table(network: Network, index: int, summary: LayerSummary, p: int) -> Group:
+    layer = network.layers[index]
+    table = Table(show_edge=True)
+    table.add_column("", no_wrap=True)
+    _number_column(table, "min")
+    _number_column(table, "max")
+    _number_column(table, "mean")
+    table.add_row("z", show(summary.z_min, p), show(summary.z_max, p), show(summary.z_mean, p))
+    table.add_row("a", show(summary.a_min, p), show(summary.a_max, p), show(summary.a_mean, p))
+    top = ", ".join(f"{layer.neurons[j]} = {show(a, p)}" for j, _, a in summary.top)
+    note = Text(f"{layer.n_neurons} neurons × {layer.n_inputs} inputs; highest a: {top}  (--all lists every neuron)")
+    return Group(table, note)
+
+
+def print_check(console: Console, network: Network) -> None:
+    """The summary ``nncalc check`` prints: layers, shapes, activations, parameter count."""
+    heading = Text("valid: ", style="bold green")
+    heading.append(network.source)
+    if network.name:
+        heading.append(f" ({network.name})")
+    console.print(heading)
+    console.print(Text(f"inputs: {network.n_inputs} ({', '.join(network.inputs)})"))
+    table = Table(show_edge=True)
+    table.add_column("layer", no_wrap=True)
+    table.add_column("neurons")
+    _number_column(table, "weights")
+    table.add_column("activation")
+    _number_column(table, "parameters")
+    for index, layer in enumerate(network.layers):
+        neurons = ", ".join(layer.neurons) if layer.n_neurons <= 8 else f"{layer.neurons[0]} … {layer.neurons[-1]}"
+        table.add_row(
+            Text(network.layer_label(index)),
+            Text(f"{layer.n_neurons}: {neurons}"),
+            f"{layer.n_neurons} × {layer.n_inputs}",
+            Text(layer.activation.describe()),
+            f"{layer.n_params:,}",
+        )
+    console.print(table)
+    console.print(Text(f"parameters: {network.n_params:,} (weights and biases)"))

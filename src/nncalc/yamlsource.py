@@ -1,0 +1,230 @@
+"""Read a YAML file into plain, located nodes, safely.
+
+The document is built here from the parser's event stream, not by PyYAML's
+constructors, so that by construction: no tag constructs an object, no alias or
+merge key expands, nesting depth is capped before anything recursive runs, duplicate
+keys are caught at the second one, and every scalar keeps its text as written (the
+caller decides what is a number; YAML 1.1's ``no``/``1:30``/``017`` never become one)
+along with the line and column it was written at.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from nncalc.errors import InputError, Location, Problem
+
+# libyaml's C parser when PyYAML was built with it: the same events, much faster.
+# Only its event stream is used; its constructors never run.
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 64
+
+
+@dataclass(slots=True)
+class Node:
+    """A value in the document, with its source position (1-based)."""
+
+    source: str
+    line: int
+    column: int
+
+    @property
+    def location(self) -> Location:
+        return Location(self.source, self.line, self.column)
+
+    @property
+    def kind(self) -> str:
+        return "value"
+
+
+@dataclass(slots=True)
+class ScalarNode(Node):
+    text: str = ""
+    quoted: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "text" if self.quoted else "a single value"
+
+
+@dataclass(slots=True)
+class SeqNode(Node):
+    items: list[Node] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "a list"
+
+
+@dataclass(slots=True)
+class MapNode(Node):
+    entries: dict[str, tuple[ScalarNode, Node]] = field(default_factory=dict)
+    _pending: ScalarNode | None = None
+    _discard_next: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "a mapping"
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason."""
+    source = str(path)
+    try:
+        size = os.stat(path).st_size
+        if path.is_dir():
+            raise InputError("is a directory, not a file", Location(source))
+        if size > max_bytes:
+            raise InputError(
+                f"the file is {size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
+                Location(source),
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", Location(source)) from None
+    except PermissionError:
+        raise InputError("permission denied", Location(source)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", Location(source)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise InputError(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            Location(source, line, column),
+        ) from None
+
+
+def load_yaml(text: str, source: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Node:
+    """Parse one YAML document into located nodes; raise ``InputError`` listing every problem."""
+    problems: list[Problem] = []
+    try:
+        root = _compose(_Parser(text), source, max_depth, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        location = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        raise InputError(message, location) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"YAML error: {str(exc).splitlines()[0]}", Location(source)) from None
+    if problems:
+        raise InputError(problems)
+    if root is None:
+        raise InputError("the file is empty", Location(source, 1, 1))
+    return root
+
+
+def _compose(parser, source: str, max_depth: int, problems: list[Problem]) -> Node | None:
+    """Turn the event stream into nodes, iteratively (no recursion, whatever the nesting)."""
+    root: Node | None = None
+    stack: list[Node] = []
+    documents = 0
+
+    def attach(node: Node) -> None:
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        parent = stack[-1]
+        if isinstance(parent, SeqNode):
+            parent.items.append(node)
+            return
+        assert isinstance(parent, MapNode)
+        if parent._pending is None and not parent._discard_next:
+            if not isinstance(node, ScalarNode):
+                problems.append(Problem("a key must be a plain name", node.location))
+                parent._discard_next = True
+            elif node.text == "<<" and not node.quoted:
+                problems.append(Problem("merge keys (<<) are not allowed", node.location))
+                parent._discard_next = True
+            elif node.text in parent.entries:
+                first = parent.entries[node.text][0]
+                problems.append(
+                    Problem(
+                        f"duplicate key {node.text!r} (first given at line {first.line})",
+                        node.location,
+                    )
+                )
+                parent._discard_next = True
+            else:
+                parent._pending = node
+            return
+        if parent._discard_next:
+            parent._discard_next = False
+            return
+        key = parent._pending
+        parent._pending = None
+        parent.entries[key.text] = (key, node)
+
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                break
+            kind = type(event)
+            if kind is yaml.StreamEndEvent:
+                break
+            if kind is yaml.StreamStartEvent or kind is yaml.DocumentEndEvent:
+                continue
+            mark = event.start_mark
+            line, column = mark.line + 1, mark.column + 1
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    problems.append(
+                        Problem(
+                            "the file holds more than one YAML document (---); keep one",
+                            Location(source, line, column),
+                        )
+                    )
+                    break
+                continue
+            if kind is yaml.AliasEvent:
+                problems.append(Problem("aliases (*name) are not allowed", Location(source, line, column)))
+                node = ScalarNode(source, line, column, text="", quoted=True)
+                attach(node)
+                continue
+            if kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                stack.pop()
+                continue
+            if event.anchor is not None:
+                problems.append(Problem("anchors (&name) are not allowed", Location(source, line, column)))
+            tag = event.tag
+            if tag is not None and tag != "!":
+                problems.append(
+                    Problem(
+                        f"tags such as {tag!r} are not allowed; write plain values",
+                        Location(source, line, column),
+                    )
+                )
+            if kind is yaml.ScalarEvent:
+                attach(ScalarNode(source, line, column, text=event.value, quoted=bool(event.style)))
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                node = (SeqNode if kind is yaml.SequenceStartEvent else MapNode)(source, line, column)
+                attach(node)
+                stack.append(node)
+                if len(stack) > max_depth:
+                    problems.append(
+                        Problem(
+                            f"nesting is deeper than {max_depth} levels",
+                            Location(source, line, column),
+                        )
+                    )
+                    return None
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose is not None:
+            dispose()
+    return root
