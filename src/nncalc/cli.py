@@ -257,6 +257,7 @@ def forward(
 
 
 def _check_finite(network, result, allow: bool) -> None:
+    from nncalc.engine import first_non_finite
 
     bad = first_non_finite(result)
     if bad is None:

@@ -537,7 +537,8 @@ class _Checker:
             if len(row) != expected:
                 self.error(
                     entries["weights"][1],
-                    f"{neuron_label}: weights has {_count(len(row), 'value')}, expected {expected} (one per input to the layer)",
+                    f"{neuron_label}: weights has {_count(len(row), 'value')}, "
+                    f"expected {expected} (one per input to the layer)",
                 )
                 ok = False
                 continue
