@@ -141,7 +141,7 @@ NetworkArg = Annotated[
     Path,
     typer.Argument(help="The network file (YAML).", show_default=False, metavar="NETWORK"),
 ]
-MaxFileSize = Annotated[int, typer.Option("--max-file-size", min=1, help=MAX_FILE_SIZE_HELP)]
+MaxFileSize = Annotated[int, typer.Option("--max-file-size", min=1, metavar="BYTES", help=MAX_FILE_SIZE_HELP)]
 
 
 @app.command()
@@ -152,6 +152,7 @@ def forward(
         typer.Option(
             "--input",
             "-i",
+            metavar="VALUES",
             help='One sample\'s input values, separated by commas and/or spaces: "0.05,0.10". '
             "Repeat for several samples.",
             show_default=False,
@@ -172,7 +173,8 @@ def forward(
         typer.Option(
             "--format",
             "-f",
-            help="Output format. Default: table on a terminal; otherwise from the --output "
+            metavar="FORMAT",
+            help="Output format: table, json, jsonl or csv. Default: table on a terminal; otherwise from the --output "
             "suffix (.json, .jsonl, .csv, .txt), else csv.",
             show_default=False,
             case_sensitive=False,
@@ -186,7 +188,7 @@ def forward(
             show_default=False,
         ),
     ] = None,
-    precision: Annotated[int, typer.Option("--precision", "-p", min=0, max=15, help="Decimals shown in tables.")] = 4,
+    precision: Annotated[int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown in tables.")] = 4,
     trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,
     all_rows: Annotated[
         bool, typer.Option("--all", help="List every neuron of large layers instead of a summary.")
@@ -299,6 +301,21 @@ def _report(error: NncalcError) -> None:
         sys.stderr.write(f"error: {problem}\n")
 
 
+def _report_usage(error: Exception) -> int:
+    """One ``error:`` line for a mistake on the command line, pointing at the command's help."""
+    if type(error).__name__ == "NoArgsIsHelpError":  # plain 'nncalc': show the help
+        ctx = getattr(error, "ctx", None)
+        sys.stdout.write(ctx.get_help() + "\n" if ctx is not None else str(error))
+        return int(ExitStatus.SUCCESS)
+    format_message = getattr(error, "format_message", None)
+    message = format_message() if format_message is not None else str(error)
+    message = " ".join(message.replace("Value error, ", "").split())
+    ctx = getattr(error, "ctx", None)
+    command = ctx.command_path if ctx is not None else "nncalc"
+    sys.stderr.write(f"error: {message} (see '{command} --help')\n")
+    return int(getattr(error, "exit_code", ExitStatus.USAGE) or ExitStatus.USAGE)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run a command and turn every outcome into one exit code."""
     try:
@@ -311,13 +328,8 @@ def main(argv: list[str] | None = None) -> None:
         status = done.exit_code
     except typer.Abort:
         status = ExitStatus.INTERRUPTED
-    except typer.TyperException as error:
-        show = getattr(error, "show", None)
-        if show is not None:
-            show()
-        else:
-            sys.stderr.write(f"error: {error}\n")
-        status = getattr(error, "exit_code", ExitStatus.USAGE)
+    except typer.TyperException as error:  # the command line itself: unknown option, bad value
+        status = _report_usage(error)
     except KeyboardInterrupt:
         status = ExitStatus.INTERRUPTED
     except BrokenPipeError:

@@ -42,7 +42,7 @@ def make_console(stream: TextIO, width: int | None = None) -> Console:
 
 
 def _number_column(table: Table, title: str) -> None:
-    table.add_column(title, justify="right", no_wrap=True, overflow="ignore")
+    table.add_column(title, justify="right", no_wrap=True, overflow="fold")
 
 
 def print_forward(
@@ -92,7 +92,8 @@ def print_forward(
                 for step in steps:
                     lines.append(Text(f"  {step.neuron.ljust(width)}  {z_text(step)}"))
                     lines.append(Text(f"  {' ' * width}  {a_text(step)}"))
-                console.print(Group(*lines))
+                for line in lines:  # long sums are left to the terminal to wrap: no digit is cut
+                    console.print(line, soft_wrap=True)
         console.print()
         output = Text("output: ", style="bold green")
         output.append(", ".join(f"{n} = {show(v, p)}" for n, v in zip(network.outputs, trace.output[s], strict=True)))

@@ -1,0 +1,80 @@
+"""Shared helpers: run the real ``nncalc`` entry point in-process or as a subprocess."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+class _Stream(io.StringIO):
+    def __init__(self, text: str = "", tty: bool = False):
+        super().__init__(text)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.fixture
+def nncalc(monkeypatch):
+    """Call ``nncalc.cli.main`` with arguments; return exit code, stdout and stderr."""
+    from nncalc.cli import main
+
+    def run(*args: str, stdin: str | None = None, tty: bool = False) -> Result:
+        out, err = _Stream(tty=tty), _Stream()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        monkeypatch.setattr(sys, "stdin", _Stream(stdin or "", tty=stdin is None and tty))
+        try:
+            main([str(a) for a in args])
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 1
+        else:  # pragma: no cover - main always exits
+            code = 0
+        finally:
+            monkeypatch.undo()
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+def run_process(*args: str, stdin: str | None = None, env: dict | None = None) -> Result:
+    """Run ``python -m nncalc`` as a separate process, as a shell would."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "nncalc", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        timeout=60,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a file under a temporary folder and return its path."""
+
+    def make(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return make
