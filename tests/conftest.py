@@ -32,15 +32,15 @@ class _Stream(io.StringIO):
 
 
 @pytest.fixture
-def nncalc(monkeypatch):
+def nncalc():
     """Call ``nncalc.cli.main`` with arguments; return exit code, stdout and stderr."""
     from nncalc.cli import main
 
     def run(*args: str, stdin: str | None = None, tty: bool = False) -> Result:
         out, err = _Stream(tty=tty), _Stream()
-        monkeypatch.setattr(sys, "stdout", out)
-        monkeypatch.setattr(sys, "stderr", err)
-        monkeypatch.setattr(sys, "stdin", _Stream(stdin or "", tty=stdin is None and tty))
+        saved = sys.stdout, sys.stderr, sys.stdin
+        sys.stdout, sys.stderr = out, err
+        sys.stdin = _Stream(stdin or "", tty=stdin is None and tty)
         try:
             main([str(a) for a in args])
         except SystemExit as done:
@@ -48,7 +48,7 @@ def nncalc(monkeypatch):
         else:  # pragma: no cover - main always exits
             code = 0
         finally:
-            monkeypatch.undo()
+            sys.stdout, sys.stderr, sys.stdin = saved
         return Result(code, out.getvalue(), err.getvalue())
 
     return run

@@ -206,7 +206,9 @@ def forward(
         typer.Option(
             "--output",
             "-o",
-            help="Write to this file instead of standard output.",
+            metavar="FILE",
+            help="Write to this file instead of standard output; it is replaced only once "
+            "everything was written.",
             show_default=False,
         ),
     ] = None,
