@@ -188,7 +188,9 @@ def forward(
             show_default=False,
         ),
     ] = None,
-    precision: Annotated[int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown in tables.")] = 4,
+    precision: Annotated[
+        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown in tables.")
+    ] = 4,
     trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,
     all_rows: Annotated[
         bool, typer.Option("--all", help="List every neuron of large layers instead of a summary.")
@@ -207,8 +209,7 @@ def forward(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to this file instead of standard output; it is replaced only once "
-            "everything was written.",
+            help="Write to this file instead of standard output; it is replaced only once everything was written.",
             show_default=False,
         ),
     ] = None,
@@ -247,7 +248,7 @@ def forward(
             )
             if view.steps and not all_rows and any(layer.n_neurons > LARGE_LAYER for layer in network.layers):
                 view = TableView(precision=precision, steps=True, all_rows=False)
-            console = make_console(stream, width=None if stream is sys.stdout else 120)
+            console = make_console(stream)
             print_forward(console, network, result, samples.texts, view)
         else:
             from nncalc.render import data

@@ -47,8 +47,16 @@ def parse_network(text: str, source: str = "<network>") -> Network:
     checker = _Checker(source)
     network = checker.network(root)
     if checker.problems or network is None:
-        raise InputError(checker.problems or [Problem("invalid network", Location(source))])
+        problems = sorted(checker.problems, key=_position) or [Problem("invalid network", Location(source))]
+        raise InputError(problems)
     return network
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    location = problem.location
+    if location is None:
+        return (0, 0)
+    return (location.line or 0, location.column or 0)
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

@@ -28,8 +28,16 @@ class TableView:
     all_rows: bool = False
 
 
+PIPE_WIDTH = 240  # a file or pipe has no width: wide enough that no table folds
+
+
 def make_console(stream: TextIO, width: int | None = None) -> Console:
-    """A console that prints names literally (no markup), colours only on a terminal, honours NO_COLOR."""
+    """A console that prints names literally (no markup), colours only on a terminal, honours NO_COLOR.
+
+    Off a terminal the width is generous, so tables are not folded to 80 columns.
+    """
+    if width is None and not _is_terminal(stream):
+        width = PIPE_WIDTH
     return Console(
         file=stream,
         width=width,
@@ -39,6 +47,13 @@ def make_console(stream: TextIO, width: int | None = None) -> Console:
         no_color="NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "",
         soft_wrap=False,
     )
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _number_column(table: Table, title: str) -> None:
@@ -66,7 +81,7 @@ def print_forward(
         heading.append(", ".join(f"{n} = {v}" for n, v in zip(network.inputs, shown_inputs, strict=True)))
         if s:
             console.print()
-        console.print(heading)
+        console.print(heading, soft_wrap=True)
         for index, layer in enumerate(network.layers):
             console.print()
             title = Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan")
@@ -97,7 +112,7 @@ def print_forward(
         console.print()
         output = Text("output: ", style="bold green")
         output.append(", ".join(f"{n} = {show(v, p)}" for n, v in zip(network.outputs, trace.output[s], strict=True)))
-        console.print(output)
+        console.print(output, soft_wrap=True)
 
 
 def _summary_table(network: Network, index: int, summary: LayerSummary, p: int) -> Group:
@@ -120,7 +135,7 @@ def print_check(console: Console, network: Network) -> None:
     heading.append(network.source)
     if network.name:
         heading.append(f" ({network.name})")
-    console.print(heading)
+    console.print(heading, soft_wrap=True)
     console.print(Text(f"inputs: {network.n_inputs} ({', '.join(network.inputs)})"))
     table = Table(show_edge=True)
     table.add_column("layer", no_wrap=True)

@@ -1,0 +1,108 @@
+"""The project's own rules: layering of imports, documented commands, the README's commands."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, run_process
+
+PACKAGE = ROOT / "src" / "nncalc"
+
+
+def _imports(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_layering(path):
+    """Only cli.py imports typer; only the table renderer imports rich; the core imports neither."""
+    imported = _imports(path)
+    relative = path.relative_to(PACKAGE).as_posix()
+    if relative != "cli.py":
+        assert "typer" not in imported, f"{relative} imports typer"
+    if not relative.startswith("render/"):
+        assert "rich" not in imported, f"{relative} imports rich"
+
+
+def _commands():
+    from nncalc.cli import app
+
+    return [command.name or command.callback.__name__ for command in app.registered_commands]
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_examples_in_help(nncalc, command):
+    """Every command's --help has an Examples section with runnable nncalc lines."""
+    result = nncalc(command, "--help")
+    assert result.code == 0
+    assert "Examples:" in result.out
+    assert f"nncalc {command} " in result.out
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_is_in_the_readme(command):
+    """The README documents every command with an example."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"nncalc {command}" in readme
+
+
+def _readme_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```(?:sh|bash|console)\n(.*?)```", readme, re.S)
+    assert block, "the README opens with a shell block"
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_opens_with_the_two_commands():
+    """First an install-and-run of forward on a shipped example, then install-and-test."""
+    first, second = _readme_commands()[:2]
+    assert "pip install" in first and "nncalc forward configs/" in first
+    assert 'pip install -e ".[test]"' in second and second.rstrip().endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs exactly the README's test command."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert _readme_commands()[1] in script.splitlines()
+
+
+def test_python_dash_m_runs():
+    """`python -m nncalc` is the same program as the console script."""
+    result = run_process("forward", "configs/course-chain.yaml", "--input", "0.1", "--format", "csv")
+    assert result.code == 0, result.err
+    header, row = result.out.splitlines()
+    assert header == "x1,o1"
+    assert row.startswith("0.1,0.7152516802")
+
+
+def test_console_script_is_installed():
+    """The `nncalc` console script is on the path of the environment running the tests."""
+    script = shutil.which("nncalc", path=str(ROOT / ".venv" / "bin")) or shutil.which(
+        "nncalc", path=str(__import__("pathlib").Path(sys.executable).parent)
+    )
+    assert script, "nncalc is not installed as a console script"
+    completed = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("nncalc ")
+
+
+def test_ruff_is_clean():
+    """The code passes the project's lint rules (including the import bans)."""
+    ruff = shutil.which("ruff", path=str(__import__("pathlib").Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    completed = subprocess.run([ruff, "check", "src", "tests"], capture_output=True, text=True, cwd=ROOT)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
