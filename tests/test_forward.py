@@ -130,7 +130,8 @@ def test_rounded_forward_carries_rounded_values():
     net = load_network(CONFIGS / "course-chain.yaml")
     trace = forward(net, np.array([[0.1]]), decimals=4)
     assert trace.layers[0].a[0, 0] == 0.6023
-    assert trace.layers[1].z[0, 0] == round(0.45 * 0.6023 + 0.65, 4)
+    assert trace.layers[1].z[0, 0] == pytest.approx(0.45 * 0.6023 + 0.65, abs=1e-15)
+    assert trace.layers[1].a[0, 0] == 0.7153  # the lab: σ(0.921035), rounded
 
 
 def test_overflow_is_located():

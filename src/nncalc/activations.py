@@ -110,17 +110,28 @@ def _gelu_latex(z: str, zs: Sequence[str], p: Params) -> str:
     )
 
 
+def _gelu_tanh_inner(z: Array) -> Array:
+    """tanh(√(2/π)(z + 0.044715 z³)); beyond |z| = 10 it is exactly ±1, so z is clipped there
+    to keep z³ from overflowing."""
+    zc = np.clip(z, -10.0, 10.0)
+    return np.tanh(_SQRT_2_OVER_PI * (zc + 0.044715 * zc**3))
+
+
 def _gelu(z: Array, p: Params) -> Array:
     if p["approximate"] == "tanh":
-        return 0.5 * z * (1.0 + np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * z**3)))
+        return 0.5 * z * (1.0 + _gelu_tanh_inner(z))
     return 0.5 * z * (1.0 + _erf(z / _SQRT_2))
 
 
 def _gelu_derivative(z: Array, a: Array, p: Params) -> Array:
+    # Beyond |z| = 10 (tanh form) or 40 (exact form) the second term is exactly 0; clipping z
+    # there keeps z² from overflowing into 0 × inf.
     if p["approximate"] == "tanh":
-        t = np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * z**3))
-        return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
-    return 0.5 * (1.0 + _erf(z / _SQRT_2)) + z * np.exp(-0.5 * z * z) * _INV_SQRT_2PI
+        t = _gelu_tanh_inner(z)
+        zc = np.clip(z, -10.0, 10.0)
+        return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * zc * zc)
+    zc = np.clip(z, -40.0, 40.0)
+    return 0.5 * (1.0 + _erf(z / _SQRT_2)) + zc * np.exp(-0.5 * zc * zc) * _INV_SQRT_2PI
 
 
 def _softplus_text(z: str, zs: Sequence[str], p: Params) -> str:
@@ -276,7 +287,7 @@ _ENTRIES = [
         name="softsign",
         summary="Softsign(z) = z / (1 + |z|)",
         forward=lambda z, p: z / (1.0 + np.abs(z)),
-        derivative=lambda z, a, p: 1.0 / (1.0 + np.abs(z)) ** 2,
+        derivative=lambda z, a, p: (1.0 / (1.0 + np.abs(z))) ** 2,
         text=lambda z, zs, p: f"Softsign({z}) = {z} / (1 + |{z}|)",
         latex=lambda z, zs, p: rf"\operatorname{{Softsign}}({z}) = \frac{{{z}}}{{1 + |{z}|}}",
     ),

@@ -141,6 +141,22 @@ NetworkArg = Annotated[
     Path,
     typer.Argument(help="The network file (YAML).", show_default=False, metavar="NETWORK"),
 ]
+RoundZOption = Annotated[
+    bool,
+    typer.Option("--round-z", help="With --round: round z too before the activation is applied."),
+]
+RoundOption = Annotated[
+    int | None,
+    typer.Option(
+        "--round",
+        min=0,
+        max=15,
+        metavar="N",
+        help="Round each neuron's output a to N decimals before it is passed on, as on paper "
+        "(halves away from zero). Without it nothing is rounded.",
+        show_default=False,
+    ),
+]
 MaxFileSize = Annotated[int, typer.Option("--max-file-size", min=1, metavar="BYTES", help=MAX_FILE_SIZE_HELP)]
 
 
@@ -192,6 +208,8 @@ def forward(
         int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown in tables.")
     ] = 4,
     trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,
+    round_to: RoundOption = None,
+    round_z: RoundZOption = False,
     all_rows: Annotated[
         bool, typer.Option("--all", help="List every neuron of large layers instead of a summary.")
     ] = False,
@@ -229,7 +247,7 @@ def forward(
 
     network = load_network(network_file, max_bytes=max_file_size)
     samples = _read_inputs(network, input_values or [], inputs_file)
-    result = run_forward(network, samples.values)
+    result = run_forward(network, samples.values, decimals=round_to, round_z=round_z)
     _check_finite(network, result, allow_nonfinite)
 
     fmt = resolve_format(output_format, output, _is_terminal(sys.stdout))
@@ -297,6 +315,96 @@ def check(
 
     network = load_network(network_file, max_bytes=max_file_size)
     print_check(make_console(sys.stdout), network)
+
+
+class GradeFormat(str, Enum):
+    """Output formats of ``grade``."""
+
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def grade(
+    network_file: NetworkArg,
+    answers_file: Annotated[
+        Path,
+        typer.Option(
+            "--answers",
+            "-a",
+            metavar="FILE",
+            help="Your worked answers (YAML): per layer, z and a values in neuron order, or by neuron name.",
+            show_default=False,
+        ),
+    ],
+    input_values: Annotated[
+        str,
+        typer.Option(
+            "--input", "-i", metavar="VALUES", help='The input the answers are for: "0.05,0.10".', show_default=False
+        ),
+    ],
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            "--tolerance",
+            min=0.0,
+            metavar="T",
+            help="Accept values within T of the right one. Default: half a unit in the last digit you "
+            "wrote (0.6023 means ±0.00005).",
+            show_default=False,
+        ),
+    ] = None,
+    round_to: RoundOption = None,
+    round_z: RoundZOption = False,
+    precision: Annotated[
+        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown for values.")
+    ] = 4,
+    output_format: Annotated[
+        GradeFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table or json. Default: table on a terminal, json otherwise.",
+            show_default=False,
+            case_sensitive=False,
+        ),
+    ] = None,
+    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+) -> None:
+    """Grade worked answers, error carried forward: exit 0 when all are right, 1 when not.
+
+    Each value you wrote is recomputed from your own earlier values, so one slip does not
+    mark everything after it wrong. The first wrong value is written out with your numbers
+    and, where it can be told, what likely went wrong.
+
+    \b
+    Examples:
+      nncalc grade configs/course-note.yaml --input 0.1 --answers configs/answers-course-note.yaml
+      nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -a configs/answers-classic.yaml --format json
+    """
+    from nncalc.answers import load_answers
+    from nncalc.grading import grade as run_grade
+    from nncalc.inputs import samples_from_options
+    from nncalc.loader import load_network
+
+    network = load_network(network_file, max_bytes=max_file_size)
+    sample = samples_from_options([input_values], network.inputs)
+    answers = load_answers(answers_file, network, max_bytes=max_file_size)
+    result = run_grade(
+        network, sample.values[0], sample.texts[0], answers, tolerance=tolerance, decimals=round_to, round_z=round_z
+    )
+    fmt = output_format.value if output_format else ("table" if _is_terminal(sys.stdout) else "json")
+    if fmt == "json":
+        from nncalc.render.data import write_grade_json
+
+        write_grade_json(sys.stdout, network, result)
+    else:
+        from nncalc.render.table import make_console, print_grade
+
+        print_grade(make_console(sys.stdout), network, result, str(answers_file), precision)
+    if not result.all_correct:
+        raise typer.Exit(ExitStatus.NO)
 
 
 def _report(error: NncalcError) -> None:

@@ -56,11 +56,13 @@ def round_half_up(values: np.ndarray, decimals: int) -> np.ndarray:
     return np.sign(values) * np.floor(scaled + 0.5) / scale
 
 
-def forward(network: Network, inputs: np.ndarray, decimals: int | None = None) -> Trace:
+def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, round_z: bool = False) -> Trace:
     """Run the batch ``inputs`` (samples, inputs) through ``network``.
 
-    With ``decimals``, every z and a is rounded (half up) before it is used further,
-    the way a hand calculation carries rounded values from step to step.
+    With ``decimals``, every neuron's output a is rounded (half up) before it is passed
+    on, the way a hand calculation carries rounded values from layer to layer (and the
+    way the course lab gets a = 0.7153 from z = 0.921035). With ``round_z`` too, z is
+    rounded before the activation is applied to it.
     """
     x = np.asarray(inputs, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != network.n_inputs:
@@ -70,7 +72,7 @@ def forward(network: Network, inputs: np.ndarray, decimals: int | None = None) -
     with np.errstate(over="ignore", invalid="ignore"):
         for layer in network.layers:
             z = a @ layer.weights.T + layer.biases
-            if decimals is not None:
+            if decimals is not None and round_z:
                 z = round_half_up(z, decimals)
             a = layer.activation(z)
             if decimals is not None:

@@ -44,7 +44,7 @@ def load_network(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Networ
 def parse_network(text: str, source: str = "<network>") -> Network:
     """Validate a network given as YAML text (``source`` names it in messages)."""
     root = load_yaml(text, source)
-    checker = _Checker(source)
+    checker = DocumentChecker(source)
     network = checker.network(root)
     if checker.problems or network is None:
         problems = sorted(checker.problems, key=_position) or [Problem("invalid network", Location(source))]
@@ -75,7 +75,7 @@ class _Matrix:
     form: str  # "scalar", "flat" or "matrix"
 
 
-class _Checker:
+class DocumentChecker:
     """Walks the located document, collecting problems instead of stopping at the first."""
 
     def __init__(self, source: str):

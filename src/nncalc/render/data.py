@@ -149,3 +149,41 @@ def write_csv(stream: TextIO, network: Network, trace: Trace, with_trace: bool =
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(csv_header(network, with_trace))
     write_csv_rows(stream, csv_blocks(trace, with_trace).tolist())
+
+
+def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
+    """A graded answer sheet as plain data: every mark with its location, verdict and diagnosis."""
+    marks = []
+    for mark in grade.marks:
+        layer = network.layers[mark.layer]
+        given = mark.given
+        marks.append(
+            {
+                "layer": layer.name,
+                "neuron": layer.neurons[mark.neuron],
+                "quantity": mark.quantity,
+                "given": given.value if given is not None else None,
+                "text": given.text if given is not None else None,
+                "line": given.location.line if given is not None else None,
+                "column": given.location.column if given is not None else None,
+                "expected": mark.expected if math.isfinite(mark.expected) else None,
+                "exact": mark.exact if math.isfinite(mark.exact) else None,
+                "tolerance": mark.tolerance,
+                "correct": mark.correct,
+                "diagnosis": mark.diagnosis,
+            }
+        )
+    return {
+        "network": network.name,
+        "input": list(grade.input_texts),
+        "correct": grade.all_correct,
+        "right": len(grade.right),
+        "wrong": len(grade.wrong),
+        "marks": marks,
+    }
+
+
+def write_grade_json(stream: TextIO, network: Network, grade: Any) -> None:
+    """The graded sheet as one JSON document."""
+    stream.write(dumps_readable(grade_dict(network, grade)))
+    stream.write("\n")

@@ -95,3 +95,35 @@ def a_text(step: NeuronSteps) -> str:
     if formula == step.a:
         return f"a = {step.a}"
     return f"a = {formula} = {step.a}"
+
+
+def graded_step(network: Network, grade, mark, precision: int) -> str:
+    """The step behind a graded value, written with the person's own earlier numbers."""
+    layer = network.layers[mark.layer]
+    graded = grade.layers[mark.layer]
+    j = mark.neuron
+    if mark.layer == 0:
+        received = grade.input_texts
+    else:
+        received = tuple(
+            answer.text if answer is not None else show(value, precision)
+            for answer, value in zip(graded.received_given, graded.received, strict=True)
+        )
+    z_marks = graded.z
+    layer_z = tuple(
+        m.given.text if m.given is not None else show(v, precision) for m, v in zip(z_marks, graded.z_used, strict=True)
+    )
+    if mark.quantity == "z":
+        shown_z, shown_a = show(mark.expected, precision), ""
+    else:
+        shown_z, shown_a = layer_z[j], show(mark.expected, precision)
+    step = NeuronSteps(
+        neuron=layer.neurons[j],
+        terms=tuple(zip(layer.weight_text[j], received, strict=True)),
+        bias=layer.bias_text[j] if layer.layout.biases != "absent" else None,
+        z=shown_z,
+        layer_z=layer_z,
+        a=shown_a,
+        activation=layer.activation,
+    )
+    return z_text(step) if mark.quantity == "z" else a_text(step)

@@ -129,6 +129,80 @@ def _summary_table(network: Network, index: int, summary: LayerSummary, p: int) 
     return Group(table, note)
 
 
+def print_grade(console: Console, network: Network, grade, answers_source: str, precision: int) -> None:
+    """A table per layer marking each written value right or wrong, then the first mistake explained."""
+    from nncalc.render.derivation import graded_step
+
+    heading = Text()
+    if network.name:
+        heading.append(network.name, style="bold")
+        heading.append(" — ")
+    heading.append("grading ", style="bold")
+    heading.append(answers_source)
+    heading.append(" for input ")
+    heading.append(", ".join(f"{n} = {v}" for n, v in zip(network.inputs, grade.input_texts, strict=True)))
+    console.print(heading, soft_wrap=True)
+    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
+        console.print()
+        console.print(Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan"))
+        table = Table(show_edge=True)
+        table.add_column("neuron", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        _number_column(table, "yours")
+        _number_column(table, "expected")
+        table.add_column("mark", no_wrap=True)
+        for z_mark, a_mark in zip(graded.z, graded.a, strict=True):
+            for mark in (z_mark, a_mark):
+                table.add_row(
+                    Text(layer.neurons[mark.neuron]),
+                    mark.quantity,
+                    mark.given.text if mark.given is not None else "—",
+                    _expected_text(mark, precision),
+                    _verdict(mark.correct),
+                )
+        console.print(table)
+    console.print()
+    first = grade.first_wrong
+    if first is not None:
+        neuron = network.layers[first.layer].neurons[first.neuron]
+        title = Text("first wrong value: ", style="bold red")
+        title.append(f"{first.quantity} of {neuron} in {network.layer_label(first.layer)}, at {first.given.location}")
+        console.print(title, soft_wrap=True)
+        console.print(
+            Text(f"  {graded_step(network, grade, first, precision)}, not {first.given.text}"), soft_wrap=True
+        )
+        if first.diagnosis:
+            console.print(Text(f"  likely: {first.diagnosis}"), soft_wrap=True)
+        if abs(first.expected - first.exact) > (first.tolerance or 0):
+            console.print(
+                Text(f"  (from your earlier values; with exact earlier values it is {show(first.exact, precision)})"),
+                soft_wrap=True,
+            )
+        console.print()
+    right, wrong = len(grade.right), len(grade.wrong)
+    blank = sum(1 for m in grade.marks if m.correct is None)
+    summary = Text(f"{right} right, {wrong} wrong", style="bold green" if not wrong else "bold red")
+    if blank:
+        summary.append(f", {blank} left out")
+    console.print(summary)
+
+
+def _expected_text(mark, precision: int) -> str:
+    from nncalc.numbers import decimals_written
+
+    if mark.given is not None:
+        decimals = decimals_written(mark.given.text)
+        if decimals is not None and 0 <= decimals <= 15:
+            return f"{mark.expected:.{decimals}f}"
+    return show(mark.expected, precision)
+
+
+def _verdict(correct: bool | None) -> Text:
+    if correct is None:
+        return Text("")
+    return Text("✓ right", style="green") if correct else Text("✗ wrong", style="bold red")
+
+
 def print_check(console: Console, network: Network) -> None:
     """The summary ``nncalc check`` prints: layers, shapes, activations, parameter count."""
     heading = Text("valid: ", style="bold green")
