@@ -315,19 +315,7 @@ def test_softmax_saturates_exactly_without_warnings(row, expected):
 
 EXTREME_Z = np.array([[-1e300, -1000.0], [1000.0, 1e300]])
 
-GELU_TANH_OVERFLOW = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: gelu(approximate='tanh') computes z**3, which overflows for |z| ≳ 5.6e102 (RuntimeWarning)",
-)
-
-
-def _stability_params(cases):
-    for case in cases:
-        marks = [GELU_TANH_OVERFLOW] if case == ("gelu", {"approximate": "tanh"}) else []
-        yield pytest.param(*case, id=case_id(case), marks=marks)
-
-
-@pytest.mark.parametrize(("name", "params"), list(_stability_params(ALL_CASES)))
+@pytest.mark.parametrize(("name", "params"), ALL_CASES, ids=[case_id(c) for c in ALL_CASES])
 def test_extreme_inputs_are_finite_without_warnings(name, params):
     """Every activation at ±1000 and ±1e300 gives finite float64 output and raises no warning."""
     with warnings.catch_warnings(), strict_numpy():
@@ -372,20 +360,7 @@ def test_extreme_inputs_reach_their_limits(name, params):
     assert out.ravel().tolist() == pytest.approx(expected, rel=1e-12)
 
 
-def _derivative_stability_params():
-    bugs = {
-        ("gelu", ()): "BUG: gelu derivative computes z*z, which overflows for |z| ≳ 1.3e154 (RuntimeWarning)",
-        ("gelu", (("approximate", "tanh"),)): "BUG: gelu(approximate='tanh') derivative overflows in z**3 and "
-        "z*z and returns NaN (0 × inf) at z = ±1e300",
-        ("softsign", ()): "BUG: softsign derivative computes (1 + |z|)**2, which overflows for |z| ≳ 1.3e154",
-    }
-    for name, params in ALL_CASES:
-        reason = bugs.get((name, tuple(params.items())))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        yield pytest.param(name, params, id=case_id((name, params)), marks=marks)
-
-
-@pytest.mark.parametrize(("name", "params"), list(_derivative_stability_params()))
+@pytest.mark.parametrize(("name", "params"), ALL_CASES, ids=[case_id(c) for c in ALL_CASES])
 def test_extreme_inputs_give_finite_derivatives_without_warnings(name, params):
     """The derivative and backward pass at ±1000 and ±1e300 are finite float64 with no warning."""
     act = BoundActivation.named(name, **params)
