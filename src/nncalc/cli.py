@@ -407,6 +407,91 @@ def grade(
         raise typer.Exit(ExitStatus.NO)
 
 
+@app.command()
+def new(
+    inputs: Annotated[int, typer.Option("--inputs", min=1, metavar="N", help="Number of inputs.")] = 2,
+    layers: Annotated[
+        str,
+        typer.Option("--layers", metavar="SIZES", help="Neurons per layer, input side first: 3,2,1."),
+    ] = "2,1",
+    activation: Annotated[
+        str, typer.Option("--activation", metavar="NAME", help="Activation of every layer.")
+    ] = "sigmoid",
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            help="Random seed: the same seed gives the same file everywhere. "
+            "Default: a random one, written in the file.",
+            show_default=False,
+        ),
+    ] = None,
+    decimals: Annotated[int, typer.Option("--decimals", min=0, max=6, metavar="N", help="Decimals of each value.")] = 2,
+    value_range: Annotated[
+        str,
+        typer.Option("--range", metavar="LOW,HIGH", help="Values are drawn uniformly from [LOW, HIGH)."),
+    ] = "0,1",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the network file here instead of standard output.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+) -> None:
+    """Write a new exercise: a network file with random, hand-friendly weights and biases.
+
+    With forward --format markdown, a teacher has the exercise and its answer key.
+
+    \b
+    Examples:
+      nncalc new --inputs 2 --layers 3,2,1 --activation sigmoid --seed 12 --decimals 2
+      nncalc new --layers 2,2 --range -1,1 --seed 7 -o exercise.yaml
+    """
+    import random
+
+    from nncalc.activations import REGISTRY, known_names, lookup
+    from nncalc.exercises import ExerciseSpec, exercise_yaml
+    from nncalc.inputs import split_values
+    from nncalc.loader import parse_network, suggest
+    from nncalc.numbers import NotANumber, parse_count, parse_number
+
+    try:
+        sizes = [parse_count(token) for _, token in split_values(layers)]
+    except NotANumber as exc:
+        raise InputError(f"{exc}; give neurons per layer such as 3,2,1", Location("--layers")) from None
+    if not sizes or min(sizes) < 1:
+        raise InputError("every layer needs at least 1 neuron", Location("--layers"))
+    if lookup(activation) is None:
+        raise InputError(
+            f"unknown activation {activation!r}{suggest(activation, known_names())} (known: {', '.join(REGISTRY)})",
+            Location("--activation"),
+        )
+    bounds = split_values(value_range)
+    try:
+        low, high = (parse_number(token) for _, token in bounds) if len(bounds) == 2 else (None, None)
+    except NotANumber as exc:
+        raise InputError(str(exc), Location("--range")) from None
+    if low is None or not low < high:
+        raise InputError("give two numbers LOW,HIGH with LOW < HIGH, such as 0,1 or -1,1", Location("--range"))
+    if seed is None:
+        seed = random.SystemRandom().randrange(1_000_000)
+    text = exercise_yaml(ExerciseSpec(inputs, sizes, activation, seed, decimals, low, high))
+    parse_network(text, "<new exercise>")  # what we write must load
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from nncalc.files import atomic_text_file
+
+    with atomic_text_file(output, overwrite=force) as stream:
+        stream.write(text)
+
+
 def _report(error: NncalcError) -> None:
     for problem in error.problems:
         sys.stderr.write(f"error: {problem}\n")
