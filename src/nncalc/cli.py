@@ -9,11 +9,13 @@ them, so ``nncalc --help`` starts quickly.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -51,6 +53,24 @@ SUFFIX_FORMATS = {
     ".txt": "table",
 }
 MAX_FILE_SIZE_HELP = "Largest network file to read, in bytes (a guard against runaway files)."
+
+
+class _ReaderGone(Exception):
+    """Standard output was closed by its reader (``| head -1``): stop quietly, successfully."""
+
+
+def _quiet_when_reader_leaves(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn a closed pipe into a quiet, successful end instead of an error."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+
+    return wrapper
 
 
 def _version(value: bool) -> None:
@@ -161,6 +181,7 @@ MaxFileSize = Annotated[int, typer.Option("--max-file-size", min=1, metavar="BYT
 
 
 @app.command()
+@_quiet_when_reader_leaves
 def forward(
     network_file: NetworkArg,
     input_values: Annotated[
@@ -296,6 +317,7 @@ def _check_finite(network, result, allow: bool) -> None:
 
 
 @app.command()
+@_quiet_when_reader_leaves
 def check(
     network_file: NetworkArg,
     max_file_size: MaxFileSize = 64 * 1024 * 1024,
@@ -325,6 +347,7 @@ class GradeFormat(str, Enum):
 
 
 @app.command()
+@_quiet_when_reader_leaves
 def grade(
     network_file: NetworkArg,
     answers_file: Annotated[
@@ -408,6 +431,7 @@ def grade(
 
 
 @app.command()
+@_quiet_when_reader_leaves
 def new(
     inputs: Annotated[int, typer.Option("--inputs", min=1, metavar="N", help="Number of inputs.")] = 2,
     layers: Annotated[
@@ -528,7 +552,7 @@ def main(argv: list[str] | None = None) -> None:
         status = _report_usage(error)
     except KeyboardInterrupt:
         status = ExitStatus.INTERRUPTED
-    except BrokenPipeError:
+    except (_ReaderGone, BrokenPipeError):
         status = ExitStatus.SUCCESS
     _flush_quietly()
     sys.exit(int(status))

@@ -28,6 +28,14 @@ class TableView:
     all_rows: bool = False
 
 
+class _Console(Console):
+    """A Rich console that leaves a closed pipe to the caller (Rich itself would exit with 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError()
+
+
 PIPE_WIDTH = 240  # a file or pipe has no width: wide enough that no table folds
 
 
@@ -38,7 +46,7 @@ def make_console(stream: TextIO, width: int | None = None) -> Console:
     """
     if width is None and not _is_terminal(stream):
         width = PIPE_WIDTH
-    return Console(
+    return _Console(
         file=stream,
         width=width,
         markup=False,
