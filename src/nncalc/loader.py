@@ -347,7 +347,9 @@ class DocumentChecker:
                         f"{prefix}{key} is given both per neuron and for the layer; keep one",
                     )
                     return None
-            return self._per_neuron_layer(per_neuron, label, n_in, name, activation, neurons_form)
+            return self._per_neuron_layer(
+                per_neuron, label, n_in, name, activation, neurons_form, "activation" in entries
+            )
 
         if "weights" in entries and "kernel" in entries:
             self.error(entries["kernel"][0], f"{prefix}give weights or kernel, not both")
@@ -509,7 +511,7 @@ class DocumentChecker:
             return None
         return row[0], row[1], "list"
 
-    def _per_neuron_layer(self, items, label, n_in, name, activation, neurons_form):
+    def _per_neuron_layer(self, items, label, n_in, name, activation, neurons_form, activation_given):
         names, values, texts, bias_values, bias_text = [], [], [], [], []
         ok = True
         for j, item in enumerate(items, 1):
@@ -564,16 +566,13 @@ class DocumentChecker:
                 bias_text.append("0")
         if not ok or activation is None:
             return None
-        given = [n for n in names if n is not None]
-        neuron_names = names if len(given) == len(names) else None
-        if given and neuron_names is None:
-            neuron_names = [n if n is not None else f"#{j}" for j, n in enumerate(names, 1)]
+        neuron_names = names if any(n is not None for n in names) else None
         layout = LayerLayout(
             weights="neurons",
             neurons=neurons_form,
             biases="neurons",
             name_given=name is not None,
-            activation_given=True,
+            activation_given=activation_given,
         )
         return _LayerDraft(
             name,
@@ -600,11 +599,12 @@ class DocumentChecker:
                 name = "output"
             else:
                 name = "hidden" if hidden == 1 else f"hidden{index + 1}"
-            if draft.neuron_names is not None and not any(n.startswith("#") for n in draft.neuron_names):
-                neurons = tuple(draft.neuron_names)
-            else:
-                prefix = "o" if last else ("h" if hidden == 1 else f"h{index + 1}_")
-                neurons = tuple(f"{prefix}{j}" for j in range(1, draft.n_out + 1))
+            prefix = "o" if last else ("h" if hidden == 1 else f"h{index + 1}_")
+            given = draft.neuron_names or [None] * draft.n_out
+            # neurons left unnamed (in a layer written neuron by neuron) get the default name of their place
+            neurons = tuple(n if n is not None else f"{prefix}{j}" for j, n in enumerate(given, 1))
+            if len(set(neurons)) != len(neurons):
+                self.error(None, f"layer {index + 1}: neuron names repeat: {', '.join(neurons)}")
             weights = np.array(draft.values, dtype=np.float64)
             biases = np.array(draft.bias_values, dtype=np.float64)
             weights.flags.writeable = False
@@ -627,7 +627,7 @@ class DocumentChecker:
 @dataclass
 class _LayerDraft:
     name: str | None
-    neuron_names: list[str] | None
+    neuron_names: list[str | None] | None
     values: list[list[float]]
     texts: list[list[str]]
     bias_values: list[float]

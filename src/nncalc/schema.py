@@ -1,0 +1,128 @@
+"""The network file format as a JSON Schema, for editors to complete and check files.
+
+It is generated from the same names the loader accepts (keys, activations and their
+parameters), so the two cannot drift apart. The loader stays the authority on shapes
+(rows per neuron, values per input), which a schema cannot express.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nncalc.activations import REGISTRY
+from nncalc.loader import LAYER_KEYS, NETWORK_KEYS, NEURON_KEYS
+from nncalc.numbers import FRACTION
+
+SCHEMA_ID = "https://nncalc.invalid/schema/network.json"
+
+
+def network_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a network file."""
+    number = {
+        "description": "A number: decimal, scientific (1.5e-3) or a fraction written as text (1/3).",
+        "oneOf": [{"type": "number"}, {"type": "string", "pattern": f"^{FRACTION}$"}],
+    }
+    name = {"type": "string", "minLength": 1}
+    row = {"type": "array", "items": {"$ref": "#/$defs/number"}, "minItems": 1}
+    activation_names = sorted({*REGISTRY, *(alias for a in REGISTRY.values() for alias in a.aliases)})
+    with_params = []
+    for activation in REGISTRY.values():
+        names = [activation.name, *activation.aliases]
+        properties: dict[str, Any] = {"name": {"enum": names}}
+        for param, default in activation.defaults.items():
+            if param in activation.choices:
+                properties[param] = {"enum": list(activation.choices[param]), "default": default}
+            else:
+                properties[param] = {"$ref": "#/$defs/number", "default": default}
+        with_params.append(
+            {
+                "type": "object",
+                "description": activation.summary,
+                "properties": properties,
+                "required": ["name"],
+                "additionalProperties": False,
+            }
+        )
+    neuron = {
+        "type": "object",
+        "properties": {
+            "name": {"$ref": "#/$defs/name"},
+            "weights": {"oneOf": [{"$ref": "#/$defs/number"}, {"$ref": "#/$defs/row"}]},
+            "bias": {"$ref": "#/$defs/number"},
+        },
+        "required": ["weights"],
+        "additionalProperties": False,
+    }
+    assert set(neuron["properties"]) == set(NEURON_KEYS)
+    layer = {
+        "type": "object",
+        "properties": {
+            "name": {"$ref": "#/$defs/name"},
+            "neurons": {
+                "description": "A count, the neurons' names, or the neurons one by one.",
+                "oneOf": [
+                    {"type": "integer", "minimum": 1},
+                    {"type": "array", "items": {"$ref": "#/$defs/name"}, "minItems": 1},
+                    {"type": "array", "items": {"$ref": "#/$defs/neuron"}, "minItems": 1},
+                ],
+            },
+            "weights": {
+                "description": "One row per neuron, one column per input to the layer (PyTorch's Linear.weight); "
+                "a number for a 1x1 layer, a flat list for a one-neuron layer.",
+                "oneOf": [
+                    {"$ref": "#/$defs/number"},
+                    {"$ref": "#/$defs/row"},
+                    {"type": "array", "items": {"$ref": "#/$defs/row"}, "minItems": 1},
+                ],
+            },
+            "kernel": {
+                "description": "Keras's orientation: one row per input, one column per neuron.",
+                "oneOf": [
+                    {"$ref": "#/$defs/number"},
+                    {"type": "array", "items": {"$ref": "#/$defs/row"}, "minItems": 1},
+                ],
+            },
+            "biases": {
+                "description": "One per neuron, or one number for every neuron; absent means 0.",
+                "oneOf": [{"$ref": "#/$defs/number"}, {"$ref": "#/$defs/row"}],
+            },
+            "activation": {"$ref": "#/$defs/activation"},
+        },
+        "not": {"required": ["weights", "kernel"]},
+        "additionalProperties": False,
+    }
+    assert set(layer["properties"]) == set(LAYER_KEYS)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "nncalc network file",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "inputs": {
+                "description": "The number of inputs, or their names.",
+                "oneOf": [
+                    {"type": "integer", "minimum": 1},
+                    {"type": "array", "items": {"$ref": "#/$defs/name"}, "minItems": 1, "uniqueItems": True},
+                ],
+            },
+            "activation": {"$ref": "#/$defs/activation"},
+            "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
+        },
+        "required": ["inputs", "layers"],
+        "additionalProperties": False,
+        "$defs": {
+            "number": number,
+            "name": name,
+            "row": row,
+            "activation": {
+                "description": "An activation's name, or a mapping with its name and parameters.",
+                "oneOf": [{"enum": activation_names}, *with_params],
+            },
+            "neuron": neuron,
+            "layer": layer,
+        },
+    }
+    assert set(schema["properties"]) == set(NETWORK_KEYS)
+    return schema
