@@ -154,6 +154,8 @@ def _read_inputs(network, input_texts: list[str], inputs_file: str | None):
         raise InputError("is a directory, not a file", Location(str(path))) from None
     except PermissionError:
         raise InputError("permission denied", Location(str(path))) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(str(path))) from None
     return samples
 
 
@@ -538,7 +540,7 @@ def _report(error: NncalcError) -> None:
         sys.stderr.write(f"error: {problem}\n")
 
 
-def _report_usage(error: Exception) -> int:
+def _report_usage(error: Exception, argv: list[str] | None = None) -> int:
     """One ``error:`` line for a mistake on the command line, pointing at the command's help."""
     if type(error).__name__ == "NoArgsIsHelpError":  # plain 'nncalc': show the help
         ctx = getattr(error, "ctx", None)
@@ -549,6 +551,9 @@ def _report_usage(error: Exception) -> int:
     message = " ".join(message.replace("Value error, ", "").split())
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "nncalc"
+    words = [w for w in (argv or sys.argv[1:]) if not w.startswith("-")]
+    if command == "nncalc" and words and words[0] in {c.name or c.callback.__name__ for c in app.registered_commands}:
+        command = f"nncalc {words[0]}"
     sys.stderr.write(f"error: {message} (see '{command} --help')\n")
     return int(getattr(error, "exit_code", ExitStatus.USAGE) or ExitStatus.USAGE)
 
@@ -566,7 +571,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         status = ExitStatus.INTERRUPTED
     except typer.TyperException as error:  # the command line itself: unknown option, bad value
-        status = _report_usage(error)
+        status = _report_usage(error, argv)
     except KeyboardInterrupt:
         status = ExitStatus.INTERRUPTED
     except (_ReaderGone, BrokenPipeError):

@@ -30,6 +30,8 @@ def atomic_text_file(path: Path, overwrite: bool = True) -> Iterator[TextIO]:
         raise InputError("the folder does not exist", Location(str(path))) from None
     except PermissionError:
         raise InputError("permission denied", Location(str(path))) from None
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror or exc}", Location(str(path))) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             yield stream

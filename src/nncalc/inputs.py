@@ -99,24 +99,23 @@ def read_samples_csv(
     rows hold the inputs in order, then the extra columns if every row has them.
     """
     reader = csv.reader(stream)
-    rows = []
+    numbered: list[tuple[int, list[str]]] = []  # (line the row starts on, its fields)
+    start = 1
     try:
         for row in reader:
-            if not row or all(not field.strip() for field in row):
-                rows.append(None)
-                continue
-            rows.append([field.strip() for field in row])
+            if row and not all(not field.strip() for field in row):
+                numbered.append((start, [field.strip() for field in row]))
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(f"CSV error: {exc}", Location(source, reader.line_num)) from None
     except UnicodeDecodeError:
         raise InputError("the input is not UTF-8 text", Location(source)) from None
-    numbered = [(n, row) for n, row in enumerate(rows, 1) if row is not None]
     if not numbered:
         raise InputError("no samples: the input is empty", Location(source))
 
     first_line, first = numbered[0]
     columns: list[str]
-    if not all(is_number(field) for field in first):
+    if not any(is_number(field) for field in first):  # a header names columns; no number in it
         columns = first
         known = [*names, *extra]
         problems = []

@@ -43,8 +43,8 @@ def load_network(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Networ
 
 def parse_network(text: str, source: str = "<network>") -> Network:
     """Validate a network given as YAML text (``source`` names it in messages)."""
-    root = load_yaml(text, source)
     checker = DocumentChecker(source)
+    root = load_yaml(text, source, problems=checker.problems)
     network = checker.network(root)
     if checker.problems or network is None:
         problems = sorted(checker.problems, key=_position) or [Problem("invalid network", Location(source))]
@@ -198,7 +198,7 @@ class DocumentChecker:
             return None
         return self.text(entries[key][1], what)
 
-    def inputs(self, entries, root: Node) -> tuple[list[str], bool] | None:
+    def inputs(self, entries, root: Node) -> tuple[list[str] | _DefaultNames, bool] | None:
         if "inputs" not in entries:
             self.error(root, "missing key 'inputs' (the number of inputs, or their names)")
             return None
@@ -218,7 +218,7 @@ class DocumentChecker:
             if count < 1:
                 self.error(node, f"inputs must be at least 1, got {count}")
                 return None
-            return [f"x{i}" for i in range(1, count + 1)], False
+            return _DefaultNames("x", count), False
         self.error(node, f"inputs must be a count or a list of names, got {node.kind}")
         return None
 
@@ -361,6 +361,7 @@ class DocumentChecker:
         key = "kernel" if kernel else "weights"
         matrix = self.matrix(entries[key][1], f"{prefix}{key}", allow_flat=not kernel)
         if matrix is None:
+            self._check_bias_values(entries.get("biases"), prefix)  # so its mistakes are listed too
             return None
         values, texts, row_nodes = matrix.values, matrix.texts, matrix.row_nodes
         inputs_of = "input" if index == 0 else f"neuron of layer {index}"
@@ -487,6 +488,16 @@ class DocumentChecker:
                 values.append(number[0])
                 texts.append(number[1])
         return (values, texts) if ok else None
+
+    def _check_bias_values(self, entry, prefix: str) -> None:
+        """Check that the biases are numbers, when their count cannot be checked."""
+        if entry is None:
+            return
+        node = entry[1]
+        if isinstance(node, SeqNode):
+            self.row(node, f"{prefix}biases")
+        else:
+            self.number(node, f"{prefix}biases")
 
     def biases(self, entry, n_out: int, prefix: str):
         if entry is None:
@@ -622,6 +633,19 @@ class DocumentChecker:
                 )
             )
         return tuple(layers)
+
+
+class _DefaultNames:
+    """x1 … xN, made only when needed: a file may claim a count far larger than it holds."""
+
+    def __init__(self, prefix: str, count: int):
+        self.prefix, self.count = prefix, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return (f"{self.prefix}{i}" for i in range(1, self.count + 1))
 
 
 @dataclass

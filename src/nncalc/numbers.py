@@ -13,9 +13,9 @@ from fractions import Fraction
 
 DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 FRACTION = r"[+-]?\d+/\d+"
-_DECIMAL_RE = re.compile(DECIMAL)
-_FRACTION_RE = re.compile(FRACTION)
-_INTEGER_RE = re.compile(r"[+-]?\d+")
+_DECIMAL_RE = re.compile(DECIMAL, re.ASCII)  # ASCII: no other script's digits become numbers
+_FRACTION_RE = re.compile(FRACTION, re.ASCII)
+_INTEGER_RE = re.compile(r"[+-]?\d+", re.ASCII)
 _NON_FINITE_RE = re.compile(r"[+-]?\.?(?:nan|inf|infinity)", re.IGNORECASE)
 
 

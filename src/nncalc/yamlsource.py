@@ -95,21 +95,31 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
         raise InputError("is a directory, not a file", Location(source)) from None
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        line_start = before.rfind(b"\n") + 1
+        column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
         raise InputError(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
             Location(source, line, column),
         ) from None
 
 
-def load_yaml(text: str, source: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Node:
-    """Parse one YAML document into located nodes; raise ``InputError`` listing every problem."""
-    problems: list[Problem] = []
+def load_yaml(
+    text: str, source: str, max_depth: int = DEFAULT_MAX_DEPTH, problems: list[Problem] | None = None
+) -> Node:
+    """Parse one YAML document into located nodes; raise ``InputError`` listing every problem.
+
+    Given a ``problems`` list, problems that leave the document readable (a duplicate key,
+    an alias, a tag) are added to it instead, so the caller can go on and list its own too.
+    """
+    collect = problems is not None
+    problems = problems if problems is not None else []
     try:
         root = _compose(_Parser(text), source, max_depth, problems)
     except yaml.MarkedYAMLError as exc:
@@ -117,13 +127,28 @@ def load_yaml(text: str, source: str, max_depth: int = DEFAULT_MAX_DEPTH) -> Nod
         message = f"YAML syntax error: {exc.problem or exc.context}"
         location = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
         raise InputError(message, location) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position] if isinstance(exc.position, int) else ""
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1 if before or exc.position == 0 else 1
+        raise InputError(
+            f"YAML error: {exc.reason} {_describe(exc.character)}", Location(source, line, column)
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {str(exc).splitlines()[0]}", Location(source)) from None
-    if problems:
+    if problems and (not collect or root is None):
         raise InputError(problems)
     if root is None:
         raise InputError("the file is empty", Location(source, 1, 1))
     return root
+
+
+def _describe(character) -> str:
+    if isinstance(character, str):
+        return f"(character U+{ord(character):04X})"
+    if isinstance(character, int):
+        return f"(byte 0x{character:02x})"
+    return ""
 
 
 def _compose(parser, source: str, max_depth: int, problems: list[Problem]) -> Node | None:

@@ -46,14 +46,15 @@ def layer_steps(
     z_values = trace.layers[layer_index].z[sample]
     a_values = trace.layers[layer_index].a[sample]
     layer_z = tuple(show(v, precision) for v in z_values)
-    has_bias = layer.layout.biases != "absent"
+    # a file without biases shows none; after training the biases may no longer be 0
+    shown_bias = [layer.layout.biases != "absent" or layer.biases[j] != 0 for j in range(layer.n_neurons)]
     steps = []
     for j, neuron in enumerate(layer.neurons):
         steps.append(
             NeuronSteps(
                 neuron=neuron,
                 terms=tuple(zip(layer.weight_text[j], received, strict=True)),
-                bias=layer.bias_text[j] if has_bias else None,
+                bias=layer.bias_text[j] if shown_bias[j] else None,
                 z=layer_z[j],
                 layer_z=layer_z,
                 a=show(a_values[j], precision),
@@ -120,7 +121,7 @@ def graded_step(network: Network, grade, mark, precision: int) -> str:
     step = NeuronSteps(
         neuron=layer.neurons[j],
         terms=tuple(zip(layer.weight_text[j], received, strict=True)),
-        bias=layer.bias_text[j] if layer.layout.biases != "absent" else None,
+        bias=layer.bias_text[j] if layer.layout.biases != "absent" or layer.biases[j] != 0 else None,
         z=shown_z,
         layer_z=layer_z,
         a=shown_a,
