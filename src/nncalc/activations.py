@@ -75,6 +75,9 @@ class Activation:
     aliases: tuple[str, ...] = ()
     elementwise: bool = True
     summary: str = ""
+    # da/dz as a person writes it, from the texts of z, a and the derivative's value:
+    # sigmoid writes "a · (1 − a)"; where no short form helps, the value itself
+    derivative_text: Callable[[str, str, str, Params], str] = lambda z, a, d, p: d
 
 
 def _paren(z: str) -> str:
@@ -171,6 +174,7 @@ def _elu_negative(z: Array, alpha: float) -> Array:
 
 _ENTRIES = [
     Activation(
+        derivative_text=lambda z, a, d, p: "1",
         name="identity",
         aliases=("linear",),
         summary="a = z",
@@ -180,6 +184,7 @@ _ENTRIES = [
         latex=lambda z, zs, p: z,
     ),
     Activation(
+        derivative_text=lambda z, a, d, p: f"{a} · (1 − {a})",
         name="sigmoid",
         aliases=("logistic",),
         summary="σ(z) = 1 / (1 + e^−z)",
@@ -189,6 +194,7 @@ _ENTRIES = [
         latex=lambda z, zs, p: rf"\sigma({z}) = \frac{{1}}{{1 + e^{{-{_paren(z)}}}}}",
     ),
     Activation(
+        derivative_text=lambda z, a, d, p: f"(1 − {a}²)",
         name="tanh",
         summary="tanh(z) = (e^z − e^−z) / (e^z + e^−z)",
         forward=lambda z, p: np.tanh(z),
@@ -391,6 +397,10 @@ class BoundActivation:
             return grad_a * self.derivative(z, a)
         # softmax: J = diag(a) − a aᵀ, so Jᵀg = a ⊙ (g − (g·a))
         return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
+
+    def derivative_text(self, z: str, a: str, d: str) -> str:
+        """da/dz written with the numbers (or symbols) given: ``0.7514 · (1 − 0.7514)``."""
+        return self.activation.derivative_text(z, a, d, self.params)
 
     def text(self, z: str, zs: Sequence[str] = ()) -> str:
         """The function applied to the written number ``z``, as a person writes it."""

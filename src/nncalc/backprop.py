@@ -137,13 +137,24 @@ def _evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: L
     return trace, t
 
 
+def combined_rule(activation_name: str, loss_name: str) -> str | None:
+    """Which combined output rule applies: "a − t" (softmax, cross-entropy), "(a − t)/n"
+    (sigmoid, BCE), or None for the plain chain rule."""
+    if activation_name == "softmax" and loss_name == "cross_entropy":
+        return "a − t"
+    if activation_name == "sigmoid" and loss_name == "bce":
+        return "(a − t)/n"
+    return None
+
+
 def output_delta(network: Network, loss: Loss, z: np.ndarray, a: np.ndarray, t: np.ndarray) -> np.ndarray:
     """δ at the output layer, per sample: the combined stable forms for softmax with
     cross-entropy (a − t) and sigmoid with BCE ((a − t)/n), else the chain rule."""
     activation = network.layers[-1].activation
-    if activation.name == "softmax" and loss.name == "cross_entropy":
+    rule = combined_rule(activation.name, loss.name)
+    if rule == "a − t":
         return a - t
-    if activation.name == "sigmoid" and loss.name == "bce":
+    if rule == "(a − t)/n":
         return (a - t) / a.shape[1]
     return activation.backward(z, a, loss.gradient(a, t))
 

@@ -43,6 +43,8 @@ class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    markdown = "markdown"
+    latex = "latex"
 
 
 SUFFIX_FORMATS = {
@@ -213,8 +215,8 @@ def forward(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="Output format: table, json, jsonl or csv. Default: table on a terminal; otherwise from the --output "
-            "suffix (.json, .jsonl, .csv, .txt), else csv.",
+            help="Output format: table, json, jsonl, csv, markdown or latex. Default: table on a terminal; otherwise from the --output "
+            "suffix (.json, .jsonl, .csv, .md, .tex, .txt), else csv.",
             show_default=False,
             case_sensitive=False,
         ),
@@ -233,6 +235,9 @@ def forward(
     trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,
     round_to: RoundOption = None,
     round_z: RoundZOption = False,
+    standalone: Annotated[
+        bool, typer.Option("--standalone", help="LaTeX: a complete document that compiles with pdflatex.")
+    ] = False,
     all_rows: Annotated[
         bool, typer.Option("--all", help="List every neuron of large layers instead of a summary.")
     ] = False,
@@ -264,6 +269,7 @@ def forward(
       nncalc forward configs/classic-2-2-2.yaml -i "0.05,0.10" --format json
       nncalc forward configs/classic-2-2-2.yaml --inputs samples.csv --format csv --trace
       cat samples.csv | nncalc forward configs/classic-2-2-2.yaml --inputs - > out.csv
+      nncalc forward configs/course-chain.yaml -i 0.1 --format latex --standalone -o chain.tex
     """
     from nncalc.engine import forward as run_forward
     from nncalc.loader import load_network
@@ -294,7 +300,15 @@ def forward(
         else:
             from nncalc.render import data
 
-            if fmt == "json":
+            if fmt == "markdown":
+                from nncalc.render.markdown import write_markdown
+
+                write_markdown(stream, network, result, samples.texts, precision, steps=steps is not False)
+            elif fmt == "latex":
+                from nncalc.render.latex import write_latex
+
+                write_latex(stream, network, result, samples.texts, precision, standalone=standalone)
+            elif fmt == "json":
                 data.write_json(stream, network, result)
             elif fmt == "jsonl":
                 data.write_jsonl(stream, network, result)
@@ -533,6 +547,93 @@ def schema() -> None:
     from nncalc.schema import network_schema
 
     sys.stdout.write(json.dumps(network_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
+class DrawFormat(str, Enum):
+    """Output formats of ``draw``."""
+
+    dot = "dot"
+    mermaid = "mermaid"
+    svg = "svg"
+    png = "png"
+
+
+@app.command()
+@_quiet_when_reader_leaves
+def draw(
+    network_file: NetworkArg,
+    input_values: Annotated[
+        str | None,
+        typer.Option(
+            "--input", "-i", metavar="VALUES", help="Show z and a for this input on the neurons.", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        DrawFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="dot, mermaid, svg or png. Default: from the --output suffix, else dot.",
+            show_default=False,
+            case_sensitive=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the drawing here.", show_default=False),
+    ] = None,
+    precision: Annotated[
+        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown for z and a.")
+    ] = 4,
+    round_to: RoundOption = None,
+    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+) -> None:
+    """Draw the network as courses do: inputs on the left, every weight on its edge.
+
+    Every neuron shows its bias and activation, and with --input its z and a. svg and png
+    are drawn by Graphviz (its 'dot' program must be installed); dot and mermaid are text.
+
+    \b
+    Examples:
+      nncalc draw configs/classic-2-2-2.yaml --input 0.05,0.10 -o classic.svg
+      nncalc draw configs/course-chain.yaml --format mermaid
+      nncalc draw configs/keras-kernel.yaml | dot -Tpdf > network.pdf
+    """
+    from nncalc.loader import load_network
+    from nncalc.render import diagram
+
+    network = load_network(network_file, max_bytes=max_file_size)
+    trace = None
+    if input_values is not None:
+        from nncalc.engine import forward as run_forward
+        from nncalc.inputs import samples_from_options
+
+        sample = samples_from_options([input_values], network.inputs)
+        trace = run_forward(network, sample.values, decimals=round_to)
+        _check_finite(network, trace, allow=False)
+    if output_format is not None:
+        fmt = output_format.value
+    elif output is not None and output.suffix.lower().lstrip(".") in {f.value for f in DrawFormat}:
+        fmt = output.suffix.lower().lstrip(".")
+    elif output is not None and output.suffix.lower() in (".mmd", ".mermaid"):
+        fmt = "mermaid"
+    else:
+        fmt = "dot"
+    text = (diagram.to_mermaid if fmt == "mermaid" else diagram.to_dot)(network, trace, 0, precision)
+    data = diagram.render_graphviz(text, fmt) if fmt in ("svg", "png") else text.encode("utf-8")
+    if output is None:
+        if fmt == "png" and _is_terminal(sys.stdout):
+            raise InputError("a PNG is not for the terminal: give --output FILE.png or redirect the output")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
+        return
+    from nncalc.files import atomic_binary_file, same_file
+
+    if same_file(output, network_file):
+        raise InputError(f"is also an input ({network_file}); write the drawing somewhere else", Location(str(output)))
+    with atomic_binary_file(output) as stream:
+        stream.write(data)
 
 
 def _report(error: NncalcError) -> None:

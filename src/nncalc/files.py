@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from nncalc.errors import InputError, Location
 
 
 @contextlib.contextmanager
 def atomic_text_file(path: Path, overwrite: bool = True) -> Iterator[TextIO]:
+    """Text written to a temporary file beside ``path``, moved into place only on success."""
+    with atomic_binary_file(path, overwrite) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as stream:
+        yield stream
+        stream.flush()
+
+
+@contextlib.contextmanager
+def atomic_binary_file(path: Path, overwrite: bool = True) -> Iterator[BinaryIO]:
     """Write to a temporary file beside ``path`` and move it into place only on success.
 
     If anything fails the temporary file is removed and ``path`` is left as it was.
@@ -33,7 +42,7 @@ def atomic_text_file(path: Path, overwrite: bool = True) -> Iterator[TextIO]:
     except OSError as exc:
         raise InputError(f"cannot write here: {exc.strerror or exc}", Location(str(path))) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+        with os.fdopen(fd, "wb") as stream:
             yield stream
         if path.exists():
             os.chmod(temp_name, path.stat().st_mode & 0o777)

@@ -35,6 +35,8 @@ class Loss:
     gradient: Callable[[Array, Array], Array]
     check: Callable[[Array, Array], str | None]
     summary: str = ""
+    # ∂(sample loss)/∂a for one output, as a person writes it, from the texts of a, t and n
+    gradient_text: Callable[[str, str, str], str] = lambda a, t, n: f"∂L/∂{a}"
 
     def batch(self, a: Array, t: Array) -> float:
         """The loss of the batch: the mean of the per-sample losses."""
@@ -123,6 +125,7 @@ def _bce_gradient(a: Array, t: Array) -> Array:
 
 _ENTRIES = [
     Loss(
+        gradient_text=lambda a, t, n: f"({a} − {t})",
         name="half_sse",
         formula="½ · Σ (t − a)²",
         summary="half the sum of squared errors over the outputs (the classic backpropagation tutorials' E)",
@@ -131,6 +134,7 @@ _ENTRIES = [
         check=_finite,
     ),
     Loss(
+        gradient_text=lambda a, t, n: f"2/{n} · ({a} − {t})",
         name="mse",
         formula="(1/n) · Σ (t − a)²",
         summary="mean of squared errors over the outputs (PyTorch's MSELoss)",
@@ -139,6 +143,7 @@ _ENTRIES = [
         check=_finite,
     ),
     Loss(
+        gradient_text=lambda a, t, n: f"(−{t} / {a})",
         name="cross_entropy",
         formula="−Σ t · ln a",
         summary="cross-entropy of probability outputs against a target distribution (with softmax: δ = a − t)",
@@ -147,6 +152,7 @@ _ENTRIES = [
         check=_check_cross_entropy,
     ),
     Loss(
+        gradient_text=lambda a, t, n: f"({a} − {t}) / ({n} · {a} · (1 − {a}))",
         name="bce",
         formula="(1/n) · Σ −[t · ln a + (1 − t) · ln(1 − a)]",
         summary="binary cross-entropy, mean over the outputs (PyTorch's BCELoss; with sigmoid: δ = (a − t)/n)",

@@ -64,12 +64,19 @@ def layer_steps(
     return steps
 
 
+def _plain(text: str) -> str:
+    """A number's text without a leading ``+``, which a sum writes as its operator."""
+    return text[1:] if text.startswith("+") else text
+
+
 def _paren(text: str) -> str:
+    text = _plain(text)
     return f"({text})" if text.startswith("-") else text
 
 
 def _signed(text: str, first: bool) -> str:
     """A term in a sum: ``0.15 × 0.1`` first, then `` + 0.15 × 0.1`` or `` − 0.15 × 0.1``."""
+    text = _plain(text)
     if first:
         return text
     if text.startswith("-"):
@@ -84,7 +91,7 @@ def z_text(step: NeuronSteps) -> str:
         return f"z = {body} = {step.z}"
     parts = []
     for k, (w, x) in enumerate(step.terms):
-        parts.append(_signed(f"{w} × {_paren(x)}", k == 0))
+        parts.append(_signed(f"{_plain(w)} × {_paren(x)}", k == 0))
     if step.bias is not None:
         parts.append(_signed(step.bias, False))
     return f"z = {''.join(parts)} = {step.z}"
