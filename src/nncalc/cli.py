@@ -215,8 +215,8 @@ def forward(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="Output format: table, json, jsonl, csv, markdown or latex. Default: table on a terminal; otherwise from the --output "
-            "suffix (.json, .jsonl, .csv, .md, .tex, .txt), else csv.",
+            help="Output format: table, json, jsonl, csv, markdown or latex. Default: table on a terminal; "
+            "otherwise from the --output suffix (.json, .jsonl, .csv, .md, .tex, .txt), else csv.",
             show_default=False,
             case_sensitive=False,
         ),
