@@ -549,6 +549,172 @@ def schema() -> None:
     sys.stdout.write(json.dumps(network_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
+class BackwardFormat(str, Enum):
+    """Output formats of ``backward``."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+@_quiet_when_reader_leaves
+def backward(
+    network_file: NetworkArg,
+    input_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="VALUES",
+            help="One sample's inputs; pair each with a --target.",
+            show_default=False,
+        ),
+    ] = None,
+    target_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            "-t",
+            metavar="VALUES",
+            help='The target outputs for the --input in the same place: "0.01,0.99".',
+            show_default=False,
+        ),
+    ] = None,
+    inputs_file: Annotated[
+        str | None,
+        typer.Option(
+            "--inputs",
+            metavar="FILE",
+            help="A CSV of samples with a header naming the inputs and the "
+            "targets (as the output neurons are named); '-' for standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    loss: Annotated[
+        str, typer.Option("--loss", metavar="NAME", help="half_sse, mse, cross_entropy or bce.")
+    ] = "half_sse",
+    lr: Annotated[float, typer.Option("--lr", min=0.0, metavar="RATE", help="Learning rate.")] = 0.5,
+    freeze_biases: Annotated[
+        bool, typer.Option("--freeze-biases", help="Leave the biases as they are, as some worked examples do.")
+    ] = False,
+    iterations: Annotated[
+        int, typer.Option("--iterations", "-n", min=1, metavar="N", help="Repeat the step N times on the batch.")
+    ] = 1,
+    output_format: Annotated[
+        BackwardFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="table, json or markdown. Default: table on a terminal, json otherwise.",
+            show_default=False,
+            case_sensitive=False,
+        ),
+    ] = None,
+    steps: Annotated[bool, typer.Option("--steps/--no-steps", help="Write out each δ, gradient and update.")] = True,
+    precision: Annotated[
+        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown.")
+    ] = 4,
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write", metavar="FILE", help="Save the updated network in the same file format.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --write replace an existing file.")] = False,
+    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+) -> None:
+    """Backpropagation step by step: δ by the chain rule, gradients, and W ← W − lr·∂L/∂W.
+
+    The loss of a batch is the mean of the per-sample losses; each δ is of its own
+    sample's loss. With --iterations N the step is repeated and the loss shown falling.
+
+    \b
+    Examples:
+      nncalc backward configs/classic-2-2-2.yaml -i 0.05,0.10 -t 0.01,0.99 --freeze-biases
+      nncalc backward configs/course-backprop.yaml -i 0.1 -t 0.25 --lr 0.4
+      nncalc backward configs/classic-2-2-2.yaml -i 0.05,0.10 -t 0.01,0.99 -n 1000 --write trained.yaml
+    """
+    import numpy as np
+
+    from nncalc.backprop import backward as run_backward
+    from nncalc.backprop import train
+    from nncalc.inputs import read_samples_csv, samples_from_options
+    from nncalc.loader import load_network
+
+    network = load_network(network_file, max_bytes=max_file_size)
+    if inputs_file is not None:
+        if input_values or target_values:
+            raise InputError("give --input/--target pairs or --inputs FILE, not both")
+        stream = sys.stdin if inputs_file == "-" else None
+        source = "<stdin>" if inputs_file == "-" else inputs_file
+        try:
+            with contextlib.nullcontext(stream) if stream else open(inputs_file, encoding="utf-8-sig", newline="") as f:
+                samples, targets = read_samples_csv(f, source, network.inputs, extra=network.outputs)
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
+        if targets is None or len(targets.columns) != len(network.outputs):
+            raise InputError(
+                f"the file needs target columns named as the outputs: {', '.join(network.outputs)}",
+                Location(source, 1),
+            )
+        order = [targets.columns.index(n) for n in network.outputs]
+        target_array = targets.values[:, order]
+    else:
+        input_values, target_values = input_values or [], target_values or []
+        if not input_values:
+            raise InputError("no input given: use --input VALUES --target VALUES (or --inputs FILE)")
+        if len(input_values) != len(target_values):
+            raise InputError(
+                f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)"
+            )
+        samples = samples_from_options(input_values, network.inputs)
+        target_array = samples_from_options(target_values, network.outputs, option="--target").values
+
+    fmt = output_format.value if output_format else ("table" if _is_terminal(sys.stdout) else "json")
+    if write is not None and not force and write.exists():
+        raise InputError("already exists; pass --force to replace it", Location(str(write)))
+    if iterations == 1:
+        result = run_backward(network, samples.values, target_array, loss, lr, freeze_biases)
+        final = result.network
+        if fmt == "json":
+            from nncalc.render.data import backward_dict, write_document
+
+            write_document(sys.stdout, backward_dict(network, result))
+        elif fmt == "markdown":
+            from nncalc.render.markdown_backward import write_backward_markdown
+
+            write_backward_markdown(sys.stdout, network, result, samples.texts, precision, steps)
+        else:
+            from nncalc.render.table import TableView, make_console, print_backward
+
+            view = TableView(precision=precision, steps=steps)
+            print_backward(make_console(sys.stdout), network, result, samples.texts, view)
+    else:
+        from nncalc.engine import forward as run_forward
+        from nncalc.render.table import progress_callback
+
+        with progress_callback(iterations) as on_step:
+            final, losses = train(network, samples.values, target_array, loss, lr, iterations, freeze_biases, on_step)
+        outputs = run_forward(final, samples.values).output
+        if fmt == "json":
+            from nncalc.render.data import training_dict, write_document
+
+            write_document(sys.stdout, training_dict(network, final, np.asarray(losses), outputs))
+        else:
+            from nncalc.render.table import TableView, make_console, print_training
+
+            print_training(make_console(sys.stdout), network, final, losses, outputs, TableView(precision=precision))
+    if write is not None:
+        from nncalc.files import atomic_text_file
+        from nncalc.writer import dump_network
+
+        with atomic_text_file(write, overwrite=force) as stream:
+            stream.write(dump_network(final))
+        typer.echo(f"wrote the updated network to {write}", err=True)
+
+
 class DrawFormat(str, Enum):
     """Output formats of ``draw``."""
 

@@ -84,8 +84,7 @@ def delta_text(network: Network, result: BackwardResult, layer: int, sample: int
             f"{weight_name(network, layer + 1, k, neuron)} · δ_{above.neurons[k]}" for k in range(above.n_neurons)
         )
         s_num = " + ".join(
-            f"{show(above.weights[k, neuron], precision)} · {_p(show(deltas_above[k], precision))}"
-            for k in range(above.n_neurons)
+            f"{above.weight_text[k][neuron]} · {_p(show(deltas_above[k], precision))}" for k in range(above.n_neurons)
         )
     if not act.activation.elementwise:
         return f"δ_{name} = (softmax's Jacobian)ᵀ · ({s_sym}) = {delta}"

@@ -187,3 +187,45 @@ def write_grade_json(stream: TextIO, network: Network, grade: Any) -> None:
     """The graded sheet as one JSON document."""
     stream.write(dumps_readable(grade_dict(network, grade)))
     stream.write("\n")
+
+
+def backward_dict(network: Network, result: Any) -> dict[str, Any]:
+    """One gradient-descent step as plain data; layers in forward order, at full precision."""
+    return {
+        "loss": result.loss,
+        "loss_name": result.loss_name,
+        "lr": result.lr,
+        "sample_losses": _floats(result.sample_losses),
+        "layers": [
+            {
+                "name": layer.name,
+                "neurons": list(layer.neurons),
+                "delta": _floats(grads.delta),
+                "grad_weights": _floats(grads.grad_weights),
+                "grad_biases": _floats(grads.grad_biases),
+                "weights": _floats(grads.weights),
+                "biases": _floats(grads.biases),
+            }
+            for layer, grads in zip(network.layers, result.layers, strict=True)
+        ],
+        "samples": [sample_dict(network, result.trace, s) for s in range(result.trace.inputs.shape[0])],
+        "targets": _floats(result.targets),
+    }
+
+
+def training_dict(network: Network, final: Network, losses: Any, outputs: np.ndarray) -> dict[str, Any]:
+    """Repeated steps: every iteration's loss, the final network and its outputs."""
+    return {
+        "loss": float(losses[0]),
+        "iterations": len(losses) - 1,
+        "losses": [float(v) for v in losses],
+        "final_loss": float(losses[-1]),
+        "network": network_dict(final),
+        "output": _floats(outputs),
+    }
+
+
+def write_document(stream: TextIO, document: dict[str, Any]) -> None:
+    """Any result document as readable strict JSON."""
+    stream.write(dumps_readable(document))
+    stream.write("\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import TextIO
@@ -46,13 +47,15 @@ def make_console(stream: TextIO, width: int | None = None) -> Console:
     """
     if width is None and not _is_terminal(stream):
         width = PIPE_WIDTH
+    no_color = os.environ.get("NO_COLOR", "") != ""
     return _Console(
         file=stream,
         width=width,
         markup=False,
         emoji=False,
         highlight=False,
-        no_color="NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "",
+        no_color=no_color,
+        color_system=None if no_color else "auto",
         soft_wrap=False,
     )
 
@@ -209,6 +212,142 @@ def _verdict(correct: bool | None) -> Text:
     if correct is None:
         return Text("")
     return Text("✓ right", style="green") if correct else Text("✗ wrong", style="bold red")
+
+
+def print_backward(
+    console: Console,
+    network: Network,
+    result,
+    input_texts: tuple[tuple[str, ...], ...] | None,
+    view: TableView,
+) -> None:
+    """One gradient-descent step: the forward pass, the loss, then each layer from the output back."""
+    from nncalc.render import backprop_steps as steps
+
+    p = view.precision
+    print_forward(console, network, result.trace, input_texts, TableView(p, view.steps, view.all_rows))
+    samples = result.trace.inputs.shape[0]
+    console.print()
+    title = Text(f"loss ({result.loss_name})", style="bold magenta")
+    console.print(title)
+    for s in range(samples):
+        prefix = f"  sample {s + 1}: " if samples > 1 else "  "
+        console.print(Text(prefix + steps.loss_text(network, result, s, p)), soft_wrap=True)
+    if samples > 1:
+        console.print(Text(f"  batch loss (mean over {samples} samples) = {show(result.loss, p)}"), soft_wrap=True)
+    for index in range(len(network.layers) - 1, -1, -1):
+        layer = network.layers[index]
+        grads = result.layers[index]
+        console.print()
+        console.print(
+            Text(f"backward: {network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan")
+        )
+        if layer.n_neurons > LARGE_LAYER and not view.all_rows:
+            console.print(Text(f"  {layer.n_neurons} neurons: δ, gradients and updates in --format json"))
+            continue
+        table = Table(show_edge=True)
+        table.add_column("neuron", no_wrap=True)
+        for s in range(samples):
+            _number_column(table, "δ" if samples == 1 else f"δ (sample {s + 1})")
+        _number_column(table, "∂L/∂b")
+        _number_column(table, "b")
+        _number_column(table, "b′")
+        for j, neuron in enumerate(layer.neurons):
+            table.add_row(
+                Text(neuron),
+                *(show(grads.delta[s, j], p) for s in range(samples)),
+                show(grads.grad_biases[j], p),
+                layer.bias_text[j],
+                show(grads.biases[j], p),
+            )
+        console.print(table)
+        if view.steps:
+            for s in range(samples):
+                if samples > 1:
+                    console.print(Text(f"  sample {s + 1}:"))
+                for j in range(layer.n_neurons):
+                    console.print(Text("  " + steps.delta_text(network, result, index, s, j, p)), soft_wrap=True)
+        weights = Table(show_edge=True)
+        weights.add_column("weight", no_wrap=True)
+        _number_column(weights, "w")
+        _number_column(weights, "∂L/∂w")
+        _number_column(weights, "w′")
+        for j in range(layer.n_neurons):
+            for i in range(layer.n_inputs):
+                weights.add_row(
+                    Text(steps.weight_name(network, index, j, i)),
+                    layer.weight_text[j][i],
+                    show(grads.grad_weights[j, i], p),
+                    show(grads.weights[j, i], p),
+                )
+        console.print(weights)
+        if view.steps:
+            for j in range(layer.n_neurons):
+                for i in range(layer.n_inputs):
+                    console.print(Text("  " + steps.weight_step_text(network, result, index, j, i, p)), soft_wrap=True)
+                console.print(Text("  " + steps.bias_step_text(network, result, index, j, p)), soft_wrap=True)
+    console.print()
+    console.print(
+        Text(f"learning rate {show(result.lr, p)}; loss before the step {show(result.loss, p)}", style="bold green"),
+        soft_wrap=True,
+    )
+
+
+def print_training(console: Console, network: Network, final: Network, losses, outputs, view: TableView) -> None:
+    """Repeated steps: the loss at selected iterations, then the final weights and outputs."""
+    from nncalc.training_view import selected_iterations
+
+    p = view.precision
+    iterations = len(losses) - 1
+    table = Table(title=None, show_edge=True)
+    _number_column(table, "iteration")
+    _number_column(table, "loss")
+    for i in selected_iterations(iterations):
+        table.add_row(f"{i}", show(losses[i], p))
+    console.print(
+        Text(f"training: {iterations} steps on the same batch (iteration 0 is before the first)", style="bold magenta")
+    )
+    console.print(table)
+    for index, layer in enumerate(final.layers):
+        console.print()
+        console.print(Text(f"{final.layer_label(index)} after training", style="bold cyan"))
+        weights = Table(show_edge=True)
+        weights.add_column("neuron", no_wrap=True)
+        below = final.inputs if index == 0 else final.layers[index - 1].neurons
+        shown = below if len(below) <= 8 else below[:8]
+        for name in shown:
+            _number_column(weights, f"w({name}→·)")
+        if len(below) > 8:
+            weights.add_column("…")
+        _number_column(weights, "b")
+        for j, neuron in enumerate(layer.neurons[: LARGE_LAYER if not view.all_rows else None]):
+            cells = [show(v, p) for v in layer.weights[j, : len(shown)]]
+            if len(below) > 8:
+                cells.append("…")
+            weights.add_row(Text(neuron), *cells, show(layer.biases[j], p))
+        console.print(weights)
+    console.print()
+    for s in range(outputs.shape[0]):
+        line = Text("output: " if outputs.shape[0] == 1 else f"output, sample {s + 1}: ", style="bold green")
+        line.append(", ".join(f"{n} = {show(v, p)}" for n, v in zip(final.outputs, outputs[s], strict=True)))
+        console.print(line, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_callback(total: int, stream: TextIO | None = None):
+    """A callback for training steps that shows a progress bar on stderr, when it is a terminal and the
+    run is long enough to wait for; otherwise one that does nothing."""
+    import sys
+
+    stream = stream or sys.stderr
+    if total < 200 or not _is_terminal(stream):
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=make_console(stream), transient=True) as progress:
+        task = progress.add_task("training", total=total)
+        yield lambda i, result: progress.update(task, completed=i + 1)
 
 
 def print_check(console: Console, network: Network) -> None:
