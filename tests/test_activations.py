@@ -315,6 +315,7 @@ def test_softmax_saturates_exactly_without_warnings(row, expected):
 
 EXTREME_Z = np.array([[-1e300, -1000.0], [1000.0, 1e300]])
 
+
 @pytest.mark.parametrize(("name", "params"), ALL_CASES, ids=[case_id(c) for c in ALL_CASES])
 def test_extreme_inputs_are_finite_without_warnings(name, params):
     """Every activation at ±1000 and ±1e300 gives finite float64 output and raises no warning."""
