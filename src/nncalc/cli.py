@@ -20,7 +20,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from nncalc import __version__
-from nncalc.errors import ComputationError, ExitStatus, InputError, Location, NncalcError
+from nncalc.errors import ComputationError, ExitStatus, InputError, Location, NncalcError, Problem
 
 app = typer.Typer(
     name="nncalc",
@@ -259,6 +259,16 @@ def forward(
             show_default=False,
         ),
     ] = None,
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            "--chunk-size",
+            min=1,
+            metavar="ROWS",
+            help="With --inputs and csv or jsonl output: rows "
+            "read, computed and written at a time, so memory stays flat however long the input.",
+        ),
+    ] = 100_000,
     max_file_size: MaxFileSize = 64 * 1024 * 1024,
 ) -> None:
     """Forward propagation: every layer's z = W·x + b and a = f(z), step by step.
@@ -275,12 +285,17 @@ def forward(
     from nncalc.loader import load_network
 
     network = load_network(network_file, max_bytes=max_file_size)
+    fmt = resolve_format(output_format, output, _is_terminal(sys.stdout))
+    protect = [network_file] + ([Path(inputs_file)] if inputs_file not in (None, "-") else [])
+    if inputs_file is not None and fmt in ("csv", "jsonl") and not input_values:
+        _forward_stream(
+            network, inputs_file, fmt, output, protect, trace, chunk_size, allow_nonfinite, round_to, round_z
+        )
+        return
     samples = _read_inputs(network, input_values or [], inputs_file)
     result = run_forward(network, samples.values, decimals=round_to, round_z=round_z)
     _check_finite(network, result, allow_nonfinite)
 
-    fmt = resolve_format(output_format, output, _is_terminal(sys.stdout))
-    protect = [network_file] + ([Path(inputs_file)] if inputs_file not in (None, "-") else [])
     with _output(output, protect) as stream:
         if fmt == "table":
             from nncalc.render.table import LARGE_LAYER, TableView, make_console, print_forward
@@ -316,7 +331,71 @@ def forward(
                 data.write_csv(stream, network, result, with_trace=trace)
 
 
-def _check_finite(network, result, allow: bool) -> None:
+def _forward_stream(
+    network, inputs_file, fmt, output, protect, with_trace, chunk_rows, allow_nonfinite, round_to, round_z
+) -> None:
+    """CSV or JSON Lines from a CSV stream, chunk by chunk: output starts before the input ends,
+    and memory does not grow with the number of rows."""
+    from nncalc.engine import forward as run_forward
+    from nncalc.render import data
+    from nncalc.render.csv_stream import CsvStreamWriter
+    from nncalc.render.table import progress_bytes
+    from nncalc.streaming import stream_samples
+
+    if inputs_file == "-":
+        stdin = sys.stdin
+        if stdin is None or stdin.closed:
+            raise InputError("standard input is closed", Location("<stdin>"))
+        if _is_terminal(stdin):
+            typer.echo(
+                "reading samples from the terminal: one per line, values separated by commas; end with Ctrl-D", err=True
+            )
+        source, total = "<stdin>", None
+        opened = contextlib.nullcontext(getattr(stdin, "buffer", None) or _BytesFromText(stdin))
+    else:
+        path = Path(inputs_file)
+        source = str(path)
+        try:
+            total = path.stat().st_size
+            opened = path.open("rb")
+        except FileNotFoundError:
+            raise InputError("no such file", Location(source)) from None
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
+    written = 0
+    with opened as binary, _output(output, protect) as stream, progress_bytes(total) as advance:
+        writer = CsvStreamWriter(stream, data.csv_header(network, with_trace)) if fmt == "csv" else None
+        try:
+            for chunk in stream_samples(binary, source, network.inputs, network.outputs, chunk_rows):
+                result = run_forward(network, chunk.inputs, decimals=round_to, round_z=round_z)
+                _check_finite(network, result, allow_nonfinite, first_sample=written)
+                if writer is not None:
+                    writer.write(data.csv_blocks(result, with_trace))
+                else:
+                    data.write_jsonl(stream, network, result)
+                written += len(chunk.inputs)
+                if advance is not None:
+                    advance(chunk.bytes_read)
+        except NncalcError as error:
+            if written and output is None:
+                error.problems.append(
+                    Problem(f"the {written} sample{'s' if written != 1 else ''} before it were written", None)
+                )
+            raise
+
+
+class _BytesFromText:
+    """Iterate a text stream as UTF-8 lines (standard input replaced by a text-only stream)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __iter__(self):
+        for line in self.text:
+            yield line.encode("utf-8")
+
+
+def _check_finite(network, result, allow: bool, first_sample: int = 0) -> None:
     from nncalc.engine import first_non_finite
 
     bad = first_non_finite(result)
@@ -325,7 +404,7 @@ def _check_finite(network, result, allow: bool) -> None:
     what = "NaN" if bad.value != bad.value else "an overflow (inf)"
     message = (
         f"{network.layer_label(bad.layer)}, neuron {network.layers[bad.layer].neurons[bad.neuron]}, "
-        f"sample {bad.sample + 1}: {bad.quantity} is {what}"
+        f"sample {first_sample + bad.sample + 1}: {bad.quantity} is {what}"
     )
     if not allow:
         raise ComputationError(message + " (--allow-nonfinite lets it through)")

@@ -67,7 +67,8 @@ def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, r
     x = np.asarray(inputs, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != network.n_inputs:
         raise ValueError(f"inputs must have shape (samples, {network.n_inputs}), got {x.shape}")
-    a = x
+    single = x.shape[0] == 1
+    a = np.vstack([x, x]) if single else x  # see _same_for_any_batch
     layers = []
     with np.errstate(over="ignore", invalid="ignore"):
         for layer in network.layers:
@@ -78,7 +79,15 @@ def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, r
             if decimals is not None:
                 a = round_half_up(a, decimals)
             layers.append(LayerTrace(z=z, a=a))
+    if single:
+        layers = [LayerTrace(z=t.z[:1].copy(), a=t.a[:1].copy()) for t in layers]
     return Trace(inputs=x, layers=tuple(layers))
+
+
+# _same_for_any_batch: BLAS multiplies a single row by another route (a matrix-vector product)
+# than a block of rows, which can differ in the last bit. A one-sample batch is therefore
+# computed as two identical rows, so a sample's numbers do not depend on how many samples
+# share its batch: streamed chunks of any size equal the one-shot result, row for row.
 
 
 def first_non_finite(trace: Trace) -> NonFinite | None:

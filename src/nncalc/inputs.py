@@ -86,6 +86,73 @@ def samples_from_options(texts: Sequence[str], names: Sequence[str], option: str
     )
 
 
+def resolve_columns(
+    first: list[str], names: Sequence[str], extra: Sequence[str], source: str, line: int
+) -> tuple[list[str], bool]:
+    """The columns of a CSV from its first row, and whether that row is a header.
+
+    A header names columns (it holds no number); they may come in any order and may include
+    the ``extra`` names. Without a header the columns are the inputs in order, then the
+    extra columns if the row is that wide.
+    """
+    if not any(is_number(field) for field in first):
+        columns = list(first)
+        known = [*names, *extra]
+        problems = []
+        for k, column in enumerate(columns, 1):
+            if column not in known:
+                problems.append(
+                    Problem(
+                        f"unknown column {column!r} (column {k}); the inputs are {', '.join(names)}",
+                        Location(source, line),
+                    )
+                )
+            elif columns.count(column) > 1 and columns.index(column) != k - 1:
+                problems.append(Problem(f"column {column!r} appears twice", Location(source, line)))
+        missing = [n for n in names if n not in columns]
+        if missing:
+            problems.append(Problem(f"missing input column(s): {', '.join(missing)}", Location(source, line)))
+        if problems:
+            raise InputError(problems)
+        return columns, True
+    width = len(first)
+    if width == len(names):
+        return list(names), False
+    if extra and width == len(names) + len(extra):
+        return [*names, *extra], False
+    raise InputError(
+        f"row has {_count(width, 'value')}, expected {len(names)} ({', '.join(names)})",
+        Location(source, line),
+    )
+
+
+def parse_rows(
+    rows: list[tuple[int, list[str]]], columns: Sequence[str], source: str, limit: int = 20
+) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Strictly parse numbered rows of fields into a float64 array; every bad value is located."""
+    values = np.empty((len(rows), len(columns)), dtype=np.float64)
+    texts: list[tuple[str, ...]] = []
+    problems = []
+    for r, (line, row) in enumerate(rows):
+        if len(row) != len(columns):
+            problems.append(
+                Problem(f"row has {_count(len(row), 'value')}, expected {len(columns)}", Location(source, line))
+            )
+            texts.append(())
+        else:
+            for c, field in enumerate(row):
+                try:
+                    values[r, c] = parse_number(field)
+                except NotANumber as exc:
+                    problems.append(Problem(f"column {c + 1} ({columns[c]}): {exc}", Location(source, line)))
+            texts.append(tuple(row))
+        if len(problems) >= limit:
+            break
+    if problems:
+        raise InputError(problems)
+    return values, texts
+
+
 def read_samples_csv(
     stream: TextIO,
     source: str,
@@ -114,64 +181,13 @@ def read_samples_csv(
         raise InputError("no samples: the input is empty", Location(source))
 
     first_line, first = numbered[0]
-    columns: list[str]
-    if not any(is_number(field) for field in first):  # a header names columns; no number in it
-        columns = first
-        known = [*names, *extra]
-        problems = []
-        for k, column in enumerate(columns, 1):
-            if column not in known:
-                problems.append(
-                    Problem(
-                        f"unknown column {column!r} (column {k}); the inputs are {', '.join(names)}",
-                        Location(source, first_line),
-                    )
-                )
-            elif columns.count(column) > 1 and columns.index(column) != k - 1:
-                problems.append(Problem(f"column {column!r} appears twice", Location(source, first_line)))
-        missing = [n for n in names if n not in columns]
-        if missing:
-            problems.append(Problem(f"missing input column(s): {', '.join(missing)}", Location(source, first_line)))
-        if problems:
-            raise InputError(problems)
+    columns, has_header = resolve_columns(first, names, extra, source, first_line)
+    if has_header:
         numbered = numbered[1:]
         if not numbered:
             raise InputError("no samples: only a header row", Location(source, first_line))
-    else:
-        width = len(first)
-        if width == len(names):
-            columns = list(names)
-        elif extra and width == len(names) + len(extra):
-            columns = [*names, *extra]
-        else:
-            raise InputError(
-                f"row has {_count(width, 'value')}, expected {len(names)} ({', '.join(names)})",
-                Location(source, first_line),
-            )
 
-    values = np.empty((len(numbered), len(columns)), dtype=np.float64)
-    texts = []
-    problems = []
-    for r, (line, row) in enumerate(numbered):
-        if len(row) != len(columns):
-            problems.append(
-                Problem(
-                    f"row has {_count(len(row), 'value')}, expected {len(columns)}",
-                    Location(source, line),
-                )
-            )
-            texts.append(())
-            continue
-        for c, field in enumerate(row):
-            try:
-                values[r, c] = parse_number(field)
-            except NotANumber as exc:
-                problems.append(Problem(f"column {c + 1} ({columns[c]}): {exc}", Location(source, line)))
-        texts.append(tuple(row))
-        if len(problems) >= 20:
-            break
-    if problems:
-        raise InputError(problems)
+    values, texts = parse_rows(numbered, columns, source)
 
     input_idx = [columns.index(n) for n in names]
     inputs = Samples(

@@ -350,6 +350,23 @@ def progress_callback(total: int, stream: TextIO | None = None):
         yield lambda i, result: progress.update(task, completed=i + 1)
 
 
+@contextlib.contextmanager
+def progress_bytes(total: int | None, stream: TextIO | None = None):
+    """A callback taking how many bytes of the input were read, showing a progress bar on stderr
+    when it is a terminal and the input is large; None otherwise."""
+    import sys
+
+    stream = stream or sys.stderr
+    if not _is_terminal(stream) or (total is not None and total < 8 * 1024 * 1024):
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=make_console(stream), transient=True) as progress:
+        task = progress.add_task("reading", total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
 def print_check(console: Console, network: Network) -> None:
     """The summary ``nncalc check`` prints: layers, shapes, activations, parameter count."""
     heading = Text("valid: ", style="bold green")

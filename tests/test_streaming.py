@@ -1,0 +1,137 @@
+"""Streaming forward (--inputs with csv or jsonl): the same output as one shot, row for row, in chunks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from nncalc.engine import forward
+from nncalc.loader import load_network
+from tests.conftest import CONFIGS, ROOT
+
+CLASSIC = CONFIGS / "classic-2-2-2.yaml"
+
+
+def _rows(count: int, seed: int = 0) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [[rng.uniform(-5, 5), rng.choice([0.0, -0.0, 1e-300, 1 / 3, rng.uniform(-1e6, 1e6)])] for _ in range(count)]
+
+
+@pytest.mark.parametrize("chunk", ["1", "7", "100000"])
+@pytest.mark.parametrize("trace", [False, True])
+def test_streamed_csv_equals_one_shot(nncalc, chunk, trace):
+    """The streamed CSV is the one-shot CSV, row for row, whatever the chunk size."""
+    rows = _rows(23)
+    stdin = "i1,i2\n" + "".join(f"{a!r},{b!r}\n" for a, b in rows)
+    extra = ["--trace"] if trace else []
+    streamed = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "csv", "--chunk-size", chunk, *extra, stdin=stdin)
+    options = [arg for a, b in rows for arg in ("-i", f"{a!r},{b!r}")]
+    one_shot = nncalc("forward", CLASSIC, *options, "-f", "csv", *extra)
+    assert streamed.code == 0, streamed.err
+    assert streamed.out == one_shot.out
+
+
+def test_streamed_csv_reads_back_to_the_same_floats(nncalc):
+    """Every float written reads back to exactly the engine's float."""
+    rows = _rows(50, seed=1)
+    stdin = "".join(f"{a!r},{b!r}\n" for a, b in rows)
+    result = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "csv", "--trace", "--chunk-size", "16", stdin=stdin)
+    table = list(csv.DictReader(io.StringIO(result.out)))
+    trace = forward(load_network(CLASSIC), np.array(rows))
+    assert [float(r["i1"]) for r in table] == [r[0] for r in rows]
+    assert [float(r["output.o2.a"]) for r in table] == trace.output[:, 1].tolist()
+    assert [float(r["hidden.h1.z"]) for r in table] == trace.layers[0].z[:, 0].tolist()
+
+
+def test_streamed_jsonl_equals_one_shot(nncalc):
+    """JSON Lines streamed in chunks equal the one-shot JSON Lines."""
+    rows = _rows(9, seed=2)
+    stdin = "".join(f"{a!r},{b!r}\n" for a, b in rows)
+    streamed = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "jsonl", "--chunk-size", "4", stdin=stdin)
+    options = [arg for a, b in rows for arg in ("-i", f"{a!r},{b!r}")]
+    assert streamed.out == nncalc("forward", CLASSIC, *options, "-f", "jsonl").out
+    assert len([json.loads(line) for line in streamed.out.splitlines()]) == 9
+
+
+def test_chunks_that_need_the_strict_reader(nncalc):
+    """Fractions and blank lines, which the fast reader does not take, are read by the strict one."""
+    stdin = "i1,i2\n1/2,0.1\n\n0.05,0.10\n"
+    result = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "csv", "--chunk-size", "2", stdin=stdin)
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert [float(r["i1"]) for r in rows] == [0.5, 0.05]
+
+
+@pytest.mark.parametrize("chunk", ["1", "3", "1000"])
+def test_a_bad_row_is_located_in_any_chunk(nncalc, chunk):
+    """A malformed row names its own line, however the input was chunked; earlier rows are said to be written."""
+    stdin = "i1,i2\n" + "0.1,0.2\n" * 5 + "0.3,nan\n" + "0.1,0.2\n" * 3
+    result = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "csv", "--chunk-size", chunk, stdin=stdin)
+    assert result.code == 2
+    assert "error: <stdin>:7: column 2 (i2): 'nan' is not a finite number" in result.err
+    assert "Traceback" not in result.err
+    written = result.out.splitlines()[1:]
+    assert all(line.startswith("0.1,0.2,") for line in written)
+    if written:
+        assert f"the {len(written)} samples before it were written" in result.err
+
+
+def test_a_failed_stream_leaves_the_output_file_untouched(nncalc, tmp_path):
+    """With -o, a bad row means nothing is written: the file that was there stays as it was."""
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n")
+    stdin = "0.1,0.2\n" * 5 + "x,1\n"
+    result = nncalc("forward", CLASSIC, "--inputs", "-", "-o", target, "--chunk-size", "2", stdin=stdin)
+    assert result.code == 2
+    assert target.read_text() == "precious\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_output_starts_before_the_input_ends():
+    """A pipeline sees the first results while the input is still being written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nncalc", "forward", str(CLASSIC), "--inputs", "-", "-f", "csv", "--chunk-size", "1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        bufsize=0,
+    )
+    try:
+        process.stdin.write(b"i1,i2\n0.05,0.10\n0.05,0.10\n")
+        process.stdin.flush()
+        deadline = time.monotonic() + 30
+        header = process.stdout.readline()
+        first = process.stdout.readline()
+        assert time.monotonic() < deadline
+        assert header.startswith(b"i1,i2,o1,o2")
+        assert first.startswith(b"0.05,0.1,0.75136")
+        assert process.poll() is None  # still running: the input has not ended
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == 0
+
+
+@pytest.mark.parametrize("chunk", ["1", "2", "3", "5", "8", "13"])
+def test_a_wider_network_streams_to_the_same_bits(nncalc, write, chunk):
+    """Row for row the same bits for a 13-17-5 network, whatever the chunk size."""
+    rng = np.random.default_rng(5)
+    w1, w2 = rng.normal(size=(17, 13)).tolist(), rng.normal(size=(5, 17)).tolist()
+    net = write("wide.yaml", f"inputs: 13\nlayers:\n  - weights: {w1}\n    activation: tanh\n  - weights: {w2}\n")
+    rows = rng.normal(size=(40, 13))
+    stdin = "".join(",".join(map(repr, row)) + "\n" for row in rows.tolist())
+    streamed = nncalc("forward", net, "--inputs", "-", "-f", "csv", "--trace", "--chunk-size", chunk, stdin=stdin)
+    whole = nncalc("forward", net, "--inputs", "-", "-f", "csv", "--trace", "--chunk-size", "1000", stdin=stdin)
+    assert streamed.code == 0, streamed.err
+    assert streamed.out == whole.out
