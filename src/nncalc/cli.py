@@ -360,6 +360,8 @@ def _forward_stream(
             opened = path.open("rb")
         except FileNotFoundError:
             raise InputError("no such file", Location(source)) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, not a file", Location(source)) from None
         except OSError as exc:
             raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
     written = 0

@@ -32,7 +32,7 @@ LOSS_GRADIENTS: dict[str, Callable[[str, str, str], str]] = {
     "half_sse": lambda a, t, n: f"({a} - {t})",
     "mse": lambda a, t, n: rf"\frac{{2}}{{{n}}} \cdot ({a} - {t})",
     "cross_entropy": lambda a, t, n: rf"\left(-\frac{{{t}}}{{{a}}}\right)",
-    "bce": lambda a, t, n: rf"\frac{{{t} - {a}}}{{{n} \cdot {_paren(a)} \cdot (1 - {_paren(a)})}}",
+    "bce": lambda a, t, n: rf"\frac{{{a} - {t}}}{{{n} \cdot {_paren(a)} \cdot (1 - {_paren(a)})}}",
 }
 
 
