@@ -636,6 +636,7 @@ class BackwardFormat(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    latex = "latex"
 
 
 @app.command()
@@ -688,12 +689,15 @@ def backward(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="table, json or markdown. Default: table on a terminal, json otherwise.",
+            help="table, json, markdown or latex. Default: table on a terminal, json otherwise.",
             show_default=False,
             case_sensitive=False,
         ),
     ] = None,
     steps: Annotated[bool, typer.Option("--steps/--no-steps", help="Write out each δ, gradient and update.")] = True,
+    standalone: Annotated[
+        bool, typer.Option("--standalone", help="LaTeX: a complete document that compiles with pdflatex.")
+    ] = False,
     precision: Annotated[
         int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown.")
     ] = 4,
@@ -754,6 +758,8 @@ def backward(
         target_array = samples_from_options(target_values, network.outputs, option="--target").values
 
     fmt = output_format.value if output_format else ("table" if _is_terminal(sys.stdout) else "json")
+    if iterations > 1 and fmt in ("markdown", "latex"):
+        raise InputError(f"--format {fmt} shows one step; with --iterations use table or json")
     if write is not None and not force and write.exists():
         raise InputError("already exists; pass --force to replace it", Location(str(write)))
     if iterations == 1:
@@ -763,6 +769,10 @@ def backward(
             from nncalc.render.data import backward_dict, write_document
 
             write_document(sys.stdout, backward_dict(network, result))
+        elif fmt == "latex":
+            from nncalc.render.latex_backward import write_backward_latex
+
+            write_backward_latex(sys.stdout, network, result, samples.texts, precision, standalone=standalone)
         elif fmt == "markdown":
             from nncalc.render.markdown_backward import write_backward_markdown
 

@@ -18,6 +18,20 @@ def _p(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def _sum(terms: list[str]) -> str:
+    """``a + b − c``: a term that starts with a minus sign is subtracted."""
+    text = ""
+    for k, term in enumerate(terms):
+        term = term[1:] if term.startswith("+") else term
+        if k == 0:
+            text = term
+        elif term.startswith("-"):
+            text += f" − {term[1:]}"
+        else:
+            text += f" + {term}"
+    return text
+
+
 def weight_name(network: Network, layer: int, neuron: int, source: int) -> str:
     """``w(h1→o1)``: the weight from a neuron (or input) of the layer below to this neuron."""
     below = network.inputs if layer == 0 else network.layers[layer - 1].neurons
@@ -58,7 +72,7 @@ def delta_text(network: Network, result: BackwardResult, layer: int, sample: int
     delta = show(result.layers[layer].delta[sample, neuron], precision)
     act = current.activation
     f_sym = act.derivative_text(f"z_{name}", f"a_{name}", f"f′(z_{name})")
-    f_num = act.derivative_text(z, a, d)
+    f_num = act.derivative_text(_p(z), _p(a), d)
     last = layer == len(network.layers) - 1
     if last:
         loss = losses.REGISTRY[result.loss_name]

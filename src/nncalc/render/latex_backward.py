@@ -34,8 +34,6 @@ LOSS_GRADIENTS: dict[str, Callable[[str, str, str], str]] = {
     "cross_entropy": lambda a, t, n: rf"\left(-\frac{{{t}}}{{{a}}}\right)",
     "bce": lambda a, t, n: rf"\frac{{{a} - {t}}}{{{n} \cdot {_paren(a)} \cdot (1 - {_paren(a)})}}",
 }
-
-
 DELTA = r"\delta"
 
 
@@ -266,7 +264,7 @@ def write_backward_latex(
         if samples > 1:
             stream.write(f"\n\\noindent sample {s + 1} of {samples}:\n")
         loss = loss_latex(network, result, s, p)
-        if "&" in loss:
+        if "\\\\\n" in loss:  # rows: a split inside the equation
             loss = f"\\begin{{split}}\n{loss}\n\\end{{split}}"
         stream.write(f"\\begin{{equation*}}\n{loss}\n\\end{{equation*}}\n")
     if samples > 1:

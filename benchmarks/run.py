@@ -1,0 +1,228 @@
+"""How fast nncalc is next to what a skilled user would write by hand, measured in one run.
+
+Prints, for each case, nncalc's time, the baseline's time and their ratio (below 1.0 means
+nncalc is faster). Every time is the best of several runs. Cases:
+
+- start-up: `nncalc forward` on a small example, and `nncalc --help`, against
+  `python -c "import numpy, yaml"`;
+- loading a 784-256-128-10 network file (235,146 parameters) against libyaml's bare parse
+  of the same file (its event stream);
+- batch forward, end to end as processes: `nncalc forward NET --inputs in.csv -o out.csv`
+  against a script that loads the same YAML with libyaml, reads the CSV with polars, computes
+  with NumPy and writes inputs and outputs with polars;
+- the engine alone (a 100,000 x 784 float64 batch through 784-256-128-10) against the bare
+  chain of matrix products and activations, and PyTorch's where it is installed.
+
+Run: python benchmarks/run.py [--quick] [--full]. --quick runs smaller cases; --full adds
+the 784-input network at 1e5 and 1e6 rows (their CSV files take gigabytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+BASELINE_SCRIPT = """
+import sys
+import numpy as np
+import polars as pl
+import yaml
+
+network = yaml.load(open(sys.argv[1], encoding="utf-8"), Loader=yaml.CSafeLoader)
+frame = pl.read_csv(sys.argv[2])
+a = x = frame.to_numpy()
+for layer in network["layers"]:
+    z = a @ np.asarray(layer["weights"], dtype=np.float64).T + np.asarray(layer.get("biases", 0.0))
+    kind = layer.get("activation", network.get("activation", "sigmoid"))
+    if kind == "relu":
+        a = np.maximum(z, 0.0)
+    elif kind == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        a = e / e.sum(axis=1, keepdims=True)
+    else:
+        a = 1.0 / (1.0 + np.exp(-z))
+outputs = pl.DataFrame(np.hstack([x, a]), schema=[*frame.columns, *[f"o{j + 1}" for j in range(a.shape[1])]],
+                       orient="row")
+outputs.write_csv(sys.argv[3])
+"""
+
+
+def best(run, repeat: int) -> float:
+    """The fastest of ``repeat`` runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def process(*args: str) -> None:
+    done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+
+
+def nncalc_command() -> list[str]:
+    script = Path(PYTHON).parent / "nncalc"
+    return [str(script)] if script.exists() else [PYTHON, "-m", "nncalc"]
+
+
+def write_network(path: Path, sizes: list[int], seed: int = 0) -> None:
+    """A network file with random weights: relu hidden layers, softmax (or sigmoid) output."""
+    rng = np.random.default_rng(seed)
+    lines = [f"inputs: {sizes[0]}", "layers:"]
+    for k in range(len(sizes) - 1):
+        weights = rng.normal(0.0, 1.0 / np.sqrt(sizes[k]), size=(sizes[k + 1], sizes[k]))
+        biases = rng.normal(0.0, 0.05, size=sizes[k + 1])
+        lines.append("  - weights:")
+        lines.extend("      - [" + ", ".join(repr(float(v)) for v in row) + "]" for row in weights)
+        lines.append("    biases: [" + ", ".join(repr(float(v)) for v in biases) + "]")
+        last = k == len(sizes) - 2
+        lines.append("    activation: " + (("softmax" if sizes[-1] > 2 else "sigmoid") if last else "relu"))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_inputs(path: Path, rows: int, names: list[str], seed: int = 1) -> None:
+    import polars as pl
+
+    width = len(names)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(rows, 2_000_000 // width))
+    with path.open("w", encoding="utf-8") as stream:
+        done = 0
+        while done < rows:
+            block = rng.random((min(chunk, rows - done), width))
+            frame = pl.DataFrame(block, schema=names, orient="row")
+            stream.write(frame.write_csv(include_header=done == 0))
+            done += len(block)
+
+
+def report(name: str, ours: float, baseline: float, extra: str = "") -> None:
+    print(f"{name:<46} {ours:9.3f} s {baseline:9.3f} s {ours / baseline:7.2f}x {extra}", flush=True)
+
+
+def startup(repeat: int) -> None:
+    command = nncalc_command()
+    bare = best(lambda: process(PYTHON, "-c", "import numpy, yaml"), repeat)
+    forward = best(lambda: process(*command, "forward", "configs/course-chain.yaml", "--input", "0.1"), repeat)
+    report("start-up: forward on course-chain.yaml", forward, bare)
+    helped = best(lambda: process(*command, "--help"), repeat)
+    report("start-up: --help", helped, bare)
+
+
+def loading(folder: Path, repeat: int) -> Path:
+    import yaml
+
+    from nncalc.loader import load_network
+
+    path = folder / "mnist.yaml"
+    write_network(path, [784, 256, 128, 10])
+    text = path.read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    bare = best(lambda: sum(1 for _ in yaml.parse(text, Loader=loader)), repeat)
+    ours = best(lambda: load_network(path), repeat)
+    report(f"load 784-256-128-10 ({path.stat().st_size / 1e6:.1f} MB of YAML)", ours, bare)
+    return path
+
+
+def batch(folder: Path, network: Path, name: str, width: int, rows: int, repeat: int) -> None:
+    inputs = folder / f"in-{width}-{rows}.csv"
+    if not inputs.exists():
+        from nncalc.loader import load_network
+
+        write_inputs(inputs, rows, list(load_network(network).inputs))
+    script = folder / "baseline.py"
+    script.write_text(BASELINE_SCRIPT, encoding="utf-8")
+    out = folder / "out.csv"
+    command = nncalc_command()
+    ours = best(
+        lambda: process(*command, "forward", str(network), "--inputs", str(inputs), "-f", "csv", "-o", str(out)), repeat
+    )
+    bare = best(lambda: process(PYTHON, str(script), str(network), str(inputs), str(out)), repeat)
+    report(f"batch forward {name}, {rows:,} rows", ours, bare)
+
+
+def engine(rows: int, repeat: int) -> None:
+    from nncalc.engine import forward
+    from nncalc.loader import parse_network
+
+    sizes = [784, 256, 128, 10]
+    rng = np.random.default_rng(2)
+    weights = [rng.normal(0, 0.05, size=(sizes[k + 1], sizes[k])) for k in range(3)]
+    biases = [rng.normal(0, 0.05, size=sizes[k + 1]) for k in range(3)]
+    text = "inputs: 784\nlayers:\n" + "".join(
+        f"  - weights: {w.tolist()}\n    biases: {b.tolist()}\n    activation: {'softmax' if k == 2 else 'relu'}\n"
+        for k, (w, b) in enumerate(zip(weights, biases, strict=True))
+    )
+    network = parse_network(text)
+    x = rng.random((rows, 784))
+
+    def bare_chain() -> np.ndarray:
+        a = x
+        for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            z = a @ w.T + b
+            if k < 2:
+                a = np.maximum(z, 0.0)
+            else:
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                a = e / e.sum(axis=1, keepdims=True)
+        return a
+
+    ours = best(lambda: forward(network, x), repeat)
+    bare = best(bare_chain, repeat)
+    extra = ""
+    try:
+        import torch
+    except ImportError:
+        extra = "(PyTorch not installed)"
+    else:
+        tx = torch.from_numpy(x)
+        tw = [torch.from_numpy(w) for w in weights]
+        tb = [torch.from_numpy(b) for b in biases]
+
+        def torch_chain():
+            with torch.no_grad():
+                a = tx
+                for k in range(3):
+                    z = a @ tw[k].T + tb[k]
+                    a = torch.relu(z) if k < 2 else torch.softmax(z, dim=1)
+                return a
+
+        extra = f"PyTorch {best(torch_chain, repeat):.3f} s"
+    report(f"engine alone, {rows:,} x 784 through 784-256-128-10", ours, bare, extra)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller cases, fewer repeats")
+    parser.add_argument("--full", action="store_true", help="add the 784-input network at 1e5 and 1e6 rows")
+    options = parser.parse_args()
+    repeat = 3 if options.quick else 5
+    print(f"{'case':<46} {'nncalc':>11} {'baseline':>11} {'ratio':>8}")
+    print(f"(cores: {os.cpu_count()}; Python {sys.version.split()[0]}; NumPy {np.__version__})")
+    startup(repeat * 2)
+    with tempfile.TemporaryDirectory(prefix="nncalc-bench-") as name:
+        folder = Path(name)
+        mnist = loading(folder, repeat)
+        small = folder / "classic.yaml"
+        small.write_text((ROOT / "configs" / "classic-2-2-2.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        for rows in (1_000, 100_000) if options.quick else (1_000, 100_000, 1_000_000):
+            batch(folder, small, "2-2-2", 2, rows, repeat if rows < 1_000_000 else 2)
+        for rows in (1_000, 10_000) + ((100_000, 1_000_000) if options.full else ()):
+            batch(folder, mnist, "784-256-128-10", 784, rows, 2)
+    engine(10_000 if options.quick else 100_000, repeat)
+
+
+if __name__ == "__main__":
+    main()
