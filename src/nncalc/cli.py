@@ -339,8 +339,12 @@ def _forward_stream(
     from nncalc.engine import forward as run_forward
     from nncalc.render import data
     from nncalc.render.csv_stream import CsvStreamWriter
-    from nncalc.render.table import progress_bytes
     from nncalc.streaming import stream_samples
+
+    if _is_terminal(sys.stderr):  # Rich only where a progress bar can be shown
+        from nncalc.render.table import progress_bytes
+    else:
+        progress_bytes = _no_progress
 
     if inputs_file == "-":
         stdin = sys.stdin
@@ -386,15 +390,22 @@ def _forward_stream(
             raise
 
 
+@contextlib.contextmanager
+def _no_progress(total):
+    yield None
+
+
 class _BytesFromText:
-    """Iterate a text stream as UTF-8 lines (standard input replaced by a text-only stream)."""
+    """A text stream read as UTF-8 bytes, line by line (standard input replaced by a text-only stream)."""
 
     def __init__(self, text):
         self.text = text
 
-    def __iter__(self):
-        for line in self.text:
-            yield line.encode("utf-8")
+    def readline(self) -> bytes:
+        return self.text.readline().encode("utf-8")
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.text.readline().encode("utf-8")
 
 
 def _check_finite(network, result, allow: bool, first_sample: int = 0) -> None:

@@ -9,9 +9,7 @@ it should and otherwise names the line and column. polars is imported only here.
 from __future__ import annotations
 
 import csv
-import io
-import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -54,25 +52,35 @@ def _strict(lines: list[bytes], first_line: int, columns: Sequence[str], source:
     return values
 
 
-def _fast(lines: list[bytes], width: int) -> np.ndarray | None:
+def _fast(block: bytes, width: int) -> np.ndarray | None:
     """polars' reading of a block, or None when it is not certainly exact (then the strict path decides)."""
     import polars as pl
 
     try:
         frame = pl.read_csv(
-            io.BytesIO(b"".join(lines)),
+            block,
             has_header=False,
             schema={f"c{k}": pl.Float64 for k in range(width)},
             truncate_ragged_lines=False,
         )
     except Exception:  # any parse failure: the strict reader finds and names it
         return None
-    if frame.height != len(lines) or frame.null_count().sum_horizontal().item() != 0:
+    # a blank line or a short row reads as nulls: the strict reader then skips or names it
+    if frame.null_count().sum_horizontal().item() != 0:
         return None
     values = frame.to_numpy()
     if values.dtype != np.float64 or not np.isfinite(values).all():
         return None
     return values
+
+
+READ_BYTES = 4 << 20
+
+
+def _read_some(stream: BinaryIO) -> bytes:
+    """What the stream has ready, up to READ_BYTES, without waiting for more (pipes stay live)."""
+    read1 = getattr(stream, "read1", None)
+    return read1(READ_BYTES) if read1 is not None else stream.read(READ_BYTES)
 
 
 def stream_samples(
@@ -82,45 +90,70 @@ def stream_samples(
     extra: Sequence[str] = (),
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> Iterator[Chunk]:
-    """Yield the samples of a CSV stream chunk by chunk (header row optional, as ``read_samples_csv``)."""
-    lines: Iterable[bytes] = iter(stream)
+    """Yield the samples of a CSV stream chunk by chunk (header row optional, as ``read_samples_csv``).
+
+    A chunk is every complete line read once about ``chunk_rows`` lines are waiting (judged by
+    their bytes, at the first data line's length), or the input has ended; memory stays near
+    that many lines plus one read, whatever the length of the input.
+    """
     line = 0
     first: list[str] | None = None
     first_raw = b""
-    for raw in lines:
+    while first is None:
+        raw = stream.readline()
+        if not raw:
+            raise InputError("no samples: the input is empty", Location(source))
         line += 1
         fields = _fields(raw, source, line)
         if fields and any(fields):
             first, first_raw = fields, raw
-            break
-    if first is None:
-        raise InputError("no samples: the input is empty", Location(source))
     columns, has_header = resolve_columns(first, names, extra, source, line)
-    pending: list[bytes] = [] if has_header else [first_raw]
-    next_line = line + 1 if has_header else line
     input_idx = [columns.index(n) for n in names]
     extra_idx = [columns.index(n) for n in extra if n in columns]
+    pending = bytearray() if has_header else bytearray(first_raw if first_raw.endswith(b"\n") else first_raw + b"\n")
+    next_line = line + 1 if has_header else line
+    row_bytes = None if has_header else len(first_raw)
+    consumed = len(first_raw)
     any_rows = False
-    bytes_read = len(first_raw)
-    while True:
-        block = pending + list(itertools.islice(lines, chunk_rows - len(pending)))
-        pending = []
+    ended = False
+    while not ended:
+        data = _read_some(stream)
+        if data:
+            pending += data
+            consumed += len(data)
+            if row_bytes is None:
+                newline = pending.find(b"\n")
+                row_bytes = newline + 1 if newline >= 0 else None
+            enough = row_bytes is not None and len(pending) >= chunk_rows * row_bytes
+            if not enough and (chunk_rows > 1 or pending.find(b"\n") < 0):
+                continue
+            cut = pending.rfind(b"\n") + 1
+            if cut == 0:
+                continue
+            block = bytes(pending[:cut])
+            del pending[:cut]
+        else:
+            ended = True
+            block = bytes(pending)
+            pending.clear()
+            if block and not block.endswith(b"\n"):
+                block += b"\n"
         if not block:
-            break
-        bytes_read += sum(len(raw) for raw in block) - (0 if has_header or any_rows else len(first_raw))
-        if block[-1][-1:] != b"\n":
-            block[-1] = block[-1] + b"\n"
+            continue
         values = _fast(block, len(columns))
         if values is None:
-            values = _strict(block, next_line, columns, source)
+            lines = block.split(b"\n")[:-1]
+            values = _strict(lines, next_line, columns, source)
+            next_line += len(lines)
+        else:
+            next_line += len(values)
         if len(values):
             any_rows = True
             yield Chunk(
                 inputs=values[:, input_idx],
                 extra=values[:, extra_idx] if extra_idx else None,
-                first_line=next_line,
-                bytes_read=bytes_read,
+                first_line=next_line - len(values),
+                bytes_read=consumed,
             )
-        next_line += len(block)
     if not any_rows:
         raise InputError("no samples: only a header row", Location(source, line))

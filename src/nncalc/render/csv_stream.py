@@ -35,4 +35,10 @@ class CsvStreamWriter:
             csv.writer(buffer, lineterminator="\n").writerow(self.header)
             self.stream.write(buffer.getvalue())
             self.started = True
-        self.stream.write(frame.write_csv(include_header=False, null_value=""))
+        binary = getattr(self.stream, "buffer", None)
+        if binary is not None:  # straight to the bytes underneath: no decoding and encoding again
+            self.stream.flush()
+            frame.write_csv(binary, include_header=False, null_value="")
+            binary.flush()
+        else:
+            self.stream.write(frame.write_csv(include_header=False, null_value=""))
