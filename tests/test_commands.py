@@ -7,7 +7,9 @@ import json
 import math
 import os
 import shutil
+import time
 
+import numpy as np
 import pytest
 
 from nncalc.loader import load_network, parse_network
@@ -233,4 +235,63 @@ def test_closed_pipe_ends_quietly():
     errors = process.stderr.read()
     process.stderr.close()
     assert code == 0
+    assert b"Traceback" not in errors
+
+
+# -- large layers and interruptions ------------------------------------------------------------
+
+
+@pytest.fixture
+def wide_network(write):
+    rng = np.random.default_rng(3)
+    weights = rng.normal(size=(40, 3)).tolist()
+    return write(
+        "wide.yaml",
+        f"inputs: 3\nlayers:\n  - weights: {weights}\n    activation: relu\n  - weights: "
+        f"{rng.normal(size=(1, 40)).tolist()}\n",
+    )
+
+
+def test_large_layers_are_summarised(nncalc, wide_network):
+    """A 40-neuron layer is summarised (range, mean, most active) instead of 40 rows."""
+    result = nncalc("forward", wide_network, "-i", "1,2,3", "-f", "table")
+    assert result.code == 0, result.err
+    assert "40 neurons × 3 inputs" in result.out and "mean" in result.out
+    assert "h40" not in result.out.split("highest a:")[0]
+    every = nncalc("forward", wide_network, "-i", "1,2,3", "-f", "table", "--all")
+    assert "h40" in every.out
+
+
+def test_steps_on_a_large_layer_need_all(nncalc, wide_network):
+    """--steps on a large layer is refused unless --all asks for every line."""
+    refused = nncalc("forward", wide_network, "-i", "1,2,3", "-f", "table", "--steps")
+    assert refused.code == 2 and "--all" in refused.err
+    allowed = nncalc("forward", wide_network, "-i", "1,2,3", "-f", "table", "--steps", "--all")
+    assert allowed.code == 0 and "h40  z = Σᵢ wᵢ × xᵢ" not in allowed.out and "h40  z = " in allowed.out
+
+
+def test_ctrl_c_ends_quietly_with_130():
+    """Ctrl-C while nncalc waits for input ends it with exit 130 and no traceback."""
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nncalc", "forward", str(CLASSIC), "--inputs", "-", "-f", "csv"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        process.stdin.write(b"i1,i2\n")
+        process.stdin.flush()
+        time.sleep(2.0)  # let it start and wait for rows
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+        errors = process.stderr.read()
+    finally:
+        process.stdin.close()
+        process.stdout.close()
+        process.stderr.close()
+    assert code == 130
     assert b"Traceback" not in errors

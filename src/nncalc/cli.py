@@ -308,8 +308,13 @@ def forward(
                 steps=readable if steps is None else steps,
                 all_rows=all_rows,
             )
-            if view.steps and not all_rows and any(layer.n_neurons > LARGE_LAYER for layer in network.layers):
-                view = TableView(precision=precision, steps=True, all_rows=False)
+            large = [i for i, layer in enumerate(network.layers) if layer.n_neurons > LARGE_LAYER]
+            if steps and large and not all_rows:
+                layer = network.layers[large[0]]
+                raise InputError(
+                    f"--steps on {network.layer_label(large[0])} would write {2 * layer.n_neurons} lines per sample; "
+                    "add --all to have them (large layers are otherwise summarised)"
+                )
             console = make_console(stream)
             print_forward(console, network, result, samples.texts, view)
         else:
