@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from rich.console import Console, Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -67,8 +68,23 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def _print_whole(console: Console, renderable) -> None:
+    """Print a table at its natural width even where the terminal is narrower: a number is
+    never cut short or folded, the terminal wraps the line instead."""
+    natural = Measurement.get(console, console.options.update_width(10_000), renderable).maximum
+    if natural <= console.width:
+        console.print(renderable)
+        return
+    width = console.width
+    console.width = natural
+    try:
+        console.print(renderable, crop=False)
+    finally:
+        console.width = width
+
+
 def _number_column(table: Table, title: str) -> None:
-    table.add_column(title, justify="right", no_wrap=True, overflow="fold")
+    table.add_column(title, justify="right", no_wrap=True)
 
 
 def print_forward(
@@ -98,8 +114,8 @@ def print_forward(
             title = Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan")
             large = layer.n_neurons > LARGE_LAYER and not view.all_rows
             if large:
-                console.print(title)
-                console.print(_summary_table(network, index, summarize_layer(trace, index, s), p))
+                console.print(title, soft_wrap=True)
+                _print_whole(console, _summary_table(network, index, summarize_layer(trace, index, s), p))
                 continue
             table = Table(title=None, show_edge=True, pad_edge=True, expand=False)
             table.add_column("neuron", no_wrap=True)
@@ -109,8 +125,8 @@ def print_forward(
             a = trace.layers[index].a[s]
             for j, neuron in enumerate(layer.neurons):
                 table.add_row(Text(neuron), show(z[j], p), show(a[j], p))
-            console.print(title)
-            console.print(table)
+            console.print(title, soft_wrap=True)
+            _print_whole(console, table)
             if view.steps:
                 steps = layer_steps(network, trace, index, s, texts, p)
                 width = max(len(step.neuron) for step in steps)
@@ -155,7 +171,7 @@ def print_grade(console: Console, network: Network, grade, answers_source: str, 
     console.print(heading, soft_wrap=True)
     for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
         console.print()
-        console.print(Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan"))
+        console.print(Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan"), soft_wrap=True)
         table = Table(show_edge=True)
         table.add_column("neuron", no_wrap=True)
         table.add_column("", no_wrap=True)
@@ -171,7 +187,7 @@ def print_grade(console: Console, network: Network, grade, answers_source: str, 
                     _expected_text(mark, precision),
                     _verdict(mark.correct),
                 )
-        console.print(table)
+        _print_whole(console, table)
     console.print()
     first = grade.first_wrong
     if first is not None:
@@ -229,7 +245,7 @@ def print_backward(
     samples = result.trace.inputs.shape[0]
     console.print()
     title = Text(f"loss ({result.loss_name})", style="bold magenta")
-    console.print(title)
+    console.print(title, soft_wrap=True)
     for s in range(samples):
         prefix = f"  sample {s + 1}: " if samples > 1 else "  "
         console.print(Text(prefix + steps.loss_text(network, result, s, p)), soft_wrap=True)
@@ -260,7 +276,7 @@ def print_backward(
                 layer.bias_text[j],
                 show(grads.biases[j], p),
             )
-        console.print(table)
+        _print_whole(console, table)
         if view.steps:
             for s in range(samples):
                 if samples > 1:
@@ -280,7 +296,7 @@ def print_backward(
                     show(grads.grad_weights[j, i], p),
                     show(grads.weights[j, i], p),
                 )
-        console.print(weights)
+        _print_whole(console, weights)
         if view.steps:
             for j in range(layer.n_neurons):
                 for i in range(layer.n_inputs):
@@ -307,7 +323,7 @@ def print_training(console: Console, network: Network, final: Network, losses, o
     console.print(
         Text(f"training: {iterations} steps on the same batch (iteration 0 is before the first)", style="bold magenta")
     )
-    console.print(table)
+    _print_whole(console, table)
     for index, layer in enumerate(final.layers):
         console.print()
         console.print(Text(f"{final.layer_label(index)} after training", style="bold cyan"))
@@ -325,7 +341,7 @@ def print_training(console: Console, network: Network, final: Network, losses, o
             if len(below) > 8:
                 cells.append("…")
             weights.add_row(Text(neuron), *cells, show(layer.biases[j], p))
-        console.print(weights)
+        _print_whole(console, weights)
     console.print()
     for s in range(outputs.shape[0]):
         line = Text("output: " if outputs.shape[0] == 1 else f"output, sample {s + 1}: ", style="bold green")
@@ -390,5 +406,5 @@ def print_check(console: Console, network: Network) -> None:
             Text(layer.activation.describe()),
             f"{layer.n_params:,}",
         )
-    console.print(table)
+    _print_whole(console, table)
     console.print(Text(f"parameters: {network.n_params:,} (weights and biases)"))
