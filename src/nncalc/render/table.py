@@ -171,7 +171,8 @@ def print_grade(console: Console, network: Network, grade, answers_source: str, 
     console.print(heading, soft_wrap=True)
     for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
         console.print()
-        console.print(Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan"), soft_wrap=True)
+        label = Text(f"{network.layer_label(index)} · {layer.activation.describe()}", style="bold cyan")
+        console.print(label, soft_wrap=True)
         table = Table(show_edge=True)
         table.add_column("neuron", no_wrap=True)
         table.add_column("", no_wrap=True)
