@@ -1052,7 +1052,7 @@ def test_huge_input_count_is_an_error_not_an_allocation(tmp_path):
         pytest.skip("nncalc cannot start under a 512 MB address-space cap here")
     path = tmp_path / "big.yaml"
     path.write_text("inputs: 1000000000000\nlayers:\n  - weights: 1\n", encoding="utf-8")
-    assert_refused(check(path), f"{path}:3:14", "weights has 1 value, expected 1000000000000")
+    assert_refused(check(path), f"{path}:1:9", "'1000000000000' is too large (at most 10,000,000)")
 
 
 # -- input values -----------------------------------------------------------------------------

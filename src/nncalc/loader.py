@@ -212,8 +212,9 @@ class DocumentChecker:
         if isinstance(node, ScalarNode) and not node.quoted:
             try:
                 count = parse_count(node.text)
-            except NotANumber:
-                self.error(node, f"inputs must be a count or a list of names, got {node.text!r}")
+            except NotANumber as exc:
+                reason = f": {exc}" if "too large" in str(exc) else f", got {node.text!r}"
+                self.error(node, f"inputs must be a count or a list of names{reason}")
                 return None
             if count < 1:
                 self.error(node, f"inputs must be at least 1, got {count}")
@@ -305,10 +306,11 @@ class DocumentChecker:
             if isinstance(neurons_node, ScalarNode) and not neurons_node.quoted:
                 try:
                     n_out = parse_count(neurons_node.text)
-                except NotANumber:
+                except NotANumber as exc:
+                    reason = f": {exc}" if "too large" in str(exc) else f", got {neurons_node.text!r}"
                     self.error(
                         neurons_node,
-                        f"{prefix}neurons must be a count or a list, got {neurons_node.text!r}",
+                        f"{prefix}neurons must be a count or a list{reason}",
                     )
                     return None
                 if n_out < 1:

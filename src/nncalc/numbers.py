@@ -32,9 +32,12 @@ def parse_number(text: str) -> float:
         return value
     if _FRACTION_RE.fullmatch(text):
         numerator, denominator = text.split("/")
-        if int(denominator) == 0:
-            raise NotANumber(f"{text!r} divides by zero")
-        return float(Fraction(int(numerator), int(denominator)))
+        if not denominator.strip("0"):
+            raise NotANumber(f"{_short(text)} divides by zero")
+        try:
+            return float(Fraction(int(numerator), int(denominator)))
+        except (OverflowError, ValueError):  # beyond a float, or more digits than Python reads
+            raise NotANumber(f"{_short(text)} is too large for a 64-bit float") from None
     if _NON_FINITE_RE.fullmatch(text.strip()):
         raise NotANumber(f"{text!r} is not a finite number (NaN and infinities are refused)")
     if text.strip() == "":
@@ -42,11 +45,21 @@ def parse_number(text: str) -> float:
     raise NotANumber(f"{text!r} is not a number")
 
 
+MAX_COUNT = 10_000_000  # inputs or neurons of one layer; far beyond any network written by hand
+
+
 def parse_count(text: str) -> int:
-    """Read a whole number written in decimal digits (``3``), nothing else."""
+    """Read a whole number written in decimal digits (``3``), nothing else, at most MAX_COUNT."""
     if not _INTEGER_RE.fullmatch(text):
-        raise NotANumber(f"{text!r} is not a whole number")
+        raise NotANumber(f"{_short(text)} is not a whole number")
+    if len(text.lstrip("+-0")) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:
+        raise NotANumber(f"{_short(text)} is too large (at most {MAX_COUNT:,})")
     return int(text)
+
+
+def _short(text: str) -> str:
+    """A value for a message: long ones cut to their first digits."""
+    return repr(text) if len(text) <= 40 else repr(text[:40] + "…")
 
 
 def is_number(text: str) -> bool:

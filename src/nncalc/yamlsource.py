@@ -143,6 +143,16 @@ def load_yaml(
     return root
 
 
+def _within_text(text: str, source: str, line: int, column: int) -> Location:
+    """A 0-based mark as a 1-based location; one past the end (libyaml's end of stream) is the text's last place."""
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    if lines and line >= len(lines):
+        return Location(source, len(lines), len(lines[-1]) + 1)
+    return Location(source, line + 1, column + 1)
+
+
 def _describe(character) -> str:
     if isinstance(character, str):
         return f"(character U+{ord(character):04X})"
