@@ -55,6 +55,21 @@ def atomic_binary_file(path: Path, overwrite: bool = True) -> Iterator[BinaryIO]
         raise
 
 
+@contextlib.contextmanager
+def reading(source: str) -> Iterator[None]:
+    """Turn the ways opening or reading a file fails into one located ``InputError`` each."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise InputError("no such file", Location(source)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", Location(source)) from None
+    except PermissionError:
+        raise InputError("permission denied", Location(source)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -76,25 +76,19 @@ class MapNode(Node):
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason."""
+    from nncalc.files import reading
+
     source = str(path)
-    try:
-        size = os.stat(path).st_size
+    with reading(source):
         if path.is_dir():
-            raise InputError("is a directory, not a file", Location(source))
+            raise IsADirectoryError(source)
+        size = os.stat(path).st_size
         if size > max_bytes:
             raise InputError(
                 f"the file is {size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
                 Location(source),
             )
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", Location(source)) from None
-    except PermissionError:
-        raise InputError("permission denied", Location(source)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", Location(source)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
