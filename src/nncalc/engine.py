@@ -67,27 +67,44 @@ def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, r
     x = np.asarray(inputs, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != network.n_inputs:
         raise ValueError(f"inputs must have shape (samples, {network.n_inputs}), got {x.shape}")
-    single = x.shape[0] == 1
-    a = np.vstack([x, x]) if single else x  # see _same_for_any_batch
+    a = x
     layers = []
     with np.errstate(over="ignore", invalid="ignore"):
         for layer in network.layers:
-            z = a @ layer.weights.T + layer.biases
+            z = linear(a, layer.weights, layer.biases)
             if decimals is not None and round_z:
                 z = round_half_up(z, decimals)
             a = layer.activation(z)
             if decimals is not None:
                 a = round_half_up(a, decimals)
             layers.append(LayerTrace(z=z, a=a))
-    if single:
-        layers = [LayerTrace(z=t.z[:1].copy(), a=t.a[:1].copy()) for t in layers]
     return Trace(inputs=x, layers=tuple(layers))
 
 
-# _same_for_any_batch: BLAS multiplies a single row by another route (a matrix-vector product)
-# than a block of rows, which can differ in the last bit. A one-sample batch is therefore
-# computed as two identical rows, so a sample's numbers do not depend on how many samples
-# share its batch: streamed chunks of any size equal the one-shot result, row for row.
+BLOCK_ROWS = 1024
+
+
+def linear(a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """Z = A·Wᵀ + b, computed in blocks of exactly BLOCK_ROWS rows (the last one padded).
+
+    BLAS picks its route by the shape of a product (a matrix-vector product for one row,
+    other kernels for small matrices, tails for odd sizes), and the routes can differ in
+    the last bit. With every product the same shape, a sample's z depends only on the
+    sample, never on how many others share its batch: streamed chunks of any size give the
+    one-shot result bit for bit. Blocks of 1024 rows keep BLAS at full speed.
+    """
+    rows = a.shape[0]
+    out = np.empty((rows, weights.shape[0]), dtype=np.float64)
+    transposed = weights.T
+    full = rows - rows % BLOCK_ROWS
+    for start in range(0, full, BLOCK_ROWS):
+        np.matmul(a[start : start + BLOCK_ROWS], transposed, out=out[start : start + BLOCK_ROWS])
+    if full < rows:
+        padded = np.zeros((BLOCK_ROWS, a.shape[1]), dtype=np.float64)
+        padded[: rows - full] = a[full:]
+        out[full:] = (padded @ transposed)[: rows - full]
+    out += biases
+    return out
 
 
 def first_non_finite(trace: Trace) -> NonFinite | None:

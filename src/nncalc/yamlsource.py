@@ -119,14 +119,24 @@ def load_yaml(
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = f"YAML syntax error: {exc.problem or exc.context}"
-        location = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
+        location = _within_text(text, source, mark.line, mark.column) if mark else Location(source)
         raise InputError(message, location) from None
     except yaml.reader.ReaderError as exc:
-        before = text[: exc.position] if isinstance(exc.position, int) else ""
+        position = exc.position if isinstance(exc.position, int) else 0
+        if _Parser is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
+            position = len(text.encode("utf-8", errors="surrogatepass")[:position].decode("utf-8", errors="ignore"))
+        before = text[:position]
         line = before.count("\n") + 1
-        column = exc.position - (before.rfind("\n") + 1) + 1 if before or exc.position == 0 else 1
+        column = position - (before.rfind("\n") + 1) + 1
         raise InputError(
             f"YAML error: {exc.reason} {_describe(exc.character)}", Location(source, line, column)
+        ) from None
+    except UnicodeEncodeError as exc:  # a lone surrogate, which no file can hold but a str can
+        before = text[: exc.start]
+        line = before.count("\n") + 1
+        column = exc.start - (before.rfind("\n") + 1) + 1
+        raise InputError(
+            "the text holds a character that is not valid Unicode", Location(source, line, column)
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {str(exc).splitlines()[0]}", Location(source)) from None
