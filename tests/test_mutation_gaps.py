@@ -1,0 +1,380 @@
+"""Tests that kill mutants which survived a mutation-testing run over the engine, activations and losses.
+
+Each test states the mutation it guards against. Expected values come from hand working,
+the ``math`` module or published worked examples, never from nncalc's own output.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+from nncalc import losses
+from nncalc.activations import BoundActivation, softplus
+from nncalc.backprop import backward, batch_loss, train
+from nncalc.engine import LayerTrace, Trace, first_non_finite, forward
+from nncalc.errors import ComputationError, InputError
+from nncalc.loader import load_network, parse_network
+from tests.conftest import CONFIGS
+
+CLASSIC_X = np.array([[0.05, 0.10]])
+CLASSIC_T = np.array([[0.01, 0.99]])
+# The classic 2-2-2 example's published numbers after one step with lr 0.5 and ½Σ(t − a)².
+CLASSIC_LOSS = 0.298371109
+CLASSIC_OUTPUT_WEIGHTS = [[0.35891648, 0.408666186], [0.511301270, 0.561370121]]
+CLASSIC_HIDDEN_WEIGHTS = [[0.149780716, 0.19956143], [0.24975114, 0.29950229]]
+CLASSIC_DELTA_O = [0.138498562, -0.217071535 * 0.175510053]
+
+
+def sigma(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def one_neuron(weight: str = "1", bias: str = "0", activation: str = "identity"):
+    """One input, one neuron: a = f(weight·x + bias)."""
+    layer = f"  - weights: [[{weight}]]\n    biases: [{bias}]\n    activation: {activation}\n"
+    return parse_network("inputs: 1\nlayers:\n" + layer)
+
+
+@contextmanager
+def no_warnings():
+    """Any warning (e.g. NumPy's RuntimeWarning) fails the test, whatever pytest's configuration."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+# -- engine.forward ----------------------------------------------------------------------------
+
+
+def test_round_z_rounds_z_before_the_activation():
+    """decimals=2, round_z: z1 = 0.415 → 0.42, a1 = σ(0.42) = 0.6035 → 0.60, z2 = 0.45·0.60 + 0.65 = 0.92,
+    a2 = σ(0.92) = 0.7150 → 0.72. Kills: the round_z branch dropped, inverted or fed None."""
+    net = load_network(CONFIGS / "course-chain.yaml")
+    trace = forward(net, np.array([[0.1]]), decimals=2, round_z=True)
+    assert round(sigma(0.42), 4) == 0.6035 and round(sigma(0.92), 4) == 0.7150  # the hand working
+    assert trace.layers[0].z[0, 0] == 0.42
+    assert trace.layers[0].a[0, 0] == 0.60
+    assert trace.layers[1].z[0, 0] == pytest.approx(0.92, abs=1e-15)
+    assert trace.layers[1].a[0, 0] == 0.72
+    # without round_z, z keeps its exact value and only a is rounded
+    plain = forward(net, np.array([[0.1]]), decimals=2)
+    assert plain.layers[0].z[0, 0] == pytest.approx(0.415, abs=1e-15)
+
+
+def test_forward_stores_integer_inputs_as_float64():
+    """Inputs are converted to float64 (kills dtype=np.float64 → None / dropped)."""
+    net = parse_network("inputs: 2\nlayers:\n  - weights: [[1, 2]]\n    activation: identity\n")
+    trace = forward(net, [[1, 2], [3, 4]])
+    assert trace.inputs.dtype == np.float64
+    assert trace.output.tolist() == [[5.0], [11.0]]
+
+
+def test_forward_refuses_the_wrong_number_of_inputs_with_its_own_message():
+    """A row of 3 values for a 2-input network is refused before any arithmetic (kills `or` → `and`)."""
+    net = parse_network("inputs: 2\nlayers:\n  - weights: [[1, 2]]\n    activation: identity\n")
+    with pytest.raises(ValueError, match=r"inputs must have shape \(samples, 2\), got \(1, 3\)"):
+        forward(net, np.array([[1.0, 2.0, 3.0]]))
+    with pytest.raises(ValueError, match=r"inputs must have shape \(samples, 2\), got \(2,\)"):
+        forward(net, np.array([1.0, 2.0]))
+
+
+def test_forward_overflow_into_softmax_and_matmul_raises_no_warning():
+    """z = [10·1e308, 10] overflows; softmax then computes inf − inf, and a following layer
+    1·inf − 1·inf. Both are invalid operations that forward must silence and leave to
+    first_non_finite (kills errstate(invalid="ignore") → None / dropped)."""
+    softmax_net = parse_network("inputs: 1\nlayers:\n  - weights: [[1e308], [1]]\n    activation: softmax\n")
+    chain = parse_network(
+        "inputs: 1\nlayers:\n  - weights: [[1e308], [1e308]]\n    activation: identity\n"
+        "  - weights: [[1, -1]]\n    activation: identity\n"
+    )
+    with no_warnings():
+        soft = forward(softmax_net, np.array([[10.0]]))
+        nan = forward(chain, np.array([[10.0]]))
+    bad = first_non_finite(soft)
+    assert (bad.layer, bad.sample, bad.neuron, bad.quantity) == (0, 0, 0, "z") and math.isinf(bad.value)
+    bad = first_non_finite(nan)  # layer 1's z = (inf, inf) comes first; layer 2 then computes inf − inf
+    assert (bad.layer, bad.sample, bad.neuron, bad.quantity) == (0, 0, 0, "z") and math.isinf(bad.value)
+    assert math.isnan(nan.output[0, 0])
+
+
+def test_first_non_finite_names_a_when_only_a_is_bad():
+    """z finite and a NaN: the quantity is "a" (kills the "a" label mutated)."""
+    trace = Trace(
+        inputs=np.zeros((2, 1)),
+        layers=(
+            LayerTrace(z=np.ones((2, 2)), a=np.ones((2, 2))),
+            LayerTrace(z=np.ones((2, 2)), a=np.array([[1.0, 1.0], [1.0, np.nan]])),
+        ),
+    )
+    bad = first_non_finite(trace)
+    assert (bad.layer, bad.sample, bad.neuron, bad.quantity) == (1, 1, 1, "a")
+    assert math.isnan(bad.value)
+
+
+# -- activations --------------------------------------------------------------------------------
+
+
+def test_softplus_function_defaults_are_pytorchs():
+    """softplus(z) called without parameters uses beta = 1 and threshold = 20:
+    softplus(0) = ln 2 and, past the threshold, softplus(20.5) is exactly 20.5."""
+    out = softplus(np.array([[0.0, 20.5, 19.5]]))
+    assert out[0, 0] == pytest.approx(math.log(2.0), rel=1e-15)
+    assert out[0, 1] == 20.5
+    assert out[0, 2] == pytest.approx(math.log1p(math.exp(19.5)), rel=1e-15)
+
+
+@pytest.mark.parametrize(("params", "z"), [({}, 20.0), ({"beta": 2.0}, 10.0), ({"threshold": 5.0}, 5.0)])
+def test_softplus_derivative_at_the_threshold_is_the_sigmoid(params, z):
+    """At β·z = threshold exactly, softplus is still (1/β) ln(1 + e^(βz)) (the switch is β·z > threshold),
+    so its slope there is σ(βz), not 1 (kills > → >= in the derivative)."""
+    act = BoundActivation.named("softplus", **params)
+    beta = params.get("beta", 1.0)
+    zz = np.array([[z]])
+    assert act(zz)[0, 0] == pytest.approx(math.log1p(math.exp(beta * z)) / beta, rel=1e-15)
+    assert act.derivative(zz, act(zz))[0, 0] == pytest.approx(sigma(beta * z), rel=1e-15)
+    assert act.derivative(zz, act(zz))[0, 0] != 1.0
+
+
+def test_heaviside_is_an_alias_of_step():
+    """`heaviside` names the step function, in code and in a network file (kills the alias mutated)."""
+    assert BoundActivation.named("heaviside").name == "step"
+    net = parse_network("inputs: 1\nlayers:\n  - weights: 1\n    activation: heaviside\n")
+    assert forward(net, np.array([[-0.5], [0.0], [0.5]])).output.tolist() == [[0.0], [1.0], [1.0]]
+
+
+def test_gelu_approximate_none_is_accepted_in_a_file():
+    """`approximate: none` (the default, written out) is a valid choice: GELU(1) = ½(1 + erf(1/√2))
+    (kills the "none" choice mutated)."""
+    net = parse_network("inputs: 1\nlayers:\n  - weights: 1\n    activation: {name: gelu, approximate: none}\n")
+    assert net.layers[0].activation.params["approximate"] == "none"
+    out = forward(net, np.array([[1.0]])).output[0, 0]
+    assert out == pytest.approx(0.5 * (1.0 + math.erf(1.0 / math.sqrt(2.0))), rel=1e-15)
+
+
+# -- losses ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("x", "shown"), [(0.0, "0"), (1.0, "1")])
+def test_bce_refuses_outputs_of_exactly_0_and_1(x, shown):
+    """ln 0 is −∞: an output of exactly 0 or 1 is outside BCE's domain (kills <= → <, >= → >)."""
+    net = one_neuron()
+    with pytest.raises(InputError, match=rf"bce cannot apply.*strictly between 0 and 1.*output 1 is {shown}$"):
+        backward(net, np.array([[x]]), np.array([[0.5]]), "bce")
+    with pytest.raises(InputError, match="strictly between 0 and 1"):
+        batch_loss(net, np.array([[x]]), np.array([[0.5]]), "bce")
+
+
+def test_cross_entropy_gradient_is_zero_where_output_and_target_are_zero():
+    """∂(−Σ t ln a)/∂a is −t/a, taken as 0 where t = 0, even where a = 0 (kills t > 0 → t >= 0,
+    which divides 0 by 0)."""
+    with no_warnings():
+        grad = losses.REGISTRY["cross_entropy"].gradient(np.array([[0.0, 1.0, 0.5]]), np.array([[0.0, 1.0, 0.0]]))
+    assert grad.tolist() == [[0.0, -1.0, 0.0]]
+
+
+def test_cross_entropy_on_relu_output_with_a_zero_output():
+    """ReLU output (z = −1 → a = 0; z = 1 → a = 1), targets (0, 1): loss −ln 1 = 0; δ = −t/a·relu'(z) = (0, −1)."""
+    net = parse_network("inputs: 1\nlayers:\n  - weights: [[-1], [1]]\n    activation: relu\n")
+    with no_warnings():
+        result = backward(net, np.array([[1.0]]), np.array([[0.0, 1.0]]), "cross_entropy", 0.5)
+    assert result.loss == 0.0
+    assert result.layers[0].delta.tolist() == [[0.0, -1.0]]
+
+
+# -- backprop: the combined output rules are needed where the chain rule overflows ----------------
+
+
+def test_softmax_cross_entropy_uses_a_minus_t_when_a_is_tiny():
+    """Softmax of z = (0, −720): a ≈ (1, e^−720), a₂ is subnormal. Target (0, 1).
+    δ = a − t = (1, e^−720 − 1) = (1, −1); the chain rule's −t/a would overflow to −∞.
+    Loss = −ln a₂ = 720 + ln(1 + e^−720) = 720. ∂L/∂W = δᵀx = (720, −720); W' = (0, −1) − 0.1·(720, −720).
+    Kills: combined_rule's names or results mutated, output_delta's rule lookup mutated."""
+    net = parse_network("inputs: 1\nlayers:\n  - weights: [[0], [-1]]\n    activation: softmax\n")
+    result = backward(net, np.array([[720.0]]), np.array([[0.0, 1.0]]), "cross_entropy", 0.1)
+    layer = result.layers[0]
+    assert layer.delta[0].tolist() == pytest.approx([1.0, math.exp(-720.0) - 1.0], abs=1e-15)
+    assert result.loss == pytest.approx(720.0, rel=1e-12)
+    np.testing.assert_allclose(layer.grad_weights, [[720.0], [-720.0]], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(layer.weights, [[-72.0], [71.0]], rtol=1e-15, atol=0)
+
+
+def test_sigmoid_bce_uses_a_minus_t_over_n_when_a_is_tiny():
+    """Sigmoid at z = −720: a = e^−720/(1 + e^−720) (subnormal), target 1, one output.
+    δ = (a − t)/n = −1; the chain rule's (a − t)/(a(1 − a)) would overflow. Loss = −ln a = 720."""
+    net = one_neuron("-1", "0", "sigmoid")
+    result = backward(net, np.array([[720.0]]), np.array([[1.0]]), "bce", 0.1)
+    np.testing.assert_allclose(result.layers[0].delta, [[-1.0]], rtol=0, atol=1e-15)
+    assert result.loss == pytest.approx(720.0, rel=1e-12)
+    np.testing.assert_allclose(result.layers[0].weights, [[-1.0 + 0.1 * 720.0]], rtol=1e-15, atol=0)
+
+
+# -- backprop: defaults, learning rate, what the result carries ---------------------------------
+
+
+def test_backward_defaults_are_half_sse_lr_half_and_biases_updated():
+    """backward(net, x, t) is one step of ½Σ(t − a)² with lr 0.5, biases updated: the published
+    weights, and each output bias moved by −0.5·δ (kills the lr default mutated)."""
+    net = load_network(CONFIGS / "classic-2-2-2.yaml")
+    result = backward(net, CLASSIC_X, CLASSIC_T)
+    assert result.loss == pytest.approx(CLASSIC_LOSS, abs=1e-9)
+    np.testing.assert_allclose(result.layers[1].weights, CLASSIC_OUTPUT_WEIGHTS, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(result.layers[0].weights, CLASSIC_HIDDEN_WEIGHTS, rtol=0, atol=1e-8)
+    assert result.layers[1].biases.tolist() == pytest.approx([0.6 - 0.5 * d for d in CLASSIC_DELTA_O], abs=1e-9)
+    assert (result.loss_name, result.lr, result.freeze_biases) == ("half_sse", 0.5, False)
+
+
+def test_train_defaults_are_one_step_of_half_sse_lr_half_biases_updated():
+    """train(net, x, t) without options: one step (two losses), the published weights, biases moved
+    (kills the loss, lr, iterations and freeze_biases defaults mutated)."""
+    net = load_network(CONFIGS / "classic-2-2-2.yaml")
+    final, history = train(net, CLASSIC_X, CLASSIC_T)
+    assert len(history) == 2
+    assert history[0] == pytest.approx(CLASSIC_LOSS, abs=1e-9)
+    np.testing.assert_allclose(final.layers[1].weights, CLASSIC_OUTPUT_WEIGHTS, rtol=0, atol=1e-8)
+    assert final.layers[1].biases.tolist() == pytest.approx([0.6 - 0.5 * d for d in CLASSIC_DELTA_O], abs=1e-9)
+
+
+def test_learning_rate_zero_is_allowed_and_changes_nothing():
+    """lr must be ≥ 0, so 0 is accepted: gradients are computed, parameters stay (kills < → <=)."""
+    net = one_neuron("2", "1")
+    result = backward(net, np.array([[3.0]]), np.array([[4.0]]), "half_sse", 0.0)
+    # a = 2·3 + 1 = 7, δ = a − t = 3, ∂L/∂w = δ·x = 9, ∂L/∂b = 3
+    assert result.layers[0].grad_weights.tolist() == [[9.0]]
+    assert result.layers[0].grad_biases.tolist() == [3.0]
+    assert result.layers[0].weights.tolist() == [[2.0]]
+    assert result.layers[0].biases.tolist() == [1.0]
+    assert result.lr == 0.0
+
+
+def test_backward_result_carries_its_inputs():
+    """The result records the trace, targets (as float64), loss name, lr and freeze flag it was made with."""
+    net = load_network(CONFIGS / "classic-2-2-2.yaml")
+    result = backward(net, CLASSIC_X, [[0, 1]], "mse", 0.25, freeze_biases=True)
+    assert result.trace.output[0].tolist() == pytest.approx([0.75136507, 0.772928465], abs=1e-8)
+    assert result.targets.dtype == np.float64
+    assert result.targets.tolist() == [[0.0, 1.0]]
+    assert result.loss_name == "mse"
+    assert result.lr == 0.25
+    assert result.freeze_biases is True
+    assert result.layers[1].biases.tolist() == [0.6, 0.6]
+
+
+def test_results_are_read_only():
+    """Every array a step or a training run returns is read-only, so later steps cannot be corrupted."""
+    net = load_network(CONFIGS / "classic-2-2-2.yaml")
+    result = backward(net, CLASSIC_X, CLASSIC_T)
+    arrays = [result.targets, result.sample_losses]
+    for layer in result.layers:
+        arrays += [layer.delta, layer.grad_weights, layer.grad_biases, layer.weights, layer.biases]
+    arrays.append(train(net, CLASSIC_X, CLASSIC_T, iterations=2).losses)
+    for array in arrays:
+        assert array.flags.writeable is False
+        with pytest.raises(ValueError):
+            array[...] = 0.0
+
+
+def test_train_final_loss_uses_the_chosen_loss():
+    """a = w·x + b with w = 1, b = 0, x = 1, t = 3, MSE, lr 0.125: loss (3 − 1)² = 4; δ = 2(a − t) = −4,
+    w' = 1.5, b' = 0.5, a' = 2, final MSE (3 − 2)² = 1 (½Σ would give 0.5). Kills the loss dropped
+    from the final batch_loss call."""
+    final, history = train(one_neuron(), np.array([[1.0]]), np.array([[3.0]]), "mse", 0.125, 1)
+    assert history.tolist() == [4.0, 1.0]
+    assert final.layers[0].weights.tolist() == [[1.5]]
+    assert final.layers[0].biases.tolist() == [0.5]
+
+
+@pytest.mark.parametrize("iterations", [True, 1.5, "2"])
+def test_train_refuses_iterations_that_are_not_whole_numbers(iterations):
+    """iterations must be an int ≥ 0; True and 1.5 are refused (kills the first `or` → `and`)."""
+    with pytest.raises(InputError, match="iterations must be a whole number"):
+        train(one_neuron(), np.array([[1.0]]), np.array([[3.0]]), "half_sse", 0.1, iterations)
+
+
+def test_train_accepts_numpy_integer_iterations():
+    _, history = train(one_neuron(), np.array([[1.0]]), np.array([[3.0]]), "half_sse", 0.125, np.int64(2))
+    assert len(history) == 3
+
+
+def test_train_mistakes_in_the_arguments_stay_input_errors():
+    """Targets of the wrong shape fail the first step: that is the user's InputError, not a
+    ComputationError "after 0 steps" (kills i == 0 → i != 0); likewise with zero iterations."""
+    for iterations in (0, 3):
+        with pytest.raises(InputError, match="expected 1 target per sample"):
+            train(one_neuron(), np.array([[1.0]]), np.array([[3.0, 4.0]]), "half_sse", 0.1, iterations)
+
+
+def test_train_leaving_the_loss_domain_after_a_step_is_a_computation_error():
+    """Identity output, BCE, x = 0.5, t = 1, lr 1: a = 0.5; ∂L/∂a = (a − t)/(a(1 − a)) = −2 = δ;
+    w' = 1 − 1·(−2·0.5) = 2, b' = 0 − 1·(−2) = 2, a' = 0.5·2 + 2 = 3, outside (0, 1).
+    With one iteration the final loss fails ("after 1 steps"); with two the second step does
+    ("after 1 step"). Both are ComputationErrors (kills i == 0 → i == 1 and iterations == 0 → != / == 1)."""
+    x, t = np.array([[0.5]]), np.array([[1.0]])
+    with pytest.raises(ComputationError, match=r"^after 1 steps: the loss bce cannot apply: .* is 3$"):
+        train(one_neuron(), x, t, "bce", 1.0, 1)
+    with pytest.raises(ComputationError, match=r"^after 1 step: the loss bce cannot apply: .* is 3$"):
+        train(one_neuron(), x, t, "bce", 1.0, 2)
+
+
+# -- backprop: overflow is reported as a ComputationError, never as a warning --------------------
+
+
+def test_forward_overflow_in_backward_is_located():
+    """Sample 2 gives z = 1e308·10 = inf: a ComputationError naming layer, neuron and sample
+    (kills the location dropped or shifted, and the NaN/overflow wording swapped)."""
+    net = one_neuron("1e308")
+    with pytest.raises(ComputationError, match=r"^layer 1 \(output\), neuron o1, sample 2: z is an overflow \(inf\)$"):
+        backward(net, np.array([[1.0], [10.0]]), np.array([[0.0], [0.0]]))
+    chain = parse_network(
+        "inputs: 1\nlayers:\n  - weights: [[1e308], [1e308]]\n    activation: identity\n"
+        "  - weights: [[1, -1]]\n    activation: identity\n"
+    )
+    with pytest.raises(ComputationError, match=r"^layer 1 \(hidden\), neuron h1, sample 1: z is an overflow \(inf\)$"):
+        batch_loss(chain, np.array([[10.0]]), np.array([[0.0]]))
+
+
+def test_nan_in_forward_is_named_nan():
+    """A NaN in z (here from a NaN input: NaN·1 + 0) is reported as NaN, not as an overflow."""
+    with pytest.raises(ComputationError, match=r"^layer 1 \(output\), neuron o1, sample 1: z is NaN$"):
+        backward(one_neuron(), np.array([[math.nan]]), np.array([[0.0]]))
+
+
+def test_gradient_overflow_in_weights_only_is_caught():
+    """z = 1e-308·1.5e308 = 1.5, δ = 1.5 − (−1) = 2.5, ∂L/∂w = δ·x = 2.5·1.5e308 = inf while ∂L/∂b = 2.5
+    stays finite: still a ComputationError (kills `and … and` → `and … or`)."""
+    net = one_neuron("1e-308")
+    with pytest.raises(ComputationError, match=r"^layer 1 \(output\): the gradients overflowed"):
+        backward(net, np.array([[1.5e308]]), np.array([[-1.0]]), "half_sse", 0.5)
+
+
+def test_gradient_overflow_in_biases_only_is_caught():
+    """ReLU output a = 1e-308 for two samples, target 1, cross-entropy: δ = −t/a = −1e308 per sample,
+    ∂L/∂b = (−1e308 − 1e308)/2 = −inf while ∂L/∂w = δᵀ·0 = 0; the loss −ln 1e-308 ≈ 709.2 is finite.
+    Still a ComputationError (kills `W ok and b ok …` → `W ok or …`)."""
+    net = one_neuron("0", "1e-308", "relu")
+    with pytest.raises(ComputationError, match=r"^layer 1 \(output\): the gradients overflowed"):
+        backward(net, np.zeros((2, 1)), np.ones((2, 1)), "cross_entropy", 0.5)
+
+
+def test_backward_nan_gradient_raises_no_warning():
+    """Hidden ReLU at z = −1 (a = 0, slope 0) feeding two outputs with weight 1e308: δ_out = a − t = (2, 2),
+    δ_out·W = 4e308 = inf, times slope 0 = NaN. A ComputationError, with no RuntimeWarning on the way
+    (kills errstate(invalid="ignore") → None / dropped in backward)."""
+    net = parse_network(
+        "inputs: 1\nlayers:\n  - weights: [[1]]\n    biases: [-1]\n    activation: relu\n"
+        "  - weights: [[1e308], [1e308]]\n    activation: identity\n"
+    )
+    with no_warnings(), pytest.raises(ComputationError, match=r"^layer 1 \(hidden\): the gradients overflowed"):
+        backward(net, np.array([[0.0]]), np.array([[-2.0, -2.0]]), "half_sse", 0.5)
+
+
+def test_batch_loss_overflow_is_a_computation_error_without_warning():
+    """a = 1e200, t = 0: ½(t − a)² = 5e399 overflows. A ComputationError, no RuntimeWarning
+    (kills errstate(over="ignore") dropped in batch_loss, and its message replaced)."""
+    net = one_neuron("1e200")
+    with no_warnings(), pytest.raises(ComputationError, match=r"^the loss half_sse is not finite \(inf or NaN\)$"):
+        batch_loss(net, np.array([[1.0]]), np.array([[0.0]]))
