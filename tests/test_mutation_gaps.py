@@ -102,6 +102,34 @@ def test_forward_overflow_into_softmax_and_matmul_raises_no_warning():
     assert math.isnan(nan.output[0, 0])
 
 
+@pytest.mark.parametrize("rows", [0, 1, 1023, 1024, 1025, 2049])
+def test_forward_of_large_batches_is_exact_in_every_row(rows):
+    """Batches are multiplied in blocks of 1024 rows (the last one padded). z = 0.5·x₁ − 0.25·x₂ + 0.125
+    with x = (i, 1) is 0.5·i − 0.125, exact in binary for every row i, so every row of every block
+    must match (kills the block loop's bounds or step mutated, and the padded tail mis-sliced)."""
+    net = parse_network(
+        "inputs: 2\nlayers:\n  - weights: [[0.5, -0.25]]\n    biases: [0.125]\n    activation: identity\n"
+    )
+    x = np.column_stack([np.arange(rows, dtype=np.float64), np.ones(rows)])
+    out = forward(net, x).output
+    assert out.shape == (rows, 1)
+    assert out[:, 0].tolist() == [0.5 * i - 0.125 for i in range(rows)]
+
+
+def test_a_sample_gives_the_same_bits_alone_and_in_a_large_batch():
+    """1500 random samples (one full block and a padded tail): each row of the batch is bit for bit
+    what that sample gives alone."""
+    rng = np.random.default_rng(7)
+    net = parse_network(
+        "inputs: 3\nlayers:\n  - weights: [[0.3, -1.2, 0.7], [2.0, 0.1, -0.4]]\n    biases: [0.05, -0.3]\n"
+        "    activation: tanh\n  - weights: [[1.5, -0.5]]\n    activation: sigmoid\n"
+    )
+    x = rng.normal(size=(1500, 3))
+    batch = forward(net, x).output
+    for s in (0, 1, 1023, 1024, 1025, 1499):
+        assert batch[s].tolist() == forward(net, x[s : s + 1]).output[0].tolist()
+
+
 def test_first_non_finite_names_a_when_only_a_is_bad():
     """z finite and a NaN: the quantity is "a" (kills the "a" label mutated)."""
     trace = Trace(
