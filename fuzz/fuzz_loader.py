@@ -13,7 +13,10 @@ and tests/test_properties.py apply:
   1-based and inside the text (a line that exists, a column at most one past its end);
 - a "control characters are not allowed" error points exactly at the first such character;
 - a network that loads is consistent (each layer's inputs are the previous layer's neurons,
-  finite float64 weights) and a forward pass over it raises nothing.
+  finite float64 weights) and a forward pass over it raises nothing;
+- reading rows of numbers in one go (``nncalc.yamlsource``'s fast path) changes nothing:
+  the text read with it and without it gives the same nodes, the same network or the same
+  problems (``check_same_either_way``).
 
 Run it with atheris (``pip install atheris``); see fuzz/README.md:
 
@@ -34,6 +37,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 try:
     import atheris
@@ -44,13 +48,15 @@ if atheris is not None and __name__ == "__main__":
     # Instrument nncalc for coverage feedback before anything imports it (PyYAML parses in C).
     with atheris.instrument_imports(include=["nncalc"]):
         import nncalc.engine
-        import nncalc.loader  # noqa: F401
+        import nncalc.loader
 
 import numpy as np
 
+import nncalc.yamlsource
 from nncalc.engine import forward
 from nncalc.errors import InputError
 from nncalc.loader import load_network, parse_network
+from nncalc.yamlsource import MapNode, ScalarNode, SeqNode, load_yaml
 
 SOURCE = "<fuzz>"
 BOM = b"\xef\xbb\xbf"
@@ -198,6 +204,64 @@ def _checked(run, text: str, source: str, skip_known: bool) -> None:
 def check_text(text: str, source: str = SOURCE, skip_known: bool = False) -> None:
     """``parse_network`` on text keeps the contract (see the module's docstring)."""
     _checked(lambda: parse_network(text, source), text, source, skip_known)
+    check_same_either_way(text, source)
+
+
+@contextmanager
+def rows_read_one_by_one():
+    """Within the block, nncalc.yamlsource finds no number rows to read in one go."""
+    with mock.patch.object(nncalc.yamlsource, "_number_rows", lambda text: {}):
+        yield
+
+
+def _outcome(run):
+    try:
+        return "ok", run()
+    except InputError as error:
+        return "refused", [str(p) for p in error.problems]
+
+
+def describe_nodes(node) -> tuple:
+    """A node tree as plain tuples (kind, line, column, content), to compare two readings."""
+    if isinstance(node, ScalarNode):
+        return ("scalar", node.line, node.column, node.text, node.quoted)
+    if isinstance(node, SeqNode):
+        return ("seq", node.line, node.column, tuple(describe_nodes(item) for item in node.items))
+    if isinstance(node, MapNode):
+        entries = tuple((describe_nodes(k), describe_nodes(v)) for k, v in node.entries.values())
+        return ("map", node.line, node.column, entries)
+    raise Finding(f"an unknown node {node!r}")
+
+
+def describe_network(network) -> tuple:
+    """A network's every number (as bits), text, name and layout, to compare two readings."""
+    layers = tuple(
+        (
+            layer.name,
+            layer.neurons,
+            layer.weights.tobytes(),
+            layer.biases.tobytes(),
+            layer.weight_text,
+            layer.bias_text,
+            layer.layout,
+            repr(layer.activation),
+        )
+        for layer in network.layers
+    )
+    return (network.inputs, network.name, network.description, network.inputs_given_as_names, layers)
+
+
+def check_same_either_way(text: str, source: str = SOURCE) -> None:
+    """The text read with its number rows in one go and read scalar by scalar agree exactly."""
+    fast_nodes = _outcome(lambda: describe_nodes(load_yaml(text, source)))
+    fast_network = _outcome(lambda: describe_network(parse_network(text, source)))
+    with rows_read_one_by_one():
+        slow_nodes = _outcome(lambda: describe_nodes(load_yaml(text, source)))
+        slow_network = _outcome(lambda: describe_network(parse_network(text, source)))
+    if fast_nodes != slow_nodes:
+        raise Finding(f"reading rows in one go changed the document:\n{fast_nodes}\n{slow_nodes}")
+    if fast_network != slow_network:
+        raise Finding(f"reading rows in one go changed the network:\n{fast_network}\n{slow_network}")
 
 
 def check_file(data: bytes, path: Path, skip_known: bool = False) -> None:

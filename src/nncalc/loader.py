@@ -22,6 +22,7 @@ from nncalc.yamlsource import (
     DEFAULT_MAX_BYTES,
     MapNode,
     Node,
+    NumberRow,
     ScalarNode,
     SeqNode,
     load_yaml,
@@ -455,7 +456,7 @@ class DocumentChecker:
         if not node.items:
             self.error(node, f"{what} is empty")
             return None
-        if all(isinstance(item, ScalarNode) for item in node.items):
+        if isinstance(node, NumberRow) or all(isinstance(item, ScalarNode) for item in node.items):
             if not allow_flat:
                 self.error(node, f"{what} must be a list of rows (one per input), e.g. [[0.1, 0.2]]")
                 return None
@@ -481,6 +482,8 @@ class DocumentChecker:
         return _Matrix(values, texts, list(node.items), "matrix")
 
     def row(self, node: SeqNode, what: str) -> tuple[list[float], list[str]] | None:
+        if isinstance(node, NumberRow):  # already read and checked as plain finite numbers
+            return node.values, node.texts
         values, texts, ok = [], [], True
         for c, item in enumerate(node.items, 1):
             number = self.number(item, f"{what}, value {c}")

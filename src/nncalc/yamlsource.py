@@ -6,17 +6,26 @@ merge key expands, nesting depth is capped before anything recursive runs, dupli
 keys are caught at the second one, and every scalar keeps its text as written (the
 caller decides what is a number; YAML 1.1's ``no``/``1:30``/``017`` never become one)
 along with the line and column it was written at.
+
+Rows of plain numbers written on one line (``[0.1, -2e-3, .5]``, the bulk of any large
+network file) are read in one go rather than scalar by scalar: the text is scanned for
+them first, and the parser sees each one blanked out (``[    ]``, the same length, so
+every other position stays as it was). That is only kept if the parser found a flow
+sequence at every blanked place; otherwise the original text is parsed as it stands.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from nncalc.errors import InputError, Location, Problem
+from nncalc.numbers import DECIMAL
 
 # libyaml's C parser when PyYAML was built with it: the same events, much faster.
 # Only its event stream is used; its constructors never run.
@@ -61,6 +70,48 @@ class SeqNode(Node):
     @property
     def kind(self) -> str:
         return "a list"
+
+
+@dataclass(slots=True)
+class NumberRow(SeqNode):
+    """A flow sequence of plain decimal numbers on one line, read in one go.
+
+    ``values`` and ``texts`` hold every number and its text as written; ``items`` gives
+    the same row as located ``ScalarNode``s, made only when something asks for them.
+    """
+
+    values: list[float] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    written: str = ""  # the text between the brackets, for each number's column
+
+
+class _RowItems(Sequence):
+    """The scalars of a ``NumberRow``, built on first use (most rows are only read as numbers)."""
+
+    __slots__ = ("_nodes", "_row")
+
+    def __init__(self, row: NumberRow):
+        self._row = row
+        self._nodes: list[ScalarNode] | None = None
+
+    def _built(self) -> list[ScalarNode]:
+        if self._nodes is None:
+            row = self._row
+            self._nodes, column = [], row.column + 1
+            for piece, text in zip(row.written.split(","), row.texts, strict=True):
+                start = column + len(piece) - len(piece.lstrip(" "))
+                self._nodes.append(ScalarNode(row.source, row.line, start, text=text))
+                column += len(piece) + 1
+        return self._nodes
+
+    def __len__(self) -> int:
+        return len(self._row.texts)
+
+    def __getitem__(self, index):
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[ScalarNode]:
+        return iter(self._built())
 
 
 @dataclass(slots=True)
@@ -114,8 +165,67 @@ def load_yaml(
     """
     collect = problems is not None
     problems = problems if problems is not None else []
+    fast = _read_fast(text, source, max_depth)
+    if fast is not None:
+        root, found = fast
+        problems.extend(found)
+    else:
+        root = _read_located(text, source, max_depth, problems)
+    if problems and (not collect or root is None):
+        raise InputError(problems)
+    if root is None:
+        raise InputError("the file is empty", Location(source, 1, 1))
+    return root
+
+
+# One flow row on one line, and its content when it is nothing but plain decimal numbers
+# separated by commas and spaces (no tabs, comments, quotes, tags or anything else YAML
+# could read another way). An infinite value (1e999) is left to the located path.
+_FLOW_ROW = re.compile(r"\[([^\[\]\n]*)\]")
+_NUMBER_LIST = re.compile(rf" *{DECIMAL}(?: *, *{DECIMAL})* *", re.ASCII)
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+def _number_rows(text: str) -> dict[int, tuple[str, list[float], list[str]]]:
+    """Every one-line row of plain numbers, by the offset of its ``[``: what is written, values, texts."""
+    rows = {}
+    for match in _FLOW_ROW.finditer(text):
+        content = match.group(1)
+        if not _NUMBER_LIST.fullmatch(content):
+            continue
+        texts = content.replace(" ", "").split(",")
+        values = list(map(float, texts))
+        if _INFINITIES[0] in values or _INFINITIES[1] in values:
+            continue
+        rows[match.start()] = (content, values, texts)
+    return rows
+
+
+def _read_fast(text: str, source: str, max_depth: int) -> tuple[Node | None, list[Problem]] | None:
+    """The document with its number rows read in one go, or None where that cannot be trusted."""
+    rows = _number_rows(text)
+    if not rows:
+        return None
+    pieces, end = [], 0
+    for start, (written, _, _) in rows.items():
+        pieces.append(text[end : start + 1])
+        pieces.append(" " * len(written))
+        end = start + 1 + len(written)
+    pieces.append(text[end:])
+    problems: list[Problem] = []
     try:
-        root = _compose(_Parser(text), source, max_depth, problems)
+        root, consumed = _compose(_Parser("".join(pieces)), source, max_depth, problems, rows)
+    except (yaml.YAMLError, ValueError):
+        return None  # the located path reports it, at the place the person wrote it
+    if consumed != len(rows):
+        return None  # a blanked row was not a flow sequence (inside quotes, say): read it as written
+    return root, problems
+
+
+def _read_located(text: str, source: str, max_depth: int, problems: list[Problem]) -> Node | None:
+    """Parse the text as it stands, turning every parser error into a located ``InputError``."""
+    try:
+        return _compose(_Parser(text), source, max_depth, problems)[0]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = f"YAML syntax error: {exc.problem or exc.context}"
@@ -140,11 +250,6 @@ def load_yaml(
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {str(exc).splitlines()[0]}", Location(source)) from None
-    if problems and (not collect or root is None):
-        raise InputError(problems)
-    if root is None:
-        raise InputError("the file is empty", Location(source, 1, 1))
-    return root
 
 
 def _within_text(text: str, source: str, line: int, column: int) -> Location:
@@ -165,11 +270,19 @@ def _describe(character) -> str:
     return ""
 
 
-def _compose(parser, source: str, max_depth: int, problems: list[Problem]) -> Node | None:
-    """Turn the event stream into nodes, iteratively (no recursion, whatever the nesting)."""
+def _compose(
+    parser, source: str, max_depth: int, problems: list[Problem], rows: dict | None = None
+) -> tuple[Node | None, int]:
+    """Turn the event stream into nodes, iteratively (no recursion, whatever the nesting).
+
+    ``rows`` are number rows read beforehand, by the offset of their ``[``: a flow sequence
+    starting there becomes a ``NumberRow``. Returns the root and how many rows were used.
+    """
     root: Node | None = None
     stack: list[Node] = []
     documents = 0
+    consumed = 0
+    rows = rows or {}
 
     def attach(node: Node) -> None:
         nonlocal root
@@ -251,7 +364,13 @@ def _compose(parser, source: str, max_depth: int, problems: list[Problem]) -> No
             if kind is yaml.ScalarEvent:
                 attach(ScalarNode(source, line, column, text=event.value, quoted=bool(event.style)))
             elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
-                node = (SeqNode if kind is yaml.SequenceStartEvent else MapNode)(source, line, column)
+                if kind is yaml.SequenceStartEvent and mark.index in rows:
+                    written, values, texts = rows[mark.index]
+                    node = NumberRow(source, line, column, values=values, texts=texts, written=written)
+                    node.items = _RowItems(node)
+                    consumed += 1
+                else:
+                    node = (SeqNode if kind is yaml.SequenceStartEvent else MapNode)(source, line, column)
                 attach(node)
                 stack.append(node)
                 if len(stack) > max_depth:
@@ -261,9 +380,9 @@ def _compose(parser, source: str, max_depth: int, problems: list[Problem]) -> No
                             Location(source, line, column),
                         )
                     )
-                    return None
+                    return None, consumed
     finally:
         dispose = getattr(parser, "dispose", None)
         if dispose is not None:
             dispose()
-    return root
+    return root, consumed
