@@ -106,3 +106,43 @@ def test_ruff_is_clean():
         pytest.skip("ruff is not installed")
     completed = subprocess.run([ruff, "check", "src", "tests"], capture_output=True, text=True, cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_a_command_runs_from_an_app_that_holds_only_it(command):
+    """``nncalc COMMAND`` builds that command's options only (start-up); the full app stays as it was."""
+    from nncalc.cli import _app_for, app
+
+    single = _app_for([command, "--help"])
+    assert [c.callback.__name__ for c in single.registered_commands] == [command]
+    assert single.registered_callback is app.registered_callback
+    assert len(app.registered_commands) == len(_commands())
+
+
+@pytest.mark.parametrize("argv", [[], ["--help"], ["--version"], ["fowrard", "x.yaml"], ["-h", "forward"]])
+def test_anything_but_a_command_gets_the_whole_app(argv):
+    from nncalc.cli import _app_for, app
+
+    assert _app_for(argv) is app
+
+
+def test_a_misspelt_command_is_still_told_apart(nncalc):
+    result = nncalc("fowrard", "configs/course-chain.yaml")
+    assert result.code == 2
+    assert result.err.startswith("error: No such command 'fowrard'"), result.err
+    assert result.out == ""
+
+
+def test_forward_to_a_pipe_imports_only_what_it_uses():
+    """A scripted ``forward`` (csv to a pipe) starts without the table, JSON, fraction or streaming modules."""
+    code = (
+        "import sys; from nncalc.cli import main\n"
+        "try:\n    main(['forward', 'configs/course-chain.yaml', '--input', '0.1'])\n"
+        "except SystemExit as done:\n    assert done.code == 0, done.code\n"
+        "heavy = {'rich', 'json', 'fractions', 'polars', 'nncalc.render.table', 'nncalc.streaming'}\n"
+        "print(sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("x1,o1\n")
+    assert completed.stderr.strip() == "[]"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
 
 DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 FRACTION = r"[+-]?\d+/\d+"
@@ -34,6 +33,8 @@ def parse_number(text: str) -> float:
         numerator, denominator = text.split("/")
         if not denominator.strip("0"):
             raise NotANumber(f"{_short(text)} divides by zero")
+        from fractions import Fraction  # rare: imported only when a fraction is written
+
         try:
             return float(Fraction(int(numerator), int(denominator)))
         except (OverflowError, ValueError):  # beyond a float, or more digits than Python reads

@@ -7,7 +7,6 @@ JSON is strict (a non-finite value is ``null``, never a ``NaN`` token).
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -69,6 +68,8 @@ def sample_dict(network: Network, trace: Trace, sample: int) -> dict[str, Any]:
 
 def dumps_readable(value: Any, indent: int = 0) -> str:
     """Strict JSON, indented by object, with lists of numbers (and matrices' rows) kept on one line."""
+    import json  # here and below: only JSON output pays for the import
+
     pad = "  " * (indent + 1)
     if isinstance(value, dict):
         if not value:
@@ -88,6 +89,8 @@ def dumps_readable(value: Any, indent: int = 0) -> str:
 
 
 def _compact(value: Any) -> str:
+    import json
+
     return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(", ", ": "))
 
 
@@ -103,6 +106,8 @@ def write_json(stream: TextIO, network: Network, trace: Trace) -> None:
 
 def write_jsonl(stream: TextIO, network: Network, trace: Trace) -> None:
     """One sample object per line."""
+    import json
+
     for s in range(trace.inputs.shape[0]):
         stream.write(
             json.dumps(
