@@ -135,3 +135,95 @@ def test_a_wider_network_streams_to_the_same_bits(nncalc, write, chunk):
     whole = nncalc("forward", net, "--inputs", "-", "-f", "csv", "--trace", "--chunk-size", "1000", stdin=stdin)
     assert streamed.code == 0, streamed.err
     assert streamed.out == whole.out
+
+
+STREAM_COMMAND = [sys.executable, "-m", "nncalc", "forward", str(CLASSIC), "--inputs", "-", "-f", "csv"]
+
+
+def _stream_with_stderr_on_a_terminal(stdin: bytes) -> tuple[int, bytes, str]:
+    """Run a streaming forward whose stderr is a pseudo-terminal; return code, stdout and what the terminal got."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nncalc",
+                "forward",
+                str(CLASSIC),
+                "--inputs",
+                "-",
+                "-f",
+                "csv",
+                "--chunk-size",
+                "50",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            cwd=ROOT,
+            env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+        )
+        os.close(follower)
+        out, _ = process.communicate(stdin, timeout=60)
+        seen = bytearray()
+        while True:
+            try:
+                piece = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once the process has ended and all is read
+                break
+            if not piece:
+                break
+            seen += piece
+    finally:
+        os.close(leader)
+    return process.returncode, out, seen.decode("utf-8", errors="replace")
+
+
+def test_a_progress_bar_goes_to_stderr_only_on_a_terminal():
+    """Streaming from stdin with stderr on a terminal shows Rich's progress bar there; stdout is the same CSV
+    as when stderr is a pipe, which gets nothing."""
+    stdin = ("i1,i2\n" + "0.05,0.10\n" * 20_000).encode()
+    code, out, terminal = _stream_with_stderr_on_a_terminal(stdin)
+    assert code == 0, terminal
+    assert "reading" in terminal
+    piped = subprocess.run(
+        [*STREAM_COMMAND, "--chunk-size", "50"],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert piped.returncode == 0
+    assert piped.stderr == b""
+    assert out == piped.stdout
+    assert out.count(b"\n") == 20_001
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    "stream, total, shown",
+    [
+        (_Terminal, None, True),  # standard input: length unknown, may be long
+        (_Terminal, 64 << 20, True),  # a long file
+        (_Terminal, 1 << 20, False),  # a short file is done before a bar is worth drawing
+        (io.StringIO, None, False),  # not a terminal: silent
+        (io.StringIO, 64 << 20, False),
+    ],
+)
+def test_the_progress_bar_is_for_long_inputs_on_a_terminal(stream, total, shown):
+    from nncalc.render.table import progress_bytes
+
+    target = stream()
+    with progress_bytes(total, target) as advance:
+        assert (advance is not None) == shown
+        if advance is not None:
+            advance(total or 1000)
+    assert (target.getvalue() != "") == shown
