@@ -9,14 +9,15 @@ from __future__ import annotations
 import math
 import warnings
 from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pytest
 
 from nncalc import losses
-from nncalc.activations import BoundActivation, softplus
+from nncalc.activations import Activation, BoundActivation, softplus
 from nncalc.backprop import backward, batch_loss, train
-from nncalc.engine import LayerTrace, Trace, first_non_finite, forward
+from nncalc.engine import LayerTrace, Trace, first_non_finite, forward, round_half_up
 from nncalc.errors import ComputationError, InputError
 from nncalc.loader import load_network, parse_network
 from tests.conftest import CONFIGS
@@ -339,10 +340,10 @@ def test_train_mistakes_in_the_arguments_stay_input_errors():
 def test_train_leaving_the_loss_domain_after_a_step_is_a_computation_error():
     """Identity output, BCE, x = 0.5, t = 1, lr 1: a = 0.5; ∂L/∂a = (a − t)/(a(1 − a)) = −2 = δ;
     w' = 1 − 1·(−2·0.5) = 2, b' = 0 − 1·(−2) = 2, a' = 0.5·2 + 2 = 3, outside (0, 1).
-    With one iteration the final loss fails ("after 1 steps"); with two the second step does
+    With one iteration the final loss fails ("after 1 step"); with two the second step does
     ("after 1 step"). Both are ComputationErrors (kills i == 0 → i == 1 and iterations == 0 → != / == 1)."""
     x, t = np.array([[0.5]]), np.array([[1.0]])
-    with pytest.raises(ComputationError, match=r"^after 1 steps: the loss bce cannot apply: .* is 3$"):
+    with pytest.raises(ComputationError, match=r"^after 1 step: the loss bce cannot apply: .* is 3$"):
         train(one_neuron(), x, t, "bce", 1.0, 1)
     with pytest.raises(ComputationError, match=r"^after 1 step: the loss bce cannot apply: .* is 3$"):
         train(one_neuron(), x, t, "bce", 1.0, 2)
@@ -406,3 +407,187 @@ def test_batch_loss_overflow_is_a_computation_error_without_warning():
     net = one_neuron("1e200")
     with no_warnings(), pytest.raises(ComputationError, match=r"^the loss half_sse is not finite \(inf or NaN\)$"):
         batch_loss(net, np.array([[1.0]]), np.array([[0.0]]))
+
+
+# -- engine: the row blocks, seen through BLAS ------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [1024, 1500])
+def test_a_sample_gives_the_same_bits_alone_and_in_a_batch_with_16_inputs(rows):
+    """The same property as above with 16 inputs and 4 neurons, where OpenBLAS's routes do differ
+    in the last bit: a one-row product (the matrix-vector route) and the leftover row of a 1025-row
+    product both give other bits than row 0 of a full 1024-row block. Every row of the batch must be
+    bit for bit what that sample gives alone. With 1024 rows this kills the block loop stepping by 1
+    (the last row then comes from a one-row product); with 1500 rows, BLOCK_ROWS = 1025 (sample 1024
+    is then the leftover row of a 1025-row product, alone it is row 0)."""
+    rng = np.random.default_rng(11)
+    weights = rng.normal(size=(4, 16))
+    rows_text = ", ".join("[" + ", ".join(repr(float(w)) for w in row) + "]" for row in weights)
+    net = parse_network(f"inputs: 16\nlayers:\n  - weights: [{rows_text}]\n    activation: identity\n")
+    x = rng.normal(size=(rows, 16))
+    batch = forward(net, x).output
+    differing = [s for s in range(rows) if batch[s].tolist() != forward(net, x[s : s + 1]).output[0].tolist()]
+    assert differing == []
+
+
+def test_round_half_up_drops_the_binary_noise_just_below_a_half():
+    """On paper 99999.77775 → 99999.7778 (4 decimals), 5000000.225 → 5000000.23 and 10000000.995 →
+    10000001.00 (2 decimals): the reference is decimal.Decimal's ROUND_HALF_UP on the written text.
+    Each float is a little below its decimal value, and value·10^decimals carries that noise near
+    the 7th decimal (999997777.4999999…), so only rounding the scaled value to 6 decimals snaps it
+    back to the half (kills np.round(…, 6) → 7)."""
+    for text, decimals in (("99999.77775", 4), ("5000000.225", 2), ("10000000.995", 2)):
+        paper = Decimal(text).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        assert Decimal(float(text)) < Decimal(text)  # the stored binary value is below the half
+        assert round_half_up(np.array([float(text)]), decimals)[0] == float(paper)
+        assert round_half_up(np.array([-float(text)]), decimals)[0] == -float(paper)
+    trace = forward(one_neuron(), np.array([[99999.77775]]), decimals=4)
+    assert trace.output[0, 0] == 99999.7778
+
+
+# -- activations: what a derivation shows ----------------------------------------------------------
+
+
+def test_sigmoid_text_puts_a_negative_number_in_parentheses():
+    """e^−z with z = −0.5 is written e^−(-0.5), with an ASCII or a Unicode minus; a positive z is not
+    wrapped (kills _paren's test dropped and either minus sign mutated)."""
+    sig = BoundActivation.named("sigmoid")
+    assert sig.text("-0.5") == "σ(-0.5) = 1 / (1 + e^−(-0.5))"
+    assert sig.text("−0.5") == "σ(−0.5) = 1 / (1 + e^−(−0.5))"
+    assert sig.text("0.5") == "σ(0.5) = 1 / (1 + e^−0.5)"
+
+
+def test_softmax_text_writes_out_up_to_six_terms():
+    """softmax(zᵢ) = e^zᵢ / (e^z₁ + … + e^zₙ) with every term written for up to 6 neurons, and
+    Σⱼ e^zⱼ from 7 on (kills the `<= 6` bound and the join and Σ texts mutated, in text and LaTeX)."""
+    soft = BoundActivation.named("softmax")
+    assert soft.text("0.5", ["0.5", "-1"]) == "softmax(0.5) = e^0.5 / (e^0.5 + e^(-1))"
+    assert soft.latex("0.5", ["0.5", "-1"]) == r"\operatorname{softmax}(0.5) = \frac{e^{0.5}}{e^{0.5} + e^{-1}}"
+    six, seven = ["1", "2", "3", "4", "5", "6"], ["1", "2", "3", "4", "5", "6", "7"]
+    assert soft.text("1", six) == "softmax(1) = e^1 / (e^1 + e^2 + e^3 + e^4 + e^5 + e^6)"
+    terms = r"e^{1} + e^{2} + e^{3} + e^{4} + e^{5} + e^{6}"
+    assert soft.latex("1", six) == r"\operatorname{softmax}(1) = \frac{e^{1}}{" + terms + "}"
+    assert soft.text("1", seven) == "softmax(1) = e^1 / (Σⱼ e^zⱼ)"
+    assert soft.latex("1", seven) == r"\operatorname{softmax}(1) = \frac{e^{1}}{\sum_j e^{z_j}}"
+
+
+def test_softplus_text_has_the_short_form_only_for_beta_1():
+    """β = 1: Softplus(z) = ln(1 + e^z); any other β: (1/β) ln(1 + e^(βz)) (kills `beta == 1` → != / == 2,
+    in text and LaTeX)."""
+    one, two = BoundActivation.named("softplus"), BoundActivation.named("softplus", beta=2.0)
+    assert one.text("0.5") == "Softplus(0.5) = ln(1 + e^0.5)"
+    assert one.latex("0.5") == r"\operatorname{Softplus}(0.5) = \ln\left(1 + e^{0.5}\right)"
+    assert two.text("0.5") == "Softplus(0.5) = (1/2) × ln(1 + e^(2 × 0.5))"
+    assert two.latex("0.5") == r"\operatorname{Softplus}(0.5) = \frac{1}{2} \ln\left(1 + e^{2 \cdot 0.5}\right)"
+
+
+def test_derivative_text_passes_z_a_d_and_the_parameters_through():
+    """BoundActivation.derivative_text hands the texts of z, a and f′(z) and the bound parameters to the
+    entry, in that order: sigmoid writes a · (1 − a), tanh (1 − a²), ReLU the value itself; an entry
+    that reads all four sees each (kills every argument replaced by None or dropped)."""
+    assert BoundActivation.named("sigmoid").derivative_text("0.415", "0.6023", "0.2395") == "0.6023 · (1 − 0.6023)"
+    assert BoundActivation.named("tanh").derivative_text("0.5", "0.4621", "0.7864") == "(1 − 0.4621²)"
+    assert BoundActivation.named("relu").derivative_text("0.5", "0.5", "1") == "1"
+    probe = Activation(
+        name="probe",
+        forward=lambda z, p: z.copy(),
+        derivative=lambda z, a, p: np.ones_like(z),
+        text=lambda z, zs, p: z,
+        latex=lambda z, zs, p: z,
+        derivative_text=lambda z, a, d, p: f"z={z} a={a} d={d} k={p['k']}",
+    )
+    assert BoundActivation(probe, {"k": 3}).derivative_text("0.5", "0.6", "0.24") == "z=0.5 a=0.6 d=0.24 k=3"
+
+
+def test_unknown_activation_name_is_the_key_error():
+    """BoundActivation.named raises KeyError carrying the unknown name (kills KeyError(None))."""
+    with pytest.raises(KeyError) as info:
+        BoundActivation.named("sigmoidd")
+    assert info.value.args == ("sigmoidd",)
+
+
+# -- backprop: the user's messages ---------------------------------------------------------------------
+
+
+def test_no_samples_is_refused_with_its_message():
+    """Zero input rows: nothing to average over (kills the message mutated)."""
+    with pytest.raises(InputError, match=r"^no samples: give at least one input row and its targets$"):
+        backward(one_neuron(), np.zeros((0, 1)), np.zeros((0, 1)))
+
+
+def test_targets_for_another_number_of_samples_names_both_counts():
+    """3 target rows for 2 input rows of a one-output network: the message counts rows, not the
+    1 column (kills t.shape[0] → t.shape[1])."""
+    message = r"^got targets for 3 samples but inputs for 2; give one target row per input$"
+    with pytest.raises(InputError, match=message):
+        backward(one_neuron(), np.array([[1.0], [2.0]]), np.array([[1.0], [2.0], [3.0]]))
+
+
+def test_batch_loss_of_a_loss_that_takes_the_log_of_a_negative_raises_no_warning():
+    """A Loss whose value is ln a, on an output a = −1: ln(−1) is undefined (math.log raises), NumPy's
+    log gives NaN and flags an invalid operation. batch_loss reports a ComputationError, with no
+    RuntimeWarning on the way (kills errstate(invalid="ignore") → None / dropped in batch_loss)."""
+    with pytest.raises(ValueError):
+        math.log(-1.0)
+    log_loss = losses.Loss(
+        name="log_output",
+        formula="ln a",
+        value=lambda a, t: np.log(a[:, 0]),
+        gradient=lambda a, t: 1.0 / a,
+        check=lambda a, t: None,
+    )
+    with no_warnings(), pytest.raises(ComputationError, match=r"^the loss log_output is not finite \(inf or NaN\)$"):
+        batch_loss(one_neuron(), np.array([[-1.0]]), np.array([[0.0]]), log_loss)
+
+
+def test_train_leaving_the_loss_domain_after_two_steps_says_steps():
+    """Identity output, BCE, x = 0 (so a = b), t = 1, lr 3/16: δ = (a − 1)/(a(1 − a)) = −1/a, so
+    b ← b + (3/16)/b: b = 1/2 → 7/8 → 7/8 + 3/14 = 61/56 ≈ 1.0892857, outside (0, 1). The third step
+    fails: "after 2 steps" (kills the plural's condition and its "s" mutated)."""
+    assert math.isclose(0.875 + 0.1875 / 0.875, 61 / 56, rel_tol=1e-15)
+    with pytest.raises(ComputationError, match=r"^after 2 steps: the loss bce cannot apply: .* is 1\.08928571"):
+        train(one_neuron("1", "0.5"), np.array([[0.0]]), np.array([[1.0]]), "bce", 0.1875, 3)
+
+
+def test_train_overflow_names_the_step_or_the_final_loss():
+    """a = w·x with w = 1, x = 1e154, t = 0, ½Σ(t − a)², lr 1: δ = 1e154, ∂L/∂w = 1e308 (finite), so
+    w' = 1 − 1e308 = −1e308 and the next forward pass gives z = −1e308·1e154 = −inf. With two
+    iterations step 2 fails ("step 2: …"); with one, the final loss does ("after 1 step: …")
+    (kills i + 1 → i − 1 / i + 2, and the final message replaced by None)."""
+    located = r"layer 1 \(output\), neuron o1, sample 1: z is an overflow \(inf\)$"
+    x, t = np.array([[1e154]]), np.array([[0.0]])
+    with pytest.raises(ComputationError, match=r"^step 2: " + located):
+        train(one_neuron(), x, t, "half_sse", 1.0, 2)
+    with pytest.raises(ComputationError, match=r"^after 1 step: " + located):
+        train(one_neuron(), x, t, "half_sse", 1.0, 1)
+
+
+# -- losses: the reasons a loss cannot apply --------------------------------------------------------
+
+
+def test_cross_entropy_names_the_sample_whose_targets_do_not_sum_to_1():
+    """Targets (0.5, 0.5) sum to 1, (0.5, 0.4) to 0.9: sample 2 is named (kills argmax(off) → argmax(None))."""
+    net = parse_network("inputs: 1\nlayers:\n  - weights: [[1], [1]]\n    activation: softmax\n")
+    with pytest.raises(InputError, match=r"must sum to 1 \(a probability distribution\); sample 2's sum to 0\.9$"):
+        backward(net, np.array([[0.0], [0.0]]), np.array([[0.5, 0.5], [0.5, 0.4]]), "cross_entropy")
+
+
+def test_cross_entropy_names_the_first_negative_output():
+    """Identity outputs a = (−1, −0.5)·x: x = −0.5 gives (0.5, 0.25), x = 0.5 gives (−0.5, −0.25).
+    The first negative output is sample 2, output 1, −0.5 (kills the location and the value mutated)."""
+    net = parse_network("inputs: 1\nlayers:\n  - weights: [[-1], [-0.5]]\n    activation: identity\n")
+    with pytest.raises(InputError, match=r"not negative; sample 2, output 1 is -0\.5$"):
+        backward(net, np.array([[-0.5], [0.5]]), np.array([[0.5, 0.5], [0.5, 0.5]]), "cross_entropy")
+
+
+def test_loss_check_names_the_first_non_finite_target_and_output():
+    """Loss.check on its own (the backward pass refuses these earlier, with its own messages): the first
+    non-finite value in row order is named with its place and value; t = ((1, NaN), (inf, 2)) → sample 1,
+    output 2, nan; a = ((0, 1), (−inf, NaN)) → sample 2, output 1, -inf (kills the masks and values mutated)."""
+    check = losses.REGISTRY["half_sse"].check
+    finite = np.zeros((2, 2))
+    targets = np.array([[1.0, math.nan], [math.inf, 2.0]])
+    outputs = np.array([[0.0, 1.0], [-math.inf, math.nan]])
+    assert check(finite, targets) == "targets must be finite numbers; sample 1, output 2 is nan"
+    assert check(outputs, finite) == "outputs must be finite numbers; sample 2, output 1 is -inf"
+    assert check(finite, finite) is None

@@ -257,7 +257,7 @@ def train(
         except InputError as error:
             if i == 0:
                 raise
-            raise ComputationError(f"after {i} step{'s' if i != 1 else ''}: {error}") from error
+            raise ComputationError(f"{_after(i)}: {error}") from error
         except ComputationError as error:
             raise ComputationError(f"step {i + 1}: {error}") from error
         history.append(result.loss)
@@ -269,9 +269,13 @@ def train(
     except InputError as error:
         if iterations == 0:
             raise
-        raise ComputationError(f"after {iterations} steps: {error}") from error
+        raise ComputationError(f"{_after(iterations)}: {error}") from error
     except ComputationError as error:
-        raise ComputationError(f"after {iterations} steps: {error}") from error
+        raise ComputationError(f"{_after(iterations)}: {error}") from error
     values = np.array(history, dtype=np.float64)
     values.flags.writeable = False
     return Training(current, values)
+
+
+def _after(steps: int) -> str:
+    return f"after {steps} step{'' if steps == 1 else 's'}"
