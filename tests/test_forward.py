@@ -7,9 +7,12 @@ import io
 import json
 import math
 import random
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nncalc.engine import first_non_finite, forward, round_half_up
 from nncalc.loader import load_network, parse_network
@@ -123,6 +126,43 @@ def test_round_half_up_rounds_like_on_paper():
     values = np.array([1.005, 0.125, -0.125, 0.6022861768886306, 2.5])
     assert round_half_up(values, 2).tolist() == [1.01, 0.13, -0.13, 0.6, 2.5]
     assert round_half_up(np.array([0.6022861768886306]), 4).tolist() == [0.6023]
+
+
+@pytest.mark.parametrize(
+    "value, decimals, paper",
+    [
+        (0.124999996, 2, 0.12),  # close to a half, but not one: the nearer value
+        (0.125000004, 2, 0.13),
+        (-0.124999996, 2, -0.12),
+        (50000000.11115, 4, 50000000.1112),  # stored 4e-5 below the half once scaled: still a half
+        (2.675, 2, 2.68),  # stored as 2.67499999999999982…
+        (0.285, 2, 0.29),
+        (1.0000005, 6, 1.000001),
+        (0.5, 0, 1.0),
+        (-0.5, 0, -1.0),
+        (0.49999999999999994, 0, 0.0),  # the float just below ½ is written 0.49999999999999994, not 0.5
+    ],
+)
+def test_round_half_up_judges_the_decimal_written(value, decimals, paper):
+    assert round_half_up(np.array([value]), decimals).tolist() == [paper]
+
+
+@settings(max_examples=2000, derandomize=True, database=None)
+@given(
+    digits=st.integers(1, 15),
+    data=st.data(),
+    exponent=st.integers(-16, 4),
+    decimals=st.integers(0, 15),
+)
+def test_round_half_up_is_decimal_rounding_of_the_number_written(digits, data, exponent, decimals):
+    """Against Python's decimal module on the number as written (up to 15 significant digits,
+    which a float holds exactly as text): ROUND_HALF_UP of the decimal, then the nearest float."""
+    mantissa = data.draw(st.integers(-(10**digits), 10**digits))
+    written = Decimal(mantissa).scaleb(exponent)
+    with localcontext() as context:
+        context.prec = 60
+        expected = float(written.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    assert round_half_up(np.array([float(written)]), decimals).tolist() == [expected], str(written)
 
 
 def test_rounded_forward_carries_rounded_values():

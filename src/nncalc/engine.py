@@ -50,10 +50,24 @@ class NonFinite:
 
 
 def round_half_up(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Round as on paper: halves away from zero, judged on the decimal value (1.005 → 1.01)."""
+    """Round as on paper: halves away from zero, judged on the decimal value (1.005 → 1.01).
+
+    1.005 is stored as 1.00499999999999989…, just below the half, so it is compared not with
+    the half itself but with the float nearest to the decimal half (the same 1.005): a value
+    is rounded up exactly when it is at least that float (0.124999996 stays 0.12), unless it
+    is already the float of a number with that many decimals, where floats are too coarse
+    to hold the next digit. Past 2**52 units of the last decimal a float holds no digit
+    beyond it, and the value is returned as it is.
+    """
     scale = 10.0**decimals
-    scaled = np.round(np.abs(values) * scale, 6)  # drop binary noise such as 100.49999999999999
-    return np.sign(values) * np.floor(scaled + 0.5) / scale
+    magnitude = np.abs(values)
+    scaled = magnitude * scale
+    whole = np.floor(scaled)
+    lower = whole / scale
+    half = (whole + 0.5) / scale  # the float nearest to the decimal half between whole and whole + 1
+    up = (magnitude >= half) & (magnitude != lower)
+    rounded = np.sign(values) * (whole + up) / scale
+    return np.where(scaled < 2.0**52, rounded, values)
 
 
 def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, round_z: bool = False) -> Trace:
