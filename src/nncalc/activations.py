@@ -169,7 +169,7 @@ def _step(z: Array, p: Params) -> Array:
 
 
 def _elu_negative(z: Array, alpha: float) -> Array:
-    return alpha * np.expm1(np.minimum(z, 0.0))
+    return alpha * np.expm1(np.where(z > 0, 0.0, z))  # keeps −0.0 as PyTorch does: ELU(−0) = −0
 
 
 _ENTRIES = [
@@ -207,7 +207,7 @@ _ENTRIES = [
     Activation(
         name="relu",
         summary="ReLU(z) = max(0, z)",
-        forward=lambda z, p: np.maximum(z, 0.0),
+        forward=lambda z, p: np.where(z < 0, 0.0, z),  # max(z, 0), keeping −0.0 as PyTorch does
         derivative=lambda z, a, p: (z > 0).astype(np.float64),
         text=lambda z, zs, p: f"ReLU({z}) = max(0, {z})",
         latex=lambda z, zs, p: rf"\operatorname{{ReLU}}({z}) = \max(0, {z})",
@@ -300,7 +300,7 @@ _ENTRIES = [
     Activation(
         name="relu6",
         summary="ReLU6(z) = min(max(0, z), 6)",
-        forward=lambda z, p: np.minimum(np.maximum(z, 0.0), 6.0),
+        forward=lambda z, p: np.where(z < 0, 0.0, np.minimum(z, 6.0)),  # keeps −0.0 as PyTorch does
         derivative=lambda z, a, p: ((z > 0) & (z < 6)).astype(np.float64),
         text=lambda z, zs, p: f"ReLU6({z}) = min(max(0, {z}), 6)",
         latex=lambda z, zs, p: rf"\operatorname{{ReLU6}}({z}) = \min(\max(0, {z}), 6)",
