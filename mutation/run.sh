@@ -4,7 +4,7 @@
 #   mutation/run.sh [after|before] [COMMIT]      defaults: after, HEAD
 #
 #   before  the project's own fast tests: test_activations, test_forward, test_backprop,
-#           test_properties (when present)
+#           test_against_pytorch and test_properties (when present)
 #   after   the same plus tests/test_mutation_gaps.py (taken from the working tree)
 #
 # Environment:
@@ -40,6 +40,8 @@ mkdir -p "$work/mutation"
 cp "$here/verify_mutants.py" "$here/module_level_mutants.py" "$work/mutation/"
 
 tests=(tests/test_activations.py tests/test_forward.py tests/test_backprop.py)
+[ -f "$work/tests/test_against_pytorch.py" ] && tests+=(tests/test_against_pytorch.py)
+[ -f "$work/tests/test_against_pytorch.py" ] || sed -i '/tests\/test_against_pytorch.py/d' "$work/setup.cfg"
 [ -f "$work/tests/test_properties.py" ] || sed -i '/tests\/test_properties.py/d' "$work/setup.cfg"
 [ -f "$work/tests/test_properties.py" ] && tests+=(tests/test_properties.py)
 if [ "$mode" = after ]; then
