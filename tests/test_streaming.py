@@ -227,3 +227,43 @@ def test_the_progress_bar_is_for_long_inputs_on_a_terminal(stream, total, shown)
         if advance is not None:
             advance(total or 1000)
     assert (target.getvalue() != "") == shown
+
+
+def test_the_stream_writer_writes_blocks_in_order_and_waits_on_leaving():
+    from nncalc.render.csv_stream import CsvStreamWriter
+
+    out = io.StringIO()
+    blocks = [np.full((3, 2), float(k)) for k in range(5)]
+    with CsvStreamWriter(out, ["a", "b"]) as writer:
+        for block in blocks:
+            writer.write(block)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "a,b"
+    assert lines[1:] == [f"{float(k)!r},{float(k)!r}" for k in range(5) for _ in range(3)]
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text):
+        raise BrokenPipeError("the reader has gone")
+
+
+def test_a_failed_write_is_raised_by_the_next_write_or_on_leaving():
+    from nncalc.render.csv_stream import CsvStreamWriter
+
+    with pytest.raises(BrokenPipeError), CsvStreamWriter(_ClosedPipe(), ["a"]) as writer:
+        writer.write(np.ones((1, 1)))
+    writer = CsvStreamWriter(_ClosedPipe(), ["a"])
+    writer.write(np.ones((1, 1)))
+    with pytest.raises(BrokenPipeError):
+        writer.write(np.ones((1, 1)))
+    writer.finish()  # the error was reported once; nothing is left queued
+
+
+def test_an_error_on_its_way_out_keeps_what_was_queued_and_is_the_one_raised():
+    from nncalc.render.csv_stream import CsvStreamWriter
+
+    out = io.StringIO()
+    with pytest.raises(KeyError), CsvStreamWriter(out, ["a"]) as writer:
+        writer.write(np.array([[0.5]]))
+        raise KeyError("a bad row further on")
+    assert out.getvalue() == "a\n0.5\n"

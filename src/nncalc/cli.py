@@ -377,23 +377,25 @@ def _forward_stream(
     written = 0
     with opened as binary, _output(output, protect) as stream, progress_bytes(total) as advance:
         writer = CsvStreamWriter(stream, data.csv_header(network, with_trace)) if fmt == "csv" else None
-        try:
-            for chunk in stream_samples(binary, source, network.inputs, network.outputs, chunk_rows):
-                result = run_forward(network, chunk.inputs, decimals=round_to, round_z=round_z)
-                _check_finite(network, result, allow_nonfinite, first_sample=written)
-                if writer is not None:
-                    writer.write(data.csv_blocks(result, with_trace))
-                else:
-                    data.write_jsonl(stream, network, result)
-                written += len(chunk.inputs)
-                if advance is not None:
-                    advance(chunk.bytes_read)
-        except NncalcError as error:
-            if written and output is None:
-                error.problems.append(
-                    Problem(f"the {written} sample{'s' if written != 1 else ''} before it were written", None)
-                )
-            raise
+        # the writer writes each block while the next is read and computed; leaving waits for it
+        with writer or contextlib.nullcontext():
+            try:
+                for chunk in stream_samples(binary, source, network.inputs, network.outputs, chunk_rows):
+                    result = run_forward(network, chunk.inputs, decimals=round_to, round_z=round_z)
+                    _check_finite(network, result, allow_nonfinite, first_sample=written)
+                    if writer is not None:
+                        writer.write(data.csv_blocks(result, with_trace))
+                    else:
+                        data.write_jsonl(stream, network, result)
+                    written += len(chunk.inputs)
+                    if advance is not None:
+                        advance(chunk.bytes_read)
+            except NncalcError as error:
+                if written and output is None:
+                    error.problems.append(
+                        Problem(f"the {written} sample{'s' if written != 1 else ''} before it were written", None)
+                    )
+                raise
 
 
 @contextlib.contextmanager
