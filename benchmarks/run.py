@@ -62,6 +62,18 @@ outputs.write_csv(sys.argv[3])
 """
 
 
+def race(*runs, repeat: int) -> list[float]:
+    """The fastest of ``repeat`` rounds for each run, taking turns within each round, so a
+    machine that speeds up or slows down while measuring affects both sides alike."""
+    times = [[] for _ in runs]
+    for _ in range(repeat):
+        for run, taken in zip(runs, times, strict=True):
+            start = time.perf_counter()
+            run()
+            taken.append(time.perf_counter() - start)
+    return [min(taken) for taken in times]
+
+
 def best(run, repeat: int) -> float:
     """The fastest of ``repeat`` runs, in seconds."""
     times = []
@@ -123,12 +135,15 @@ def startup(repeat: int) -> None:
     compileall.compile_dir(Path(nncalc.__file__).parent, quiet=1)
     command = nncalc_command()
     example = ("forward", "configs/course-chain.yaml", "--input", "0.1")
-    bare = best(lambda: process(PYTHON, "-c", "import numpy, yaml"), repeat)
-    forward = best(lambda: process(*command, *example), repeat)
+    bare, forward, helped, table = race(
+        lambda: process(PYTHON, "-c", "import numpy, yaml"),
+        lambda: process(*command, *example),
+        lambda: process(*command, "--help"),
+        lambda: process(*command, *example, "-f", "table"),
+        repeat=repeat,
+    )
     report("start-up: forward on course-chain.yaml", forward, bare)
-    helped = best(lambda: process(*command, "--help"), repeat)
     report("start-up: --help", helped, bare)
-    table = best(lambda: process(*command, *example, "-f", "table"), repeat)
     report("start-up: forward -f table (Rich, for a person)", table, bare)
 
 
@@ -141,8 +156,9 @@ def loading(folder: Path, repeat: int) -> Path:
     write_network(path, [784, 256, 128, 10])
     text = path.read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    bare = best(lambda: sum(1 for _ in yaml.parse(text, Loader=loader)), repeat)
-    ours = best(lambda: load_network(path), repeat)
+    bare, ours = race(
+        lambda: sum(1 for _ in yaml.parse(text, Loader=loader)), lambda: load_network(path), repeat=repeat
+    )
     report(f"load 784-256-128-10 ({path.stat().st_size / 1e6:.1f} MB of YAML)", ours, bare)
     whole = best(lambda: yaml.load(text, Loader=loader), 1)
     report("  the same against yaml.load with CSafeLoader", ours, whole)
@@ -159,10 +175,11 @@ def batch(folder: Path, network: Path, name: str, width: int, rows: int, repeat:
     script.write_text(BASELINE_SCRIPT, encoding="utf-8")
     out = folder / "out.csv"
     command = nncalc_command()
-    ours = best(
-        lambda: process(*command, "forward", str(network), "--inputs", str(inputs), "-f", "csv", "-o", str(out)), repeat
+    ours, bare = race(
+        lambda: process(*command, "forward", str(network), "--inputs", str(inputs), "-f", "csv", "-o", str(out)),
+        lambda: process(PYTHON, str(script), str(network), str(inputs), str(out)),
+        repeat=repeat,
     )
-    bare = best(lambda: process(PYTHON, str(script), str(network), str(inputs), str(out)), repeat)
     report(f"batch forward {name}, {rows:,} rows", ours, bare)
 
 
@@ -192,8 +209,7 @@ def engine(rows: int, repeat: int) -> None:
                 a = e / e.sum(axis=1, keepdims=True)
         return a
 
-    ours = best(lambda: forward(network, x), repeat)
-    bare = best(bare_chain, repeat)
+    ours, bare = race(lambda: forward(network, x), bare_chain, repeat=repeat)
     extra = ""
     try:
         import torch
@@ -224,14 +240,14 @@ def main() -> None:
     repeat = 3 if options.quick else 5
     print(f"{'case':<46} {'nncalc':>11} {'baseline':>11} {'ratio':>8}")
     print(f"(cores: {os.cpu_count()}; Python {sys.version.split()[0]}; NumPy {np.__version__})")
-    startup(repeat * 2)
+    startup(repeat * 4)
     with tempfile.TemporaryDirectory(prefix="nncalc-bench-") as name:
         folder = Path(name)
         mnist = loading(folder, repeat)
         small = folder / "classic.yaml"
         small.write_text((ROOT / "configs" / "classic-2-2-2.yaml").read_text(encoding="utf-8"), encoding="utf-8")
         for rows in (1_000, 100_000) if options.quick else (1_000, 100_000, 1_000_000):
-            batch(folder, small, "2-2-2", 2, rows, repeat if rows < 1_000_000 else 2)
+            batch(folder, small, "2-2-2", 2, rows, repeat)
         for rows in (1_000, 10_000) + ((100_000, 1_000_000) if options.full else ()):
             batch(folder, mnist, "784-256-128-10", 784, rows, 2)
     engine(10_000 if options.quick else 100_000, repeat)

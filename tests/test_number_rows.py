@@ -69,6 +69,15 @@ def test_a_large_row_is_read_in_one_go_with_every_value_located():
         "[0.1, 0x1F]",
         "[0.1, 017]",
         "[0.1, 1_000]",
+        "[1 2, 3]",  # one scalar "1 2", which is text
+        "[1e, 2]",
+        "[., 2]",
+        "[+-1, 2]",
+        "[e5, 1]",
+        "[1.5.2, 1]",
+        "[1e5.5, 1]",
+        "[-, 1]",
+        "[1E+05, -0, 00.5, 5.]",
         "[0.1, 1:30]",
         "[0.1, '0.2']",
         "[0.1, &a 0.2]",
@@ -188,3 +197,24 @@ def test_random_rows_of_numbers_are_the_numbers_written(first, second):
     written = [[piece.strip() for piece in row[1:-1].split(",")] for row in (first, second) if "1e999" not in row]
     assert sorted(r.texts for r in found) == sorted(written)
     fuzz.check_same_either_way(text)
+
+
+def test_within_a_rows_characters_float_reads_exactly_the_decimals_nncalc_accepts():
+    """The fast path lets float() decide which texts made of digits, e E + - . and spaces are
+    numbers; for every such text of up to 5 characters that is exactly nncalc's DECIMAL
+    grammar, spaces around it aside."""
+    import itertools
+    import re
+
+    from nncalc.numbers import DECIMAL
+
+    decimal = re.compile(DECIMAL, re.ASCII)
+    for length in range(1, 6):
+        for characters in itertools.product("09eE+-. ", repeat=length):
+            text = "".join(characters)
+            try:
+                float(text)
+                accepted = True
+            except ValueError:
+                accepted = False
+            assert accepted == bool(decimal.fullmatch(text.strip(" "))), repr(text)

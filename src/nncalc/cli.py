@@ -6,8 +6,6 @@ codes in one place, ``main``. Heavy modules are imported inside the command that
 them, so ``nncalc --help`` starts quickly.
 """
 
-from __future__ import annotations
-
 import contextlib
 import copy
 import functools

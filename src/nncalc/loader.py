@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -66,8 +66,7 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-@dataclass
-class _Matrix:
+class _Matrix(NamedTuple):
     """Numbers read from a weights entry, rows as written, with their nodes for messages."""
 
     values: list[list[float]]
@@ -653,8 +652,7 @@ class _DefaultNames:
         return (f"{self.prefix}{i}" for i in range(1, self.count + 1))
 
 
-@dataclass
-class _LayerDraft:
+class _LayerDraft(NamedTuple):
     name: str | None
     neuron_names: list[str | None] | None
     values: list[list[float]]

@@ -19,13 +19,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from nncalc.errors import InputError, Location, Problem
-from nncalc.numbers import DECIMAL
 
 # libyaml's C parser when PyYAML was built with it: the same events, much faster.
 # Only its event stream is used; its constructors never run.
@@ -36,43 +34,52 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
 
 
-@dataclass(slots=True)
+# The node classes are written out rather than made with @dataclass: they are defined at
+# every start of the program, where each dataclass pays for generating its methods.
+
+
 class Node:
     """A value in the document, with its source position (1-based)."""
 
-    source: str
-    line: int
-    column: int
+    __slots__ = ("column", "line", "source")
+    kind = "value"
+
+    def __init__(self, source: str, line: int, column: int):
+        self.source, self.line, self.column = source, line, column
 
     @property
     def location(self) -> Location:
         return Location(self.source, self.line, self.column)
 
-    @property
-    def kind(self) -> str:
-        return "value"
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.source}:{self.line}:{self.column})"
 
 
-@dataclass(slots=True)
 class ScalarNode(Node):
-    text: str = ""
-    quoted: bool = False
+    """A scalar as written: its text, and whether it was quoted (quoted text is never a number)."""
+
+    __slots__ = ("quoted", "text")
+
+    def __init__(self, source: str, line: int, column: int, text: str = "", quoted: bool = False):
+        super().__init__(source, line, column)
+        self.text, self.quoted = text, quoted
 
     @property
     def kind(self) -> str:
         return "text" if self.quoted else "a single value"
 
 
-@dataclass(slots=True)
 class SeqNode(Node):
-    items: list[Node] = field(default_factory=list)
+    """A sequence and its items, in order."""
 
-    @property
-    def kind(self) -> str:
-        return "a list"
+    __slots__ = ("items",)
+    kind = "a list"
+
+    def __init__(self, source: str, line: int, column: int, items: list[Node] | None = None):
+        super().__init__(source, line, column)
+        self.items = [] if items is None else items
 
 
-@dataclass(slots=True)
 class NumberRow(SeqNode):
     """A flow sequence of plain decimal numbers on one line, read in one go.
 
@@ -80,9 +87,13 @@ class NumberRow(SeqNode):
     the same row as located ``ScalarNode``s, made only when something asks for them.
     """
 
-    values: list[float] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    written: str = ""  # the text between the brackets, for each number's column
+    __slots__ = ("texts", "values", "written")
+
+    def __init__(self, source: str, line: int, column: int, values: list[float], texts: list[str], written: str):
+        super().__init__(source, line, column)
+        self.values, self.texts = values, texts
+        self.written = written  # the text between the brackets, for each number's column
+        self.items = _RowItems(self)
 
 
 class _RowItems(Sequence):
@@ -114,15 +125,17 @@ class _RowItems(Sequence):
         return iter(self._built())
 
 
-@dataclass(slots=True)
 class MapNode(Node):
-    entries: dict[str, tuple[ScalarNode, Node]] = field(default_factory=dict)
-    _pending: ScalarNode | None = None
-    _discard_next: bool = False
+    """A mapping: each key's text to its key node and value node, in the order written."""
 
-    @property
-    def kind(self) -> str:
-        return "a mapping"
+    __slots__ = ("_discard_next", "_pending", "entries")
+    kind = "a mapping"
+
+    def __init__(self, source: str, line: int, column: int):
+        super().__init__(source, line, column)
+        self.entries: dict[str, tuple[ScalarNode, Node]] = {}
+        self._pending: ScalarNode | None = None
+        self._discard_next = False
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -180,9 +193,12 @@ def load_yaml(
 
 # One flow row on one line, and its content when it is nothing but plain decimal numbers
 # separated by commas and spaces (no tabs, comments, quotes, tags or anything else YAML
-# could read another way). An infinite value (1e999) is left to the located path.
+# could read another way). Within these characters float() accepts exactly the decimal
+# numbers of nncalc.numbers.DECIMAL, with spaces around them; anything else ("1 2", "1e",
+# ".", "+-1", an empty value) makes it raise, and the row is left to the located path, as
+# is an infinite value (1e999).
 _FLOW_ROW = re.compile(r"\[([^\[\]\n]*)\]")
-_NUMBER_LIST = re.compile(rf" *{DECIMAL}(?: *, *{DECIMAL})* *", re.ASCII)
+_NUMBER_CHARACTERS = re.compile(r"[0-9eE+\-., ]*")
 _INFINITIES = (float("inf"), float("-inf"))
 
 
@@ -191,12 +207,15 @@ def _number_rows(text: str) -> dict[int, tuple[str, list[float], list[str]]]:
     rows = {}
     for match in _FLOW_ROW.finditer(text):
         content = match.group(1)
-        if not _NUMBER_LIST.fullmatch(content):
+        if not _NUMBER_CHARACTERS.fullmatch(content):
             continue
-        texts = content.replace(" ", "").split(",")
-        values = list(map(float, texts))
+        try:
+            values = list(map(float, content.split(",")))
+        except ValueError:
+            continue
         if _INFINITIES[0] in values or _INFINITIES[1] in values:
             continue
+        texts = content.replace(" ", "").split(",")  # no space inside a number: float() said so
         rows[match.start()] = (content, values, texts)
     return rows
 
@@ -367,7 +386,6 @@ def _compose(
                 if kind is yaml.SequenceStartEvent and mark.index in rows:
                     written, values, texts = rows[mark.index]
                     node = NumberRow(source, line, column, values=values, texts=texts, written=written)
-                    node.items = _RowItems(node)
                     consumed += 1
                 else:
                     node = (SeqNode if kind is yaml.SequenceStartEvent else MapNode)(source, line, column)
