@@ -207,7 +207,7 @@ _ENTRIES = [
     Activation(
         name="relu",
         summary="ReLU(z) = max(0, z)",
-        forward=lambda z, p: np.where(z < 0, 0.0, z),  # max(z, 0), keeping −0.0 as PyTorch does
+        forward=lambda z, p: np.maximum(z, 0.0),  # twice as fast as any form that keeps −0.0 (see tests)
         derivative=lambda z, a, p: (z > 0).astype(np.float64),
         text=lambda z, zs, p: f"ReLU({z}) = max(0, {z})",
         latex=lambda z, zs, p: rf"\operatorname{{ReLU}}({z}) = \max(0, {z})",
@@ -300,7 +300,7 @@ _ENTRIES = [
     Activation(
         name="relu6",
         summary="ReLU6(z) = min(max(0, z), 6)",
-        forward=lambda z, p: np.where(z < 0, 0.0, np.minimum(z, 6.0)),  # keeps −0.0 as PyTorch does
+        forward=lambda z, p: np.minimum(np.maximum(z, 0.0), 6.0),
         derivative=lambda z, a, p: ((z > 0) & (z < 6)).astype(np.float64),
         text=lambda z, zs, p: f"ReLU6({z}) = min(max(0, {z}), 6)",
         latex=lambda z, zs, p: rf"\operatorname{{ReLU6}}({z}) = \min(\max(0, {z}), 6)",
