@@ -4,7 +4,8 @@ Prints, for each case, nncalc's time, the baseline's time and their ratio (below
 nncalc is faster). Every time is the best of several runs. Cases:
 
 - start-up: `nncalc forward` on a small example, and `nncalc --help`, against
-  `python -c "import numpy, yaml"`;
+  `python -c "import numpy, yaml"`; and, where valgrind is installed, the same forward in
+  instructions (callgrind), which unlike seconds do not move with the machine's load;
 - loading a 784-256-128-10 network file (235,146 parameters) against libyaml's bare parse
   of the same file (its event stream);
 - batch forward, end to end as processes: `nncalc forward NET --inputs in.csv -o out.csv`
@@ -26,6 +27,8 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -147,6 +150,35 @@ def startup(repeat: int) -> None:
     report("start-up: forward -f table (Rich, for a person)", table, bare)
 
 
+def instructions(*args: str) -> int:
+    """How many instructions a command runs, counted by valgrind's callgrind (the same count
+    on every run, whatever else the machine is doing)."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"valgrind failed on {' '.join(args)}:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def startup_instructions() -> None:
+    """Start-up again, in instructions rather than seconds, where valgrind is installed."""
+    if shutil.which("valgrind") is None:
+        print("start-up in instructions: valgrind is not installed, skipped")
+        return
+    bare = instructions(PYTHON, "-c", "import numpy, yaml")
+    ours = instructions(*nncalc_command(), "forward", "configs/course-chain.yaml", "--input", "0.1")
+    print(
+        f"{'start-up in instructions (callgrind)':<46} {ours / 1e6:9.0f} M {bare / 1e6:9.0f} M {ours / bare:7.2f}x",
+        flush=True,
+    )
+
+
 def loading(folder: Path, repeat: int) -> Path:
     import yaml
 
@@ -241,6 +273,7 @@ def main() -> None:
     print(f"{'case':<46} {'nncalc':>11} {'baseline':>11} {'ratio':>8}")
     print(f"(cores: {os.cpu_count()}; Python {sys.version.split()[0]}; NumPy {np.__version__})")
     startup(repeat * 4)
+    startup_instructions()
     with tempfile.TemporaryDirectory(prefix="nncalc-bench-") as name:
         folder = Path(name)
         mnist = loading(folder, repeat)
