@@ -141,6 +141,11 @@ def test_round_half_up_rounds_like_on_paper():
         (0.5, 0, 1.0),
         (-0.5, 0, -1.0),
         (0.49999999999999994, 0, 0.0),  # the float just below ½ is written 0.49999999999999994, not 0.5
+        # 16 significant digits at 6 decimals: the float nearest the half below is the value itself,
+        # which already has 6 decimals, so it stays
+        (4455254799.92, 6, 4455254799.92),
+        (562949954.0, 6, 562949954.0),
+        (576460752305.0, 6, 576460752305.0),  # beyond 2**52 units of the last decimal: as it is
     ],
 )
 def test_round_half_up_judges_the_decimal_written(value, decimals, paper):
