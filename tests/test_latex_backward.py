@@ -7,7 +7,6 @@ values first), never taken from nncalc's output.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import math
 import re
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nncalc import records
 from nncalc.backprop import BackwardResult, backward
 from nncalc.inputs import samples_from_options
 from nncalc.loader import load_network, parse_network
@@ -784,14 +784,14 @@ def test_numbers_come_from_the_result():
     net = classic()
     result, texts = step(net, ["0.05,0.10"], ["0.01,0.99"])
     out_layer = result.layers[1]
-    forged_layer = dataclasses.replace(
+    forged_layer = records.replace(
         out_layer,
         delta=np.array([[0.625, -0.375]]),
         grad_weights=np.array([[0.0125, 0.0625], [0.125, 0.25]]),
         weights=np.array([[9.5, 8.5], [7.5, 6.5]]),
         biases=np.array([5.5, 4.5]),
     )
-    forged = dataclasses.replace(
+    forged = records.replace(
         result, layers=(result.layers[0], forged_layer), sample_losses=np.array([0.875]), loss=0.875
     )
     out = io.StringIO()

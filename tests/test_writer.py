@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import yaml
 
 from nncalc.loader import load_network, parse_network
 from nncalc.network import Network
+from nncalc.records import replace
 from nncalc.writer import dump_network
 from tests.conftest import CONFIGS
 

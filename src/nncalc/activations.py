@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
+
+from nncalc.records import default, record
 
 Params = Mapping[str, "float | str"]
 Array = np.ndarray
@@ -56,7 +57,7 @@ def _num(value: float | str) -> str:
     return f"{value:.12g}"
 
 
-@dataclass(frozen=True)
+@record
 class Activation:
     """One activation: its function, derivative and written formula.
 
@@ -70,8 +71,8 @@ class Activation:
     derivative: Callable[[Array, Array, Params], Array]
     text: Callable[[str, Sequence[str], Params], str]
     latex: Callable[[str, Sequence[str], Params], str]
-    defaults: Mapping[str, float | str] = field(default_factory=dict)
-    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    defaults: Mapping[str, float | str] = default(dict)
+    choices: Mapping[str, tuple[str, ...]] = default(dict)
     aliases: tuple[str, ...] = ()
     elementwise: bool = True
     summary: str = ""
@@ -352,12 +353,12 @@ def known_names() -> list[str]:
     return sorted([*REGISTRY, *ALIASES])
 
 
-@dataclass(frozen=True)
+@record
 class BoundActivation:
     """An activation with its parameters filled in, as a layer uses it."""
 
     activation: Activation
-    params: Mapping[str, float | str] = field(default_factory=dict)
+    params: Mapping[str, float | str] = default(dict)
 
     @classmethod
     def named(cls, name: str, **params: float | str) -> BoundActivation:

@@ -13,12 +13,12 @@ The number text matters: ``0.60`` claims two decimals, ``0.6`` one, and grading 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from nncalc.errors import InputError, Location
 from nncalc.loader import DocumentChecker, suggest
 from nncalc.network import Network
+from nncalc.records import record
 from nncalc.yamlsource import DEFAULT_MAX_BYTES, MapNode, Node, ScalarNode, SeqNode, load_yaml, read_text
 
 ANSWER_KEYS = ("name", "description", "layers")
@@ -26,7 +26,7 @@ QUANTITIES = ("z", "a")
 MISSING = ("~", "null", "")
 
 
-@dataclass(frozen=True)
+@record
 class Answer:
     """One value a person wrote: the number, its text as written, and where it is."""
 
@@ -35,7 +35,7 @@ class Answer:
     location: Location
 
 
-@dataclass(frozen=True)
+@record
 class LayerAnswers:
     """A layer's answers, one slot per neuron for z and for a (None where left out)."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -20,9 +19,10 @@ from nncalc.errors import ComputationError, InputError
 from nncalc.loader import suggest
 from nncalc.losses import Loss
 from nncalc.network import Network
+from nncalc.records import record
 
 
-@dataclass(frozen=True)
+@record
 class LayerGradients:
     """One layer's backward pass: per-sample δ = ∂(sample loss)/∂z (samples, n), the batch
     loss's gradients ∂L/∂W (n_out, n_in) and ∂L/∂b (n_out,), and the updated W and b."""
@@ -34,7 +34,7 @@ class LayerGradients:
     biases: np.ndarray
 
 
-@dataclass(frozen=True)
+@record
 class BackwardResult:
     """One gradient-descent step: the forward trace it started from, the losses before the
     step, each layer's gradients in forward order, and the updated network."""

@@ -7,14 +7,13 @@ so a renderer can show any intermediate value exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from nncalc.network import Network
+from nncalc.records import record
 
 
-@dataclass(frozen=True)
+@record
 class LayerTrace:
     """One layer's values for every sample: z and a, each of shape (samples, neurons)."""
 
@@ -22,7 +21,7 @@ class LayerTrace:
     a: np.ndarray
 
 
-@dataclass(frozen=True)
+@record
 class Trace:
     """A forward pass: the inputs (samples, inputs) and each layer's z and a, in order."""
 
@@ -38,7 +37,7 @@ class Trace:
         return self.inputs if index == 0 else self.layers[index - 1].a
 
 
-@dataclass(frozen=True)
+@record
 class NonFinite:
     """Where a forward pass first produced an infinity or NaN."""
 

@@ -7,8 +7,9 @@ Every mistake a user can make (a file, an option, an input value) becomes an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
+
+from nncalc.records import record
 
 
 class ExitStatus(IntEnum):
@@ -26,7 +27,7 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     """Where a value came from: a file (or an option such as ``--input``), 1-based line and column."""
 
@@ -43,7 +44,7 @@ class Location:
         return ":".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Problem:
     """One located message."""
 

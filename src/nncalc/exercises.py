@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from nncalc.activations import lookup
+from nncalc.records import record
 
 
-@dataclass(frozen=True)
+@record
 class ExerciseSpec:
     """What a teacher asks for: the shape, the activation, the seed and how values look."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,9 +20,10 @@ from nncalc.answers import Answer, LayerAnswers
 from nncalc.engine import Trace, forward, round_half_up
 from nncalc.network import Network
 from nncalc.numbers import decimals_written
+from nncalc.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Mark:
     """The verdict on one value: what was written, what it should be, and why it may be off."""
 
@@ -38,7 +38,7 @@ class Mark:
     diagnosis: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class GradedLayer:
     """One layer's marks, and the values its recomputation used (for the written-out step)."""
 
@@ -49,7 +49,7 @@ class GradedLayer:
     z_used: np.ndarray  # the z each a was recomputed from: the person's where given
 
 
-@dataclass(frozen=True)
+@record
 class Grade:
     """All marks of an answer sheet, layer by layer, and the exact forward pass."""
 

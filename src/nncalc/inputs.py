@@ -9,18 +9,18 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
 import numpy as np
 
 from nncalc.errors import InputError, Location, Problem
 from nncalc.numbers import NotANumber, is_number, parse_number
+from nncalc.records import record
 
 _SEPARATOR = re.compile(r"\s*,\s*|\s+")
 
 
-@dataclass(frozen=True)
+@record
 class Samples:
     """A batch: values (samples, columns) as float64, and the text of each value as written."""
 

@@ -9,10 +9,11 @@ the mean of the per-sample losses, as PyTorch's ``reduction="mean"`` over sample
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
+
+from nncalc.records import record
 
 Array = np.ndarray
 
@@ -21,7 +22,7 @@ Array = np.ndarray
 SUM_TOLERANCE = 1e-6
 
 
-@dataclass(frozen=True)
+@record
 class Loss:
     """One loss: per-sample value, its gradient ∂(sample loss)/∂a, its formula, its domain.
 

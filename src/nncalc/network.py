@@ -8,14 +8,13 @@ The numbers' text as written in the file is kept too, so derivations can show ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
 import numpy as np
 
 from nncalc.activations import BoundActivation
+from nncalc.records import default, record, replace
 
 
-@dataclass(frozen=True)
+@record
 class LayerLayout:
     """How a layer was written in its file, so it can be written back the same way.
 
@@ -31,7 +30,7 @@ class LayerLayout:
     activation_given: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Layer:
     """One fully connected layer: z = W·a_prev + b, a = f(z)."""
 
@@ -42,7 +41,7 @@ class Layer:
     activation: BoundActivation
     weight_text: tuple[tuple[str, ...], ...]
     bias_text: tuple[str, ...]
-    layout: LayerLayout = field(default_factory=LayerLayout)
+    layout: LayerLayout = default(LayerLayout)
 
     @property
     def n_inputs(self) -> int:
@@ -57,7 +56,7 @@ class Layer:
         return int(self.weights.size + self.biases.size)
 
 
-@dataclass(frozen=True)
+@record
 class Network:
     """A feed-forward network: its inputs' names and its layers, in order."""
 

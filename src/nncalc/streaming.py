@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 
 from nncalc.errors import InputError, Location
 from nncalc.inputs import parse_rows, resolve_columns
+from nncalc.records import record
 
 DEFAULT_CHUNK_ROWS = 100_000
 
 
-@dataclass(frozen=True)
+@record
 class Chunk:
     """A block of consecutive samples: inputs (rows, inputs), targets if the file has them, where it starts."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from nncalc.engine import Trace
+from nncalc.records import record
 
 
-@dataclass(frozen=True)
+@record
 class LayerSummary:
     """Range and mean of z and a over one sample's layer, and its most active neurons."""
 

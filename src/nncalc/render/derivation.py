@@ -6,17 +6,16 @@ text, Markdown and LaTeX renderers each write in their own notation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from nncalc.activations import BoundActivation
 from nncalc.engine import Trace
 from nncalc.network import Network
+from nncalc.records import record
 from nncalc.render.numbers import show
 
 MAX_TERMS = 8  # beyond this many inputs, a sum is written as Σ
 
 
-@dataclass(frozen=True)
+@record
 class NeuronSteps:
     """The two steps of one neuron for one sample, with every number already formatted."""
 

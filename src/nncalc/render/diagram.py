@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from dataclasses import dataclass
 
 from nncalc.engine import Trace
 from nncalc.errors import InputError
 from nncalc.network import Network
+from nncalc.records import record
 from nncalc.render.numbers import show
 
 GRAPHVIZ_FORMATS = ("svg", "png")
@@ -25,7 +25,7 @@ MISSING_GRAPHVIZ = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class _Node:
     """One circle of the picture: a layout-safe id and its label, one entry per line."""
 
@@ -33,7 +33,7 @@ class _Node:
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class _Column:
     """One column of the picture: the inputs or one layer, with its heading."""
 
@@ -42,7 +42,7 @@ class _Column:
     nodes: tuple[_Node, ...]
 
 
-@dataclass(frozen=True)
+@record
 class _Edge:
     """One connection, labelled with its weight as written in the file."""
 

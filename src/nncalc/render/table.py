@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
 from typing import TextIO
 
 from rich.console import Console, Group
@@ -14,6 +13,7 @@ from rich.text import Text
 
 from nncalc.engine import Trace
 from nncalc.network import Network
+from nncalc.records import record
 from nncalc.render.derivation import a_text, layer_steps, z_text
 from nncalc.render.numbers import show
 from nncalc.summary import LayerSummary, summarize_layer
@@ -21,7 +21,7 @@ from nncalc.summary import LayerSummary, summarize_layer
 LARGE_LAYER = 32  # layers with more neurons are summarised unless every row is asked for
 
 
-@dataclass(frozen=True)
+@record
 class TableView:
     """What a person asked to see."""
 
