@@ -37,10 +37,8 @@ import json
 import os
 import queue
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,6 +46,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 from mutmut.mutation.file_mutation import create_mutations
+from verdict import pytest_verdict
 
 DISPLAY_KEYWORDS = {"text", "latex", "summary", "derivative_text", "formula", "gradient_text"}
 COPY = ("src", "tests", "configs", "fuzz", "pyproject.toml")
@@ -140,18 +139,7 @@ def _pytest(scratch: Path, tests: list[str], timeout: float) -> tuple[str, float
         "PYTHONPATH": str(scratch / "src"),  # ahead of any installed (editable) nncalc
         "PYTHONDONTWRITEBYTECODE": "1",  # never reuse a stale .pyc of another mutant
     }
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
-    start = time.monotonic()
-    try:
-        done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", time.monotonic() - start
-    seconds = time.monotonic() - start
-    if done.returncode == 0:
-        return "survived", seconds
-    if done.returncode == 1:
-        return "killed", seconds
-    return "killed (collection or import error)", seconds
+    return pytest_verdict(tests, scratch, env, timeout)
 
 
 def main() -> int:

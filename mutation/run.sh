@@ -37,7 +37,7 @@ mkdir -p "$work"
 git -C "$repo" archive "$commit" | tar -x -C "$work"
 cp "$here/setup.cfg" "$work/setup.cfg"
 mkdir -p "$work/mutation"
-cp "$here/verify_mutants.py" "$here/module_level_mutants.py" "$work/mutation/"
+cp "$here/verify_mutants.py" "$here/module_level_mutants.py" "$here/verdict.py" "$work/mutation/"
 
 tests=(tests/test_activations.py tests/test_forward.py tests/test_backprop.py)
 [ -f "$work/tests/test_against_pytorch.py" ] && tests+=(tests/test_against_pytorch.py)

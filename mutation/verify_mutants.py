@@ -24,9 +24,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from verdict import pytest_verdict
 
 
 def not_killed(mutmut: str) -> list[tuple[str, str]]:
@@ -43,18 +44,7 @@ def not_killed(mutmut: str) -> list[tuple[str, str]]:
 def run(name: str, tests: list[str], timeout: float) -> tuple[str, float]:
     root = Path("mutants").resolve()
     env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(root / "src")}
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
-    start = time.monotonic()
-    try:
-        done = subprocess.run(command, cwd=root, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", time.monotonic() - start
-    seconds = time.monotonic() - start
-    if done.returncode == 0:
-        return "survived", seconds
-    if done.returncode == 1:
-        return "killed", seconds
-    return "killed (collection or import error)", seconds
+    return pytest_verdict(tests, root, env, timeout)
 
 
 def main() -> int:

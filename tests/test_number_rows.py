@@ -137,20 +137,21 @@ def test_line_breaks_and_wide_characters_before_a_row(newline, before):
     fuzz.check_same_either_way(text)
 
 
-def test_an_out_of_range_value_is_refused_at_its_place():
-    text = "inputs: 3\nlayers:\n  - weights: [0.1, 0.2, 1e999]\n"
+def _only_problem(text: str):
     with pytest.raises(InputError) as refused:
         parse_network(text, SOURCE)
     (problem,) = refused.value.problems
+    return problem
+
+
+def test_an_out_of_range_value_is_refused_at_its_place():
+    problem = _only_problem("inputs: 3\nlayers:\n  - weights: [0.1, 0.2, 1e999]\n")
     assert (problem.location.line, problem.location.column) == (3, 25)
     assert "1e999" in problem.message
 
 
 def test_a_row_of_the_wrong_length_is_located_at_the_row():
-    text = "inputs: 3\nlayers:\n  - weights:\n      - [0.1, 0.2, 0.3]\n      - [0.4, 0.5]\n"
-    with pytest.raises(InputError) as refused:
-        parse_network(text, SOURCE)
-    (problem,) = refused.value.problems
+    problem = _only_problem("inputs: 3\nlayers:\n  - weights:\n      - [0.1, 0.2, 0.3]\n      - [0.4, 0.5]\n")
     assert (problem.location.line, problem.location.column) == (5, 9)
     assert "row 2 of weights has 2 values, expected 3" in problem.message
 
