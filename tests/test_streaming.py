@@ -267,3 +267,30 @@ def test_an_error_on_its_way_out_keeps_what_was_queued_and_is_the_one_raised():
         writer.write(np.array([[0.5]]))
         raise KeyError("a bad row further on")
     assert out.getvalue() == "a\n0.5\n"
+
+
+def test_streamed_and_one_shot_csv_write_small_numbers_alike(nncalc, write):
+    """Between 1e-10 and 1e-4 repr and polars write floats differently (1e-09 / 1e-9, 1e-05 / 0.00001):
+    the one-shot writer follows polars, so both are the same text and read back exactly."""
+    net = write("id.yaml", "inputs: 1\nlayers:\n  - weights: [[1.0]]\n    activation: identity\n")
+    values = [1e-05, 1.2345678901234568e-05, -3e-06, 9.99e-06, 1.5e-07, 2.5e-10, 1e-04, 3.0000000000000004e-05]
+    stdin = "".join(f"{v!r}\n" for v in values)
+    streamed = nncalc("forward", net, "--inputs", "-", "-f", "csv", stdin=stdin)
+    options = [arg for v in values for arg in ("-i", repr(v))]
+    one_shot = nncalc("forward", net, *options, "-f", "csv")
+    assert streamed.code == 0, streamed.err
+    assert streamed.out == one_shot.out
+    rows = [line.split(",") for line in streamed.out.splitlines()[1:]]
+    assert [float(x) for x, _ in rows] == values
+    assert rows[0] == ["0.00001", "0.00001"] and rows[4] == ["1.5e-7", "1.5e-7"]
+
+
+def test_the_one_shot_cell_is_polars_text_for_every_magnitude():
+    import polars as pl
+
+    from nncalc.render.data import _cell
+
+    values = [float(f"{m}e{e}") for e in range(-323, 308) for m in ("1", "1.2345678901234567", "-9.87654321")]
+    values += [0.0, -0.0, 5e-324, 0.1, 0.30000000000000004]
+    written = pl.DataFrame({"c": values}).write_csv(include_header=False).splitlines()
+    assert [_cell(v) for v in values] == written

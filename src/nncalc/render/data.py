@@ -140,7 +140,19 @@ def csv_blocks(trace: Trace, with_trace: bool) -> np.ndarray:
 
 
 def _cell(value: float) -> str:
-    return repr(value) if math.isfinite(value) else ""
+    """A float as the streaming writer (polars) writes it, so one-shot and streamed CSV are the same
+    text: the shortest digits that read back exactly, as ``repr``, except that a one-digit exponent
+    has no leading zero (1e-9, not 1e-09) and 1e-5 ≤ |x| < 1e-4 is written out (0.00001)."""
+    if not math.isfinite(value):
+        return ""
+    text = repr(value)
+    if "e-0" in text:
+        if text.endswith("e-05"):
+            from decimal import Decimal
+
+            return f"{Decimal(text):f}"
+        text = text.replace("e-0", "e-")
+    return text
 
 
 def write_csv_rows(stream: TextIO, rows: Iterable[list[float]]) -> None:
