@@ -927,7 +927,7 @@ def _report_usage(error: Exception, argv: list[str] | None = None) -> int:
     ctx = getattr(error, "ctx", None)
     command = ctx.command_path if ctx is not None else "nncalc"
     words = [w for w in (argv or sys.argv[1:]) if not w.startswith("-")]
-    if command == "nncalc" and words and words[0] in {c.name or c.callback.__name__ for c in app.registered_commands}:
+    if command == "nncalc" and words and _registered(words[0]) is not None:
         command = f"nncalc {words[0]}"
     sys.stderr.write(f"error: {message} (see '{command} --help')\n")
     return int(getattr(error, "exit_code", ExitStatus.USAGE) or ExitStatus.USAGE)
@@ -941,13 +941,20 @@ def _app_for(argv: list[str]) -> typer.Typer:
     loop pays each time. Anything else (``--help``, ``--version``, an unknown word) gets
     the whole app, so help and error messages are as they always were.
     """
-    if argv and not argv[0].startswith("-"):
-        for info in app.registered_commands:
-            if (info.name or typer.main.get_command_name(info.callback.__name__)) == argv[0]:
-                single = copy.copy(app)
-                single.registered_commands = [info]
-                return single
-    return app
+    info = _registered(argv[0]) if argv and not argv[0].startswith("-") else None
+    if info is None:
+        return app
+    single = copy.copy(app)
+    single.registered_commands = [info]
+    return single
+
+
+def _registered(word: str):
+    """The registered command called ``word`` on the command line, or None."""
+    for info in app.registered_commands:
+        if (info.name or typer.main.get_command_name(info.callback.__name__)) == word:
+            return info
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
