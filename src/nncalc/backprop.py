@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nncalc import losses
-from nncalc.engine import Trace, first_non_finite, forward
+from nncalc.engine import Trace, forward, non_finite_problem, round_half_up
 from nncalc.errors import ComputationError, InputError
 from nncalc.loader import suggest
 from nncalc.losses import Loss
@@ -106,20 +106,16 @@ def _check_lr(lr: float) -> float:
     return lr
 
 
-def _non_finite_message(network: Network, trace: Trace) -> str | None:
-    bad = first_non_finite(trace)
-    if bad is None:
-        return None
-    what = "NaN" if math.isnan(bad.value) else "an overflow (inf)"
-    return (
-        f"{network.layer_label(bad.layer)}, neuron {network.layers[bad.layer].neurons[bad.neuron]}, "
-        f"sample {bad.sample + 1}: {bad.quantity} is {what}"
-    )
-
-
-def _evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: Loss) -> tuple[Trace, np.ndarray]:
+def _evaluate(
+    network: Network,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    loss: Loss,
+    decimals: int | None = None,
+    round_z: bool = False,
+) -> tuple[Trace, np.ndarray]:
     """The forward pass and the checked targets, or the error that stops the loss applying."""
-    trace = forward(network, inputs)
+    trace = forward(network, inputs, decimals=decimals, round_z=round_z)
     if trace.inputs.shape[0] == 0:
         raise InputError("no samples: give at least one input row and its targets")
     t = _targets(network, targets, trace.inputs.shape[0])
@@ -128,7 +124,7 @@ def _evaluate(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: L
         raise InputError(
             f"targets must be finite numbers; sample {sample + 1}, {network.outputs[output]} is {t[sample, output]}"
         )
-    bad = _non_finite_message(network, trace)
+    bad = non_finite_problem(network, trace)
     if bad is not None:
         raise ComputationError(bad)
     reason = loss.check(trace.output, t)
@@ -166,12 +162,23 @@ def backward(
     loss: str | Loss = "half_sse",
     lr: float = 0.5,
     freeze_biases: bool = False,
+    decimals: int | None = None,
+    round_z: bool = False,
 ) -> BackwardResult:
     """One step of gradient descent on the batch loss (the mean over samples) for
-    ``inputs`` (samples, inputs) and ``targets`` (samples, outputs); W ← W − lr·∂L/∂W."""
+    ``inputs`` (samples, inputs) and ``targets`` (samples, outputs); W ← W − lr·∂L/∂W.
+
+    With ``decimals`` every value is rounded (half up) as a person carries it on paper:
+    each a (and z with ``round_z``) in the forward pass, each δ before it is used and
+    passed back, each gradient, and the updated weights and biases.
+    """
     loss_fn = get_loss(loss)
     lr = _check_lr(lr)
-    trace, t = _evaluate(network, inputs, targets, loss_fn)
+    trace, t = _evaluate(network, inputs, targets, loss_fn, decimals, round_z)
+
+    def carried(values: np.ndarray) -> np.ndarray:
+        return values if decimals is None else round_half_up(values, decimals)
+
     a = trace.output
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -179,18 +186,20 @@ def backward(
         batch = trace.inputs.shape[0]
         count = len(network.layers)
         found: list[LayerGradients | None] = [None] * count
-        delta = output_delta(network, loss_fn, trace.layers[-1].z, a, t)
+        delta = carried(output_delta(network, loss_fn, trace.layers[-1].z, a, t))
         for k in range(count - 1, -1, -1):
             layer = network.layers[k]
             received = trace.activations(k)
-            grad_w = delta.T @ received / batch
-            grad_b = delta.sum(axis=0) / batch
-            new_w = layer.weights - lr * grad_w
-            new_b = layer.biases.copy() if freeze_biases else layer.biases - lr * grad_b
+            grad_w = carried(delta.T @ received / batch)
+            grad_b = carried(delta.sum(axis=0) / batch)
+            new_w = carried(layer.weights - lr * grad_w)
+            new_b = layer.biases.copy() if freeze_biases else carried(layer.biases - lr * grad_b)
             found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b)
             if k > 0:
                 below = network.layers[k - 1]
-                delta = below.activation.backward(trace.layers[k - 1].z, trace.layers[k - 1].a, delta @ layer.weights)
+                delta = carried(
+                    below.activation.backward(trace.layers[k - 1].z, trace.layers[k - 1].a, delta @ layer.weights)
+                )
 
     grads = tuple(g for g in found if g is not None)
     # A non-finite δ or gradient always reaches the new weights (W − lr·g, and 0·inf is NaN).
@@ -217,10 +226,17 @@ def backward(
     )
 
 
-def batch_loss(network: Network, inputs: np.ndarray, targets: np.ndarray, loss: str | Loss = "half_sse") -> float:
+def batch_loss(
+    network: Network,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    loss: str | Loss = "half_sse",
+    decimals: int | None = None,
+    round_z: bool = False,
+) -> float:
     """The batch loss (mean of per-sample losses) of ``network`` on ``inputs``, without a step."""
     loss_fn = get_loss(loss)
-    trace, t = _evaluate(network, inputs, targets, loss_fn)
+    trace, t = _evaluate(network, inputs, targets, loss_fn, decimals, round_z)
     with np.errstate(over="ignore", invalid="ignore"):
         value = loss_fn.batch(trace.output, t)
     if not math.isfinite(value):
@@ -237,6 +253,8 @@ def train(
     iterations: int = 1,
     freeze_biases: bool = False,
     on_step: Callable[[int, BackwardResult], None] | None = None,
+    decimals: int | None = None,
+    round_z: bool = False,
 ) -> Training:
     """Repeat ``backward`` ``iterations`` times on the same batch (full-batch gradient descent).
 
@@ -253,7 +271,7 @@ def train(
     current = network
     for i in range(int(iterations)):
         try:
-            result = backward(current, inputs, targets, loss_fn, lr, freeze_biases)
+            result = backward(current, inputs, targets, loss_fn, lr, freeze_biases, decimals, round_z)
         except InputError as error:
             if i == 0:
                 raise
@@ -265,7 +283,7 @@ def train(
             on_step(i, result)
         current = result.network
     try:
-        history.append(batch_loss(current, inputs, targets, loss_fn))
+        history.append(batch_loss(current, inputs, targets, loss_fn, decimals, round_z))
     except InputError as error:
         if iterations == 0:
             raise

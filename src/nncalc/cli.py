@@ -14,12 +14,12 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 
 import typer
 
 from nncalc import __version__
-from nncalc.errors import ComputationError, ExitStatus, InputError, Location, NncalcError, Problem
+from nncalc.errors import ExitStatus, InputError, Location, NncalcError
 
 app = typer.Typer(
     name="nncalc",
@@ -35,25 +35,11 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
-    """Output formats of ``forward``."""
-
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    markdown = "markdown"
-    latex = "latex"
-
-
-SUFFIX_FORMATS = {
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".txt": "table",
-}
-MAX_FILE_SIZE_HELP = "Largest network file to read, in bytes (a guard against runaway files)."
+FORWARD_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex")
+BACKWARD_FORMATS = ("table", "json", "markdown", "latex")
+GRADE_FORMATS = ("table", "json")
+DRAW_FORMATS = ("dot", "mermaid", "svg", "png")
+MAX_FILE_SIZE_HELP = "Largest file to read, in bytes (a guard against runaway files)."
 
 
 class _ReaderGone(Exception):
@@ -61,15 +47,22 @@ class _ReaderGone(Exception):
 
 
 def _quiet_when_reader_leaves(command: Callable[..., None]) -> Callable[..., None]:
-    """Turn a closed pipe into a quiet, successful end instead of an error."""
+    """A closed pipe ends the command quietly and successfully; a full disk on standard
+    output is one located error, not a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
             sys.stdout.flush()
-        except BrokenPipeError:
-            raise _ReaderGone() from None
+        except OSError as exc:
+            from nncalc.output import is_reader_gone
+
+            if is_reader_gone(exc):
+                raise _ReaderGone() from None
+            if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+                raise
+            raise InputError(f"cannot write: {exc.strerror or exc}", Location("<stdout>")) from None
 
     return wrapper
 
@@ -89,75 +82,64 @@ def _root(
     """Neural-network arithmetic, step by step."""
 
 
-def resolve_format(given: Format | None, output: Path | None, stdout_is_terminal: bool) -> str:
-    """The format to write: as given; else from the output file's suffix; else ``table`` for
-    a terminal and ``csv`` (plain, parseable) for a pipe or file."""
-    if given is not None:
-        return given.value
+def _finite_number(text: str) -> float:
+    """An option's number: a finite float, never NaN or an infinity (they make every check pass or fail)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise typer.BadParameter(f"{text!r} is not a finite number")
+    return value
+
+
+def _choose(
+    given: str | None, output: Path | None, formats: tuple[str, ...], for_pipe: str, inputs: list[Path] = ()
+) -> str:
+    """The format for this run (see ``nncalc.output.choose_format``), checked against ``formats``.
+
+    An output that would overwrite one of ``inputs``, or that is a folder, is refused first:
+    that mistake matters more than its suffix.
+    """
+    from nncalc.output import choose_format, is_terminal, refuse_same_file
+
     if output is not None:
-        return SUFFIX_FORMATS.get(output.suffix.lower(), "table")
-    return "table" if stdout_is_terminal else "csv"
+        refuse_same_file(output, inputs)
+        if output.is_dir():
+            raise InputError("is a directory; give a file name", Location(str(output)))
 
-
-def _is_terminal(stream: TextIO | None) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (ValueError, AttributeError):
-        return False
-
-
-@contextlib.contextmanager
-def _output(path: Path | None, protect: list[Path]):
-    """Yield the stream to write to: stdout, or a file written atomically."""
-    if path is None:
-        yield sys.stdout
-        return
-    from nncalc.files import atomic_text_file, same_file
-
-    for other in protect:
-        if same_file(path, other):
+    if given is not None:
+        given = given.lower()
+        if given not in formats:
             raise InputError(
-                f"is also an input ({other}); write the output somewhere else",
-                Location(str(path)),
+                f"unknown format {given!r}; this command writes: {', '.join(formats)}", Location("--format")
             )
-    with atomic_text_file(path) as stream:
-        yield stream
+    first = formats[0]
+    return choose_format(given, output, is_terminal(sys.stdout), formats, first, for_pipe)
 
 
-def _read_inputs(network, input_texts: list[str], inputs_file: str | None):
-    """The batch to run: from ``--input`` options, or from a CSV file or stdin."""
-    from nncalc.inputs import read_samples_csv, samples_from_options
+def _warn(message: str) -> None:
+    from nncalc.text import visible
 
-    if input_texts and inputs_file is not None:
-        raise InputError("give --input or --inputs, not both")
-    if inputs_file is None:
-        if not input_texts:
-            raise InputError("no input given: use --input VALUES (e.g. --input 0.1) or --inputs FILE.csv")
-        return samples_from_options(input_texts, network.inputs)
-    if inputs_file == "-":
-        stdin = sys.stdin
-        if stdin is None or stdin.closed:
-            raise InputError("standard input is closed", Location("<stdin>"))
-        if _is_terminal(stdin):
-            typer.echo(
-                "reading samples from the terminal: one per line, values separated by commas; end with Ctrl-D",
-                err=True,
-            )
-        samples, _ = read_samples_csv(stdin, "<stdin>", network.inputs, extra=network.outputs)
-        return samples
-    path = Path(inputs_file)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            samples, _ = read_samples_csv(stream, str(path), network.inputs, extra=network.outputs)
-    except FileNotFoundError:
-        raise InputError("no such file", Location(str(path))) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", Location(str(path))) from None
-    except PermissionError:
-        raise InputError("permission denied", Location(str(path))) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(str(path))) from None
-    return samples
+    typer.echo(f"warning: {visible(message)}", err=True)
+
+
+def _say_reading_from_terminal() -> None:
+    from nncalc.output import is_terminal
+
+    if is_terminal(sys.stdin):
+        typer.echo(
+            "reading samples from the terminal: one per line, values separated by commas; end with Ctrl-D", err=True
+        )
+
+
+def _one(values: list[str] | None, option: str) -> str | None:
+    """The one value of an option that takes one: a second is refused, never silently preferred."""
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InputError(f"give {option} once: this command works on one sample ({len(values)} were given)")
+    return values[0]
 
 
 NetworkArg = Annotated[
@@ -175,15 +157,86 @@ RoundOption = Annotated[
         min=0,
         max=15,
         metavar="N",
-        help="Round each neuron's output a to N decimals before it is passed on, as on paper "
+        help="Round each value to N decimals before it is passed on, as on paper "
         "(halves away from zero). Without it nothing is rounded.",
         show_default=False,
     ),
 ]
 MaxFileSize = Annotated[int, typer.Option("--max-file-size", min=1, metavar="BYTES", help=MAX_FILE_SIZE_HELP)]
+PrecisionOption = Annotated[
+    int | None,
+    typer.Option(
+        "--precision",
+        "-p",
+        min=0,
+        max=15,
+        metavar="N",
+        help="Decimals shown (default 4); data formats always write every digit.",
+        show_default=False,
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write here instead of standard output. A regular file is replaced only once everything "
+        "was written; its suffix chooses the format when --format is not given.",
+        show_default=False,
+    ),
+]
+StandaloneOption = Annotated[
+    bool, typer.Option("--standalone", help="LaTeX: a complete document that compiles with pdflatex.")
+]
+StepsOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--steps/--no-steps",
+        help="Write out each derivation. Default: on when every layer is small enough to read.",
+        show_default=False,
+    ),
+]
 
 
-@app.command()
+def _format_option(formats: tuple[str, ...], default: str) -> Any:
+    """``--format``, declared once: the command's formats, any case, checked as the line is read."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.lower() not in formats:
+            raise typer.BadParameter(f"unknown format {value!r}; this command writes: {', '.join(formats)}")
+        return value.lower()
+
+    return typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        callback=check,
+        help=f"{', '.join(formats)}. Default: from the --output suffix; else {default}.",
+        show_default=False,
+    )
+
+
+def _loss_names(incomplete: str) -> list[str]:
+    """Loss names for tab completion (the registry is read only when a shell asks)."""
+    from nncalc.losses import REGISTRY
+
+    return [name for name in REGISTRY if name.startswith(incomplete)]
+
+
+def _activation_names(incomplete: str) -> list[str]:
+    """Activation names for tab completion."""
+    from nncalc.activations import REGISTRY
+
+    return [name for name in REGISTRY if name.startswith(incomplete.lower())]
+
+
+DEFAULT_PRECISION = 4
+
+
+@app.command(short_help="Forward propagation: every z and a, step by step.")
 @_quiet_when_reader_leaves
 def forward(
     network_file: NetworkArg,
@@ -199,7 +252,7 @@ def forward(
         ),
     ] = None,
     inputs_file: Annotated[
-        str | None,
+        Path | None,
         typer.Option(
             "--inputs",
             help="Read samples from a CSV file ('-' for standard input): one row per sample, "
@@ -209,36 +262,17 @@ def forward(
         ),
     ] = None,
     output_format: Annotated[
-        Format | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="Output format: table, json, jsonl, csv, markdown or latex. Default: table on a terminal; "
-            "otherwise from the --output suffix (.json, .jsonl, .csv, .md, .tex, .txt), else csv.",
-            show_default=False,
-            case_sensitive=False,
-        ),
+        str | None,
+        _format_option(FORWARD_FORMATS, "table on a terminal, csv otherwise"),
     ] = None,
-    steps: Annotated[
-        bool | None,
-        typer.Option(
-            "--steps/--no-steps",
-            help="Show each neuron's derivation. Default: on when every layer is small enough to read.",
-            show_default=False,
-        ),
-    ] = None,
-    precision: Annotated[
-        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown in tables.")
-    ] = 4,
+    steps: StepsOption = None,
+    precision: PrecisionOption = None,
     trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,
     round_to: RoundOption = None,
     round_z: RoundZOption = False,
-    standalone: Annotated[
-        bool, typer.Option("--standalone", help="LaTeX: a complete document that compiles with pdflatex.")
-    ] = False,
+    standalone: StandaloneOption = False,
     all_rows: Annotated[
-        bool, typer.Option("--all", help="List every neuron of large layers instead of a summary.")
+        bool, typer.Option("--all", help="Table: list every neuron of large layers instead of a summary.")
     ] = False,
     allow_nonfinite: Annotated[
         bool,
@@ -248,26 +282,18 @@ def forward(
             "JSON shows null, CSV an empty cell.",
         ),
     ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write to this file instead of standard output; it is replaced only once everything was written.",
-            show_default=False,
-        ),
-    ] = None,
+    output: OutputOption = None,
     chunk_size: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--chunk-size",
             min=1,
             metavar="ROWS",
-            help="With --inputs and csv or jsonl output: rows "
-            "read, computed and written at a time, so memory stays flat however long the input.",
+            help="With --inputs and csv, jsonl or json: rows read, computed and written at a time "
+            "(default 100000), so memory stays flat however long the input.",
+            show_default=False,
         ),
-    ] = 100_000,
+    ] = None,
     max_file_size: MaxFileSize = 64 * 1024 * 1024,
 ) -> None:
     """Forward propagation: every layer's z = W·x + b and a = f(z), step by step.
@@ -278,34 +304,65 @@ def forward(
       nncalc forward configs/classic-2-2-2.yaml -i "0.05,0.10" --format json
       nncalc forward configs/classic-2-2-2.yaml --inputs samples.csv --format csv --trace
       cat samples.csv | nncalc forward configs/classic-2-2-2.yaml --inputs - > out.csv
-      nncalc forward configs/course-chain.yaml -i 0.1 --format latex --standalone -o chain.tex
+      nncalc forward configs/course-chain.yaml -i 0.1 -o chain.tex --standalone
     """
-    from nncalc.engine import forward as run_forward
     from nncalc.loader import load_network
+    from nncalc.output import refuse_unused
 
     network = load_network(network_file, max_bytes=max_file_size)
-    fmt = resolve_format(output_format, output, _is_terminal(sys.stdout))
-    protect = [network_file] + ([Path(inputs_file)] if inputs_file not in (None, "-") else [])
-    if inputs_file is not None and fmt in ("csv", "jsonl") and not input_values:
+    fmt = _choose(output_format, output, FORWARD_FORMATS, "csv", [network_file])
+    streamed = inputs_file is not None and not input_values and fmt in ("csv", "jsonl", "json")
+    refuse_unused(
+        fmt,
+        {
+            "--steps/--no-steps": steps is not None,
+            "--precision": precision is not None,
+            "--trace": trace,
+            "--standalone": standalone,
+            "--all": all_rows,
+            "--chunk-size": chunk_size is not None,
+        },
+        {
+            "--steps/--no-steps": ("table", "markdown"),
+            "--precision": ("table", "markdown", "latex"),
+            "--trace": ("csv",),
+            "--standalone": ("latex",),
+            "--all": ("table",),
+            "--chunk-size": ("csv", "jsonl", "json") if streamed else (),
+        },
+    )
+    _refuse_round_z_alone(round_to, round_z)
+    inputs = [network_file] + ([inputs_file] if inputs_file is not None and str(inputs_file) != "-" else [])
+    if streamed:
         _forward_stream(
-            network, inputs_file, fmt, output, protect, trace, chunk_size, allow_nonfinite, round_to, round_z
+            network,
+            str(inputs_file),
+            fmt,
+            output,
+            inputs,
+            trace,
+            chunk_size,
+            allow_nonfinite,
+            round_to,
+            round_z,
+            max_file_size,
         )
         return
-    samples = _read_inputs(network, input_values or [], inputs_file)
-    result = run_forward(network, samples.values, decimals=round_to, round_z=round_z)
-    _check_finite(network, result, allow_nonfinite)
+    from nncalc.engine import forward as run_forward
+    from nncalc.output import text_destination
+    from nncalc.pipeline import check_finite
 
-    with _output(output, protect) as stream:
+    samples = _read_samples(network, input_values or [], inputs_file, max_file_size)
+    result = run_forward(network, samples.values, decimals=round_to, round_z=round_z)
+    check_finite(network, result, allow_nonfinite, _warn, *_sample_lines(inputs_file, samples))
+    shown = DEFAULT_PRECISION if precision is None else precision
+
+    with text_destination(output, inputs) as stream:
         if fmt == "table":
             from nncalc.render.table import LARGE_LAYER, TableView, make_console, print_forward
 
             readable = (
                 all(layer.n_neurons <= 8 and layer.n_inputs <= 8 for layer in network.layers) and len(samples) <= 10
-            )
-            view = TableView(
-                precision=precision,
-                steps=readable if steps is None else steps,
-                all_rows=all_rows,
             )
             large = [i for i, layer in enumerate(network.layers) if layer.n_neurons > LARGE_LAYER]
             if steps and large and not all_rows:
@@ -314,20 +371,20 @@ def forward(
                     f"--steps on {network.layer_label(large[0])} would write {2 * layer.n_neurons} lines per sample; "
                     "add --all to have them (large layers are otherwise summarised)"
                 )
-            console = make_console(stream)
-            print_forward(console, network, result, samples.texts, view)
+            view = TableView(precision=shown, steps=readable if steps is None else steps, all_rows=all_rows)
+            print_forward(make_console(stream), network, result, samples.texts, view)
+        elif fmt == "markdown":
+            from nncalc.render.markdown import write_markdown
+
+            write_markdown(stream, network, result, samples.texts, shown, steps=steps is not False)
+        elif fmt == "latex":
+            from nncalc.render.latex import write_latex
+
+            write_latex(stream, network, result, samples.texts, shown, standalone=standalone)
         else:
             from nncalc.render import data
 
-            if fmt == "markdown":
-                from nncalc.render.markdown import write_markdown
-
-                write_markdown(stream, network, result, samples.texts, precision, steps=steps is not False)
-            elif fmt == "latex":
-                from nncalc.render.latex import write_latex
-
-                write_latex(stream, network, result, samples.texts, precision, standalone=standalone)
-            elif fmt == "json":
+            if fmt == "json":
                 data.write_json(stream, network, result)
             elif fmt == "jsonl":
                 data.write_jsonl(stream, network, result)
@@ -335,17 +392,57 @@ def forward(
                 data.write_csv(stream, network, result, with_trace=trace)
 
 
-def _forward_stream(
-    network, inputs_file, fmt, output, protect, with_trace, chunk_rows, allow_nonfinite, round_to, round_z
-) -> None:
-    """CSV or JSON Lines from a CSV stream, chunk by chunk: output starts before the input ends,
-    and memory does not grow with the number of rows."""
-    from nncalc.engine import forward as run_forward
-    from nncalc.render import data
-    from nncalc.render.csv_stream import CsvStreamWriter
-    from nncalc.streaming import stream_samples
+def _refuse_round_z_alone(round_to: int | None, round_z: bool) -> None:
+    if round_z and round_to is None:
+        raise InputError("--round-z rounds z to the --round decimals: give --round N too")
 
-    if _is_terminal(sys.stderr):  # Rich only where a progress bar can be shown
+
+def _sample_lines(inputs_file: Path | None, samples: Any) -> tuple[str | None, Any]:
+    """Where each sample came from, for messages: the file and its lines, when read from one."""
+    lines = getattr(samples, "lines", None)
+    if inputs_file is None or lines is None:
+        return None, None
+    return ("<stdin>" if str(inputs_file) == "-" else str(inputs_file)), lines
+
+
+def _read_samples(network, input_texts: list[str], inputs_file: Path | None, max_bytes: int):
+    """The batch to run: from ``--input`` options, or from a CSV file or standard input."""
+    from nncalc.inputs import samples_from_options
+
+    if input_texts and inputs_file is not None:
+        raise InputError("give --input or --inputs, not both")
+    if inputs_file is None:
+        if not input_texts:
+            raise InputError("no input given: use --input VALUES (e.g. --input 0.1) or --inputs FILE.csv")
+        return samples_from_options(input_texts, network.inputs)
+    samples, _ = _read_csv_samples(network, inputs_file, max_bytes)
+    return samples
+
+
+def _read_csv_samples(network, inputs_file: Path, max_bytes: int):
+    """Samples (and target columns, when the file has them) from a CSV file or '-'."""
+    from nncalc.files import reading
+    from nncalc.inputs import read_samples_csv
+
+    if str(inputs_file) == "-":
+        stdin = sys.stdin
+        if stdin is None or stdin.closed:
+            raise InputError("standard input is closed", Location("<stdin>"))
+        _say_reading_from_terminal()
+        return read_samples_csv(stdin, "<stdin>", network.inputs, extra=network.outputs)
+    with reading(str(inputs_file)), inputs_file.open(encoding="utf-8-sig", newline="") as stream:
+        return read_samples_csv(stream, str(inputs_file), network.inputs, extra=network.outputs)
+
+
+def _forward_stream(
+    network, inputs_file, fmt, output, inputs, with_trace, chunk_rows, allow_nonfinite, round_to, round_z, max_bytes
+) -> None:
+    """CSV, JSON Lines or JSON from a CSV stream, chunk by chunk (see ``nncalc.pipeline``)."""
+    from nncalc.files import reading
+    from nncalc.output import is_terminal, text_destination
+    from nncalc.pipeline import stream_forward
+
+    if is_terminal(sys.stderr):  # Rich only where a progress bar can be shown
         from nncalc.render.table import progress_bytes
     else:
         progress_bytes = _no_progress
@@ -354,46 +451,32 @@ def _forward_stream(
         stdin = sys.stdin
         if stdin is None or stdin.closed:
             raise InputError("standard input is closed", Location("<stdin>"))
-        if _is_terminal(stdin):
-            typer.echo(
-                "reading samples from the terminal: one per line, values separated by commas; end with Ctrl-D", err=True
-            )
+        _say_reading_from_terminal()
         source, total = "<stdin>", None
         opened = contextlib.nullcontext(getattr(stdin, "buffer", None) or _BytesFromText(stdin))
     else:
         path = Path(inputs_file)
         source = str(path)
-        try:
-            total = path.stat().st_size
+        with reading(source):
+            total = path.stat().st_size or None
+            if path.is_dir():
+                raise IsADirectoryError(source)
             opened = path.open("rb")
-        except FileNotFoundError:
-            raise InputError("no such file", Location(source)) from None
-        except IsADirectoryError:
-            raise InputError("is a directory, not a file", Location(source)) from None
-        except OSError as exc:
-            raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
-    written = 0
-    with opened as binary, _output(output, protect) as stream, progress_bytes(total) as advance:
-        writer = CsvStreamWriter(stream, data.csv_header(network, with_trace)) if fmt == "csv" else None
-        # the writer writes each block while the next is read and computed; leaving waits for it
-        with writer or contextlib.nullcontext():
-            try:
-                for chunk in stream_samples(binary, source, network.inputs, network.outputs, chunk_rows):
-                    result = run_forward(network, chunk.inputs, decimals=round_to, round_z=round_z)
-                    _check_finite(network, result, allow_nonfinite, first_sample=written)
-                    if writer is not None:
-                        writer.write(data.csv_blocks(result, with_trace))
-                    else:
-                        data.write_jsonl(stream, network, result)
-                    written += len(chunk.inputs)
-                    if advance is not None:
-                        advance(chunk.bytes_read)
-            except NncalcError as error:
-                if written and output is None:
-                    error.problems.append(
-                        Problem(f"the {written} sample{'s' if written != 1 else ''} before it were written", None)
-                    )
-                raise
+    with opened as binary, text_destination(output, inputs) as stream, progress_bytes(total) as advance:
+        stream_forward(
+            network,
+            binary,
+            source,
+            fmt,
+            stream,
+            with_trace=with_trace,
+            chunk_rows=chunk_rows or 100_000,
+            allow_nonfinite=allow_nonfinite,
+            decimals=round_to,
+            round_z=round_z,
+            advance=advance,
+            warn=_warn,
+        )
 
 
 @contextlib.contextmanager
@@ -414,23 +497,290 @@ class _BytesFromText:
         return self.text.readline().encode("utf-8")
 
 
-def _check_finite(network, result, allow: bool, first_sample: int = 0) -> None:
-    from nncalc.engine import first_non_finite
+@app.command(short_help="Backpropagation: δ by the chain rule, gradients, updates.")
+@_quiet_when_reader_leaves
+def backward(
+    network_file: NetworkArg,
+    input_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="VALUES",
+            help="One sample's inputs; pair each with a --target.",
+            show_default=False,
+        ),
+    ] = None,
+    target_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            "-t",
+            metavar="VALUES",
+            help='The target outputs for the --input in the same place: "0.01,0.99".',
+            show_default=False,
+        ),
+    ] = None,
+    inputs_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--inputs",
+            metavar="FILE",
+            help="A CSV of samples with a header naming the inputs and the "
+            "targets (as the output neurons are named); '-' for standard input.",
+            show_default=False,
+        ),
+    ] = None,
+    loss: Annotated[
+        str,
+        typer.Option("--loss", metavar="NAME", help="half_sse, mse, cross_entropy or bce.", autocompletion=_loss_names),
+    ] = "half_sse",
+    lr: Annotated[
+        float, typer.Option("--lr", parser=_finite_number, metavar="RATE", help="Learning rate (≥ 0).")
+    ] = 0.5,
+    freeze_biases: Annotated[
+        bool, typer.Option("--freeze-biases", help="Leave the biases as they are, as some worked examples do.")
+    ] = False,
+    iterations: Annotated[
+        int, typer.Option("--iterations", "-n", min=1, metavar="N", help="Repeat the step N times on the batch.")
+    ] = 1,
+    output_format: Annotated[
+        str | None,
+        _format_option(BACKWARD_FORMATS, "table on a terminal, json otherwise"),
+    ] = None,
+    steps: Annotated[
+        bool | None,
+        typer.Option(
+            "--steps/--no-steps", help="Write out each δ, gradient and update (default: on).", show_default=False
+        ),
+    ] = None,
+    standalone: StandaloneOption = False,
+    precision: PrecisionOption = None,
+    round_to: RoundOption = None,
+    round_z: RoundZOption = False,
+    output: OutputOption = None,
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write", metavar="FILE", help="Save the updated network in the same file format.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --write replace an existing file.")] = False,
+    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+) -> None:
+    """Backpropagation step by step: δ by the chain rule, gradients, and W ← W − lr·∂L/∂W.
 
-    bad = first_non_finite(result)
-    if bad is None:
-        return
-    what = "NaN" if bad.value != bad.value else "an overflow (inf)"
-    message = (
-        f"{network.layer_label(bad.layer)}, neuron {network.layers[bad.layer].neurons[bad.neuron]}, "
-        f"sample {first_sample + bad.sample + 1}: {bad.quantity} is {what}"
+    The loss of a batch is the mean of the per-sample losses; each δ is of its own
+    sample's loss. With --iterations N the step is repeated and the loss shown falling.
+
+    \b
+    Examples:
+      nncalc backward configs/classic-2-2-2.yaml -i 0.05,0.10 -t 0.01,0.99 --freeze-biases
+      nncalc backward configs/course-backprop.yaml -i 0.1 -t 0.25 --lr 0.4 --round 4
+      nncalc backward configs/course-backprop.yaml -i 0.1 -t 0.25 -o step.md
+      nncalc backward configs/classic-2-2-2.yaml -i 0.05,0.10 -t 0.01,0.99 -n 1000 --write trained.yaml
+    """
+    import numpy as np
+
+    from nncalc.backprop import backward as run_backward
+    from nncalc.backprop import train
+    from nncalc.inputs import samples_from_options
+    from nncalc.loader import load_network
+    from nncalc.output import refuse_unused, text_destination
+
+    if lr < 0:
+        raise InputError(f"the learning rate must be ≥ 0, got {lr:g}", Location("--lr"))
+    network = load_network(network_file, max_bytes=max_file_size)
+    fmt = _choose(output_format, output, BACKWARD_FORMATS, "json", [network_file])
+    refuse_unused(
+        fmt,
+        {
+            "--steps/--no-steps": steps is not None,
+            "--precision": precision is not None,
+            "--standalone": standalone,
+        },
+        {
+            "--steps/--no-steps": ("table", "markdown") if iterations == 1 else (),
+            "--precision": ("table", "markdown", "latex"),
+            "--standalone": ("latex",),
+        },
     )
-    if not allow:
-        raise ComputationError(message + " (--allow-nonfinite lets it through)")
-    typer.echo(f"warning: {message}", err=True)
+    _refuse_round_z_alone(round_to, round_z)
+    if iterations > 1 and fmt in ("markdown", "latex"):
+        raise InputError(f"--format {fmt} shows one step; with --iterations use table or json")
+    if inputs_file is not None:
+        if input_values or target_values:
+            raise InputError("give --input/--target pairs or --inputs FILE, not both")
+        samples, targets = _read_csv_samples(network, inputs_file, max_file_size)
+        source = "<stdin>" if str(inputs_file) == "-" else str(inputs_file)
+        if targets is None or len(targets.columns) != len(network.outputs):
+            raise InputError(
+                f"the file needs target columns named as the outputs: {', '.join(network.outputs)}",
+                Location(source, 1),
+            )
+        order = [targets.columns.index(n) for n in network.outputs]
+        target_array = targets.values[:, order]
+    else:
+        input_values, target_values = input_values or [], target_values or []
+        if not input_values:
+            raise InputError("no input given: use --input VALUES --target VALUES (or --inputs FILE)")
+        if len(input_values) != len(target_values):
+            raise InputError(
+                f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)"
+            )
+        samples = samples_from_options(input_values, network.inputs)
+        target_array = samples_from_options(target_values, network.outputs, option="--target").values
+
+    protected = [network_file] + ([inputs_file] if inputs_file is not None and str(inputs_file) != "-" else [])
+    if write is not None:
+        from nncalc.output import refuse_same_file
+
+        refuse_same_file(write, protected[1:])
+        if not force and write.exists():
+            raise InputError("already exists; pass --force to replace it", Location(str(write)))
+        if output is not None and output.absolute() == write.absolute():
+            raise InputError("--output and --write name the same file", Location(str(write)))
+    shown = DEFAULT_PRECISION if precision is None else precision
+    with text_destination(output, protected) as stream:
+        if iterations == 1:
+            result = run_backward(network, samples.values, target_array, loss, lr, freeze_biases, round_to, round_z)
+            final = result.network
+            if fmt == "json":
+                from nncalc.render.data import backward_dict, write_document
+
+                write_document(stream, backward_dict(network, result))
+            elif fmt == "latex":
+                from nncalc.render.latex_backward import write_backward_latex
+
+                write_backward_latex(stream, network, result, samples.texts, shown, standalone=standalone)
+            elif fmt == "markdown":
+                from nncalc.render.markdown_backward import write_backward_markdown
+
+                write_backward_markdown(stream, network, result, samples.texts, shown, steps is not False)
+            else:
+                from nncalc.render.table import TableView, make_console, print_backward
+
+                view = TableView(precision=shown, steps=steps is not False)
+                print_backward(make_console(stream), network, result, samples.texts, view)
+        else:
+            from nncalc.engine import forward as run_forward
+            from nncalc.render.table import progress_callback
+
+            with progress_callback(iterations) as on_step:
+                final, losses = train(
+                    network,
+                    samples.values,
+                    target_array,
+                    loss,
+                    lr,
+                    iterations,
+                    freeze_biases,
+                    on_step,
+                    round_to,
+                    round_z,
+                )
+            outputs = run_forward(final, samples.values, decimals=round_to, round_z=round_z).output
+            if fmt == "json":
+                from nncalc.render.data import training_dict, write_document
+
+                write_document(stream, training_dict(network, final, np.asarray(losses), outputs))
+            else:
+                from nncalc.render.table import TableView, make_console, print_training
+
+                print_training(make_console(stream), network, final, losses, outputs, TableView(precision=shown))
+    if write is not None:
+        from nncalc.files import atomic_text_file
+        from nncalc.writer import dump_network
+
+        with atomic_text_file(write, overwrite=force) as stream:
+            stream.write(dump_network(final))
+        typer.echo(f"wrote the updated network to {write}", err=True)
 
 
-@app.command()
+@app.command(short_help="Grade worked answers, error carried forward.")
+@_quiet_when_reader_leaves
+def grade(
+    network_file: NetworkArg,
+    answers_file: Annotated[
+        Path,
+        typer.Option(
+            "--answers",
+            "-a",
+            metavar="FILE",
+            help="Your worked answers (YAML): per layer, z and a values in neuron order, or by neuron name.",
+            show_default=False,
+        ),
+    ],
+    input_values: Annotated[
+        list[str],
+        typer.Option(
+            "--input", "-i", metavar="VALUES", help='The input the answers are for: "0.05,0.10".', show_default=False
+        ),
+    ],
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            "--tolerance",
+            parser=_finite_number,
+            metavar="T",
+            help="Accept values within T of the right one. Default: half a unit in the last digit you "
+            "wrote (0.6023 means ±0.00005).",
+            show_default=False,
+        ),
+    ] = None,
+    round_to: RoundOption = None,
+    round_z: RoundZOption = False,
+    precision: PrecisionOption = None,
+    output_format: Annotated[
+        str | None,
+        _format_option(GRADE_FORMATS, "table on a terminal, json otherwise"),
+    ] = None,
+    output: OutputOption = None,
+    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+) -> None:
+    """Grade worked answers, error carried forward: exit 0 when all are right, 1 when not.
+
+    Each value you wrote is recomputed from your own earlier values, so one slip does not
+    mark everything after it wrong. The first wrong value is written out with your numbers
+    and, where it can be told, what likely went wrong.
+
+    \b
+    Examples:
+      nncalc grade configs/course-note.yaml --input 0.1 --answers configs/answers-course-note.yaml
+      nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -a configs/answers-classic.yaml --format json
+    """
+    from nncalc.answers import load_answers
+    from nncalc.grading import grade as run_grade
+    from nncalc.inputs import samples_from_options
+    from nncalc.loader import load_network
+    from nncalc.output import refuse_unused, text_destination
+
+    if tolerance is not None and tolerance < 0:
+        raise InputError(f"--tolerance must be ≥ 0, got {tolerance:g}", Location("--tolerance"))
+    network = load_network(network_file, max_bytes=max_file_size)
+    fmt = _choose(output_format, output, GRADE_FORMATS, "json", [network_file, answers_file])
+    refuse_unused(fmt, {"--precision": precision is not None}, {"--precision": ("table",)})
+    _refuse_round_z_alone(round_to, round_z)
+    sample = samples_from_options([_one(input_values, "--input")], network.inputs)
+    answers = load_answers(answers_file, network, max_bytes=max_file_size)
+    result = run_grade(
+        network, sample.values[0], sample.texts[0], answers, tolerance=tolerance, decimals=round_to, round_z=round_z
+    )
+    with text_destination(output, [network_file, answers_file]) as stream:
+        if fmt == "json":
+            from nncalc.render.data import write_grade_json
+
+            write_grade_json(stream, network, result)
+        else:
+            from nncalc.render.table import make_console, print_grade
+
+            shown = DEFAULT_PRECISION if precision is None else precision
+            print_grade(make_console(stream), network, result, str(answers_file), shown)
+    if not result.all_correct:
+        raise typer.Exit(ExitStatus.NO)
+
+
+@app.command(short_help="Validate a network file and summarise it.")
 @_quiet_when_reader_leaves
 def check(
     network_file: NetworkArg,
@@ -453,98 +803,68 @@ def check(
     print_check(make_console(sys.stdout), network)
 
 
-class GradeFormat(str, Enum):
-    """Output formats of ``grade``."""
-
-    table = "table"
-    json = "json"
-
-
-@app.command()
+@app.command(short_help="Draw the network: Graphviz DOT, Mermaid, SVG or PNG.")
 @_quiet_when_reader_leaves
-def grade(
+def draw(
     network_file: NetworkArg,
-    answers_file: Annotated[
-        Path,
-        typer.Option(
-            "--answers",
-            "-a",
-            metavar="FILE",
-            help="Your worked answers (YAML): per layer, z and a values in neuron order, or by neuron name.",
-            show_default=False,
-        ),
-    ],
     input_values: Annotated[
-        str,
+        list[str] | None,
         typer.Option(
-            "--input", "-i", metavar="VALUES", help='The input the answers are for: "0.05,0.10".', show_default=False
-        ),
-    ],
-    tolerance: Annotated[
-        float | None,
-        typer.Option(
-            "--tolerance",
-            min=0.0,
-            metavar="T",
-            help="Accept values within T of the right one. Default: half a unit in the last digit you "
-            "wrote (0.6023 means ±0.00005).",
-            show_default=False,
+            "--input", "-i", metavar="VALUES", help="Show z and a for this input on the neurons.", show_default=False
         ),
     ] = None,
+    output_format: Annotated[str | None, _format_option(DRAW_FORMATS, "dot")] = None,
+    output: OutputOption = None,
+    precision: PrecisionOption = None,
     round_to: RoundOption = None,
-    round_z: RoundZOption = False,
-    precision: Annotated[
-        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown for values.")
-    ] = 4,
-    output_format: Annotated[
-        GradeFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="table or json. Default: table on a terminal, json otherwise.",
-            show_default=False,
-            case_sensitive=False,
-        ),
-    ] = None,
     max_file_size: MaxFileSize = 64 * 1024 * 1024,
 ) -> None:
-    """Grade worked answers, error carried forward: exit 0 when all are right, 1 when not.
+    """Draw the network as courses do: inputs on the left, every weight on its edge.
 
-    Each value you wrote is recomputed from your own earlier values, so one slip does not
-    mark everything after it wrong. The first wrong value is written out with your numbers
-    and, where it can be told, what likely went wrong.
+    Every neuron shows its bias and activation, and with --input its z and a. svg and png
+    are drawn by Graphviz (its 'dot' program must be installed); dot and mermaid are text.
 
     \b
     Examples:
-      nncalc grade configs/course-note.yaml --input 0.1 --answers configs/answers-course-note.yaml
-      nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -a configs/answers-classic.yaml --format json
+      nncalc draw configs/classic-2-2-2.yaml --input 0.05,0.10 -o classic.svg
+      nncalc draw configs/course-chain.yaml --format mermaid
+      nncalc draw configs/keras-kernel.yaml | dot -Tpdf > network.pdf
     """
-    from nncalc.answers import load_answers
-    from nncalc.grading import grade as run_grade
-    from nncalc.inputs import samples_from_options
     from nncalc.loader import load_network
+    from nncalc.output import is_terminal, refuse_same_file
+    from nncalc.render import diagram
 
     network = load_network(network_file, max_bytes=max_file_size)
-    sample = samples_from_options([input_values], network.inputs)
-    answers = load_answers(answers_file, network, max_bytes=max_file_size)
-    result = run_grade(
-        network, sample.values[0], sample.texts[0], answers, tolerance=tolerance, decimals=round_to, round_z=round_z
-    )
-    fmt = output_format.value if output_format else ("table" if _is_terminal(sys.stdout) else "json")
-    if fmt == "json":
-        from nncalc.render.data import write_grade_json
+    fmt = _choose(output_format, output, DRAW_FORMATS, "dot", [network_file])
+    value_text = _one(input_values, "--input")
+    if value_text is None and (precision is not None or round_to is not None):
+        raise InputError("--precision and --round act on the z and a shown with --input: give --input too")
+    trace = None
+    if value_text is not None:
+        from nncalc.engine import forward as run_forward
+        from nncalc.inputs import samples_from_options
+        from nncalc.pipeline import check_finite
 
-        write_grade_json(sys.stdout, network, result)
-    else:
-        from nncalc.render.table import make_console, print_grade
+        sample = samples_from_options([value_text], network.inputs)
+        trace = run_forward(network, sample.values, decimals=round_to)
+        check_finite(network, trace, allow=False)
+    shown = DEFAULT_PRECISION if precision is None else precision
+    text = (diagram.to_mermaid if fmt == "mermaid" else diagram.to_dot)(network, trace, 0, shown)
+    data = diagram.render_graphviz(text, fmt) if fmt in ("svg", "png") else text.encode("utf-8")
+    if output is None:
+        if fmt == "png" and is_terminal(sys.stdout):
+            raise InputError("a PNG is not for the terminal: give --output FILE.png or redirect the output")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
+        return
+    from nncalc.files import atomic_binary_file
 
-        print_grade(make_console(sys.stdout), network, result, str(answers_file), precision)
-    if not result.all_correct:
-        raise typer.Exit(ExitStatus.NO)
+    refuse_same_file(output, [network_file])
+    with atomic_binary_file(output) as stream:
+        stream.write(data)
 
 
-@app.command()
+@app.command(short_help="Write a new exercise: a network with hand-friendly values.")
 @_quiet_when_reader_leaves
 def new(
     inputs: Annotated[int, typer.Option("--inputs", min=1, metavar="N", help="Number of inputs.")] = 2,
@@ -553,7 +873,13 @@ def new(
         typer.Option("--layers", metavar="SIZES", help="Neurons per layer, input side first: 3,2,1."),
     ] = "2,1",
     activation: Annotated[
-        str, typer.Option("--activation", metavar="NAME", help="Activation of every layer.")
+        str,
+        typer.Option(
+            "--activation",
+            metavar="NAME",
+            help="Activation of every layer.",
+            autocompletion=_activation_names,
+        ),
     ] = "sigmoid",
     seed: Annotated[
         int | None,
@@ -630,7 +956,7 @@ def new(
         stream.write(text)
 
 
-@app.command()
+@app.command(short_help="Print the network file format as a JSON Schema.")
 @_quiet_when_reader_leaves
 def schema() -> None:
     """Print the network file format as a JSON Schema, for editors to complete and check files.
@@ -647,272 +973,40 @@ def schema() -> None:
     sys.stdout.write(json.dumps(network_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
-class BackwardFormat(str, Enum):
-    """Output formats of ``backward``."""
+class Shell(str, Enum):
+    """Shells ``completion`` writes a script for."""
 
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-    latex = "latex"
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
 
 
-@app.command()
+@app.command(short_help="Print a shell's tab-completion script.")
 @_quiet_when_reader_leaves
-def backward(
-    network_file: NetworkArg,
-    input_values: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--input",
-            "-i",
-            metavar="VALUES",
-            help="One sample's inputs; pair each with a --target.",
-            show_default=False,
-        ),
-    ] = None,
-    target_values: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--target",
-            "-t",
-            metavar="VALUES",
-            help='The target outputs for the --input in the same place: "0.01,0.99".',
-            show_default=False,
-        ),
-    ] = None,
-    inputs_file: Annotated[
-        str | None,
-        typer.Option(
-            "--inputs",
-            metavar="FILE",
-            help="A CSV of samples with a header naming the inputs and the "
-            "targets (as the output neurons are named); '-' for standard input.",
-            show_default=False,
-        ),
-    ] = None,
-    loss: Annotated[
-        str, typer.Option("--loss", metavar="NAME", help="half_sse, mse, cross_entropy or bce.")
-    ] = "half_sse",
-    lr: Annotated[float, typer.Option("--lr", min=0.0, metavar="RATE", help="Learning rate.")] = 0.5,
-    freeze_biases: Annotated[
-        bool, typer.Option("--freeze-biases", help="Leave the biases as they are, as some worked examples do.")
-    ] = False,
-    iterations: Annotated[
-        int, typer.Option("--iterations", "-n", min=1, metavar="N", help="Repeat the step N times on the batch.")
-    ] = 1,
-    output_format: Annotated[
-        BackwardFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="table, json, markdown or latex. Default: table on a terminal, json otherwise.",
-            show_default=False,
-            case_sensitive=False,
-        ),
-    ] = None,
-    steps: Annotated[bool, typer.Option("--steps/--no-steps", help="Write out each δ, gradient and update.")] = True,
-    standalone: Annotated[
-        bool, typer.Option("--standalone", help="LaTeX: a complete document that compiles with pdflatex.")
-    ] = False,
-    precision: Annotated[
-        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown.")
-    ] = 4,
-    write: Annotated[
-        Path | None,
-        typer.Option(
-            "--write", metavar="FILE", help="Save the updated network in the same file format.", show_default=False
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Let --write replace an existing file.")] = False,
-    max_file_size: MaxFileSize = 64 * 1024 * 1024,
+def completion(
+    shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.", metavar="SHELL", case_sensitive=False)],
 ) -> None:
-    """Backpropagation step by step: δ by the chain rule, gradients, and W ← W − lr·∂L/∂W.
-
-    The loss of a batch is the mean of the per-sample losses; each δ is of its own
-    sample's loss. With --iterations N the step is repeated and the loss shown falling.
+    """Print the tab-completion script for a shell: commands, options, activation and loss names, files.
 
     \b
     Examples:
-      nncalc backward configs/classic-2-2-2.yaml -i 0.05,0.10 -t 0.01,0.99 --freeze-biases
-      nncalc backward configs/course-backprop.yaml -i 0.1 -t 0.25 --lr 0.4
-      nncalc backward configs/classic-2-2-2.yaml -i 0.05,0.10 -t 0.01,0.99 -n 1000 --write trained.yaml
+      nncalc completion bash > ~/.local/share/bash-completion/completions/nncalc
+      nncalc completion zsh > "${fpath[1]}/_nncalc"
+      nncalc completion fish > ~/.config/fish/completions/nncalc.fish
     """
-    import numpy as np
 
-    from nncalc.backprop import backward as run_backward
-    from nncalc.backprop import train
-    from nncalc.inputs import read_samples_csv, samples_from_options
-    from nncalc.loader import load_network
+    # typer's own scripts and completion classes (typer is pinned below 0.29 in pyproject.toml)
+    from typer._completion_shared import get_completion_script
 
-    network = load_network(network_file, max_bytes=max_file_size)
-    if inputs_file is not None:
-        if input_values or target_values:
-            raise InputError("give --input/--target pairs or --inputs FILE, not both")
-        stream = sys.stdin if inputs_file == "-" else None
-        source = "<stdin>" if inputs_file == "-" else inputs_file
-        try:
-            with contextlib.nullcontext(stream) if stream else open(inputs_file, encoding="utf-8-sig", newline="") as f:
-                samples, targets = read_samples_csv(f, source, network.inputs, extra=network.outputs)
-        except OSError as exc:
-            raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
-        if targets is None or len(targets.columns) != len(network.outputs):
-            raise InputError(
-                f"the file needs target columns named as the outputs: {', '.join(network.outputs)}",
-                Location(source, 1),
-            )
-        order = [targets.columns.index(n) for n in network.outputs]
-        target_array = targets.values[:, order]
-    else:
-        input_values, target_values = input_values or [], target_values or []
-        if not input_values:
-            raise InputError("no input given: use --input VALUES --target VALUES (or --inputs FILE)")
-        if len(input_values) != len(target_values):
-            raise InputError(
-                f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)"
-            )
-        samples = samples_from_options(input_values, network.inputs)
-        target_array = samples_from_options(target_values, network.outputs, option="--target").values
-
-    fmt = output_format.value if output_format else ("table" if _is_terminal(sys.stdout) else "json")
-    if iterations > 1 and fmt in ("markdown", "latex"):
-        raise InputError(f"--format {fmt} shows one step; with --iterations use table or json")
-    if write is not None and not force and write.exists():
-        raise InputError("already exists; pass --force to replace it", Location(str(write)))
-    if iterations == 1:
-        result = run_backward(network, samples.values, target_array, loss, lr, freeze_biases)
-        final = result.network
-        if fmt == "json":
-            from nncalc.render.data import backward_dict, write_document
-
-            write_document(sys.stdout, backward_dict(network, result))
-        elif fmt == "latex":
-            from nncalc.render.latex_backward import write_backward_latex
-
-            write_backward_latex(sys.stdout, network, result, samples.texts, precision, standalone=standalone)
-        elif fmt == "markdown":
-            from nncalc.render.markdown_backward import write_backward_markdown
-
-            write_backward_markdown(sys.stdout, network, result, samples.texts, precision, steps)
-        else:
-            from nncalc.render.table import TableView, make_console, print_backward
-
-            view = TableView(precision=precision, steps=steps)
-            print_backward(make_console(sys.stdout), network, result, samples.texts, view)
-    else:
-        from nncalc.engine import forward as run_forward
-        from nncalc.render.table import progress_callback
-
-        with progress_callback(iterations) as on_step:
-            final, losses = train(network, samples.values, target_array, loss, lr, iterations, freeze_biases, on_step)
-        outputs = run_forward(final, samples.values).output
-        if fmt == "json":
-            from nncalc.render.data import training_dict, write_document
-
-            write_document(sys.stdout, training_dict(network, final, np.asarray(losses), outputs))
-        else:
-            from nncalc.render.table import TableView, make_console, print_training
-
-            print_training(make_console(sys.stdout), network, final, losses, outputs, TableView(precision=precision))
-    if write is not None:
-        from nncalc.files import atomic_text_file
-        from nncalc.writer import dump_network
-
-        with atomic_text_file(write, overwrite=force) as stream:
-            stream.write(dump_network(final))
-        typer.echo(f"wrote the updated network to {write}", err=True)
-
-
-class DrawFormat(str, Enum):
-    """Output formats of ``draw``."""
-
-    dot = "dot"
-    mermaid = "mermaid"
-    svg = "svg"
-    png = "png"
-
-
-@app.command()
-@_quiet_when_reader_leaves
-def draw(
-    network_file: NetworkArg,
-    input_values: Annotated[
-        str | None,
-        typer.Option(
-            "--input", "-i", metavar="VALUES", help="Show z and a for this input on the neurons.", show_default=False
-        ),
-    ] = None,
-    output_format: Annotated[
-        DrawFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="FORMAT",
-            help="dot, mermaid, svg or png. Default: from the --output suffix, else dot.",
-            show_default=False,
-            case_sensitive=False,
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write the drawing here.", show_default=False),
-    ] = None,
-    precision: Annotated[
-        int, typer.Option("--precision", "-p", min=0, max=15, metavar="N", help="Decimals shown for z and a.")
-    ] = 4,
-    round_to: RoundOption = None,
-    max_file_size: MaxFileSize = 64 * 1024 * 1024,
-) -> None:
-    """Draw the network as courses do: inputs on the left, every weight on its edge.
-
-    Every neuron shows its bias and activation, and with --input its z and a. svg and png
-    are drawn by Graphviz (its 'dot' program must be installed); dot and mermaid are text.
-
-    \b
-    Examples:
-      nncalc draw configs/classic-2-2-2.yaml --input 0.05,0.10 -o classic.svg
-      nncalc draw configs/course-chain.yaml --format mermaid
-      nncalc draw configs/keras-kernel.yaml | dot -Tpdf > network.pdf
-    """
-    from nncalc.loader import load_network
-    from nncalc.render import diagram
-
-    network = load_network(network_file, max_bytes=max_file_size)
-    trace = None
-    if input_values is not None:
-        from nncalc.engine import forward as run_forward
-        from nncalc.inputs import samples_from_options
-
-        sample = samples_from_options([input_values], network.inputs)
-        trace = run_forward(network, sample.values, decimals=round_to)
-        _check_finite(network, trace, allow=False)
-    if output_format is not None:
-        fmt = output_format.value
-    elif output is not None and output.suffix.lower().lstrip(".") in {f.value for f in DrawFormat}:
-        fmt = output.suffix.lower().lstrip(".")
-    elif output is not None and output.suffix.lower() in (".mmd", ".mermaid"):
-        fmt = "mermaid"
-    else:
-        fmt = "dot"
-    text = (diagram.to_mermaid if fmt == "mermaid" else diagram.to_dot)(network, trace, 0, precision)
-    data = diagram.render_graphviz(text, fmt) if fmt in ("svg", "png") else text.encode("utf-8")
-    if output is None:
-        if fmt == "png" and _is_terminal(sys.stdout):
-            raise InputError("a PNG is not for the terminal: give --output FILE.png or redirect the output")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
-        return
-    from nncalc.files import atomic_binary_file, same_file
-
-    if same_file(output, network_file):
-        raise InputError(f"is also an input ({network_file}); write the drawing somewhere else", Location(str(output)))
-    with atomic_binary_file(output) as stream:
-        stream.write(data)
+    script = get_completion_script(prog_name="nncalc", complete_var=COMPLETE_VAR, shell=shell.value)
+    sys.stdout.write(script if script.endswith("\n") else script + "\n")
 
 
 def _report(error: NncalcError) -> None:
+    from nncalc.text import visible
+
     for problem in error.problems:
-        sys.stderr.write(f"error: {problem}\n")
+        sys.stderr.write(f"error: {visible(str(problem))}\n")
 
 
 def _report_usage(error: Exception, argv: list[str] | None = None) -> int:
@@ -929,7 +1023,9 @@ def _report_usage(error: Exception, argv: list[str] | None = None) -> int:
     words = [w for w in (argv or sys.argv[1:]) if not w.startswith("-")]
     if command == "nncalc" and words and _registered(words[0]) is not None:
         command = f"nncalc {words[0]}"
-    sys.stderr.write(f"error: {message} (see '{command} --help')\n")
+    from nncalc.text import visible
+
+    sys.stderr.write(f"error: {visible(message)} (see '{command} --help')\n")
     return int(getattr(error, "exit_code", ExitStatus.USAGE) or ExitStatus.USAGE)
 
 
@@ -957,11 +1053,20 @@ def _registered(word: str):
     return None
 
 
+COMPLETE_VAR = "_NNCALC_COMPLETE"  # set by the completion script when the shell asks for words
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run a command and turn every outcome into one exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    completing = COMPLETE_VAR in os.environ
+    if completing:
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
-        result = _app_for(argv)(args=argv, prog_name="nncalc", standalone_mode=False)
+        runner = app if completing else _app_for(argv)
+        result = runner(args=argv, prog_name="nncalc", standalone_mode=False)
         status = result if isinstance(result, int) else ExitStatus.SUCCESS
     except NncalcError as error:
         _report(error)
@@ -981,12 +1086,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _flush_quietly() -> None:
-    """Flush stdout; if the reader has gone (``| head -1``), end quietly, as a filter should."""
+    """Flush stdout; if that fails (the reader has gone, the disk is full), point it at
+    /dev/null so that Python's own flush at exit has nothing left to complain about."""
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        with contextlib.suppress(OSError):
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass

@@ -7,8 +7,11 @@ so a renderer can show any intermediate value exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from nncalc.errors import Location, Problem
 from nncalc.network import Network
 from nncalc.records import record
 
@@ -129,3 +132,21 @@ def first_non_finite(trace: Trace) -> NonFinite | None:
                 sample, neuron = np.argwhere(bad)[0]
                 return NonFinite(index, int(sample), int(neuron), quantity, float(values[sample, neuron]))
     return None
+
+
+def non_finite_problem(
+    network: Network, trace: Trace, source: str | None = None, lines: Sequence[int] | np.ndarray | None = None
+) -> Problem | None:
+    """The first infinity or NaN of ``trace`` as a message a person can act on, or None.
+
+    With ``source`` and ``lines`` (the line each sample was read from) the problem is
+    located at that line; otherwise it names the sample by its number.
+    """
+    bad = first_non_finite(trace)
+    if bad is None:
+        return None
+    what = "NaN" if bad.value != bad.value else "an overflow (inf)"
+    where = f"{network.layer_label(bad.layer)}, neuron {network.layers[bad.layer].neurons[bad.neuron]}"
+    if source is not None and lines is not None:
+        return Problem(f"{where}: {bad.quantity} is {what}", Location(source, int(lines[bad.sample])))
+    return Problem(f"{where}, sample {bad.sample + 1}: {bad.quantity} is {what}")

@@ -96,12 +96,34 @@ def _compact(value: Any) -> str:
 
 def write_json(stream: TextIO, network: Network, trace: Trace) -> None:
     """One document: ``{"network": ..., "samples": [...]}``."""
-    document = {
-        "network": network_dict(network),
-        "samples": [sample_dict(network, trace, s) for s in range(trace.inputs.shape[0])],
-    }
-    stream.write(dumps_readable(document))
-    stream.write("\n")
+    document = JsonDocument(stream, network)
+    document.write(trace)
+    document.close()
+
+
+class JsonDocument:
+    """``{"network": ..., "samples": [...]}`` written sample by sample as they are computed.
+
+    A document of a million samples is written in the memory of one block of them; the
+    text is the same whether the samples come in one block or many.
+    """
+
+    def __init__(self, stream: TextIO, network: Network):
+        self.stream = stream
+        self.network = network
+        self.count = 0
+        stream.write('{\n  "network": ' + dumps_readable(network_dict(network), 1) + ',\n  "samples": [')
+
+    def write(self, trace: Trace) -> None:
+        """Append the samples of one forward pass."""
+        for s in range(trace.inputs.shape[0]):
+            self.stream.write(",\n    " if self.count else "\n    ")
+            self.stream.write(dumps_readable(sample_dict(self.network, trace, s), 2))
+            self.count += 1
+
+    def close(self) -> None:
+        """End the document (an empty ``samples`` list when nothing was written)."""
+        self.stream.write("\n  ]\n}\n" if self.count else "]\n}\n")
 
 
 def write_jsonl(stream: TextIO, network: Network, trace: Trace) -> None:
@@ -121,8 +143,14 @@ def write_jsonl(stream: TextIO, network: Network, trace: Trace) -> None:
 
 
 def csv_header(network: Network, with_trace: bool) -> list[str]:
-    """Column names: the inputs, the outputs, and with ``with_trace`` every layer's z and a."""
-    header = [*network.inputs, *network.outputs]
+    """Column names: the inputs, the outputs, and with ``with_trace`` every layer's z and a.
+
+    An output named as an input is written ``LAYER.NAME`` (its layer's name), so that every
+    column has a name of its own and a program reading the header finds each value.
+    """
+    inputs = set(network.inputs)
+    last = network.layers[-1]
+    header = [*network.inputs, *(f"{last.name}.{n}" if n in inputs else n for n in network.outputs)]
     if with_trace:
         for layer in network.layers:
             header.extend(f"{layer.name}.{n}.z" for n in layer.neurons)
@@ -185,14 +213,14 @@ def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
                 "column": given.location.column if given is not None else None,
                 "expected": mark.expected if math.isfinite(mark.expected) else None,
                 "exact": mark.exact if math.isfinite(mark.exact) else None,
-                "tolerance": mark.tolerance,
+                "tolerance": mark.tolerance if mark.tolerance is None or math.isfinite(mark.tolerance) else None,
                 "correct": mark.correct,
                 "diagnosis": mark.diagnosis,
             }
         )
     return {
         "network": network.name,
-        "input": list(grade.input_texts),
+        "input": _floats(grade.exact.inputs[0]),
         "correct": grade.all_correct,
         "right": len(grade.right),
         "wrong": len(grade.wrong),
