@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from nncalc import __version__
 from nncalc.errors import ExitStatus, InputError, Location, NncalcError
@@ -33,6 +34,14 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose usage line reads as man pages write it: ``NETWORK``, not ``{NETWORK}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in pieces]
 
 
 FORWARD_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex")
@@ -236,7 +245,7 @@ def _activation_names(incomplete: str) -> list[str]:
 DEFAULT_PRECISION = 4
 
 
-@app.command(short_help="Forward propagation: every z and a, step by step.")
+@app.command(cls=_Command, short_help="Forward propagation: every z and a, step by step.")
 @_quiet_when_reader_leaves
 def forward(
     network_file: NetworkArg,
@@ -497,7 +506,7 @@ class _BytesFromText:
         return self.text.readline().encode("utf-8")
 
 
-@app.command(short_help="Backpropagation: δ by the chain rule, gradients, updates.")
+@app.command(cls=_Command, short_help="Backpropagation: δ by the chain rule, gradients, updates.")
 @_quiet_when_reader_leaves
 def backward(
     network_file: NetworkArg,
@@ -697,7 +706,7 @@ def backward(
         typer.echo(f"wrote the updated network to {write}", err=True)
 
 
-@app.command(short_help="Grade worked answers, error carried forward.")
+@app.command(cls=_Command, short_help="Grade worked answers, error carried forward.")
 @_quiet_when_reader_leaves
 def grade(
     network_file: NetworkArg,
@@ -780,7 +789,7 @@ def grade(
         raise typer.Exit(ExitStatus.NO)
 
 
-@app.command(short_help="Validate a network file and summarise it.")
+@app.command(cls=_Command, short_help="Validate a network file and summarise it.")
 @_quiet_when_reader_leaves
 def check(
     network_file: NetworkArg,
@@ -803,7 +812,7 @@ def check(
     print_check(make_console(sys.stdout), network)
 
 
-@app.command(short_help="Draw the network: Graphviz DOT, Mermaid, SVG or PNG.")
+@app.command(cls=_Command, short_help="Draw the network: Graphviz DOT, Mermaid, SVG or PNG.")
 @_quiet_when_reader_leaves
 def draw(
     network_file: NetworkArg,
@@ -864,7 +873,7 @@ def draw(
         stream.write(data)
 
 
-@app.command(short_help="Write a new exercise: a network with hand-friendly values.")
+@app.command(cls=_Command, short_help="Write a new exercise: a network with hand-friendly values.")
 @_quiet_when_reader_leaves
 def new(
     inputs: Annotated[int, typer.Option("--inputs", min=1, metavar="N", help="Number of inputs.")] = 2,
@@ -956,7 +965,7 @@ def new(
         stream.write(text)
 
 
-@app.command(short_help="Print the network file format as a JSON Schema.")
+@app.command(cls=_Command, short_help="Print the network file format as a JSON Schema.")
 @_quiet_when_reader_leaves
 def schema() -> None:
     """Print the network file format as a JSON Schema, for editors to complete and check files.
@@ -981,7 +990,7 @@ class Shell(str, Enum):
     fish = "fish"
 
 
-@app.command(short_help="Print a shell's tab-completion script.")
+@app.command(cls=_Command, short_help="Print a shell's tab-completion script.")
 @_quiet_when_reader_leaves
 def completion(
     shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.", metavar="SHELL", case_sensitive=False)],
@@ -1081,6 +1090,11 @@ def main(argv: list[str] | None = None) -> None:
         status = ExitStatus.INTERRUPTED
     except (_ReaderGone, BrokenPipeError):
         status = ExitStatus.SUCCESS
+    except SystemExit as done:
+        # typer ends with 1 when the reader of --help's output has gone, after wrapping stdout
+        # in click's PacifyFlushWrapper: that is a closed pipe, and closed pipes end quietly
+        gone = type(sys.stdout).__name__ == "PacifyFlushWrapper" and done.code == 1
+        status = ExitStatus.SUCCESS if gone else done.code
     _flush_quietly()
     sys.exit(int(status))
 
