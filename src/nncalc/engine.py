@@ -98,16 +98,21 @@ def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, r
 
 
 BLOCK_ROWS = 1024
+PAD_STEPS = (8, 16, 32, 64)  # row counts tried, smallest first, for padding a short block
+_PAD_TO: dict[tuple[int, int], int] = {}  # (inputs, neurons) → rows a short block is padded to a multiple of
 
 
 def linear(a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray:
-    """Z = A·Wᵀ + b, computed in blocks of exactly BLOCK_ROWS rows (the last one padded).
+    """Z = A·Wᵀ + b, with each sample's bits independent of the batch it is in.
 
     BLAS picks its route by the shape of a product (a matrix-vector product for one row,
     other kernels for small matrices, tails for odd sizes), and the routes can differ in
-    the last bit. With every product the same shape, a sample's z depends only on the
-    sample, never on how many others share its batch: streamed chunks of any size give the
-    one-shot result bit for bit. Blocks of 1024 rows keep BLAS at full speed.
+    the last bit. So rows are multiplied in blocks of BLOCK_ROWS, and a short block (a
+    small batch, or the rest of a large one) is padded with zero rows: to a multiple of a
+    few rows where this BLAS, for this shape, gives exactly the bits of a full block (it
+    is checked once per shape, see ``_pad_multiple``), else to a full block. Streamed
+    chunks of any size give the one-shot result bit for bit, and one sample costs a
+    product of a few rows, not of 1024.
     """
     rows = a.shape[0]
     out = np.empty((rows, weights.shape[0]), dtype=np.float64)
@@ -116,11 +121,38 @@ def linear(a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray
     for start in range(0, full, BLOCK_ROWS):
         np.matmul(a[start : start + BLOCK_ROWS], transposed, out=out[start : start + BLOCK_ROWS])
     if full < rows:
-        padded = np.zeros((BLOCK_ROWS, a.shape[1]), dtype=np.float64)
-        padded[: rows - full] = a[full:]
-        out[full:] = (padded @ transposed)[: rows - full]
+        rest = rows - full
+        step = _pad_multiple(transposed)
+        padded = np.zeros((-(-rest // step) * step, a.shape[1]), dtype=np.float64)
+        padded[:rest] = a[full:]
+        out[full:] = (padded @ transposed)[:rest]
     out += biases
     return out
+
+
+def _pad_multiple(transposed: np.ndarray) -> int:
+    """The row multiple a short block may be padded to for ``A @ transposed`` and still give,
+    row for row, the bits of a full BLOCK_ROWS block; BLOCK_ROWS when no smaller one does.
+
+    Which kernel BLAS runs, and so the order of each sum, depends on the shapes and the
+    machine, not on the values: one comparison per shape, on random rows through these
+    weights, at several multiples of each candidate, settles it for the process.
+    """
+    shape = transposed.shape
+    found = _PAD_TO.get(shape)
+    if found is None:
+        probe = np.random.default_rng(0).standard_normal((BLOCK_ROWS, shape[0]))
+        reference = probe @ transposed
+        found = next(
+            (
+                step
+                for step in PAD_STEPS
+                if all(np.array_equal(probe[: k * step] @ transposed, reference[: k * step]) for k in (1, 2, 3, 5, 9))
+            ),
+            BLOCK_ROWS,
+        )
+        _PAD_TO[shape] = found
+    return found
 
 
 def first_non_finite(trace: Trace) -> NonFinite | None:
