@@ -26,6 +26,88 @@ def _load_harness():
 
 
 harness = _load_harness()
+README_TEXT = (ROOT / "README.md").read_text(encoding="utf-8")
+RUNNABLE = [block for block in harness.read_blocks(README_TEXT) if block.kind in (harness.COMPARED, harness.RUN)]
+UPDATE = "python scripts/update_readme.py"
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    """Every runnable README block, run once, side by side."""
+    return {outcome.block.name: outcome for outcome in harness.check_blocks(RUNNABLE)}
+
+
+@pytest.mark.parametrize("block", RUNNABLE, ids=lambda block: block.name)
+def test_readme_block_is_true_to_the_program(outcomes, block):
+    """A console block shows exactly what its commands print; every command of a sh block succeeds."""
+    outcome = outcomes[block.name]
+    if outcome.skipped:
+        pytest.skip(outcome.skipped)
+    assert not outcome.problems, "\n".join(outcome.problems)
+    diff = outcome.diff()
+    assert not diff, (
+        f"README.md and the program disagree. If the program is right, run `{UPDATE}` and review the diff:\n{diff}"
+    )
+
+
+def _opening_lines() -> list[str]:
+    first = harness.read_blocks(README_TEXT)[0]
+    assert first.kind == harness.RUN, "the README opens with a sh block"
+    return [line for line in first.body if line.strip() and not line.startswith("#")]
+
+
+def test_readme_opens_with_the_two_commands():
+    """First an install-and-run of forward on a shipped example, then install-and-test."""
+    first, second = _opening_lines()[:2]
+    assert first.startswith("python3 -m venv .venv && . .venv/bin/activate && pip install -e . && ")
+    assert " && nncalc forward configs/" in first
+    assert second == 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" && pytest'
+
+
+def test_the_opening_forward_command_is_run_by_the_readme_test():
+    """The set-up is what the tests run in; the nncalc part of the first line is run by the harness."""
+    commands, needs = harness.sh_commands(harness.read_blocks(README_TEXT)[0])
+    assert needs == []
+    assert len(commands) == 1 and commands[0].startswith("nncalc forward configs/")
+    assert (ROOT / commands[0].split()[2]).is_file()
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs exactly the README's test command."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert _opening_lines()[1] in script.splitlines()
+
+
+def _commands():
+    from nncalc.cli import app
+
+    return [command.name or command.callback.__name__ for command in app.registered_commands]
+
+
+def _run_commands() -> list[str]:
+    """Every command line the README runs (console and sh blocks)."""
+    lines = []
+    for block in RUNNABLE:
+        if block.kind == harness.COMPARED:
+            lines.extend(step.command for step in harness.read_session(block))
+        else:
+            lines.extend(harness.sh_commands(block)[0])
+    return lines
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_is_run_by_the_readme(command):
+    """The README shows every command at work, in a block the tests run."""
+    assert any(f"nncalc {command} " in f"{line} " for line in _run_commands()), f"no README example runs {command}"
+
+
+def test_the_command_reference_is_the_programs_help():
+    """The help the README shows is a compared block, so it is generated from the code; one
+    command's options are enough (the others' change often and are a --help away)."""
+    commands = _run_commands()
+    assert "nncalc --help" in commands
+    command_helps = [line for line in commands if line.startswith("nncalc ") and line.endswith(" --help")]
+    assert len(command_helps) == 2, command_helps  # nncalc --help and one command's
 
 
 # The harness itself, on small READMEs whose right output is known without the program.
