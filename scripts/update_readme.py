@@ -20,7 +20,7 @@ The README's examples are run so that they cannot drift from the program:
 Every block runs from its own temporary copy of the repository (it sees the shipped files,
 src/ and tests/ aside, and what it writes itself, and leaves nothing behind), at a
 pseudo-terminal, with ``nncalc`` the console script of the Python that runs this script.
-Blocks run in parallel.
+Where output names the copy's folder, it shows /path/to/nncalc. Blocks run in parallel.
 
     python scripts/update_readme.py          rewrite README.md's outputs from the program
     python scripts/update_readme.py --check  print a diff and exit 1 where they disagree
@@ -57,6 +57,7 @@ README = ROOT / "README.md"
 COLUMNS, LINES = 100, 50  # the terminal every console block is shown at
 TIMEOUT = 60.0  # seconds for one block; a command waiting for the keyboard fails instead of hanging
 
+WHERE = "/path/to/nncalc"  # how output shows the copy's folder, which differs on every run
 COMPARED, RUN = "console", "sh"  # the info strings of the blocks that are run
 
 # Not part of a clean checkout: left out of the copy each block runs in.
@@ -246,9 +247,11 @@ def run_commands(commands: Sequence[str], timeout: float = TIMEOUT) -> list[Ran]
         script.append(command)
         script.append(f"__status=$?; printf '\\036{token} %d\\036' \"$__status\"; (exit $__status)")
     with tempfile.TemporaryDirectory(prefix="readme-") as temporary:
-        work = Path(temporary) / ROOT.name
+        work = Path(temporary) / "nncalc"
         shutil.copytree(ROOT, work, ignore=_not_shipped, symlinks=True)
         text = run_at_terminal(["bash", "--noprofile", "--norc", "-c", "\n".join(script)], work, timeout)
+        for path in {str(work.resolve()), str(work)}:  # the same text on every run and machine
+            text = text.replace(path, WHERE)
     pieces = re.split(f"\x1e{token} (\\d+)\x1e", text)
     outputs, statuses, rest = pieces[0:-1:2], pieces[1::2], pieces[-1]
     if len(statuses) != len(commands) or rest:

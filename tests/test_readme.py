@@ -184,6 +184,11 @@ def test_blocks_run_in_a_clean_copy_and_leave_nothing_behind():
     assert not (ROOT / "litter.txt").exists()
 
 
+def test_the_copys_folder_is_shown_the_same_on_every_run():
+    outcome = _outcome('```console\n$ pwd; ls -1 "$PWD/configs/course-chain.yaml"\n```\n')
+    assert outcome.body[1:] == ("/path/to/nncalc", "/path/to/nncalc/configs/course-chain.yaml")
+
+
 def test_nncalc_is_the_program_under_test():
     outcome = _outcome("```console\n$ nncalc --version\n```\n")
     assert outcome.body[1] == f"nncalc {importlib.metadata.version('nncalc')}"
