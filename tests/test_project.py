@@ -1,9 +1,8 @@
-"""The project's own rules: layering of imports, documented commands, the README's commands."""
+"""The project's own rules: layering of imports, documented commands (the README's are in test_readme.py)."""
 
 from __future__ import annotations
 
 import ast
-import re
 import shutil
 import subprocess
 import sys
@@ -50,33 +49,6 @@ def test_every_command_has_examples_in_help(nncalc, command):
     assert result.code == 0
     assert "Examples:" in result.out
     assert f"nncalc {command} " in result.out
-
-
-@pytest.mark.parametrize("command", _commands())
-def test_every_command_is_in_the_readme(command):
-    """The README documents every command with an example."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"nncalc {command}" in readme
-
-
-def _readme_commands() -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```(?:sh|bash|console)\n(.*?)```", readme, re.S)
-    assert block, "the README opens with a shell block"
-    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
-
-
-def test_readme_opens_with_the_two_commands():
-    """First an install-and-run of forward on a shipped example, then install-and-test."""
-    first, second = _readme_commands()[:2]
-    assert "pip install" in first and "nncalc forward configs/" in first
-    assert 'pip install -e ".[test]"' in second and second.rstrip().endswith("pytest")
-
-
-def test_ci_runs_the_readme_test_command():
-    """.ci/run runs exactly the README's test command."""
-    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert _readme_commands()[1] in script.splitlines()
 
 
 def test_python_dash_m_runs():
