@@ -162,3 +162,49 @@ def test_zero_tolerance_is_accepted():
     """0 asks for the exact value: 0.5 · 1 is exactly 0.5."""
     result = _grade(HALF, [1.0], "layers:\n  - z: [0.5]\n", tolerance=0.0)
     assert result.all_correct
+
+
+# -- 4. neurons called a and z --------------------------------------------------------------
+
+# Neurons a and z: a = 0.5 · x1, z = 2 · x1 + 0.1; at x1 = 0.2, a's z is 0.1 and z's z is 0.5.
+AZ = """\
+inputs: 1
+activation: identity
+layers:
+  - name: output
+    neurons: [a, z]
+    weights: [[0.5], [2]]
+    biases: [0, 0.1]
+"""
+
+
+def test_neurons_named_a_and_z_are_answered_by_name():
+    """A mapping under a key is a neuron's answers, even when the neuron is called a or z."""
+    result = _grade(AZ, [0.2], "layers:\n  - a: {z: 0.1, a: 0.1}\n    z: {z: 0.5, a: 0.5}\n")
+    given = [(m.neuron, m.quantity, m.correct) for m in result.marks if m.given is not None]
+    assert given == [(0, "z", True), (0, "a", True), (1, "z", True), (1, "a", True)]
+
+
+def test_neuron_named_z_alone_is_not_read_as_the_z_list():
+    """{z: {z: 0.1}} is neuron z's z (0.5), so 0.1 is wrong; neuron a is left out."""
+    result = _grade(AZ, [0.2], "layers:\n  - z: {z: 0.1}\n")
+    given = [(m.neuron, m.quantity, m.correct) for m in result.marks if m.given is not None]
+    assert given == [(1, "z", False)]
+
+
+def test_lists_still_mean_the_quantities_in_a_layer_with_neurons_a_and_z():
+    """z: [...] and a: [...] are the layer's values in neuron order."""
+    result = _grade(AZ, [0.2], "layers:\n  - z: [0.1, 0.5]\n    a: [0.1, 0.5]\n")
+    assert [m.correct for m in result.marks] == [True, True, True, True]
+
+
+def test_lists_and_neurons_mixed_in_one_layer_are_explained():
+    """A z list beside a neuron's mapping: say the two forms cannot be mixed, not 'did you mean z'."""
+    network = parse_network(HALF)
+    with pytest.raises(InputError) as caught:
+        parse_answers("layers:\n  - z: [0.5]\n    o1: {a: 0.5}\n", network, "answers.yaml")
+    messages = [str(p) for p in caught.value.problems]
+    assert len(messages) == 1, messages
+    assert "did you mean" not in messages[0]
+    assert "either as z/a lists or neuron by neuron, not both" in messages[0]
+    assert messages[0].startswith("answers.yaml:")
