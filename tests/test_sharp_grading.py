@@ -208,3 +208,116 @@ def test_lists_and_neurons_mixed_in_one_layer_are_explained():
     assert "did you mean" not in messages[0]
     assert "either as z/a lists or neuron by neuron, not both" in messages[0]
     assert messages[0].startswith("answers.yaml:")
+
+
+# -- 5. the size and range of a new exercise ------------------------------------------------
+
+
+def test_exercise_size_is_refused_before_anything_is_generated():
+    """2 inputs, 100000, 100000: 2·10⁵ + 10⁵ + 10¹⁰ + 10⁵ = 10,000,400,000 weights and biases."""
+    from nncalc.exercises import check_exercise_size
+
+    with pytest.raises(InputError) as caught:
+        check_exercise_size(2, [100000, 100000])
+    (problem,) = caught.value.problems
+    assert problem.location == Location("--layers")
+    assert problem.message == (
+        "100000,100000 with 2 inputs is 10,000,400,000 weights and biases, more than the limit of 1,000,000"
+    )
+
+
+def test_exercise_size_at_the_limit_is_allowed():
+    """999 inputs into 1000 neurons: 999,000 weights + 1,000 biases, exactly 1,000,000."""
+    from nncalc.exercises import check_exercise_size
+
+    check_exercise_size(999, [1000])
+    with pytest.raises(InputError):
+        check_exercise_size(1000, [1000])  # 1,001,000
+
+
+def test_new_refuses_an_exercise_over_the_limit(nncalc):
+    """Through the command: exit 2, one line at --layers, nothing written."""
+    result = nncalc("new", "--inputs", "1000", "--layers", "1000")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == (
+        "error: --layers: 1000 with 1000 inputs is 1,001,000 weights and biases, more than the limit of 1,000,000\n"
+    )
+
+
+def test_exercise_yaml_itself_refuses_an_exercise_over_the_limit():
+    """The API is safe without the command: the check comes first."""
+    from nncalc.exercises import ExerciseSpec, exercise_yaml
+
+    with pytest.raises(InputError):
+        exercise_yaml(ExerciseSpec(1000, [1000]))  # 1,001,000
+
+
+@pytest.mark.parametrize("low, high", [(-1e308, 1e308), (-math.inf, 1.0), (0.0, math.nan)])
+def test_a_range_wider_than_a_float_is_refused_at_range(low, high):
+    """1e308 − (−1e308) is no float; infinities and NaN are no bounds."""
+    from nncalc.exercises import check_range
+
+    with pytest.raises(InputError) as caught:
+        check_range(low, high)
+    (problem,) = caught.value.problems
+    assert problem.location == Location("--range")
+
+
+def test_new_with_a_range_wider_than_a_float_blames_range(nncalc):
+    """Not a line of the generated file, which the user never saw."""
+    result = nncalc("new", "--range", "-1e308,1e308", "--seed", "1")
+    assert result.code == 2
+    assert result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --range: "), lines
+
+
+def test_a_wide_range_that_fits_a_float_is_allowed():
+    """−8e307 to 8e307 spans 1.6e308, still a float."""
+    from nncalc.exercises import check_range
+
+    check_range(-8e307, 8e307)
+
+
+# -- 6. a new exercise's options, parsed outside the command ----------------------------------
+
+
+def test_exercise_options_are_parsed_into_a_spec():
+    from nncalc.exercises import ExerciseSpec, parse_exercise_options
+
+    spec = parse_exercise_options(2, "3, 2,1", "tanh", 12, 3, "-1,1")
+    assert spec == ExerciseSpec(2, [3, 2, 1], "tanh", 12, 3, -1.0, 1.0)
+
+
+def test_no_seed_gives_a_seed_written_in_the_spec():
+    from nncalc.exercises import parse_exercise_options
+
+    spec = parse_exercise_options(2, "2,1", "sigmoid", None, 2, "0,1")
+    assert isinstance(spec.seed, int) and 0 <= spec.seed < 1_000_000
+
+
+@pytest.mark.parametrize(
+    "options, where, message",
+    [
+        ((2, "2,x", "sigmoid", 1, 2, "0,1"), "--layers", "'x' is not a whole number; give neurons per layer"),
+        ((2, "2,0", "sigmoid", 1, 2, "0,1"), "--layers", "every layer needs at least 1 neuron"),
+        ((2, "", "sigmoid", 1, 2, "0,1"), "--layers", "not a whole number"),
+        ((2, "2,1", "sigmod", 1, 2, "0,1"), "--activation", "unknown activation 'sigmod'; did you mean 'sigmoid'?"),
+        ((2, "2,1", "sigmoid", 1, 2, "1,0"), "--range", "give two numbers LOW,HIGH with LOW < HIGH"),
+        ((2, "2,1", "sigmoid", 1, 2, "0"), "--range", "give two numbers LOW,HIGH with LOW < HIGH"),
+        ((2, "2,1", "sigmoid", 1, 2, "0,nan"), "--range", "is not a finite number"),
+        ((2, "2,1", "sigmoid", 1, 2, "-1e308,1e308"), "--range", "too wide"),
+        ((2, "100000,100000", "sigmoid", 1, 2, "0,1"), "--layers", "more than the limit of 1,000,000"),
+        ((0, "2,1", "sigmoid", 1, 2, "0,1"), "--inputs", "at least 1"),
+        ((2, "2,1", "sigmoid", 1, 7, "0,1"), "--decimals", "0 to 6"),
+    ],
+)
+def test_bad_exercise_options_are_located(options, where, message):
+    from nncalc.exercises import parse_exercise_options
+
+    with pytest.raises(InputError) as caught:
+        parse_exercise_options(*options)
+    (problem,) = caught.value.problems
+    assert problem.location == Location(where)
+    assert message in problem.message, problem.message
