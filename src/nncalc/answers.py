@@ -8,6 +8,10 @@ The format (see README.md, "nncalc grade")::
       - {}                  # a layer left out entirely
       - o1: {z: 0.6506, a: 0.7153}   # or neuron by neuron, by name
 
+A layer is written one way or the other, never both. Under a layer, a key whose value is
+a mapping is a neuron (so neurons called ``z`` or ``a`` can be answered by name); a list,
+a number or ~ is the quantity z or a.
+
 The number text matters: ``0.60`` claims two decimals, ``0.6`` one, and grading uses it.
 """
 
@@ -96,26 +100,46 @@ class _AnswersChecker(DocumentChecker):
         if not isinstance(node, MapNode):
             self.error(node, f"{label}: answers must be a mapping such as {{z: [...], a: [...]}}, got {node.kind}")
             return LayerAnswers(tuple(slots["z"]), tuple(slots["a"]))
-        keys = set(node.entries)
-        if keys <= set(QUANTITIES):
-            for quantity in QUANTITIES:
-                if quantity in node.entries:
-                    self.vector(node.entries[quantity][1], slots[quantity], f"{label}: {quantity}")
-        else:
-            for key, (key_node, value) in node.entries.items():
-                if key not in layer.neurons:
-                    allowed = [*layer.neurons, *QUANTITIES]
-                    hint = suggest(key, allowed) or f" (this layer's neurons: {', '.join(layer.neurons)})"
-                    self.error(key_node, f"{label}: unknown neuron or key {key!r}{hint}")
-                    continue
-                j = layer.neurons.index(key)
-                values = self.entries(value, QUANTITIES, f"neuron {key}", f"{label}: {key}: ")
-                if values is None:
-                    continue
-                for quantity in QUANTITIES:
-                    if quantity in values:
-                        slots[quantity][j] = self.answer(values[quantity][1], f"{label}: {key}: {quantity}")
+        forms = {key: self.form(key, value, layer.neurons) for key, (_, value) in node.entries.items()}
+        first = next((form for form in forms.values() if form is not None), None)
+        for key, (key_node, value) in node.entries.items():
+            form = forms[key]
+            if form is None:
+                allowed = [*layer.neurons] if isinstance(value, MapNode) else [*layer.neurons, *QUANTITIES]
+                hint = suggest(key, allowed) or f" (this layer's neurons: {', '.join(layer.neurons)})"
+                self.error(key_node, f"{label}: unknown neuron or key {key!r}{hint}")
+            elif form != first:
+                self.error(
+                    key_node,
+                    f"{label}: a layer's answers are written either as z/a lists or neuron by neuron, not both",
+                )
+            elif form == "lists":
+                self.vector(value, slots[key], f"{label}: {key}")
+            else:
+                self.neuron(key, value, layer.neurons.index(key), slots, label)
         return LayerAnswers(tuple(slots["z"]), tuple(slots["a"]))
+
+    @staticmethod
+    def form(key: str, value: Node, neurons: tuple[str, ...]) -> str | None:
+        """How one entry of a layer is written: "lists" (``z: [...]``), "neurons" (``h1: {...}``), None: neither.
+
+        The key alone cannot tell when a neuron is called ``z`` or ``a``; the value can: a
+        neuron's answers are a mapping, a quantity's a list (or one number, or ~).
+        """
+        if key in neurons and (isinstance(value, MapNode) or key not in QUANTITIES):
+            return "neurons"
+        if key in QUANTITIES:
+            return "lists"
+        return None
+
+    def neuron(self, key: str, value: Node, j: int, slots: dict[str, list[Answer | None]], label: str) -> None:
+        """Neuron ``key``'s answers, ``h1: {z: 0.4, a: 0.6}``, into slot ``j`` of z and of a."""
+        values = self.entries(value, QUANTITIES, f"neuron {key}", f"{label}: {key}: ")
+        if values is None:
+            return
+        for quantity in QUANTITIES:
+            if quantity in values:
+                slots[quantity][j] = self.answer(values[quantity][1], f"{label}: {key}: {quantity}")
 
     def vector(self, node: Node, slots: list[Answer | None], what: str) -> None:
         if isinstance(node, ScalarNode):

@@ -11,13 +11,15 @@ wrong value the likely mistake is looked for: a sign, a missing bias, swapped we
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 import numpy as np
 
 from nncalc.activations import BoundActivation
 from nncalc.answers import Answer, LayerAnswers
-from nncalc.engine import Trace, forward, round_half_up
+from nncalc.engine import Trace, first_non_finite, forward, round_half_up
+from nncalc.errors import ComputationError, InputError
 from nncalc.network import Network
 from nncalc.numbers import decimals_written
 from nncalc.records import record
@@ -80,14 +82,32 @@ class Grade:
 
 
 def tolerance_for(answer: Answer) -> float:
-    """Half a unit in the last digit written: 0.6023 → 0.00005, 0.60 → 0.005; fractions are exact."""
+    """Half a unit in the last digit written: 0.6023 → 0.00005, 0.60 → 0.005; fractions are exact.
+
+    Any number of decimals and any exponent (``6.023e-1`` → 0.00005, ``6e5`` → 50000) give a
+    float: a half unit finer than half an ulp of the value is finer than the float can tell
+    apart, so half an ulp is the least tolerance, and one beyond the largest float is capped.
+    """
     decimals = decimals_written(answer.text)
     if decimals is None:
         return 1e-12 * max(1.0, abs(answer.value))
-    return 0.5 * 10.0 ** (-decimals)
+    return max(_half_unit(decimals), math.ulp(answer.value) / 2)
+
+
+def _half_unit(decimals: int) -> float:
+    """0.5 · 10^-decimals as the nearest float, for any ``decimals`` (0 below, the largest float above)."""
+    return min(float(f"5e{-decimals - 1}"), sys.float_info.max)
+
+
+def _check_tolerance(tolerance: float | None) -> None:
+    """An explicit tolerance is a finite number ≥ 0: NaN or a negative one would mark everything wrong."""
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
+        raise InputError("--tolerance must be a finite number ≥ 0")
 
 
 def _within(given: float, target: float, tolerance: float) -> bool:
+    """Whether ``given`` is within ``tolerance`` of ``target`` (as Python floats: no NumPy overflow warning)."""
+    given, target = float(given), float(target)
     return bool(abs(given - target) <= tolerance + 1e-12 * max(1.0, abs(target)))
 
 
@@ -100,21 +120,32 @@ def grade(
     decimals: int | None = None,
     round_z: bool = False,
 ) -> Grade:
-    """Mark every written value of one sample (``inputs`` of shape (inputs,))."""
+    """Mark every written value of one sample (``inputs`` of shape (inputs,)).
+
+    Raise ``InputError`` for a NaN, infinite or negative ``tolerance``, and
+    ``ComputationError`` where a value to grade against is not finite (the exact one, or
+    the one recomputed from the person's values): nothing can be right or wrong against it.
+    """
+    _check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(1, -1)
     exact = forward(network, x, decimals=decimals, round_z=round_z)
+    _check_exact(network, exact)
     received = x[0]
     received_given: tuple[Answer | None, ...] = (None,) * network.n_inputs
     layers = []
     for index, (layer, sheet) in enumerate(zip(network.layers, answers, strict=True)):
-        z_expected = layer.weights @ received + layer.biases
-        if decimals is not None and round_z:
-            z_expected = round_half_up(z_expected, decimals)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z_expected = layer.weights @ received + layer.biases
+            if decimals is not None and round_z:
+                z_expected = round_half_up(z_expected, decimals)
+        _check_recomputed(network, index, "z", z_expected)
         z_marks = _judge(index, "z", sheet.z, z_expected, exact.layers[index].z[0], tolerance)
         z_used = _use(sheet.z, z_expected)
-        a_expected = layer.activation(z_used[None, :])[0]
-        if decimals is not None:
-            a_expected = round_half_up(a_expected, decimals)
+        with np.errstate(over="ignore", invalid="ignore"):
+            a_expected = layer.activation(z_used[None, :])[0]
+            if decimals is not None:
+                a_expected = round_half_up(a_expected, decimals)
+        _check_recomputed(network, index, "a", a_expected)
         a_marks = _judge(index, "a", sheet.a, a_expected, exact.layers[index].a[0], tolerance)
         z_marks = tuple(
             _diagnose_z(m, layer, received, received_given, network, index) if m.correct is False else m
@@ -127,6 +158,33 @@ def grade(
         received = _use(sheet.a, a_expected)
         received_given = sheet.a
     return Grade(tuple(layers), exact, tuple(input_texts))
+
+
+def _non_finite(value: float) -> str:
+    """How a non-finite value is named in messages, as ``forward`` names it."""
+    return "NaN" if math.isnan(value) else "an overflow (inf)"
+
+
+def _check_exact(network: Network, exact: Trace) -> None:
+    """Refuse to grade against an exact pass that overflowed: any answer would compare as right or wrong."""
+    bad = first_non_finite(exact)
+    if bad is not None:
+        neuron = network.layers[bad.layer].neurons[bad.neuron]
+        raise ComputationError(
+            f"{network.layer_label(bad.layer)}, neuron {neuron}: {bad.quantity} is {_non_finite(bad.value)}"
+            " in the exact calculation, so there is no value to grade against"
+        )
+
+
+def _check_recomputed(network: Network, index: int, quantity: str, values: np.ndarray) -> None:
+    """Refuse to grade against a value recomputed from the person's own values that is not finite."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        j = int(bad[0])
+        raise ComputationError(
+            f"{network.layer_label(index)}, neuron {network.layers[index].neurons[j]}: {quantity} recomputed "
+            f"from your values is {_non_finite(float(values[j]))}, so there is no value to grade against"
+        )
 
 
 def _use(sheet: tuple[Answer | None, ...], expected: np.ndarray) -> np.ndarray:
@@ -147,17 +205,29 @@ def _judge(layer, quantity, sheet, expected, exact, tolerance) -> tuple[Mark, ..
 
 
 def _rounding(mark: Mark) -> str | None:
-    """A last-digit slip: off by one unit, or cut off instead of rounded."""
+    """A last-digit slip: off by one unit, or cut off instead of rounded.
+
+    Only where the last digit written is one the float of the expected value holds: a
+    digit finer than its ulp (hundreds of decimals) has no slip to name.
+    """
     decimals = decimals_written(mark.given.text)
     if decimals is None:
         return None
-    unit = 10.0**-decimals
-    cut = math.trunc(mark.expected * 10**decimals) / 10**decimals
-    if abs(mark.given.value - cut) <= 1e-12 and not _within(mark.given.value, mark.expected, mark.tolerance):
-        return f"a rounding slip: {mark.expected:.{decimals + 2}f} was cut off, not rounded"
-    if abs(mark.given.value - mark.expected) <= unit + mark.tolerance:
-        shown = f"{mark.expected:.{decimals + 2}f}"
-        return f"a rounding slip in the last digit ({shown} rounds to {mark.expected:.{decimals}f})"
+    expected = mark.expected
+    unit = _half_unit(decimals) * 2
+    if not (math.isfinite(unit) and unit >= math.ulp(expected)):
+        return None
+    if decimals >= 0:
+        scale = 10.0**decimals
+        cut = math.trunc(expected * scale) / scale
+    else:
+        cut = math.trunc(expected / unit) * unit
+    shown = f"{expected:.{max(decimals + 2, 0)}f}"
+    if abs(mark.given.value - cut) <= 1e-12 and not _within(mark.given.value, expected, mark.tolerance):
+        return f"a rounding slip: {shown} was cut off, not rounded"
+    if abs(mark.given.value - expected) <= unit + mark.tolerance:
+        rounded = f"{expected:.{decimals}f}" if decimals >= 0 else f"{round(expected, decimals):.0f}"
+        return f"a rounding slip in the last digit ({shown} rounds to {rounded})"
     return None
 
 
