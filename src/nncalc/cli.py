@@ -926,35 +926,10 @@ def new(
       nncalc new --inputs 2 --layers 3,2,1 --activation sigmoid --seed 12 --decimals 2
       nncalc new --layers 2,2 --range -1,1 --seed 7 -o exercise.yaml
     """
-    import random
+    from nncalc.exercises import exercise_yaml, parse_exercise_options
+    from nncalc.loader import parse_network
 
-    from nncalc.activations import REGISTRY, known_names, lookup
-    from nncalc.exercises import ExerciseSpec, exercise_yaml
-    from nncalc.inputs import split_values
-    from nncalc.loader import parse_network, suggest
-    from nncalc.numbers import NotANumber, parse_count, parse_number
-
-    try:
-        sizes = [parse_count(token) for _, token in split_values(layers)]
-    except NotANumber as exc:
-        raise InputError(f"{exc}; give neurons per layer such as 3,2,1", Location("--layers")) from None
-    if not sizes or min(sizes) < 1:
-        raise InputError("every layer needs at least 1 neuron", Location("--layers"))
-    if lookup(activation) is None:
-        raise InputError(
-            f"unknown activation {activation!r}{suggest(activation, known_names())} (known: {', '.join(REGISTRY)})",
-            Location("--activation"),
-        )
-    bounds = split_values(value_range)
-    try:
-        low, high = (parse_number(token) for _, token in bounds) if len(bounds) == 2 else (None, None)
-    except NotANumber as exc:
-        raise InputError(str(exc), Location("--range")) from None
-    if low is None or not low < high:
-        raise InputError("give two numbers LOW,HIGH with LOW < HIGH, such as 0,1 or -1,1", Location("--range"))
-    if seed is None:
-        seed = random.SystemRandom().randrange(1_000_000)
-    text = exercise_yaml(ExerciseSpec(inputs, sizes, activation, seed, decimals, low, high))
+    text = exercise_yaml(parse_exercise_options(inputs, layers, activation, seed, decimals, value_range))
     parse_network(text, "<new exercise>")  # what we write must load
     if output is None:
         sys.stdout.write(text)
