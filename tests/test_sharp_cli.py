@@ -426,3 +426,11 @@ def test_completion_is_refused_for_an_unknown_shell(nncalc):
     result = nncalc("completion", "tcsh")
     assert result.code == 2
     assert "bash" in result.err
+
+
+@pytest.mark.parametrize("command", ["forward", "backward"])
+def test_a_missing_samples_file_is_named_the_same_way_by_every_command(nncalc, tmp_path, command):
+    missing = tmp_path / "missing.csv"
+    result = nncalc(command, CLASSIC, "--inputs", missing)
+    assert result.code == 2
+    assert result.err == f"error: {missing}: no such file\n"
