@@ -8,14 +8,17 @@ could not replace anyway.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import resource
 import stat
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nncalc.errors import InputError, Location
@@ -291,3 +294,145 @@ def test_writing_lets_a_closed_pipe_through_as_broken_pipe(raised):
 
     with pytest.raises(BrokenPipeError), writing("<stdout>"):
         raise raised
+
+
+# -- 3. a closed pipe under the streaming writer ends quietly ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def many_rows(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("rows") / "rows.csv"
+    path.write_text("i1,i2\n" + "0.05,0.10\n" * 200_000)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_reader_that_leaves_ends_the_stream_quietly(many_rows, fmt):
+    """forward --inputs - --format csv < 200k-rows.csv | head -1: exit 0, nothing on stderr."""
+    with many_rows.open("rb") as stdin:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nncalc", "forward", str(CLASSIC), "--inputs", "-", "--format", fmt],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        first = process.stdout.readline()
+        process.stdout.close()
+        try:
+            code = process.wait(timeout=60)
+        finally:
+            errors = process.stderr.read()
+            process.stderr.close()
+    assert first.startswith(b"i1,i2,o1,o2" if fmt == "csv" else b'{"input":[0.05,0.1]')
+    assert errors == b""
+    assert code == 0
+
+
+def _no_writer_threads() -> bool:
+    return not any(t.name.startswith("nncalc-csv") for t in threading.enumerate())
+
+
+def test_the_stream_writer_turns_polars_broken_pipe_into_broken_pipe_error():
+    """polars reports a closed pipe as a plain OSError ("Broken pipe (os error 32)"); the writer raises
+    BrokenPipeError in the caller's thread and leaves no thread behind."""
+    from nncalc.render.csv_stream import CsvStreamWriter
+
+    read_end, write_end = os.pipe()
+    reader = open(read_end, "rb")  # noqa: SIM115 - reads the header, then leaves, as head -1 does
+    leaving = threading.Thread(target=lambda: (reader.read(4), reader.close()), daemon=True)
+    leaving.start()
+    stream = open(write_end, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed at the end, by hand
+    writer = CsvStreamWriter(stream, ["a", "b"])
+    with pytest.raises(BrokenPipeError):
+        for _ in range(5):
+            writer.write(np.ones((50_000, 2)))  # 400 kB a block: far more than a pipe holds
+        writer.finish()
+    writer.finish()  # reported once; nothing left queued
+    leaving.join(timeout=30)
+    assert _no_writer_threads()
+    with contextlib.suppress(BrokenPipeError):
+        stream.close()
+
+
+def test_polars_own_write_errors_are_located_too(tmp_path):
+    """A file size limit reached by polars' own writing (EFBIG, "File too large (os error 27)") is one
+    located error, and the file that was there is kept."""
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n")
+    samples = tmp_path / "samples.csv"
+    samples.write_text("i1,i2\n" + "0.05,0.10\n" * 20_000)
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+
+    completed = subprocess.run(
+        [
+            *NNCALC_FORWARD,
+            str(CLASSIC),
+            "--inputs",
+            str(samples),
+            "-f",
+            "csv",
+            "--chunk-size",
+            "1000",
+            "-o",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        preexec_fn=limit_file_size,
+    )
+    assert completed.stderr.splitlines() == [f"error: {target}: cannot write: File too large"]
+    assert completed.returncode == 2
+    assert target.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "samples.csv"]
+
+
+def test_the_stream_writer_reports_a_full_disk_at_its_file(tmp_path):
+    """A full disk under the writer thread is one located error naming the output."""
+    from nncalc.render.csv_stream import CsvStreamWriter
+
+    full = device(tmp_path, "full", FULL)
+    with open(full, "w", encoding="utf-8", newline="") as stream:
+        with pytest.raises(InputError) as caught, CsvStreamWriter(stream, ["a"], name="results.csv") as writer:
+            writer.write(np.ones((100_000, 1)))
+            writer.write(np.ones((100_000, 1)))
+        with pytest.raises(OSError):
+            stream.close()
+    assert [str(p) for p in caught.value.problems] == ["results.csv: cannot write: No space left on device"]
+    assert _no_writer_threads()
+
+
+# -- 4. streamed CSV writes an empty cell for a non-finite value, as one-shot CSV does ---------
+
+OVERFLOWING = """\
+inputs: [x]
+layers:
+  - name: big
+    neurons: [p, q]
+    weights: [[1e308], [1e308]]
+    activation: identity
+  - name: out
+    neurons: [y, z]
+    weights: [[1, -1], [1, 1]]
+    activation: identity
+"""
+
+
+def test_streamed_and_one_shot_csv_agree_on_non_finite_values(nncalc, write):
+    """x = 10 overflows: p = q = inf, so y = inf - inf = NaN and z = inf; both writers leave those cells empty."""
+    net = write("overflow.yaml", OVERFLOWING)
+    values = ["0.5", "10", "-3", "1"]
+    samples = write("rows.csv", "x\n" + "".join(f"{v}\n" for v in values))
+    streamed = nncalc("forward", net, "--inputs", samples, "-f", "csv", "--trace", "--allow-nonfinite")
+    options = [arg for v in values for arg in ("-i", v)]
+    one_shot = nncalc("forward", net, *options, "-f", "csv", "--trace", "--allow-nonfinite")
+    assert streamed.code == 0 and one_shot.code == 0, streamed.err + one_shot.err
+    assert streamed.out == one_shot.out
+    rows = streamed.out.splitlines()
+    assert rows[0] == "x,y,z,big.p.z,big.q.z,big.p.a,big.q.a,out.y.z,out.z.z,out.y.a,out.z.a"
+    assert rows[2] == "10.0,,,,,,,,,,"  # 10e308: every cell after the input is inf or NaN
+    assert rows[1] == "0.5,0.0,1e+308,5e+307,5e+307,5e+307,5e+307,0.0,1e+308,0.0,1e+308"  # 0.5 × 1e308
