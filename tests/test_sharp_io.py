@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import resource
 import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -436,3 +438,231 @@ def test_streamed_and_one_shot_csv_agree_on_non_finite_values(nncalc, write):
     assert rows[0] == "x,y,z,big.p.z,big.q.z,big.p.a,big.q.a,out.y.z,out.z.z,out.y.a,out.z.a"
     assert rows[2] == "10.0,,,,,,,,,,"  # 10e308: every cell after the input is inf or NaN
     assert rows[1] == "0.5,0.0,1e+308,5e+307,5e+307,5e+307,5e+307,0.0,1e+308,0.0,1e+308"  # 0.5 × 1e308
+
+
+# -- 5. readers keep to their limits while reading ---------------------------------------------
+
+
+def _limited(memory: int = 2 << 30):
+    """A child's memory limit, so a reader that grows without bound fails instead of the machine."""
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_dev_zero_as_inputs_is_refused_quickly(fmt):
+    """forward --inputs /dev/zero: one endless line of NUL bytes is refused at once (streamed and one-shot)."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "nncalc", "forward", str(CLASSIC), "--inputs", "/dev/zero", "-f", fmt],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        preexec_fn=_limited(),
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.splitlines() == ["error: /dev/zero:1:1: a NUL byte: this is not a text file"]
+    assert time.monotonic() - started < 20
+
+
+LONG_LINE = "0.5," * 300_000 + "0.5\n"  # 1,200,004 bytes on one line
+
+
+def test_the_one_shot_reader_refuses_an_overlong_line():
+    from nncalc.inputs import read_samples_csv
+
+    text = "x1,x2\n0.1,0.2\n" + LONG_LINE
+    with pytest.raises(InputError) as caught:
+        read_samples_csv(io.StringIO(text), "big.csv", ["x1", "x2"])
+    assert [str(p) for p in caught.value.problems] == [
+        "big.csv:3: a line of more than 1,048,576 bytes; is this a CSV file?"
+    ]
+
+
+def test_the_streaming_reader_refuses_an_overlong_line():
+    from nncalc.streaming import stream_samples
+
+    data = ("x1,x2\n" + "0.1,0.2\n" * 3 + LONG_LINE).encode()
+    with pytest.raises(InputError) as caught:
+        list(stream_samples(io.BytesIO(data), "big.csv", ["x1", "x2"], chunk_rows=2))
+    assert [str(p) for p in caught.value.problems] == [
+        "big.csv:5: a line of more than 1,048,576 bytes; is this a CSV file?"
+    ]
+
+
+def test_the_streaming_reader_refuses_an_overlong_first_line():
+    from nncalc.streaming import stream_samples
+
+    with pytest.raises(InputError) as caught:
+        list(stream_samples(io.BytesIO(LONG_LINE.encode()), "big.csv", ["x1", "x2"]))
+    assert [str(p) for p in caught.value.problems] == [
+        "big.csv:1: a line of more than 1,048,576 bytes; is this a CSV file?"
+    ]
+
+
+@pytest.mark.parametrize("reader", ["one-shot", "streaming"])
+def test_a_nul_byte_is_refused_where_it_is(reader):
+    """A NUL byte is not text: it is named at its line and column."""
+    text = "x1,x2\n0.1,0.2\n0.3,0\x004\n"
+    with pytest.raises(InputError) as caught:
+        _read(reader, text, ["x1", "x2"])
+    assert [str(p) for p in caught.value.problems] == ["s.csv:3:6: a NUL byte: this is not a text file"]
+
+
+class _Endless(io.TextIOBase):
+    """A text stream of valid rows that never ends; it fails the test once far too much was taken."""
+
+    def __init__(self, limit: int):
+        self.given = 0
+        self.limit = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int = -1) -> str:
+        self.given += 8
+        if self.given > self.limit:
+            raise AssertionError("the reader kept on reading past its limit")
+        return "0.1,0.2\n"
+
+    def read(self, size: int = -1) -> str:
+        return self.readline()
+
+
+def test_the_one_shot_reader_stops_at_its_byte_limit():
+    """max_bytes is enforced while reading: an endless input is refused once it has passed the limit."""
+    from nncalc.inputs import read_samples_csv
+
+    with pytest.raises(InputError) as caught:
+        read_samples_csv(_Endless(10 * 1000), "<stdin>", ["x1", "x2"], max_bytes=1000)
+    assert [str(p) for p in caught.value.problems] == [
+        "<stdin>: the input is more than the limit of 1,000 bytes (raise it with --max-file-size)"
+    ]
+
+
+def test_the_one_shot_reader_takes_exactly_its_limit():
+    from nncalc.inputs import read_samples_csv
+
+    text = "0.1,0.2\n" * 125  # 1000 bytes
+    samples, _ = read_samples_csv(io.StringIO(text), "s.csv", ["x1", "x2"], max_bytes=1000)
+    assert len(samples) == 125
+    with pytest.raises(InputError, match="more than the limit of 999 bytes"):
+        read_samples_csv(io.StringIO(text), "s.csv", ["x1", "x2"], max_bytes=999)
+
+
+class _Interrupted(io.RawIOBase):
+    """Rows, then Ctrl-C (KeyboardInterrupt) on the third read."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self.reads += 1
+        if self.reads >= 3:
+            raise KeyboardInterrupt
+        data = b"0.1,0.2\n"[: len(buffer)]
+        buffer[: len(data)] = data
+        return len(data)
+
+
+@pytest.mark.parametrize("reader", ["one-shot", "streaming"])
+def test_ctrl_c_interrupts_the_readers(reader):
+    """Ctrl-C between blocks is not swallowed: KeyboardInterrupt comes through."""
+    from nncalc.inputs import read_samples_csv
+    from nncalc.streaming import stream_samples
+
+    raw = io.BufferedReader(_Interrupted(), buffer_size=16)
+    with pytest.raises(KeyboardInterrupt):
+        if reader == "one-shot":
+            read_samples_csv(io.TextIOWrapper(raw, encoding="utf-8"), "s.csv", ["x1", "x2"])
+        else:
+            list(stream_samples(raw, "s.csv", ["x1", "x2"], chunk_rows=1))
+
+
+# -- 6. a bad value is located at its line and column ------------------------------------------
+
+
+def _read(reader: str, text: str, names, extra=(), chunk_rows: int = 3):
+    """Samples by one of the two readers: (values, lines) of every sample."""
+    from nncalc.inputs import read_samples_csv
+    from nncalc.streaming import stream_samples
+
+    if reader == "one-shot":
+        samples, _ = read_samples_csv(io.StringIO(text), "s.csv", names, extra)
+        return samples.values, samples.lines
+    chunks = list(stream_samples(io.BytesIO(text.encode()), "s.csv", names, extra, chunk_rows=chunk_rows))
+    return np.vstack([c.inputs for c in chunks]), np.concatenate([c.lines for c in chunks])
+
+
+BAD_VALUES = [
+    # (text, line, the text the error points at on that line, message)
+    ("x1,x2\n0.1,0.2\n0.3, abc\n", 3, "abc", "'abc' is not a number (column x2)"),
+    ("x2,x1\n0.1,0.2\n1:30,0.4\n", 3, "1:30", "'1:30' is not a number (column x2)"),
+    ("0.1,0.2\n\n  nan ,0.4\n", 3, "nan", "'nan' is not a finite number (NaN and infinities are refused) (column x1)"),
+    ('x1,x2\n"é",0.2\n0.25,"1_0"\n', 3, '"1_0"', "'1_0' is not a number (column x2)"),
+    ('x1,x2\n"0.1\n",0.2\n0.3,abc\n', 4, "abc", "'abc' is not a number (column x2)"),
+    ("x1,x2\n0.1,\n", 2, "\n", "an empty value is not a number (column x2)"),
+]
+
+
+@pytest.mark.parametrize("reader", ["one-shot", "streaming"])
+@pytest.mark.parametrize(("text", "line", "at", "message"), BAD_VALUES)
+def test_a_bad_value_is_located_at_its_column(reader, text, line, at, message):
+    """FILE:LINE:COL points at the value itself (the column worked out from the case's own text)."""
+    column = text.splitlines(keepends=True)[line - 1].index(at) + 1
+    with pytest.raises(InputError) as caught:
+        _read(reader, text, ["x1", "x2"])
+    shown = [str(p) for p in caught.value.problems]
+    assert f"s.csv:{line}:{column}: {message}" in shown, shown
+
+
+@pytest.mark.parametrize("reader", ["one-shot", "streaming"])
+def test_a_column_counts_characters_not_bytes(reader):
+    """After a wide character the column is still a count of characters (é is one column, two bytes)."""
+    with pytest.raises(InputError) as caught:
+        _read(reader, "x1,x2\né,abc\n", ["x1", "x2"])
+    assert [str(p) for p in caught.value.problems] == [
+        "s.csv:2:1: 'é' is not a number (column x1)",
+        "s.csv:2:3: 'abc' is not a number (column x2)",
+    ]
+
+
+def test_an_unknown_header_column_is_located_at_its_column(nncalc):
+    result = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "json", stdin="i1, i3\n0.1,0.2\n")
+    assert result.code == 2
+    assert result.err.splitlines()[0] == "error: <stdin>:1:5: unknown column 'i3'; the inputs are i1, i2"
+
+
+# -- 7. every sample knows its line -------------------------------------------------------------
+
+ROWS_WITH_GAPS = 'x1,x2\n0.1,0.2\n\n0.3,0.4\n"0.5\n",0.6\n\n\n0.7,0.8\n0.9,1.0\n'
+ROWS_LINES = [2, 4, 5, 9, 10]  # by hand: the header is line 1; a blank line holds no sample; row 3 spans 5-6
+
+
+@pytest.mark.parametrize("reader", ["one-shot", "streaming"])
+@pytest.mark.parametrize("chunk_rows", [1, 2, 100])
+def test_each_sample_knows_its_line(reader, chunk_rows):
+    # the streaming reader reads a line at a time: there the quoted cell is one line and a blank one
+    text = ROWS_WITH_GAPS if reader == "one-shot" else ROWS_WITH_GAPS.replace('"0.5\n",0.6\n', "0.5,0.6\n\n")
+    values, lines = _read(reader, text, ["x1", "x2"], chunk_rows=chunk_rows)
+    assert values[:, 0].tolist() == [0.1, 0.3, 0.5, 0.7, 0.9]
+    assert lines.tolist() == ROWS_LINES
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 1000])
+def test_fast_read_chunks_know_their_lines(chunk_rows):
+    """Chunks read by polars (no blank line, nothing unusual) number their lines too, across chunks."""
+    text = "0.5,0.25\n" * 10
+    values, lines = _read("streaming", text, ["x1", "x2"], chunk_rows=chunk_rows)
+    assert len(values) == 10
+    assert lines.tolist() == list(range(1, 11))
+
+
+def test_chunks_have_no_targets_field():
+    """The streaming reader yields inputs only; targets were never read from a chunk."""
+    from nncalc.streaming import Chunk
+
+    assert "extra" not in Chunk._fields
