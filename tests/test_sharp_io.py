@@ -666,3 +666,64 @@ def test_chunks_have_no_targets_field():
     from nncalc.streaming import Chunk
 
     assert "extra" not in Chunk._fields
+
+
+# -- 8. one function opens a CSV sample source, with the same messages everywhere ---------------
+
+
+def test_read_samples_source_reads_a_file_with_targets(tmp_path):
+    from nncalc.inputs import read_samples_source
+
+    path = tmp_path / "s.csv"
+    path.write_bytes("\ufeffi1,o1,i2\n0.5,1,0.25\n".encode())
+    samples, targets = read_samples_source(str(path), ["i1", "i2"], ["o1", "o2"])
+    assert samples.values.tolist() == [[0.5, 0.25]]
+    assert targets.columns == ("o1",) and targets.values.tolist() == [[1.0]]
+    assert samples.lines.tolist() == [2]
+
+
+def test_read_samples_source_reads_standard_input():
+    from nncalc.inputs import read_samples_source
+
+    samples, targets = read_samples_source("-", ["i1"], (), stdin=io.StringIO("0.5\n0.25\n"))
+    assert samples.values.tolist() == [[0.5], [0.25]] and targets is None
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: str(tmp / "missing.csv"), "no such file"),
+        (lambda tmp: str(tmp), "is a directory, not a file"),
+    ],
+)
+def test_read_samples_source_names_a_file_it_cannot_read(tmp_path, make, message):
+    from nncalc.inputs import read_samples_source
+
+    name = make(tmp_path)
+    with pytest.raises(InputError) as caught:
+        read_samples_source(name, ["i1"], ())
+    assert [str(p) for p in caught.value.problems] == [f"{name}: {message}"]
+
+
+@pytest.mark.parametrize("stdin", [None, "closed"])
+def test_read_samples_source_refuses_a_closed_standard_input(stdin):
+    from nncalc.inputs import read_samples_source
+
+    if stdin == "closed":
+        stdin = io.StringIO("0.5\n")
+        stdin.close()
+    with pytest.raises(InputError) as caught:
+        read_samples_source("-", ["i1"], (), stdin=stdin)
+    assert [str(p) for p in caught.value.problems] == ["<stdin>: standard input is closed"]
+
+
+def test_read_samples_source_checks_a_file_size_before_reading(tmp_path):
+    from nncalc.inputs import read_samples_source
+
+    path = tmp_path / "s.csv"
+    path.write_text("0.5\n" * 300)
+    with pytest.raises(InputError) as caught:
+        read_samples_source(str(path), ["i1"], (), max_bytes=1000)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}: the file is 1,200 bytes, more than the limit of 1,000 (raise it with --max-file-size)"
+    ]

@@ -10,8 +10,11 @@ at once instead of filling the memory.
 from __future__ import annotations
 
 import csv
+import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
@@ -276,6 +279,38 @@ def read_samples_csv(
         tuple(present_extra),
         sample_lines,
     )
+
+
+def read_samples_source(
+    name: str,
+    names: Sequence[str],
+    extra: Sequence[str] = (),
+    stdin: TextIO | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[Samples, Samples | None]:
+    """The samples (and targets, the ``extra`` columns) of a CSV file, or of standard input for ``-``.
+
+    ``stdin`` is what ``-`` reads (pass ``sys.stdin``; None is a closed standard input). A
+    file is opened as UTF-8 (a BOM is skipped); one larger than ``max_bytes`` is refused
+    before it is read. Every way of failing is one located ``InputError``: a missing file,
+    a folder, no permission, a closed standard input, and whatever ``read_samples_csv`` refuses.
+    """
+    from nncalc.files import reading
+
+    if name == "-":
+        if stdin is None or stdin.closed:
+            raise InputError("standard input is closed", Location("<stdin>"))
+        with reading("<stdin>"):
+            return read_samples_csv(stdin, "<stdin>", names, extra, max_bytes)
+    with reading(name), Path(name).open(encoding="utf-8-sig", newline="") as stream:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+            raise InputError(
+                f"the file is {info.st_size:,} bytes, more than the limit of {max_bytes:,} "
+                "(raise it with --max-file-size)",
+                Location(name),
+            )
+        return read_samples_csv(stream, name, names, extra, max_bytes)
 
 
 def _capped_lines(stream: TextIO, source: str, max_bytes: int, seen: list[str]) -> Iterator[str]:
