@@ -727,3 +727,26 @@ def test_read_samples_source_checks_a_file_size_before_reading(tmp_path):
     assert [str(p) for p in caught.value.problems] == [
         f"{path}: the file is 1,200 bytes, more than the limit of 1,000 (raise it with --max-file-size)"
     ]
+
+
+# -- standard output on a full disk: the command line's part (it wraps its writing in files.writing) --
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli.py writes to standard output without nncalc.files.writing('<stdout>'), so the OSError "
+    "escapes as a traceback (one-shot) or is followed by 'the N samples before it were written' (streamed)",
+)
+@pytest.mark.parametrize("args", [["-i", "0.05,0.10", "-f", "csv"], ["-i", "0.05,0.10", "-f", "json"], ["--inputs"]])
+def test_standard_output_on_a_full_disk_is_one_error(tmp_path, args):
+    """nncalc forward ... > /dev/full: exit 2 and one located error line, whichever writer wrote."""
+    if args == ["--inputs"]:
+        samples = tmp_path / "samples.csv"
+        samples.write_text("i1,i2\n" + "0.05,0.10\n" * 1_000_000)  # 10 MB: read in more than one chunk
+        args = ["--inputs", str(samples), "-f", "csv", "--chunk-size", "1000"]
+    with open("/dev/full", "wb") as full:
+        completed = subprocess.run(
+            [*NNCALC_FORWARD, str(CLASSIC), *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    assert completed.stderr.splitlines() == ["error: <stdout>: cannot write: No space left on device"]
+    assert completed.returncode == 2
