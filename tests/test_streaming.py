@@ -76,7 +76,7 @@ def test_a_bad_row_is_located_in_any_chunk(nncalc, chunk):
     stdin = "i1,i2\n" + "0.1,0.2\n" * 5 + "0.3,nan\n" + "0.1,0.2\n" * 3
     result = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "csv", "--chunk-size", chunk, stdin=stdin)
     assert result.code == 2
-    assert "error: <stdin>:7: column 2 (i2): 'nan' is not a finite number" in result.err
+    assert "error: <stdin>:7:5: 'nan' is not a finite number" in result.err
     assert "Traceback" not in result.err
     written = result.out.splitlines()[1:]
     assert all(line.startswith("0.1,0.2,") for line in written)

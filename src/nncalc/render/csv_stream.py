@@ -6,7 +6,9 @@ becomes an empty cell, as in the one-shot CSV writer.
 
 Each block is written in a thread of its own while the caller reads and computes the next
 one (polars writes without holding the GIL), one block at a time and in order; an error
-in writing is raised at the next ``write`` or at ``finish``.
+in writing is raised at the next ``write`` or at ``finish``, in the caller's thread, as
+``nncalc.files.write_error`` says: a closed pipe as ``BrokenPipeError`` (polars reports it
+as a plain ``OSError``, "Broken pipe (os error 32)"), a full disk as one located error.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ class CsvStreamWriter:
     Use it as a context manager: leaving the block waits until every block is written.
     """
 
-    def __init__(self, stream: TextIO, header: Sequence[str]):
+    def __init__(self, stream: TextIO, header: Sequence[str], name: str | None = None):
+        """Write to ``stream``; a failed write is reported at ``name`` (by default the stream's own name)."""
         self.stream = stream
         self.header = list(header)
+        shown = getattr(stream, "name", None)
+        self.name = name or (shown if isinstance(shown, str) else "<stdout>")
         self.started = False
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future | None = None
@@ -59,15 +64,28 @@ class CsvStreamWriter:
                 self._pool = None
 
     def _wait(self) -> None:
+        from nncalc.files import write_error
+
         pending, self._pending = self._pending, None
-        if pending is not None:
+        if pending is None:
+            return
+        try:
             pending.result()
+        except BaseException as exc:
+            raised = write_error(exc, self.name)
+            if raised is exc:
+                raise
+            raise raised from None
 
     def _write_now(self, rows: np.ndarray) -> None:
         import polars as pl
 
+        finite = np.isfinite(rows)
+        all_finite = bool(finite.all())
+        if not all_finite:  # inf and NaN alike become null: an empty cell, as in one-shot CSV
+            rows = np.where(finite, rows, np.nan)
         frame = pl.DataFrame(np.ascontiguousarray(rows), schema=[f"c{k}" for k in range(rows.shape[1])], orient="row")
-        if not np.isfinite(rows).all():
+        if not all_finite:
             frame = frame.fill_nan(None)
         if not self.started:
             import csv
