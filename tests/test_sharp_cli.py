@@ -434,3 +434,17 @@ def test_a_missing_samples_file_is_named_the_same_way_by_every_command(nncalc, t
     result = nncalc(command, CLASSIC, "--inputs", missing)
     assert result.code == 2
     assert result.err == f"error: {missing}: no such file\n"
+
+
+OVERFLOWING = "inputs: [x]\nlayers:\n  - neurons: [h]\n    weights: 1e300\n    biases: 0\n    activation: identity\n"
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "jsonl", "json"])
+def test_an_overflow_in_a_samples_file_names_its_line(nncalc, write, fmt):
+    net = write("big.yaml", OVERFLOWING)
+    samples = write("s.csv", "x\n1\n\n2\n1e10\n3\n")  # the fifth line overflows: 1e300 × 1e10
+    result = nncalc("forward", net, "--inputs", samples, "-f", fmt)
+    assert result.code == 1
+    first = result.err.splitlines()[0]
+    message = "layer 1 (output), neuron h: z is an overflow (inf) (--allow-nonfinite lets it through)"
+    assert first == f"error: {samples}:5: {message}"

@@ -732,11 +732,6 @@ def test_read_samples_source_checks_a_file_size_before_reading(tmp_path):
 # -- standard output on a full disk: the command line's part (it wraps its writing in files.writing) --
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py writes to standard output without nncalc.files.writing('<stdout>'), so the OSError "
-    "escapes as a traceback (one-shot) or is followed by 'the N samples before it were written' (streamed)",
-)
 @pytest.mark.parametrize("args", [["-i", "0.05,0.10", "-f", "csv"], ["-i", "0.05,0.10", "-f", "json"], ["--inputs"]])
 def test_standard_output_on_a_full_disk_is_one_error(tmp_path, args):
     """nncalc forward ... > /dev/full: exit 2 and one located error line, whichever writer wrote."""

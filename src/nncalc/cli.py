@@ -61,17 +61,18 @@ def _quiet_when_reader_leaves(command: Callable[..., None]) -> Callable[..., Non
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            command(*args, **kwargs)
-            sys.stdout.flush()
-        except OSError as exc:
-            from nncalc.output import is_reader_gone
+        from nncalc.files import is_broken_pipe, writing
 
-            if is_reader_gone(exc):
+        try:
+            with writing("<stdout>"):
+                command(*args, **kwargs)
+                sys.stdout.flush()
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+        except OSError as exc:  # raised outside any writing: a pipe closed under a library's own write
+            if is_broken_pipe(exc):
                 raise _ReaderGone() from None
-            if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
-                raise
-            raise InputError(f"cannot write: {exc.strerror or exc}", Location("<stdout>")) from None
+            raise
 
     return wrapper
 
@@ -408,7 +409,7 @@ def _refuse_round_z_alone(round_to: int | None, round_z: bool) -> None:
 
 def _sample_lines(inputs_file: Path | None, samples: Any) -> tuple[str | None, Any]:
     """Where each sample came from, for messages: the file and its lines, when read from one."""
-    lines = getattr(samples, "lines", None)
+    lines = samples.lines
     if inputs_file is None or lines is None:
         return None, None
     return ("<stdin>" if str(inputs_file) == "-" else str(inputs_file)), lines
@@ -430,17 +431,11 @@ def _read_samples(network, input_texts: list[str], inputs_file: Path | None, max
 
 def _read_csv_samples(network, inputs_file: Path, max_bytes: int):
     """Samples (and target columns, when the file has them) from a CSV file or '-'."""
-    from nncalc.files import reading
-    from nncalc.inputs import read_samples_csv
+    from nncalc.inputs import read_samples_source
 
     if str(inputs_file) == "-":
-        stdin = sys.stdin
-        if stdin is None or stdin.closed:
-            raise InputError("standard input is closed", Location("<stdin>"))
         _say_reading_from_terminal()
-        return read_samples_csv(stdin, "<stdin>", network.inputs, extra=network.outputs)
-    with reading(str(inputs_file)), inputs_file.open(encoding="utf-8-sig", newline="") as stream:
-        return read_samples_csv(stream, str(inputs_file), network.inputs, extra=network.outputs)
+    return read_samples_source(str(inputs_file), network.inputs, network.outputs, sys.stdin, max_bytes)
 
 
 def _forward_stream(
@@ -645,7 +640,7 @@ def backward(
         from nncalc.output import refuse_same_file
 
         refuse_same_file(write, protected[1:])
-        if not force and write.exists():
+        if not force and write.is_file():  # a device or a pipe is written into, never "replaced"
             raise InputError("already exists; pass --force to replace it", Location(str(write)))
         if output is not None and output.absolute() == write.absolute():
             raise InputError("--output and --write name the same file", Location(str(write)))
@@ -698,10 +693,10 @@ def backward(
 
                 print_training(make_console(stream), network, final, losses, outputs, TableView(precision=shown))
     if write is not None:
-        from nncalc.files import atomic_text_file
+        from nncalc.files import output_text_file
         from nncalc.writer import dump_network
 
-        with atomic_text_file(write, overwrite=force) as stream:
+        with output_text_file(write, overwrite=force) as stream:
             stream.write(dump_network(final))
         typer.echo(f"wrote the updated network to {write}", err=True)
 
@@ -866,10 +861,10 @@ def draw(
         sys.stdout.flush()
         sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
         return
-    from nncalc.files import atomic_binary_file
+    from nncalc.files import output_binary_file
 
     refuse_same_file(output, [network_file])
-    with atomic_binary_file(output) as stream:
+    with output_binary_file(output) as stream:
         stream.write(data)
 
 
@@ -934,9 +929,9 @@ def new(
     if output is None:
         sys.stdout.write(text)
         return
-    from nncalc.files import atomic_text_file
+    from nncalc.files import output_text_file
 
-    with atomic_text_file(output, overwrite=force) as stream:
+    with output_text_file(output, overwrite=force) as stream:
         stream.write(text)
 
 

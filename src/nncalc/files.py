@@ -77,11 +77,6 @@ def output_binary_file(path: Path, overwrite: bool = True) -> Iterator[BinaryIO]
         yield stream
 
 
-# the names the command line has called these by
-atomic_text_file = output_text_file
-atomic_binary_file = output_binary_file
-
-
 def _read_only(path: Path, info: os.stat_result) -> bool:
     """True for a file that may not be written: so says ``os.access``, or no one has write permission.
 

@@ -118,23 +118,8 @@ def text_destination(path: Path | None, inputs: Iterable[Path] = (), overwrite: 
     if path is None:
         yield sys.stdout
         return
-    from nncalc.files import atomic_text_file
+    from nncalc.files import output_text_file
 
     refuse_same_file(path, inputs)
-    with atomic_text_file(path, overwrite=overwrite) as stream:
+    with output_text_file(path, overwrite=overwrite) as stream:
         yield stream
-
-
-def is_reader_gone(exc: BaseException) -> bool:
-    """True when a write failed because the reader closed its end (``| head -1``).
-
-    Python raises ``BrokenPipeError``; a library writing from its own code (polars) may
-    raise a plain ``OSError`` with errno EPIPE, or with only the words in its message.
-    """
-    import errno
-
-    if isinstance(exc, BrokenPipeError):
-        return True
-    if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
-        return True
-    return isinstance(exc, OSError) and "Broken pipe" in str(exc)

@@ -48,17 +48,30 @@ def stream_forward(
         try:
             for chunk in stream_samples(binary, source, network.inputs, network.outputs, chunk_rows):
                 trace = forward(network, chunk.inputs, decimals=decimals, round_z=round_z)
-                check_finite(network, trace, allow_nonfinite, warn, source, getattr(chunk, "lines", None))
-                write(trace)
+                check_finite(network, trace, allow_nonfinite, warn, source, chunk.lines)
+                try:
+                    write(trace)
+                except NncalcError as error:  # a failed write: what came before it may not be out either
+                    raise _Unwritten(error) from None
                 written += len(chunk.inputs)
                 if advance is not None:
                     advance(chunk.bytes_read)
+        except _Unwritten as failed:
+            raise failed.error from None
         except NncalcError as error:
             if written:
                 s = "s" if written != 1 else ""
                 error.problems.append(Problem(f"the {written} sample{s} before it were written", None))
             raise
     return written
+
+
+class _Unwritten(Exception):
+    """A write failed: reported as it is, without claiming earlier samples reached the output."""
+
+    def __init__(self, error: NncalcError):
+        super().__init__(str(error))
+        self.error = error
 
 
 @contextlib.contextmanager
