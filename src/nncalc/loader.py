@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nncalc.activations import REGISTRY, BoundActivation, known_names, lookup
+from nncalc.activations import REGISTRY, BoundActivation, known_names, lookup, name_key
 from nncalc.errors import InputError, Location, Problem
 from nncalc.network import Layer, LayerLayout, Network
 from nncalc.numbers import NotANumber, parse_count, parse_number
@@ -61,9 +61,16 @@ def _position(problem: Problem) -> tuple[int, int]:
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
-    """``; did you mean 'layers'?`` when a close match exists, else nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    """``; did you mean 'layers'?`` when a close match exists, else nothing.
+
+    Words are compared as activation names are matched (``name_key``: case, '-', '_' and
+    spaces aside), so ``LeakyReLo`` finds ``leaky_relu``; the first choice of a key is shown.
+    """
+    by_key: dict[str, str] = {}
+    for choice in choices:
+        by_key.setdefault(name_key(choice), choice)
+    close = difflib.get_close_matches(name_key(word), list(by_key), n=1, cutoff=0.6)
+    return f"; did you mean {by_key[close[0]]!r}?" if close else ""
 
 
 class _Matrix(NamedTuple):

@@ -1,0 +1,111 @@
+"""The network file's sharp edges: names, tabs, line endings, numbers, sizes, equality, writing back.
+
+Each test here pins a behaviour a person meets when a file is not quite what the
+loader expects: every answer is worked out by hand (or with ``math``/``fractions``)
+from the case's own text, never taken from nncalc's output.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import jsonschema
+import pytest
+
+from nncalc.activations import lookup
+from nncalc.errors import InputError
+from nncalc.loader import parse_network
+from nncalc.schema import network_schema
+
+
+def yaml(text: str) -> str:
+    """A network file written indented in the test, as it is on disk."""
+    return textwrap.dedent(text)
+
+
+def problems_of(text: str, source: str = "f.yaml") -> list[str]:
+    """Every ``FILE:LINE:COL: message`` the loader reports for ``text``."""
+    with pytest.raises(InputError) as caught:
+        parse_network(text, source)
+    return [str(problem) for problem in caught.value.problems]
+
+
+# -- activation names: case, '-', '_' and spaces do not matter ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("ReLU", "relu"),
+        ("LeakyReLU", "leaky_relu"),
+        ("leaky-relu", "leaky_relu"),
+        ("leaky_relu", "leaky_relu"),
+        ("Leaky ReLU", "leaky_relu"),
+        ("Hardsigmoid", "hard_sigmoid"),
+        ("Hard-Sigmoid", "hard_sigmoid"),
+        ("Sigmoid", "sigmoid"),
+        ("tanh", "tanh"),
+        ("TanH", "tanh"),
+        ("GELU", "gelu"),
+        ("ReLU6", "relu6"),
+        ("SiLU", "silu"),
+        ("Swish", "silu"),
+        ("Linear", "identity"),
+    ],
+)
+def test_activation_names_ignore_case_dashes_underscores_and_spaces(written, canonical):
+    network = parse_network(f"inputs: 1\nactivation: {written}\nlayers:\n  - weights: 1\n")
+    assert network.activation.name == canonical
+    assert lookup(written).name == canonical
+
+
+def test_a_parameterised_activation_takes_any_spelling_of_its_name():
+    network = parse_network(
+        "inputs: 1\nlayers:\n  - weights: 1\n    activation: {name: LeakyReLU, negative_slope: 0.1}\n"
+    )
+    activation = network.layers[0].activation
+    assert activation.name == "leaky_relu"
+    assert activation.params["negative_slope"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("written", "suggested"),
+    [("LeakyReLo", "leaky_relu"), ("Sigmod", "sigmoid"), ("Hard-Sigmoyd", "hard_sigmoid"), ("Soft Plos", "softplus")],
+)
+def test_a_near_miss_suggests_the_name_whatever_its_spelling(written, suggested):
+    (problem,) = problems_of(f"inputs: 1\nlayers:\n  - weights: 1\n    activation: {written}\n")
+    assert problem.startswith("f.yaml:4:17: layer 1: activation: unknown activation")
+    assert f"did you mean {suggested!r}?" in problem
+
+
+def test_new_takes_any_spelling_of_the_activation(nncalc, tmp_path):
+    target = tmp_path / "exercise.yaml"
+    result = nncalc("new", "--inputs", "2", "--layers", "2,1", "--activation", "LeakyReLU", "-o", target)
+    assert result.code == 0, result.err
+    network = parse_network(target.read_text(encoding="utf-8"))
+    assert [layer.activation.name for layer in network.layers] == ["leaky_relu", "leaky_relu"]
+
+
+def test_new_suggests_for_a_near_miss_whatever_its_spelling(nncalc):
+    result = nncalc("new", "--activation", "LeakyReLo")
+    assert result.code == 2
+    assert "did you mean 'leaky_relu'?" in result.err
+
+
+def test_the_schema_takes_the_spellings_the_loader_takes():
+    validator = jsonschema.Draft202012Validator(network_schema())
+
+    def errors(activation):
+        return list(validator.iter_errors({"inputs": 1, "layers": [{"weights": 1, "activation": activation}]}))
+
+    for written in ("ReLU", "LeakyReLU", "leaky-relu", "Hard Sigmoid", "TanH"):
+        assert errors(written) == [], written
+    assert errors({"name": "LeakyReLU", "negative_slope": 0.1}) == []
+    for wrong in ("sigmod", "Re LU x", "leaky relu6"):
+        assert errors(wrong), wrong
+
+
+@pytest.mark.parametrize("written", ["\u212aelu", "\u017figmoid", "re\tlu", "Re\u00a0LU"])
+def test_only_ascii_case_dashes_underscores_and_spaces_are_set_aside(written):
+    """The Kelvin sign is not a K, the long s not an s, a tab or a no-break space not a space."""
+    assert lookup(written) is None
