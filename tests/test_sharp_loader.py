@@ -109,3 +109,29 @@ def test_the_schema_takes_the_spellings_the_loader_takes():
 def test_only_ascii_case_dashes_underscores_and_spaces_are_set_aside(written):
     """The Kelvin sign is not a K, the long s not an s, a tab or a no-break space not a space."""
     assert lookup(written) is None
+
+
+# -- tabs used as indentation --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("inputs: 1\nlayers:\n\t- weights: 1\n", 3, 1),
+        ("\tinputs: 1\nlayers:\n  - weights: 1\n", 1, 1),
+        ("inputs: 1\nlayers:\n  - weights: 1\n\tbiases: 1\n", 4, 1),
+        ("inputs: 1\nlayers:\n  - weights: 1\n  \tbiases: 1\n", 4, 3),
+        ("inputs: 1\nlayers:\n  - weights:\n\t  - [1]\n", 4, 1),
+        ("inputs: 1\nlayers:\n  -\tweights: 1\n", 3, 4),
+    ],
+)
+def test_a_tab_as_indentation_is_named_at_the_tab(text, line, column):
+    found = problems_of(text)
+    assert found == [f"f.yaml:{line}:{column}: YAML indents with spaces, not tabs: replace this tab with spaces"]
+    assert text.splitlines()[line - 1][column - 1] == "\t"  # the case's own position is the tab
+
+
+def test_a_tab_between_a_key_and_its_value_is_fine():
+    """YAML allows tabs as separation inside a line; only indentation must be spaces."""
+    network = parse_network("inputs:\t1\nlayers:\n  - weights:\t[[0.5]]\n")
+    assert network.layers[0].weights.tolist() == [[0.5]]

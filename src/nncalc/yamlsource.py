@@ -249,6 +249,10 @@ def _read_located(text: str, source: str, max_depth: int, problems: list[Problem
         mark = exc.problem_mark or exc.context_mark
         message = f"YAML syntax error: {exc.problem or exc.context}"
         location = _within_text(text, source, mark.line, mark.column) if mark else Location(source)
+        tab = _indentation_tab(text, mark.line, mark.column) if mark else None
+        if tab is not None:
+            message = "YAML indents with spaces, not tabs: replace this tab with spaces"
+            location = Location(source, mark.line + 1, tab + 1)
         raise InputError(message, location) from None
     except yaml.reader.ReaderError as exc:
         position = exc.position if isinstance(exc.position, int) else 0
@@ -269,6 +273,28 @@ def _read_located(text: str, source: str, max_depth: int, problems: list[Problem
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {str(exc).splitlines()[0]}", Location(source)) from None
+
+
+# A line's indentation as the parser reads it: spaces, and the block indicators "- ", "? ",
+# ": " that may open a line. A tab among them is what libyaml reports as "found character
+# that cannot start any token" or "a tab character that violates indentation".
+_INDENTATION = re.compile(r"(?:[ \t]|[-?:](?=[ \t]))*")
+
+
+def _indentation_tab(text: str, line: int, column: int) -> int | None:
+    """The 0-based column of a tab in the indentation of ``line`` (0-based), when the error is there.
+
+    Only when the parser stopped within that indentation (or just after it) is the tab the
+    cause; a tab between a key and its value, which YAML allows, is never blamed.
+    """
+    lines = text.split("\n")
+    if line >= len(lines):
+        return None
+    indentation = _INDENTATION.match(lines[line]).group()
+    tab = indentation.find("\t")
+    if tab < 0 or column > len(indentation):
+        return None
+    return tab
 
 
 def _within_text(text: str, source: str, line: int, column: int) -> Location:
