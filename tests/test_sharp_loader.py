@@ -135,3 +135,45 @@ def test_a_tab_between_a_key_and_its_value_is_fine():
     """YAML allows tabs as separation inside a line; only indentation must be spaces."""
     network = parse_network("inputs:\t1\nlayers:\n  - weights:\t[[0.5]]\n")
     assert network.layers[0].weights.tolist() == [[0.5]]
+
+
+# -- line endings: CR (old Mac), CRLF (Windows) and LF are all line breaks -----------------
+
+MISTAKES = [
+    # (text with LF line breaks, the location of its one mistake)
+    ("inputs: 1\nlayers:\n  - weights: 1\n    biases: [1, 2]\n", "4:13"),
+    ("inputs: 1\nlayers:\n  - weights: 1\n    biases: [1, 2\n", "4:18"),
+    ("inputs: 1\nlayers:\n  - weights: 1\n    name: a\x07b\n", "4:12"),
+    ("inputs: 1\nlayers:\n  - weights: 1\n\tbiases: 1\n", "4:1"),
+]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"], ids=["CR", "CRLF"])
+@pytest.mark.parametrize(("text", "where"), MISTAKES)
+def test_a_mistake_is_located_whatever_the_line_breaks(text, where, newline):
+    line, column = map(int, where.split(":"))
+    assert len(text.split("\n")[line - 1]) + 1 >= column  # the place is on that line of the case
+    (found,) = problems_of(text.replace("\n", newline))
+    assert found.startswith(f"f.yaml:{where}: "), found
+    assert "universal-newline" not in found
+
+
+def test_a_file_with_cr_line_breaks_reads_as_the_same_network(tmp_path):
+    from nncalc.loader import load_network
+
+    text = "# a comment\ninputs: [a, b]\nlayers:\n  - weights:\n      - [0.5, -1/4]\n    biases: 2e-3\n"
+    (tmp_path / "lf.yaml").write_bytes(text.encode())
+    (tmp_path / "cr.yaml").write_bytes(text.replace("\n", "\r").encode())
+    lf, cr = load_network(tmp_path / "lf.yaml"), load_network(tmp_path / "cr.yaml")
+    assert cr.inputs == ("a", "b")
+    assert cr.layers[0].weights.tolist() == [[0.5, -0.25]]
+    assert cr.layers[0].biases.tolist() == [0.002]
+    assert cr.layers[0].weight_text == lf.layers[0].weight_text
+
+
+def test_a_byte_that_is_not_utf8_is_located_after_cr_line_breaks(nncalc, tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_bytes("inputs: 1\rlayers:\r  - name: é".encode() + b"\xffb\r    weights: 1\r")
+    result = nncalc("check", path)
+    assert result.code == 2
+    assert result.err == f"error: {path}:3:12: the file is not UTF-8 text (byte 0xff)\n"

@@ -158,10 +158,8 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        line_start = before.rfind(b"\n") + 1
-        column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+        before = data[: exc.start].decode("utf-8")
+        line, column = line_and_column(before, len(before))
         raise InputError(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
             Location(source, line, column),
@@ -258,16 +256,12 @@ def _read_located(text: str, source: str, max_depth: int, problems: list[Problem
         position = exc.position if isinstance(exc.position, int) else 0
         if _Parser is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
             position = len(text.encode("utf-8", errors="surrogatepass")[:position].decode("utf-8", errors="ignore"))
-        before = text[:position]
-        line = before.count("\n") + 1
-        column = position - (before.rfind("\n") + 1) + 1
+        line, column = line_and_column(text, position)
         raise InputError(
             f"YAML error: {exc.reason} {_describe(exc.character)}", Location(source, line, column)
         ) from None
     except UnicodeEncodeError as exc:  # a lone surrogate, which no file can hold but a str can
-        before = text[: exc.start]
-        line = before.count("\n") + 1
-        column = exc.start - (before.rfind("\n") + 1) + 1
+        line, column = line_and_column(text, exc.start)
         raise InputError(
             "the text holds a character that is not valid Unicode", Location(source, line, column)
         ) from None
@@ -281,13 +275,39 @@ def _read_located(text: str, source: str, max_depth: int, problems: list[Problem
 _INDENTATION = re.compile(r"(?:[ \t]|[-?:](?=[ \t]))*")
 
 
+# The line breaks of YAML 1.1, as libyaml counts lines: LF, CR LF, a lone CR (old Mac
+# files), NEL, and Unicode's line and paragraph separators. Every line and column this
+# module reports is counted the same way, so it agrees with the parser's own marks.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def split_lines(text: str) -> list[str]:
+    """The text's lines, without their breaks, split where the YAML parser breaks lines."""
+    return _LINE_BREAK.split(text)
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of the character at ``offset``, lines as the parser counts them."""
+    before = text[:offset]
+    breaks = list(_LINE_BREAK.finditer(before))
+    if before.endswith("\r") and text[offset : offset + 1] == "\n":
+        breaks.pop()  # the offset is inside a CR LF: it is still on the line the CR ends
+    line_start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, offset - line_start + 1
+
+
+def line_offsets(text: str) -> list[int]:
+    """Where each line starts in ``text`` (index 0 is line 1), lines as the parser counts them."""
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+
 def _indentation_tab(text: str, line: int, column: int) -> int | None:
     """The 0-based column of a tab in the indentation of ``line`` (0-based), when the error is there.
 
     Only when the parser stopped within that indentation (or just after it) is the tab the
     cause; a tab between a key and its value, which YAML allows, is never blamed.
     """
-    lines = text.split("\n")
+    lines = split_lines(text)
     if line >= len(lines):
         return None
     indentation = _INDENTATION.match(lines[line]).group()
@@ -299,8 +319,8 @@ def _indentation_tab(text: str, line: int, column: int) -> int | None:
 
 def _within_text(text: str, source: str, line: int, column: int) -> Location:
     """A 0-based mark as a 1-based location; one past the end (libyaml's end of stream) is the text's last place."""
-    lines = text.split("\n")
-    if text.endswith("\n"):
+    lines = split_lines(text)
+    if lines and lines[-1] == "":
         lines.pop()
     if lines and line >= len(lines):
         return Location(source, len(lines), len(lines[-1]) + 1)
