@@ -177,3 +177,109 @@ def test_a_byte_that_is_not_utf8_is_located_after_cr_line_breaks(nncalc, tmp_pat
     result = nncalc("check", path)
     assert result.code == 2
     assert result.err == f"error: {path}:3:12: the file is not UTF-8 text (byte 0xff)\n"
+
+
+# -- every layer is checked, even after a mistake in the one before ------------------------
+
+
+def test_mistakes_in_two_layers_are_reported_together():
+    text = yaml("""\
+        inputs: 2
+        layers:
+          - weights: [[1, 2], [3, 4]]
+            biases: [1, 2, 3]
+          - weights: [[1, 2, 3]]
+        """)
+    assert problems_of(text) == [
+        "f.yaml:4:13: layer 1: biases has 3 values, expected 2 (one per neuron)",
+        "f.yaml:5:15: layer 2: row 1 of weights has 3 values, expected 2 (one per neuron of layer 1)",
+    ]
+
+
+def test_the_next_layer_is_checked_against_the_rows_the_broken_layer_has():
+    text = yaml("""\
+        inputs: 2
+        layers:
+          - weights: [[1, 2], [3]]
+          - weights: [[1, 2, 3]]
+        """)
+    assert problems_of(text) == [
+        "f.yaml:3:23: layer 1: row 2 of weights has 1 value, expected 2 (one per input)",
+        "f.yaml:4:15: layer 2: row 1 of weights has 3 values, expected 2 (one per neuron of layer 1)",
+    ]
+
+
+def test_the_next_layer_is_checked_against_the_neurons_the_broken_layer_declares():
+    text = yaml("""\
+        inputs: 1
+        layers:
+          - neurons: 3
+            weights: [[1], [2]]
+            biases: [1, 2]
+          - weights: [[1, 2]]
+        """)
+    assert problems_of(text) == [
+        "f.yaml:4:14: layer 1: weights has 2 rows, expected 3 (one per neuron)",
+        "f.yaml:5:13: layer 1: biases has 2 values, expected 3 (one per neuron)",
+        "f.yaml:6:15: layer 2: row 1 of weights has 2 values, expected 3 (one per neuron of layer 1)",
+    ]
+
+
+def test_an_unknown_activation_does_not_hide_the_next_layers_mistake():
+    text = yaml("""\
+        inputs: 1
+        layers:
+          - weights: [[1], [2]]
+            activation: sigmod
+          - weights: [[1, 2, 3]]
+        """)
+    found = problems_of(text)
+    assert len(found) == 2
+    assert found[0].startswith("f.yaml:4:17: layer 1: activation: unknown activation 'sigmod'")
+    assert found[1] == "f.yaml:5:15: layer 2: row 1 of weights has 3 values, expected 2 (one per neuron of layer 1)"
+
+
+def test_a_broken_neuron_does_not_hide_the_next_layers_mistake():
+    text = yaml("""\
+        inputs: 2
+        layers:
+          - neurons:
+              - {weights: [1, 2], bias: x}
+              - {weights: [3, 4]}
+          - weights: [[1, 2, 3]]
+        """)
+    assert problems_of(text) == [
+        "f.yaml:4:33: layer 1: neuron 1: bias: 'x' is not a number",
+        "f.yaml:6:15: layer 2: row 1 of weights has 3 values, expected 2 (one per neuron of layer 1)",
+    ]
+
+
+def test_a_layer_whose_width_is_unknown_still_has_its_own_mistakes_checked():
+    text = yaml("""\
+        inputs: 1
+        layers:
+          - weights: {a: 1}
+          - weights: [[1, 2], [3]]
+            biases: [1, 2, 3]
+          - weights: [[1, 2]]
+        """)
+    assert problems_of(text) == [
+        "f.yaml:3:14: layer 1: weights must be a list of rows, got a mapping",
+        "f.yaml:4:23: layer 2: row 2 of weights has 1 value, expected 2 (as row 1 has; layer 1's width is unknown)",
+        "f.yaml:5:13: layer 2: biases has 3 values, expected 2 (one per neuron)",
+    ]
+
+
+def test_a_wrong_value_in_the_weights_does_not_hide_the_next_layers_width():
+    text = yaml("""\
+        inputs: 2
+        layers:
+          - weights: [[1, x], [3, 4]]
+            biases: [1, 2, 3]
+          - kernel: [[1], [2], [3]]
+        """)
+    assert problems_of(text) == [
+        "f.yaml:3:19: layer 1: weights: row 1, value 2: 'x' is not a number",
+        "f.yaml:4:13: layer 1: biases has 3 values, expected 2 (one per neuron)",
+        "f.yaml:5:13: layer 2: kernel has 3 rows, expected 2 (one per neuron of layer 1)",
+    ]
