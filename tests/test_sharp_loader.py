@@ -283,3 +283,27 @@ def test_a_wrong_value_in_the_weights_does_not_hide_the_next_layers_width():
         "f.yaml:4:13: layer 1: biases has 3 values, expected 2 (one per neuron)",
         "f.yaml:5:13: layer 2: kernel has 3 rows, expected 2 (one per neuron of layer 1)",
     ]
+
+
+# -- names quoted in messages never carry a raw control character --------------------------
+
+CONTROLS = [chr(c) for c in range(0x20)] + ["\x7f"]
+
+
+def assert_no_controls(messages: list[str]) -> None:
+    for message in messages:
+        assert not any(c in message for c in CONTROLS), repr(message)
+
+
+def test_a_layer_name_with_escape_sequences_is_shown_visibly():
+    text = 'inputs: 1\nlayers:\n  - name: "a\\e]0;owned\\ab"\n    weights: [[1, 2]]\n'
+    (found,) = problems_of(text)
+    assert_no_controls([found])
+    assert found.startswith("f.yaml:4:15: layer 1 (a\u241b]0;owned\u2407b): row 1 of weights has 2 values")
+
+
+def test_a_neuron_name_with_a_bell_is_shown_visibly():
+    text = 'inputs: 1\nlayers:\n  - neurons:\n      - {name: "h\\a", weights: [1, 2]}\n'
+    (found,) = problems_of(text)
+    assert_no_controls([found])
+    assert "neuron 1 (h\u2407): weights has 2 values" in found

@@ -18,6 +18,7 @@ from nncalc.activations import REGISTRY, BoundActivation, known_names, lookup, n
 from nncalc.errors import InputError, Location, Problem
 from nncalc.network import Layer, LayerLayout, Network
 from nncalc.numbers import NotANumber, parse_count, parse_number
+from nncalc.text import visible
 from nncalc.yamlsource import (
     DEFAULT_MAX_BYTES,
     MapNode,
@@ -303,7 +304,7 @@ class DocumentChecker:
         if isinstance(node, MapNode) and "name" in node.entries:
             name_node = node.entries["name"][1]
             if isinstance(name_node, ScalarNode):
-                label += f" ({name_node.text})"
+                label += f" ({visible(name_node.text)})"
         prefix = f"{label}: "
         entries = self.entries(node, LAYER_KEYS, "a layer", prefix)
         if entries is None:
@@ -547,7 +548,7 @@ class DocumentChecker:
                 continue
             neuron_name = self._optional_text(entries, "name", f"{neuron_label}: name")
             if neuron_name is not None:
-                neuron_label += f" ({neuron_name})"
+                neuron_label += f" ({visible(neuron_name)})"
                 if neuron_name in names:
                     self.error(
                         entries["name"][1],
@@ -628,7 +629,7 @@ class DocumentChecker:
             # neurons left unnamed (in a layer written neuron by neuron) get the default name of their place
             neurons = tuple(n if n is not None else f"{prefix}{j}" for j, n in enumerate(given, 1))
             if len(set(neurons)) != len(neurons):
-                self.error(None, f"layer {index + 1}: neuron names repeat: {', '.join(neurons)}")
+                self.error(None, f"layer {index + 1}: neuron names repeat: {visible(', '.join(neurons))}")
             weights = np.array(draft.values, dtype=np.float64)
             biases = np.array(draft.bias_values, dtype=np.float64)
             weights.flags.writeable = False
