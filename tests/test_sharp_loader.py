@@ -7,7 +7,10 @@ from the case's own text, never taken from nncalc's output.
 
 from __future__ import annotations
 
+import math
 import textwrap
+from decimal import Decimal
+from fractions import Fraction
 
 import jsonschema
 import pytest
@@ -15,6 +18,7 @@ import pytest
 from nncalc.activations import lookup
 from nncalc.errors import InputError
 from nncalc.loader import parse_network
+from nncalc.numbers import NotANumber, parse_number
 from nncalc.schema import network_schema
 
 
@@ -307,3 +311,80 @@ def test_a_neuron_name_with_a_bell_is_shown_visibly():
     (found,) = problems_of(text)
     assert_no_controls([found])
     assert "neuron 1 (h\u2407): weights has 2 values" in found
+
+
+# -- numbers too small for a float are refused, not read as 0 -----------------------------
+
+SMALLEST = math.ulp(0.0)  # 2**-1074, about 4.94e-324: the smallest float above 0
+
+
+@pytest.mark.parametrize("text", ["2e-400", "-2e-400", "1e-324", "0.0000000001e-320", "2e-324"])
+def test_a_decimal_below_the_smallest_float_is_refused(text):
+    assert 0 < abs(Decimal(text)) < Decimal(SMALLEST) / 2  # the case really is below half the smallest
+    with pytest.raises(NotANumber, match="too small for a 64-bit float") as caught:
+        parse_number(text)
+    assert "read as 0" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["0e-400", "-0.000e-999", "0", ".0"])
+def test_zero_written_any_way_is_still_zero(text):
+    assert parse_number(text) == 0.0
+
+
+@pytest.mark.parametrize("text", ["3e-324", "5e-324", "1e-320", "2.2250738585072014e-308"])
+def test_the_tiniest_floats_are_read(text):
+    assert parse_number(text) == float(Fraction(text))  # Fraction reads the decimal exactly; float rounds it once
+    assert parse_number(text) > 0
+
+
+def test_a_fraction_below_the_smallest_float_is_refused():
+    text = "1/1" + "0" * 400
+    with pytest.raises(NotANumber, match="too small for a 64-bit float"):
+        parse_number(text)
+
+
+def test_a_fraction_with_a_huge_denominator_is_called_too_small_not_too_large():
+    text = "1/" + "9" * 100_000
+    with pytest.raises(NotANumber) as caught:
+        parse_number(text)
+    message = str(caught.value)
+    assert "too small for a 64-bit float" in message
+    assert "too large" not in message
+    assert len(message) < 200  # the number is cut, not quoted whole
+
+
+def test_a_fraction_with_too_many_digits_on_both_sides_says_so():
+    text = "3" * 5000 + "/" + "7" * 5000  # about 0.43: neither too large nor too small
+    with pytest.raises(NotANumber, match="too many digits"):
+        parse_number(text)
+
+
+def test_a_fraction_near_one_with_long_digits_is_read_exactly():
+    numerator, denominator = 10**300 + 1, 10**300
+    assert parse_number(f"{numerator}/{denominator}") == float(Fraction(numerator, denominator)) == 1.0
+
+
+@pytest.mark.parametrize("text", ["1e400", "1" + "0" * 400 + "/1", "-1" + "0" * 400 + "/3"])
+def test_a_number_beyond_the_largest_float_is_still_too_large(text):
+    with pytest.raises(NotANumber, match="too large for a 64-bit float"):
+        parse_number(text)
+
+
+@pytest.mark.parametrize(
+    ("written", "column"),
+    [("weights: [[0.5, 2e-400]]", 21), ("weights: 2e-400", 14), ("weights:\n      - [1e-999]", 10)],
+)
+def test_a_number_read_as_0_is_refused_in_a_file_at_its_place(written, column):
+    text = f"inputs: {2 if '0.5' in written else 1}\nlayers:\n  - {written}\n"
+    (found,) = problems_of(text)
+    line = text.count("\n", 0, text.index("e-")) + 1
+    assert found.startswith(f"f.yaml:{line}:{column}: layer 1: ")
+    assert "too small for a 64-bit float" in found
+
+
+def test_an_input_read_as_0_is_refused(nncalc):
+    from tests.conftest import CONFIGS
+
+    result = nncalc("forward", CONFIGS / "course-chain.yaml", "--input", "1e-400")
+    assert result.code == 2
+    assert "too small for a 64-bit float" in result.err

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from nncalc.errors import InputError, Location, Problem
+from nncalc.numbers import is_number
 
 # libyaml's C parser when PyYAML was built with it: the same events, much faster.
 # Only its event stream is used; its constructors never run.
@@ -194,7 +195,7 @@ def load_yaml(
 # could read another way). Within these characters float() accepts exactly the decimal
 # numbers of nncalc.numbers.DECIMAL, with spaces around them; anything else ("1 2", "1e",
 # ".", "+-1", an empty value) makes it raise, and the row is left to the located path, as
-# is an infinite value (1e999).
+# is an infinite value (1e999) or one too small for a float (1e-999, which float() makes 0).
 _FLOW_ROW = re.compile(r"\[([^\[\]\n]*)\]")
 _NUMBER_CHARACTERS = re.compile(r"[0-9eE+\-., ]*")
 _INFINITIES = (float("inf"), float("-inf"))
@@ -214,6 +215,8 @@ def _number_rows(text: str) -> dict[int, tuple[str, list[float], list[str]]]:
         if _INFINITIES[0] in values or _INFINITIES[1] in values:
             continue
         texts = content.replace(" ", "").split(",")  # no space inside a number: float() said so
+        if 0.0 in values and not all(is_number(t) for t, v in zip(texts, values, strict=True) if v == 0.0):
+            continue  # a number too small for a float, read as 0: refused on the located path
         rows[match.start()] = (content, values, texts)
     return rows
 
