@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import string
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -349,7 +348,7 @@ ALIASES: Mapping[str, str] = MappingProxyType({alias: a.name for a in _ENTRIES f
 # Only ASCII letters change case: Unicode's case folding would also take the Kelvin sign
 # for a k and the long s for an s, which no one means as a name.
 _IGNORED_IN_NAMES = re.compile(r"[-_ ]+")
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_ASCII_LOWER = {upper: upper + 32 for upper in range(ord("A"), ord("Z") + 1)}  # for str.translate
 
 
 def name_key(name: str) -> str:
