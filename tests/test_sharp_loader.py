@@ -7,10 +7,19 @@ from the case's own text, never taken from nncalc's output.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+import threading
+import time
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -20,6 +29,7 @@ from nncalc.errors import InputError
 from nncalc.loader import parse_network
 from nncalc.numbers import NotANumber, parse_number
 from nncalc.schema import network_schema
+from tests.conftest import ROOT, Result, run_process
 
 
 def yaml(text: str) -> str:
@@ -388,3 +398,121 @@ def test_an_input_read_as_0_is_refused(nncalc):
     result = nncalc("forward", CONFIGS / "course-chain.yaml", "--input", "1e-400")
     assert result.code == 2
     assert "too small for a 64-bit float" in result.err
+
+
+# -- the size cap is enforced while reading, whatever the file says its size is ------------
+
+LINUX_DEVICES = pytest.mark.skipif(
+    not (Path("/dev/zero").exists() and Path(f"/proc/{os.getpid()}/statm").exists()),
+    reason="needs /dev/zero and /proc (Linux)",
+)
+
+
+def _resident_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_watched(*args: str, interrupt_above: int | None = None, kill_above: int = 2 << 30) -> Result:
+    """``python -m nncalc`` with its memory watched: Ctrl-C once it holds ``interrupt_above`` bytes,
+    and a failed test (the process killed) if it ever holds ``kill_above`` or runs 30 s."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nncalc", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    deadline, interrupted = time.monotonic() + 30, False
+    try:
+        while process.poll() is None:
+            resident = _resident_bytes(process.pid)
+            if resident > kill_above or time.monotonic() > deadline:
+                pytest.fail(f"still reading after {resident:,} bytes in memory (or 30 s); killed")
+            if interrupt_above is not None and not interrupted and resident > interrupt_above:
+                process.send_signal(signal.SIGINT)
+                interrupted = True
+            time.sleep(0.005)
+    except (FileNotFoundError, ProcessLookupError):
+        pass  # it ended between poll() and reading /proc
+    finally:
+        if process.poll() is None:
+            process.kill()
+        out, err = process.communicate()
+    if interrupt_above is not None:
+        assert interrupted, "it ended before holding enough to interrupt"
+    return Result(process.returncode, out, err)
+
+
+@LINUX_DEVICES
+def test_a_device_reporting_size_0_is_refused_at_the_cap():
+    result = run_watched("check", "/dev/zero", "--max-file-size", "1000")
+    assert result.code == 2
+    assert (
+        result.err
+        == "error: /dev/zero: the file holds more than the limit of 1,000 bytes (raise it with --max-file-size)\n"
+    )
+
+
+@LINUX_DEVICES
+def test_ctrl_c_stops_reading_an_endless_device():
+    result = run_watched("check", "/dev/zero", "--max-file-size", str(10**12), interrupt_above=300 << 20)
+    assert result.code == 130
+    assert "Traceback" not in result.err
+
+
+def _fifo_with(tmp_path: Path, data: bytes) -> tuple[Path, threading.Thread]:
+    """A named pipe, and a thread writing ``data`` into it once someone opens it to read."""
+    fifo = tmp_path / "net.yaml"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), open(fifo, "wb") as stream:
+            stream.write(data)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    return fifo, writer
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_under_the_cap_is_read(tmp_path):
+    from nncalc.loader import load_network
+
+    fifo, writer = _fifo_with(tmp_path, b"inputs: 1\nlayers:\n  - weights: 0.25\n    biases: 0.5\n")
+    network = load_network(fifo, max_bytes=1000)
+    writer.join(5)
+    assert network.layers[0].weights.tolist() == [[0.25]]
+    assert network.layers[0].biases.tolist() == [0.5]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_over_the_cap_is_refused(tmp_path):
+    from nncalc.yamlsource import read_text
+
+    fifo, writer = _fifo_with(tmp_path, b"# " + b"x" * 3000 + b"\n")
+    with pytest.raises(InputError) as caught:
+        read_text(fifo, max_bytes=1000)
+    writer.join(5)
+    assert [p.message for p in caught.value.problems] == [
+        "the file holds more than the limit of 1,000 bytes (raise it with --max-file-size)"
+    ]
+
+
+def test_standard_input_named_as_a_file_is_read():
+    text = "inputs: 1\nlayers:\n  - weights: 0.25\n    biases: 0.5\n"
+    result = run_process("forward", "/dev/stdin", "--input", "2", "--format", "json", stdin=text)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["samples"][0]["output"] == [1 / (1 + math.exp(-(0.25 * 2 + 0.5)))]
+
+
+def test_a_regular_file_over_the_cap_says_its_size(tmp_path):
+    from nncalc.yamlsource import read_text
+
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * 2000)
+    with pytest.raises(InputError) as caught:
+        read_text(path, max_bytes=1000)
+    assert caught.value.problems[0].message == (
+        "the file is 2,000 bytes, more than the limit of 1,000 (raise it with --max-file-size)"
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -139,21 +140,31 @@ class MapNode(Node):
         self._discard_next = False
 
 
+READ_CHUNK_BYTES = 1 << 20
+
+
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason."""
+    """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason.
+
+    The cap holds while reading, not only by the size the file reports: a device or a pipe
+    reports 0 (``/dev/zero`` never ends), and a file may grow. Reading goes in chunks, so
+    Ctrl-C stops it between any two of them.
+    """
     from nncalc.files import reading
 
     source = str(path)
     with reading(source):
         if path.is_dir():
             raise IsADirectoryError(source)
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            raise InputError(
-                f"the file is {size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
-                Location(source),
-            )
-        data = path.read_bytes()
+        with open(path, "rb", buffering=0) as stream:
+            status = os.fstat(stream.fileno())
+            if stat.S_ISREG(status.st_mode) and status.st_size > max_bytes:
+                raise InputError(
+                    f"the file is {status.st_size:,} bytes, more than the limit of {max_bytes:,} "
+                    "(raise it with --max-file-size)",
+                    Location(source),
+                )
+            data = _read_at_most(stream, status.st_size, max_bytes, source)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -165,6 +176,32 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
             Location(source, line, column),
         ) from None
+
+
+def _read_at_most(stream, size_hint: int, max_bytes: int, source: str) -> bytearray:
+    """Everything ``stream`` holds, read in chunks; refused as soon as it passes ``max_bytes``.
+
+    The buffer starts at the size the file reports (one read into it, no copies, for a
+    regular file) and grows by doubling, never past ``max_bytes`` + 1: that last byte only
+    tells whether more follows.
+    """
+    limit = max_bytes + 1
+    data = bytearray(min(size_hint, max_bytes) + 1)
+    filled = 0
+    while True:
+        if filled == len(data):  # full: grow (a device or a pipe says 0; a file may have grown)
+            data += bytes(min(max(len(data), READ_CHUNK_BYTES), limit - len(data)))
+        with memoryview(data) as view, view[filled : filled + READ_CHUNK_BYTES] as free:
+            count = stream.readinto(free)
+        if not count:
+            del data[filled:]
+            return data
+        filled += count
+        if filled > max_bytes:
+            raise InputError(
+                f"the file holds more than the limit of {max_bytes:,} bytes (raise it with --max-file-size)",
+                Location(source),
+            )
 
 
 def load_yaml(
