@@ -17,19 +17,22 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 
 from nncalc.activations import lookup
 from nncalc.errors import InputError
 from nncalc.loader import parse_network
 from nncalc.numbers import NotANumber, parse_number
+from nncalc.records import record
 from nncalc.schema import network_schema
-from tests.conftest import ROOT, Result, run_process
+from tests.conftest import CONFIGS, ROOT, Result, run_process
 
 
 def yaml(text: str) -> str:
@@ -516,3 +519,74 @@ def test_a_regular_file_over_the_cap_says_its_size(tmp_path):
     assert caught.value.problems[0].message == (
         "the file is 2,000 bytes, more than the limit of 1,000 (raise it with --max-file-size)"
     )
+
+
+# -- records holding arrays compare by value -----------------------------------------------
+
+
+def test_two_loads_of_the_same_file_are_equal():
+    from nncalc.loader import load_network
+
+    path = CONFIGS / "classic-2-2-2.yaml"
+    first, second = load_network(path), load_network(path)
+    assert first.layers[0].weights is not second.layers[0].weights
+    assert first == second
+
+
+def test_a_changed_weight_makes_networks_unequal():
+    from nncalc.loader import load_network
+
+    network = load_network(CONFIGS / "classic-2-2-2.yaml")
+    biases = [layer.biases for layer in network.layers]
+    same = network.with_parameters([layer.weights.copy() for layer in network.layers], biases)
+    weights = [layer.weights.copy() for layer in network.layers]
+    weights[1][0, 1] = np.nextafter(weights[1][0, 1], 1.0)  # the smallest change a float can make
+    changed = network.with_parameters(weights, biases)
+    assert same == network.with_parameters([layer.weights.copy() for layer in network.layers], biases)
+    assert changed != same
+    assert changed.layers[0] == same.layers[0]
+    assert changed.layers[1] != same.layers[1]
+
+
+def test_traces_of_the_same_pass_are_equal_and_of_another_unequal():
+    from nncalc.engine import forward
+    from nncalc.loader import load_network
+
+    network = load_network(CONFIGS / "classic-2-2-2.yaml")
+    inputs = np.array([[0.05, 0.10]])
+    assert forward(network, inputs) == forward(network, inputs.copy())
+    assert forward(network, inputs) != forward(network, np.array([[0.05, 0.11]]))
+
+
+@record
+class _Holder:
+    value: object
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "equal"),
+    [
+        (np.array([1.0, 2.0]), np.array([1.0, 2.0]), True),
+        (np.array([1.0, 2.0]), np.array([1, 2]), True),  # the same numbers, as 1 == 1.0
+        (np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0]), False),
+        (np.array([[1.0, 2.0]]), np.array([1.0, 2.0]), False),  # another shape
+        (np.array([1.0]), np.array(["1.0"]), False),  # text is never a number
+        (np.array(["a", "b"]), np.array(["a", "b"]), True),
+        (np.array([1.0]), [1.0], False),  # an array is not a list
+        (np.array([]), np.array([]), True),
+        ((np.array([1.0]), np.array([2.0])), (np.array([1.0]), np.array([2.0])), True),
+        ((np.array([1.0]), np.array([2.0])), (np.array([1.0]), np.array([3.0])), False),
+    ],
+)
+def test_array_fields_compare_by_value_without_errors_or_warnings(left, right, equal):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (_Holder(left) == _Holder(right)) is equal
+        assert (_Holder(right) == _Holder(left)) is equal
+        assert (_Holder(left) != _Holder(right)) is not equal
+
+
+def test_a_record_holding_an_array_is_not_hashable():
+    """Equal records must hash alike; an array has no hash, so neither has its record."""
+    with pytest.raises(TypeError):
+        hash(_Holder(np.array([1.0])))
