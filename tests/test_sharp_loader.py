@@ -590,3 +590,32 @@ def test_a_record_holding_an_array_is_not_hashable():
     """Equal records must hash alike; an array has no hash, so neither has its record."""
     with pytest.raises(TypeError):
         hash(_Holder(np.array([1.0])))
+
+
+# -- the schema's drift checks hold under python -O ----------------------------------------
+
+DRIFT = """
+import nncalc.schema as schema
+schema.{name} = (*schema.{name}, "extra")
+try:
+    schema.network_schema()
+except RuntimeError as error:
+    print("refused:", error)
+else:
+    print("built")
+"""
+
+
+@pytest.mark.parametrize("name", ["NETWORK_KEYS", "LAYER_KEYS", "NEURON_KEYS"])
+@pytest.mark.parametrize("optimise", [[], ["-O"]], ids=["plain", "-O"])
+def test_the_schema_refuses_to_drift_from_the_loader_even_under_O(name, optimise):
+    completed = subprocess.run(
+        [sys.executable, *optimise, "-c", DRIFT.format(name=name)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("refused: "), completed.stdout
+    assert "'extra'" in completed.stdout

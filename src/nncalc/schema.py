@@ -17,6 +17,20 @@ from nncalc.numbers import FRACTION
 SCHEMA_ID = "https://nncalc.invalid/schema/network.json"
 
 
+def _same_keys(what: str, properties: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Refuse to build a schema whose keys differ from the loader's: the two must not drift apart.
+
+    An explicit check, not an ``assert``: ``python -O`` removes asserts, and a schema that
+    silently disagreed with the loader would mislead every editor using it.
+    """
+    if set(properties) != set(keys):
+        missing = sorted(set(keys) - set(properties))
+        extra = sorted(set(properties) - set(keys))
+        raise RuntimeError(
+            f"the schema of {what} has drifted from the loader: missing {missing}, not in the loader {extra}"
+        )
+
+
 def name_pattern(names: list[str]) -> str:
     """A regular expression (ECMA 262, as JSON Schema uses) for every spelling the loader takes of ``names``.
 
@@ -70,7 +84,7 @@ def network_schema() -> dict[str, Any]:
         "required": ["weights"],
         "additionalProperties": False,
     }
-    assert set(neuron["properties"]) == set(NEURON_KEYS)
+    _same_keys("a neuron", neuron["properties"], NEURON_KEYS)
     layer = {
         "type": "object",
         "properties": {
@@ -108,7 +122,7 @@ def network_schema() -> dict[str, Any]:
         "not": {"required": ["weights", "kernel"]},
         "additionalProperties": False,
     }
-    assert set(layer["properties"]) == set(LAYER_KEYS)
+    _same_keys("a layer", layer["properties"], LAYER_KEYS)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -141,5 +155,5 @@ def network_schema() -> dict[str, Any]:
             "layer": layer,
         },
     }
-    assert set(schema["properties"]) == set(NETWORK_KEYS)
+    _same_keys("the network", schema["properties"], NETWORK_KEYS)
     return schema
