@@ -619,3 +619,176 @@ def test_the_schema_refuses_to_drift_from_the_loader_even_under_O(name, optimise
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("refused: "), completed.stdout
     assert "'extra'" in completed.stdout
+
+
+# -- writing a network back into the text it was read from --------------------------------
+
+COMMENTED = """\
+# A network for the lab, with notes that must survive training.
+name: Lab network      # shown in headings
+inputs: [i1, i2]
+activation: sigmoid
+layers:
+  # the hidden layer
+  - name: hidden
+    weights:
+      - [0.15, 0.20]   # h1
+      - [0.25, 0.30]   # h2
+    biases: 0.35       # shared
+  - neurons:
+      - {name: o1, weights: [0.40, 0.45], bias: 0.60}   # first output
+      - {name: o2, weights: [1/2, 0.55]}                # no bias yet
+    activation: {name: LeakyReLU, negative_slope: 0.1}
+# end
+"""
+
+
+def _bits(array: np.ndarray) -> list[int]:
+    """A float64 array's values as their 64-bit patterns: equal only when bit for bit equal (-0.0 too)."""
+    return np.ascontiguousarray(array, dtype=np.float64).view(np.int64).ravel().tolist()
+
+
+def _trained(network, seed: int):
+    """The network with every weight and bias changed to a value no text in the file holds."""
+    rng = np.random.default_rng(seed)
+    return network.with_parameters(
+        [rng.normal(size=layer.weights.shape) / 3 for layer in network.layers],
+        [rng.normal(size=layer.biases.shape) / 7 for layer in network.layers],
+    )
+
+
+def _assert_same_numbers(read_back, network) -> None:
+    for got, want in zip(read_back.layers, network.layers, strict=True):
+        assert _bits(got.weights) == _bits(want.weights)
+        assert _bits(got.biases) == _bits(want.biases)
+
+
+def test_writing_into_the_original_keeps_every_comment_and_the_layout():
+    from nncalc.writer import dump_network
+
+    network = parse_network(COMMENTED, "lab.yaml")
+    trained = network.with_parameters(
+        [np.array([[0.5, -0.25], [0.125, 2.0]]), np.array([[1.5, -0.75], [0.0625, 3.0]])],
+        [np.array([0.1, 0.2]), np.array([0.7, -0.3])],
+    )
+    written = dump_network(trained, COMMENTED)
+    assert written == (
+        COMMENTED.replace("[0.15, 0.20]", "[0.5, -0.25]")
+        .replace("[0.25, 0.30]", "[0.125, 2.0]")
+        .replace("biases: 0.35", "biases: [0.1, 0.2]")  # no longer one number for both
+        .replace("weights: [0.40, 0.45], bias: 0.60}", "weights: [1.5, -0.75], bias: 0.7}")
+        .replace("weights: [1/2, 0.55]}", "weights: [0.0625, 3.0], bias: -0.3}")  # a bias where there was none
+    )
+    _assert_same_numbers(parse_network(written, "lab.yaml"), trained)
+
+
+@pytest.mark.parametrize("path", sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("answers")))
+def test_every_example_file_keeps_its_comments_and_reads_back_bit_for_bit(path):
+    from nncalc.loader import load_network
+    from nncalc.writer import dump_network
+
+    text = path.read_text(encoding="utf-8")
+    trained = _trained(load_network(path), seed=len(text))
+    written = dump_network(trained, text)
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert comments, "the example has comments to keep"
+    assert [line for line in written.splitlines() if line.lstrip().startswith("#")] == comments
+    _assert_same_numbers(parse_network(written, str(path)), trained)
+
+
+def test_unchanged_numbers_keep_their_text():
+    from nncalc.writer import dump_network
+
+    network = parse_network(COMMENTED, "lab.yaml")
+    layers = network.layers
+    weights = [layer.weights.copy() for layer in layers]
+    weights[0][1, 0] = 0.125  # only h2's first weight changes
+    written = dump_network(network.with_parameters(weights, [layer.biases for layer in layers]), COMMENTED)
+    assert written == COMMENTED.replace("[0.25, 0.30]", "[0.125, 0.30]")
+
+
+def test_an_unchanged_network_is_written_as_it_was_read():
+    from nncalc.writer import dump_network
+
+    network = parse_network(COMMENTED, "lab.yaml")
+    assert dump_network(network, COMMENTED) == COMMENTED
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["CRLF", "CR"])
+def test_the_original_line_breaks_are_kept(newline):
+    from nncalc.writer import dump_network
+
+    text = COMMENTED.replace("\n", newline)
+    network = parse_network(text, "lab.yaml")
+    trained = _trained(network, 2)
+    written = dump_network(trained, text)
+    assert not any(other in written.replace(newline, "") for other in "\r\n")  # no other line break
+    assert written.count(newline) == text.count(newline)
+    _assert_same_numbers(parse_network(written, "lab.yaml"), trained)
+
+
+def test_a_bias_added_to_a_block_layer_goes_after_its_weights():
+    from nncalc.writer import dump_network
+
+    text = yaml("""\
+        inputs: 1
+        layers:
+          - weights:
+              - [0.5]   # the only weight
+            activation: relu   # keep
+          - weights: [[2]]
+        """)
+    network = parse_network(text)
+    trained = network.with_parameters([np.array([[0.5]]), np.array([[2.0]])], [np.array([0.25]), np.array([-1.5])])
+    assert dump_network(trained, text) == yaml("""\
+        inputs: 1
+        layers:
+          - weights:
+              - [0.5]   # the only weight
+            biases: 0.25
+            activation: relu   # keep
+          - weights: [[2]]
+            biases: -1.5
+        """)
+
+
+def test_kernel_flat_and_scalar_weights_are_edited_in_their_form():
+    from nncalc.writer import dump_network
+
+    text = yaml("""\
+        inputs: 2
+        layers:
+          - kernel: [[1, 2], [3, 4]]   # Keras: a row per input
+            biases: [0, 0]
+          - weights: [5, 6]            # one neuron
+            biases: [0]
+          - weights: 7                 # one weight
+        """)
+    network = parse_network(text)
+    trained = network.with_parameters(
+        [np.array([[0.1, 0.3], [0.2, 0.4]]), np.array([[0.5, 0.6]]), np.array([[0.7]])],
+        [np.zeros(2), np.zeros(1), np.zeros(1)],
+    )
+    assert dump_network(trained, text) == (
+        text.replace("[[1, 2], [3, 4]]", "[[0.1, 0.2], [0.3, 0.4]]")
+        .replace("[5, 6]", "[0.5, 0.6]")
+        .replace("weights: 7", "weights: 0.7")
+    )
+
+
+def test_a_text_of_another_network_falls_back_to_the_plain_form():
+    from nncalc.writer import HEADER, dump_network
+
+    network = parse_network(COMMENTED, "lab.yaml")
+    other = COMMENTED.replace("name: hidden", "name: first")
+    written = dump_network(network, other)
+    assert written.startswith(HEADER)
+    assert written == dump_network(network)
+    _assert_same_numbers(parse_network(written), network)
+
+
+def test_a_text_that_is_not_a_network_falls_back_to_the_plain_form():
+    from nncalc.writer import dump_network
+
+    network = parse_network(COMMENTED, "lab.yaml")
+    assert dump_network(network, "inputs: [") == dump_network(network)

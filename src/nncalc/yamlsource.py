@@ -71,7 +71,19 @@ class ScalarNode(Node):
         return "text" if self.quoted else "a single value"
 
 
-class SeqNode(Node):
+class Collection(Node):
+    """A sequence or a mapping: whether it was written in flow style (``[...]``, ``{...}``), and
+    where it ends (1-based line and column just past it; for a block, where the next thing starts)."""
+
+    __slots__ = ("end", "flow")
+
+    def __init__(self, source: str, line: int, column: int):
+        super().__init__(source, line, column)
+        self.flow = False
+        self.end: tuple[int, int] | None = None
+
+
+class SeqNode(Collection):
     """A sequence and its items, in order."""
 
     __slots__ = ("items",)
@@ -127,7 +139,7 @@ class _RowItems(Sequence):
         return iter(self._built())
 
 
-class MapNode(Node):
+class MapNode(Collection):
     """A mapping: each key's text to its key node and value node, in the order written."""
 
     __slots__ = ("_discard_next", "_pending", "entries")
@@ -318,18 +330,18 @@ _INDENTATION = re.compile(r"(?:[ \t]|[-?:](?=[ \t]))*")
 # The line breaks of YAML 1.1, as libyaml counts lines: LF, CR LF, a lone CR (old Mac
 # files), NEL, and Unicode's line and paragraph separators. Every line and column this
 # module reports is counted the same way, so it agrees with the parser's own marks.
-_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 def split_lines(text: str) -> list[str]:
     """The text's lines, without their breaks, split where the YAML parser breaks lines."""
-    return _LINE_BREAK.split(text)
+    return LINE_BREAK.split(text)
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:
     """The 1-based line and column of the character at ``offset``, lines as the parser counts them."""
     before = text[:offset]
-    breaks = list(_LINE_BREAK.finditer(before))
+    breaks = list(LINE_BREAK.finditer(before))
     if before.endswith("\r") and text[offset : offset + 1] == "\n":
         breaks.pop()  # the offset is inside a CR LF: it is still on the line the CR ends
     line_start = breaks[-1].end() if breaks else 0
@@ -338,7 +350,7 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
 
 def line_offsets(text: str) -> list[int]:
     """Where each line starts in ``text`` (index 0 is line 1), lines as the parser counts them."""
-    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+    return [0, *(match.end() for match in LINE_BREAK.finditer(text))]
 
 
 def _indentation_tab(text: str, line: int, column: int) -> int | None:
@@ -454,7 +466,8 @@ def _compose(
                 attach(node)
                 continue
             if kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
-                stack.pop()
+                end = event.end_mark
+                stack.pop().end = (end.line + 1, end.column + 1)
                 continue
             if event.anchor is not None:
                 problems.append(Problem("anchors (&name) are not allowed", Location(source, line, column)))
@@ -475,6 +488,7 @@ def _compose(
                     consumed += 1
                 else:
                     node = (SeqNode if kind is yaml.SequenceStartEvent else MapNode)(source, line, column)
+                node.flow = bool(event.flow_style)
                 attach(node)
                 stack.append(node)
                 if len(stack) > max_depth:
