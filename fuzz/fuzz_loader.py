@@ -91,13 +91,14 @@ def within(text: str | tuple[list[str], list[str]], line: int, column: int | Non
 
 def first_control(text: str) -> tuple[int, int, int] | None:
     """Where YAML's reader must stop: (index, line, column) of the first character it refuses,
-    lines counted on LF."""
+    lines counted as YAML counts them (CR, LF, CRLF, NEL, LS, PS), as the parser's own marks are."""
     match = _NOT_PRINTABLE.search(text)
     if match is None:
         return None
     index = match.start()
-    before = text[:index]
-    return index, before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+    breaks = list(_YAML_BREAKS.finditer(text[:index]))
+    line_start = breaks[-1].end() if breaks else 0
+    return index, len(breaks) + 1, index - line_start + 1
 
 
 def known_bug(error: BaseException, text: str) -> str | None:

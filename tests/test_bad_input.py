@@ -77,7 +77,7 @@ NETWORK_CASES = [
         3,
         1,
         "\t",
-        "YAML syntax error: found character that cannot start any token",
+        "YAML indents with spaces, not tabs",
         id="yaml-syntax-tab-indent",
     ),
     pytest.param(

@@ -9,6 +9,7 @@ shape (samples, neurons) and never overflow: |z| = 1000 gives exact limits, no w
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -342,10 +343,41 @@ _ENTRIES = [
 REGISTRY: Mapping[str, Activation] = MappingProxyType({a.name: a for a in _ENTRIES})
 ALIASES: Mapping[str, str] = MappingProxyType({alias: a.name for a in _ENTRIES for alias in a.aliases})
 
+# What does not tell two names apart: PyTorch writes LeakyReLU, Keras leaky_relu, a person
+# "Leaky ReLU"; all are the one activation.
+# Only ASCII letters change case: Unicode's case folding would also take the Kelvin sign
+# for a k and the long s for an s, which no one means as a name.
+_IGNORED_IN_NAMES = re.compile(r"[-_ ]+")
+_ASCII_LOWER = {upper: upper + 32 for upper in range(ord("A"), ord("Z") + 1)}  # for str.translate
+
+
+def name_key(name: str) -> str:
+    """The form in which names are compared: ASCII letters in lower case, without '-', '_' or spaces.
+
+    ``LeakyReLU``, ``leaky-relu`` and ``Leaky ReLU`` all become ``leakyrelu``. Every place
+    that matches or suggests an activation's name goes through this, so they agree.
+    """
+    return _IGNORED_IN_NAMES.sub("", name).translate(_ASCII_LOWER)
+
+
+def _names_by_key() -> Mapping[str, str]:
+    """Each accepted name's key to its activation's name; two names sharing a key is a bug here."""
+    by_key: dict[str, str] = {}
+    for written, name in [*((a.name, a.name) for a in _ENTRIES), *ALIASES.items()]:
+        key = name_key(written)
+        if by_key.get(key, name) != name:
+            raise RuntimeError(f"the activations {by_key[key]!r} and {name!r} are both written {written!r}")
+        by_key[key] = name
+    return MappingProxyType(by_key)
+
+
+_BY_KEY = _names_by_key()
+
 
 def lookup(name: str) -> Activation | None:
-    """The activation called ``name`` (or one of its aliases), or None."""
-    return REGISTRY.get(ALIASES.get(name, name))
+    """The activation called ``name`` (or one of its aliases), in any case, with or without '-', '_', spaces."""
+    canonical = _BY_KEY.get(name_key(name))
+    return None if canonical is None else REGISTRY[canonical]
 
 
 def known_names() -> list[str]:

@@ -14,10 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nncalc.activations import REGISTRY, BoundActivation, known_names, lookup
+from nncalc.activations import REGISTRY, BoundActivation, known_names, lookup, name_key
 from nncalc.errors import InputError, Location, Problem
 from nncalc.network import Layer, LayerLayout, Network
 from nncalc.numbers import NotANumber, parse_count, parse_number
+from nncalc.text import visible
 from nncalc.yamlsource import (
     DEFAULT_MAX_BYTES,
     MapNode,
@@ -61,9 +62,16 @@ def _position(problem: Problem) -> tuple[int, int]:
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
-    """``; did you mean 'layers'?`` when a close match exists, else nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    """``; did you mean 'layers'?`` when a close match exists, else nothing.
+
+    Words are compared as activation names are matched (``name_key``: case, '-', '_' and
+    spaces aside), so ``LeakyReLo`` finds ``leaky_relu``; the first choice of a key is shown.
+    """
+    by_key: dict[str, str] = {}
+    for choice in choices:
+        by_key.setdefault(name_key(choice), choice)
+    close = difflib.get_close_matches(name_key(word), list(by_key), n=1, cutoff=0.6)
+    return f"; did you mean {by_key[close[0]]!r}?" if close else ""
 
 
 class _Matrix(NamedTuple):
@@ -176,9 +184,8 @@ class DocumentChecker:
         n_in = len(inputs[0]) if inputs else None
         drafts = []
         for index, layer_node in enumerate(layers_node.items):
-            draft = self.layer(layer_node, index, n_in, network_activation or default)
+            draft, n_in = self.layer(layer_node, index, n_in, network_activation or default)
             drafts.append(draft)
-            n_in = draft.n_out if draft is not None else None
 
         if self.problems or inputs is None or any(d is None for d in drafts):
             return None
@@ -284,164 +291,163 @@ class DocumentChecker:
 
     # -- layers ---------------------------------------------------------------------------
 
-    def layer(self, node: Node, index: int, n_in: int | None, default: BoundActivation):
+    def layer(
+        self, node: Node, index: int, n_in: int | None, default: BoundActivation
+    ) -> tuple[_LayerDraft | None, int | None]:
+        """Check one layer; return it (None if anything is wrong) and its width for the next layer.
+
+        A mistake here does not stop the checks that do not depend on it, and the width goes
+        on whenever the layer declares it (its neurons, else its rows of weights), so the next
+        layer is checked against it: every independent mistake is reported in one run.
+        """
         label = f"layer {index + 1}"
         if isinstance(node, MapNode) and "name" in node.entries:
             name_node = node.entries["name"][1]
             if isinstance(name_node, ScalarNode):
-                label += f" ({name_node.text})"
+                label += f" ({visible(name_node.text)})"
         prefix = f"{label}: "
         entries = self.entries(node, LAYER_KEYS, "a layer", prefix)
         if entries is None:
-            return None
+            return None, None
+        before = len(self.problems)
         name = self._optional_text(entries, "name", f"{label}: name")
         activation = default
         if "activation" in entries:
             activation = self.activation(entries["activation"][1], f"{label}: activation")
+        neurons = self._neurons(entries, label, prefix)
 
-        neuron_names, neurons_form, per_neuron = None, "absent", None
-        n_out: int | None = None
-        if "neurons" in entries:
-            neurons_node = entries["neurons"][1]
-            if isinstance(neurons_node, ScalarNode) and not neurons_node.quoted:
-                try:
-                    n_out = parse_count(neurons_node.text)
-                except NotANumber as exc:
-                    reason = f": {exc}" if "too large" in str(exc) else f", got {neurons_node.text!r}"
-                    self.error(
-                        neurons_node,
-                        f"{prefix}neurons must be a count or a list{reason}",
-                    )
-                    return None
-                if n_out < 1:
-                    self.error(neurons_node, f"{prefix}neurons must be at least 1, got {n_out}")
-                    return None
-                neurons_form = "count"
-            elif isinstance(neurons_node, SeqNode) and neurons_node.items:
-                if all(isinstance(item, MapNode) for item in neurons_node.items):
-                    per_neuron = neurons_node.items
-                    n_out = len(per_neuron)
-                    neurons_form = "names"
-                elif all(isinstance(item, ScalarNode) for item in neurons_node.items):
-                    neuron_names = self.names(neurons_node, f"{label}: neuron")
-                    if neuron_names is None:
-                        return None
-                    n_out = len(neuron_names)
-                    neurons_form = "names"
-                else:
-                    self.error(
-                        neurons_node,
-                        f"{prefix}neurons mixes names and neuron mappings; use one or the other",
-                    )
-                    return None
-            else:
-                self.error(
-                    neurons_node,
-                    f"{prefix}neurons must be a count, a list of names or a list of neurons",
-                )
-                return None
-
-        if per_neuron is not None:
+        if neurons.per_neuron is not None:
             for key in ("weights", "kernel", "biases"):
                 if key in entries:
                     self.error(
                         entries[key][0],
                         f"{prefix}{key} is given both per neuron and for the layer; keep one",
                     )
-                    return None
-            return self._per_neuron_layer(
-                per_neuron, label, n_in, name, activation, neurons_form, "activation" in entries
+            draft = self._per_neuron_layer(
+                neurons.per_neuron, label, n_in, index, name, activation, neurons.form, "activation" in entries
             )
+            return (draft if len(self.problems) == before else None), neurons.count
 
         if "weights" in entries and "kernel" in entries:
             self.error(entries["kernel"][0], f"{prefix}give weights or kernel, not both")
-            return None
+            n_out = neurons.count if neurons.count is not None else _rows_written(entries["weights"][1], False)
+            self._check_bias_values(entries.get("biases"), n_out, prefix)
+            return None, n_out
         if "weights" not in entries and "kernel" not in entries:
             self.error(node, f"{prefix}missing key 'weights' (one row per neuron, one column per input)")
-            return None
+            self._check_bias_values(entries.get("biases"), neurons.count, prefix)
+            return None, neurons.count
         kernel = "kernel" in entries
         key = "kernel" if kernel else "weights"
         matrix = self.matrix(entries[key][1], f"{prefix}{key}", allow_flat=not kernel)
-        if matrix is None:
-            self._check_bias_values(entries.get("biases"), prefix)  # so its mistakes are listed too
-            return None
-        values, texts, row_nodes = matrix.values, matrix.texts, matrix.row_nodes
-        inputs_of = "input" if index == 0 else f"neuron of layer {index}"
-
+        if matrix is None:  # a value or a row is wrong; its rows may still say how many neurons there are
+            n_out = neurons.count if neurons.count is not None else _rows_written(entries[key][1], kernel)
+            self._check_bias_values(entries.get("biases"), n_out, prefix)  # so its mistakes are listed too
+            return None, n_out
+        why = _why_width(index, n_in)
         if kernel:
-            # Keras's orientation: one row per input, one column per neuron.
-            if n_in is not None and len(values) != n_in:
-                self.error(
-                    entries[key][1],
-                    f"{prefix}kernel has {_count(len(values), 'row')}, expected {n_in} (one per {inputs_of})",
-                )
-                return None
-            width = n_out if n_out is not None else len(values[0])
-            ok = True
-            for r, (row, row_node) in enumerate(zip(values, row_nodes, strict=True), 1):
-                if len(row) != width:
-                    self.error(
-                        row_node,
-                        f"{prefix}row {r} of kernel has {_count(len(row), 'value')}, expected {width} (one per neuron)",
-                    )
-                    ok = False
-            if not ok:
-                return None
-            values = [list(col) for col in zip(*values, strict=True)]
-            texts = [list(col) for col in zip(*texts, strict=True)]
-            row_nodes = [entries[key][1]] * len(values)
+            checked = self._kernel(matrix, entries[key][1], n_in, neurons.count, prefix, why)
+            written = len(matrix.values[0])  # a kernel's columns are its neurons
         else:
-            if matrix.form == "flat" and n_out is not None and n_out != 1:
-                self.error(
-                    entries[key][1],
-                    f"{prefix}a flat list of weights is for a one-neuron layer, and this layer has "
-                    f"{n_out} neurons: write one row per neuron, e.g. [[0.1, 0.2], [0.3, 0.4]]",
-                )
-                return None
-            if n_out is not None and len(values) != n_out:
-                self.error(
-                    entries[key][1],
-                    f"{prefix}weights has {_count(len(values), 'row')}, expected {n_out} (one per neuron)",
-                )
-                return None
-            expected = n_in if n_in is not None else len(values[0])
-            ok = True
-            for r, (row, row_node) in enumerate(zip(values, row_nodes, strict=True), 1):
-                if len(row) != expected:
-                    where = f"row {r} of weights" if matrix.form == "matrix" else "weights"
-                    self.error(
-                        row_node,
-                        f"{prefix}{where} has {_count(len(row), 'value')}, expected {expected} (one per {inputs_of})",
-                    )
-                    ok = False
-            if not ok:
-                return None
-        n_out = len(values)
-        n_in_here = len(values[0])
+            checked = self._weights(matrix, entries[key][1], n_in, neurons.count, prefix, why)
+            written = len(matrix.values)
+        n_out = neurons.count if neurons.count is not None else written
 
         biases = self.biases(entries.get("biases"), n_out, prefix)
-        if biases is None or activation is None:
-            return None
+        if checked is None or biases is None or activation is None or len(self.problems) > before:
+            return None, n_out
+        values, texts = checked
         bias_values, bias_text, biases_form = biases
         layout = LayerLayout(
             weights="kernel" if kernel else matrix.form,
-            neurons=neurons_form,
+            neurons=neurons.form,
             biases=biases_form,
             name_given=name is not None,
             activation_given="activation" in entries,
         )
         return _LayerDraft(
             name,
-            neuron_names,
+            neurons.names,
             values,
             texts,
             bias_values,
             bias_text,
             activation,
             layout,
-            n_in_here,
+            len(values[0]),
             n_out,
-        )
+        ), n_out
+
+    def _neurons(self, entries, label: str, prefix: str) -> _Neurons:
+        """The ``neurons`` key: its form, the count it declares (None if unknown), names, mappings."""
+        if "neurons" not in entries:
+            return _Neurons("absent", None)
+        node = entries["neurons"][1]
+        if isinstance(node, ScalarNode) and not node.quoted:
+            try:
+                count = parse_count(node.text)
+            except NotANumber as exc:
+                reason = f": {exc}" if "too large" in str(exc) else f", got {node.text!r}"
+                self.error(node, f"{prefix}neurons must be a count or a list{reason}")
+                return _Neurons("count", None)
+            if count < 1:
+                self.error(node, f"{prefix}neurons must be at least 1, got {count}")
+                return _Neurons("count", None)
+            return _Neurons("count", count)
+        if isinstance(node, SeqNode) and node.items:
+            if all(isinstance(item, MapNode) for item in node.items):
+                return _Neurons("names", len(node.items), per_neuron=node.items)
+            if all(isinstance(item, ScalarNode) for item in node.items):
+                # a name given twice is wrong, but the count still says how wide the layer is
+                return _Neurons("names", len(node.items), names=self.names(node, f"{label}: neuron"))
+            self.error(node, f"{prefix}neurons mixes names and neuron mappings; use one or the other")
+            return _Neurons("names", len(node.items))
+        self.error(node, f"{prefix}neurons must be a count, a list of names or a list of neurons")
+        return _Neurons("absent", None)
+
+    def _kernel(
+        self, matrix: _Matrix, node: Node, n_in: int | None, n_out: int | None, prefix: str, why: str
+    ) -> tuple[list[list[float]], list[list[str]]] | None:
+        """Keras's orientation (one row per input, one column per neuron) checked and turned into
+        weights' rows; None (with every mistake reported) when its shape is wrong."""
+        values, texts = matrix.values, matrix.texts
+        ok = True
+        if n_in is not None and len(values) != n_in:
+            self.error(node, f"{prefix}kernel has {_count(len(values), 'row')}, expected {n_in} ({why})")
+            ok = False
+        width = n_out if n_out is not None else len(values[0])
+        for r, (row, row_node) in enumerate(zip(values, matrix.row_nodes, strict=True), 1):
+            if len(row) != width:
+                self.error(
+                    row_node,
+                    f"{prefix}row {r} of kernel has {_count(len(row), 'value')}, expected {width} (one per neuron)",
+                )
+                ok = False
+        if not ok:
+            return None
+        return [list(col) for col in zip(*values, strict=True)], [list(col) for col in zip(*texts, strict=True)]
+
+    def _weights(
+        self, matrix: _Matrix, node: Node, n_in: int | None, n_out: int | None, prefix: str, why: str
+    ) -> tuple[list[list[float]], list[list[str]]] | None:
+        """PyTorch's orientation (one row per neuron, one column per input): the rows, or None (with
+        every mistake reported) when their number or lengths are wrong."""
+        values = matrix.values
+        problems = len(self.problems)
+        if matrix.form == "flat" and n_out is not None and n_out != 1:
+            self.error(
+                node,
+                f"{prefix}a flat list of weights is for a one-neuron layer, and this layer has "
+                f"{n_out} neurons: write one row per neuron, e.g. [[0.1, 0.2], [0.3, 0.4]]",
+            )
+        elif n_out is not None and len(values) != n_out:
+            self.error(node, f"{prefix}weights has {_count(len(values), 'row')}, expected {n_out} (one per neuron)")
+        expected = n_in if n_in is not None else len(values[0])
+        for r, (row, row_node) in enumerate(zip(values, matrix.row_nodes, strict=True), 1):
+            if len(row) != expected:
+                where = f"row {r} of weights" if matrix.form == "matrix" else "weights"
+                self.error(row_node, f"{prefix}{where} has {_count(len(row), 'value')}, expected {expected} ({why})")
+        return (values, matrix.texts) if len(self.problems) == problems else None
 
     def matrix(self, node: Node, what: str, allow_flat: bool) -> _Matrix | None:
         if isinstance(node, ScalarNode):
@@ -493,9 +499,12 @@ class DocumentChecker:
                 texts.append(number[1])
         return (values, texts) if ok else None
 
-    def _check_bias_values(self, entry, prefix: str) -> None:
-        """Check that the biases are numbers, when their count cannot be checked."""
+    def _check_bias_values(self, entry, n_out: int | None, prefix: str) -> None:
+        """Check the biases of a layer whose weights are wrong: their count too, where the layer declares it."""
         if entry is None:
+            return
+        if n_out is not None:
+            self.biases(entry, n_out, prefix)
             return
         node = entry[1]
         if isinstance(node, SeqNode):
@@ -526,9 +535,11 @@ class DocumentChecker:
             return None
         return row[0], row[1], "list"
 
-    def _per_neuron_layer(self, items, label, n_in, name, activation, neurons_form, activation_given):
+    def _per_neuron_layer(self, items, label, n_in, index, name, activation, neurons_form, activation_given):
+        """A layer written neuron by neuron; every neuron's mistakes are reported, each check on its own."""
         names, values, texts, bias_values, bias_text = [], [], [], [], []
         ok = True
+        expected, why = n_in, "one per input to the layer"
         for j, item in enumerate(items, 1):
             neuron_label = f"{label}: neuron {j}"
             entries = self.entries(item, NEURON_KEYS, "a neuron", f"{neuron_label}: ")
@@ -537,7 +548,7 @@ class DocumentChecker:
                 continue
             neuron_name = self._optional_text(entries, "name", f"{neuron_label}: name")
             if neuron_name is not None:
-                neuron_label += f" ({neuron_name})"
+                neuron_label += f" ({visible(neuron_name)})"
                 if neuron_name in names:
                     self.error(
                         entries["name"][1],
@@ -545,6 +556,10 @@ class DocumentChecker:
                     )
                     ok = False
             names.append(neuron_name)
+            bias = (0.0, "0")
+            if "bias" in entries:
+                bias = self.number(entries["bias"][1], f"{neuron_label}: bias")
+                ok = ok and bias is not None
             if "weights" not in entries:
                 self.error(item, f"{neuron_label}: missing key 'weights' (one per input to the layer)")
                 ok = False
@@ -558,27 +573,22 @@ class DocumentChecker:
                 ok = False
                 continue
             row, row_text = matrix.values[0], matrix.texts[0]
-            expected = n_in if n_in is not None else len(row)
+            if expected is None:  # the width before is unknown: the neurons must at least agree
+                expected = len(row)
+                unknown = "the number of inputs" if index == 0 else f"layer {index}'s width"
+                why = f"as neuron {j} has; {unknown} is unknown"
             if len(row) != expected:
                 self.error(
                     entries["weights"][1],
-                    f"{neuron_label}: weights has {_count(len(row), 'value')}, "
-                    f"expected {expected} (one per input to the layer)",
+                    f"{neuron_label}: weights has {_count(len(row), 'value')}, expected {expected} ({why})",
                 )
                 ok = False
                 continue
-            values.append(row)
-            texts.append(row_text)
-            if "bias" in entries:
-                number = self.number(entries["bias"][1], f"{neuron_label}: bias")
-                if number is None:
-                    ok = False
-                    continue
-                bias_values.append(number[0])
-                bias_text.append(number[1])
-            else:
-                bias_values.append(0.0)
-                bias_text.append("0")
+            if ok:
+                values.append(row)
+                texts.append(row_text)
+                bias_values.append(bias[0])
+                bias_text.append(bias[1])
         if not ok or activation is None:
             return None
         neuron_names = names if any(n is not None for n in names) else None
@@ -619,7 +629,7 @@ class DocumentChecker:
             # neurons left unnamed (in a layer written neuron by neuron) get the default name of their place
             neurons = tuple(n if n is not None else f"{prefix}{j}" for j, n in enumerate(given, 1))
             if len(set(neurons)) != len(neurons):
-                self.error(None, f"layer {index + 1}: neuron names repeat: {', '.join(neurons)}")
+                self.error(None, f"layer {index + 1}: neuron names repeat: {visible(', '.join(neurons))}")
             weights = np.array(draft.values, dtype=np.float64)
             biases = np.array(draft.bias_values, dtype=np.float64)
             weights.flags.writeable = False
@@ -663,6 +673,36 @@ class _LayerDraft(NamedTuple):
     layout: LayerLayout
     n_in: int
     n_out: int
+
+
+class _Neurons(NamedTuple):
+    """A layer's ``neurons`` key as read: how it was written and how many neurons it declares."""
+
+    form: str  # "absent", "count" or "names"
+    count: int | None  # None when absent or wrong
+    names: list[str] | None = None
+    per_neuron: list[Node] | None = None
+
+
+def _rows_written(node: Node, kernel: bool) -> int | None:
+    """How many neurons a weights (or kernel) entry is written for, whatever its values; None if unclear."""
+    if isinstance(node, ScalarNode):
+        return 1
+    if not isinstance(node, SeqNode) or not node.items:
+        return None
+    if all(isinstance(item, SeqNode) for item in node.items):
+        return len(node.items[0].items) if kernel else len(node.items)
+    if all(isinstance(item, ScalarNode) for item in node.items):
+        return None if kernel else 1  # a flat list is one neuron's weights
+    return None
+
+
+def _why_width(index: int, n_in: int | None) -> str:
+    """Why a layer's rows need the length they need: what feeds the layer, or that it is unknown."""
+    if n_in is None:
+        unknown = "the number of inputs is unknown" if index == 0 else f"layer {index}'s width is unknown"
+        return f"as row 1 has; {unknown}"
+    return "one per input" if index == 0 else f"one per neuron of layer {index}"
 
 
 def _count(n: int, noun: str) -> str:

@@ -22,28 +22,68 @@ class NotANumber(ValueError):
     """Text that is not a number; the message says why, for the user."""
 
 
+# A decimal whose digits before the exponent are not all 0: it means a number other than 0.
+_NON_ZERO_DECIMAL_RE = re.compile(r"[^eE]*[1-9]")
+
+MAX_DIGITS = 4300  # each side of a fraction's /; Python's own limit for reading a whole number
+TOO_SMALL = "too small for a 64-bit float: it would be read as 0 (the smallest above 0 is about 4.9e-324)"
+TOO_LARGE = "too large for a 64-bit float"
+
+
 def parse_number(text: str) -> float:
-    """Read one number written as a decimal, in scientific notation, or as a fraction ``p/q``."""
+    """Read one number written as a decimal, in scientific notation, or as a fraction ``p/q``.
+
+    A number a float cannot hold is refused, never rounded to 0 or to infinity: ``1e400``
+    is too large, ``2e-400`` and ``1/10…0`` (400 zeros) too small.
+    """
     if _DECIMAL_RE.fullmatch(text):
         value = float(text)
         if math.isinf(value):
-            raise NotANumber(f"{text!r} is too large for a 64-bit float")
+            raise NotANumber(f"{_short(text)} is {TOO_LARGE}")
+        if value == 0.0 and _NON_ZERO_DECIMAL_RE.match(text):
+            raise NotANumber(f"{_short(text)} is {TOO_SMALL}")
         return value
     if _FRACTION_RE.fullmatch(text):
-        numerator, denominator = text.split("/")
-        if not denominator.strip("0"):
-            raise NotANumber(f"{_short(text)} divides by zero")
-        from fractions import Fraction  # rare: imported only when a fraction is written
-
-        try:
-            return float(Fraction(int(numerator), int(denominator)))
-        except (OverflowError, ValueError):  # beyond a float, or more digits than Python reads
-            raise NotANumber(f"{_short(text)} is too large for a 64-bit float") from None
+        return _fraction(text)
     if _NON_FINITE_RE.fullmatch(text.strip()):
         raise NotANumber(f"{text!r} is not a finite number (NaN and infinities are refused)")
     if text.strip() == "":
         raise NotANumber("an empty value is not a number")
     raise NotANumber(f"{text!r} is not a number")
+
+
+def _fraction(text: str) -> float:
+    """``p/q`` as the float nearest its exact value; refused when no float holds it.
+
+    The digits alone bound the value: with n digits above and d below the line it lies
+    between 10^(n-d-1) and 10^(n-d+1), so a huge denominator is known to be too small (and
+    a huge numerator too large) before any long division, and without reading numbers
+    longer than Python reads.
+    """
+    numerator, denominator = text.split("/")
+    if not denominator.strip("0"):
+        raise NotANumber(f"{_short(text)} divides by zero")
+    above = len(numerator.lstrip("+-").lstrip("0"))
+    below = len(denominator.lstrip("0"))
+    if above == 0:
+        return 0.0
+    if above - below + 1 <= -324:  # below 10^-324, under half the smallest float
+        raise NotANumber(f"{_short(text)} is {TOO_SMALL}")
+    if above - below - 1 >= 309:  # above 10^309, over the largest float
+        raise NotANumber(f"{_short(text)} is {TOO_LARGE}")
+    if max(above, below) > MAX_DIGITS:
+        raise NotANumber(f"{_short(text)} has too many digits (at most {MAX_DIGITS:,} on each side of the /)")
+    from fractions import Fraction  # rare: imported only when a fraction is written
+
+    try:
+        value = float(Fraction(int(numerator), int(denominator)))
+    except OverflowError:
+        raise NotANumber(f"{_short(text)} is {TOO_LARGE}") from None
+    except ValueError:  # the interpreter set to read fewer digits than MAX_DIGITS
+        raise NotANumber(f"{_short(text)} has too many digits") from None
+    if value == 0.0:
+        raise NotANumber(f"{_short(text)} is {TOO_SMALL}")
+    return value
 
 
 MAX_COUNT = 10_000_000  # inputs or neurons of one layer; far beyond any network written by hand

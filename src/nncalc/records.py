@@ -1,5 +1,8 @@
 """Immutable records: named fields with equality, hashing and a repr, like ``@dataclass(frozen=True)``.
 
+Equality is by value, field by field; NumPy arrays among the fields are compared whole
+(same shape, equal elements), so records holding weights or traces compare as they read.
+
 Made without generating code. A dataclass writes and compiles its methods each time its
 module is imported (about five million instructions a class), and nncalc's data model is
 imported at every start of a command a script may run thousands of times. Here the same
@@ -12,6 +15,7 @@ same name; ``default(factory)`` calls the factory for each new record.
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -79,7 +83,44 @@ def _values(self) -> tuple:
 def _eq(self, other: object) -> bool:
     if other.__class__ is not self.__class__:
         return NotImplemented
-    return _values(self) == _values(other)
+    return all(_equal(a, b) for a, b in zip(_values(self), _values(other), strict=True))
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Value equality of two fields, where ``==`` alone would not give one answer.
+
+    A NumPy array's ``==`` is elementwise, and ``bool`` of it raises; arrays (also inside
+    tuples and lists) are compared as a whole instead, by :func:`_arrays_equal`.
+    """
+    if a is b:
+        return True
+    if _is_array(a) or _is_array(b):
+        return _arrays_equal(a, b)
+    if type(a) in (tuple, list) and type(b) is type(a):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _is_array(value: Any) -> bool:
+    # NumPy is not imported here: the records of a command that never loads it hold no array
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
+_NUMBER_KINDS = frozenset("biufc")  # bool, signed and unsigned integers, floats, complex
+
+
+def _arrays_equal(a: Any, b: Any) -> bool:
+    """Equal shapes and equal elements: numbers by value (1 == 1.0), text only to text.
+
+    An array never equals what is not one, and arrays whose dtypes cannot be compared
+    (numbers and text) are simply unequal, never an error or a warning.
+    """
+    if not (_is_array(a) and _is_array(b)) or a.shape != b.shape:
+        return False
+    if a.dtype != b.dtype and not (a.dtype.kind in _NUMBER_KINDS and b.dtype.kind in _NUMBER_KINDS):
+        return False
+    return bool(sys.modules["numpy"].array_equal(a, b))
 
 
 def _hash(self) -> int:

@@ -7,13 +7,43 @@ parameters), so the two cannot drift apart. The loader stays the authority on sh
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from nncalc.activations import REGISTRY
+from nncalc.activations import REGISTRY, name_key
 from nncalc.loader import LAYER_KEYS, NETWORK_KEYS, NEURON_KEYS
 from nncalc.numbers import FRACTION
 
 SCHEMA_ID = "https://nncalc.invalid/schema/network.json"
+
+
+def _same_keys(what: str, properties: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Refuse to build a schema whose keys differ from the loader's: the two must not drift apart.
+
+    An explicit check, not an ``assert``: ``python -O`` removes asserts, and a schema that
+    silently disagreed with the loader would mislead every editor using it.
+    """
+    if set(properties) != set(keys):
+        missing = sorted(set(keys) - set(properties))
+        extra = sorted(set(properties) - set(keys))
+        raise RuntimeError(
+            f"the schema of {what} has drifted from the loader: missing {missing}, not in the loader {extra}"
+        )
+
+
+def name_pattern(names: list[str]) -> str:
+    """A regular expression (ECMA 262, as JSON Schema uses) for every spelling the loader takes of ``names``.
+
+    The loader compares names by ``name_key`` (ASCII case, '-', '_' and spaces aside), so
+    ``leaky_relu`` is also ``LeakyReLU`` and ``leaky-relu``; an enum of the names alone
+    would refuse what the loader accepts.
+    """
+    gap = "[-_ ]*"
+    spellings = []
+    for key in sorted({name_key(name) for name in names}):
+        letters = (f"[{c}{c.upper()}]" if c.upper() != c else re.escape(c) for c in key)
+        spellings.append(gap.join(letters))
+    return f"^{gap}(?:{'|'.join(spellings)}){gap}$"
 
 
 def network_schema() -> dict[str, Any]:
@@ -25,10 +55,11 @@ def network_schema() -> dict[str, Any]:
     name = {"type": "string", "minLength": 1}
     row = {"type": "array", "items": {"$ref": "#/$defs/number"}, "minItems": 1}
     activation_names = sorted({*REGISTRY, *(alias for a in REGISTRY.values() for alias in a.aliases)})
+    any_activation = {"type": "string", "pattern": name_pattern(activation_names)}
     with_params = []
     for activation in REGISTRY.values():
         names = [activation.name, *activation.aliases]
-        properties: dict[str, Any] = {"name": {"enum": names}}
+        properties: dict[str, Any] = {"name": {"type": "string", "pattern": name_pattern(names)}}
         for param, default in activation.defaults.items():
             if param in activation.choices:
                 properties[param] = {"enum": list(activation.choices[param]), "default": default}
@@ -53,7 +84,7 @@ def network_schema() -> dict[str, Any]:
         "required": ["weights"],
         "additionalProperties": False,
     }
-    assert set(neuron["properties"]) == set(NEURON_KEYS)
+    _same_keys("a neuron", neuron["properties"], NEURON_KEYS)
     layer = {
         "type": "object",
         "properties": {
@@ -91,7 +122,7 @@ def network_schema() -> dict[str, Any]:
         "not": {"required": ["weights", "kernel"]},
         "additionalProperties": False,
     }
-    assert set(layer["properties"]) == set(LAYER_KEYS)
+    _same_keys("a layer", layer["properties"], LAYER_KEYS)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -118,11 +149,11 @@ def network_schema() -> dict[str, Any]:
             "row": row,
             "activation": {
                 "description": "An activation's name, or a mapping with its name and parameters.",
-                "oneOf": [{"enum": activation_names}, *with_params],
+                "oneOf": [any_activation, *with_params],
             },
             "neuron": neuron,
             "layer": layer,
         },
     }
-    assert set(schema["properties"]) == set(NETWORK_KEYS)
+    _same_keys("the network", schema["properties"], NETWORK_KEYS)
     return schema

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import yaml
 
 from nncalc.errors import InputError, Location, Problem
+from nncalc.numbers import is_number
 
 # libyaml's C parser when PyYAML was built with it: the same events, much faster.
 # Only its event stream is used; its constructors never run.
@@ -69,7 +71,19 @@ class ScalarNode(Node):
         return "text" if self.quoted else "a single value"
 
 
-class SeqNode(Node):
+class Collection(Node):
+    """A sequence or a mapping: whether it was written in flow style (``[...]``, ``{...}``), and
+    where it ends (1-based line and column just past it; for a block, where the next thing starts)."""
+
+    __slots__ = ("end", "flow")
+
+    def __init__(self, source: str, line: int, column: int):
+        super().__init__(source, line, column)
+        self.flow = False
+        self.end: tuple[int, int] | None = None
+
+
+class SeqNode(Collection):
     """A sequence and its items, in order."""
 
     __slots__ = ("items",)
@@ -125,7 +139,7 @@ class _RowItems(Sequence):
         return iter(self._built())
 
 
-class MapNode(Node):
+class MapNode(Collection):
     """A mapping: each key's text to its key node and value node, in the order written."""
 
     __slots__ = ("_discard_next", "_pending", "entries")
@@ -138,34 +152,68 @@ class MapNode(Node):
         self._discard_next = False
 
 
+READ_CHUNK_BYTES = 1 << 20
+
+
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason."""
+    """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason.
+
+    The cap holds while reading, not only by the size the file reports: a device or a pipe
+    reports 0 (``/dev/zero`` never ends), and a file may grow. Reading goes in chunks, so
+    Ctrl-C stops it between any two of them.
+    """
     from nncalc.files import reading
 
     source = str(path)
     with reading(source):
         if path.is_dir():
             raise IsADirectoryError(source)
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            raise InputError(
-                f"the file is {size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
-                Location(source),
-            )
-        data = path.read_bytes()
+        with open(path, "rb", buffering=0) as stream:
+            status = os.fstat(stream.fileno())
+            if stat.S_ISREG(status.st_mode) and status.st_size > max_bytes:
+                raise InputError(
+                    f"the file is {status.st_size:,} bytes, more than the limit of {max_bytes:,} "
+                    "(raise it with --max-file-size)",
+                    Location(source),
+                )
+            data = _read_at_most(stream, status.st_size, max_bytes, source)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        line_start = before.rfind(b"\n") + 1
-        column = len(before[line_start:].decode("utf-8", errors="replace")) + 1
+        before = data[: exc.start].decode("utf-8")
+        line, column = line_and_column(before, len(before))
         raise InputError(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
             Location(source, line, column),
         ) from None
+
+
+def _read_at_most(stream, size_hint: int, max_bytes: int, source: str) -> bytearray:
+    """Everything ``stream`` holds, read in chunks; refused as soon as it passes ``max_bytes``.
+
+    The buffer starts at the size the file reports (one read into it, no copies, for a
+    regular file) and grows by doubling, never past ``max_bytes`` + 1: that last byte only
+    tells whether more follows.
+    """
+    limit = max_bytes + 1
+    data = bytearray(min(size_hint, max_bytes) + 1)
+    filled = 0
+    while True:
+        if filled == len(data):  # full: grow (a device or a pipe says 0; a file may have grown)
+            data += bytes(min(max(len(data), READ_CHUNK_BYTES), limit - len(data)))
+        with memoryview(data) as view, view[filled : filled + READ_CHUNK_BYTES] as free:
+            count = stream.readinto(free)
+        if not count:
+            del data[filled:]
+            return data
+        filled += count
+        if filled > max_bytes:
+            raise InputError(
+                f"the file holds more than the limit of {max_bytes:,} bytes (raise it with --max-file-size)",
+                Location(source),
+            )
 
 
 def load_yaml(
@@ -196,7 +244,7 @@ def load_yaml(
 # could read another way). Within these characters float() accepts exactly the decimal
 # numbers of nncalc.numbers.DECIMAL, with spaces around them; anything else ("1 2", "1e",
 # ".", "+-1", an empty value) makes it raise, and the row is left to the located path, as
-# is an infinite value (1e999).
+# is an infinite value (1e999) or one too small for a float (1e-999, which float() makes 0).
 _FLOW_ROW = re.compile(r"\[([^\[\]\n]*)\]")
 _NUMBER_CHARACTERS = re.compile(r"[0-9eE+\-., ]*")
 _INFINITIES = (float("inf"), float("-inf"))
@@ -216,6 +264,8 @@ def _number_rows(text: str) -> dict[int, tuple[str, list[float], list[str]]]:
         if _INFINITIES[0] in values or _INFINITIES[1] in values:
             continue
         texts = content.replace(" ", "").split(",")  # no space inside a number: float() said so
+        if 0.0 in values and not all(is_number(t) for t, v in zip(texts, values, strict=True) if v == 0.0):
+            continue  # a number too small for a float, read as 0: refused on the located path
         rows[match.start()] = (content, values, texts)
     return rows
 
@@ -249,21 +299,21 @@ def _read_located(text: str, source: str, max_depth: int, problems: list[Problem
         mark = exc.problem_mark or exc.context_mark
         message = f"YAML syntax error: {exc.problem or exc.context}"
         location = _within_text(text, source, mark.line, mark.column) if mark else Location(source)
+        tab = _indentation_tab(text, mark.line, mark.column) if mark else None
+        if tab is not None:
+            message = "YAML indents with spaces, not tabs: replace this tab with spaces"
+            location = Location(source, mark.line + 1, tab + 1)
         raise InputError(message, location) from None
     except yaml.reader.ReaderError as exc:
         position = exc.position if isinstance(exc.position, int) else 0
         if _Parser is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
             position = len(text.encode("utf-8", errors="surrogatepass")[:position].decode("utf-8", errors="ignore"))
-        before = text[:position]
-        line = before.count("\n") + 1
-        column = position - (before.rfind("\n") + 1) + 1
+        line, column = line_and_column(text, position)
         raise InputError(
             f"YAML error: {exc.reason} {_describe(exc.character)}", Location(source, line, column)
         ) from None
     except UnicodeEncodeError as exc:  # a lone surrogate, which no file can hold but a str can
-        before = text[: exc.start]
-        line = before.count("\n") + 1
-        column = exc.start - (before.rfind("\n") + 1) + 1
+        line, column = line_and_column(text, exc.start)
         raise InputError(
             "the text holds a character that is not valid Unicode", Location(source, line, column)
         ) from None
@@ -271,10 +321,58 @@ def _read_located(text: str, source: str, max_depth: int, problems: list[Problem
         raise InputError(f"YAML error: {str(exc).splitlines()[0]}", Location(source)) from None
 
 
+# A line's indentation as the parser reads it: spaces, and the block indicators "- ", "? ",
+# ": " that may open a line. A tab among them is what libyaml reports as "found character
+# that cannot start any token" or "a tab character that violates indentation".
+_INDENTATION = re.compile(r"(?:[ \t]|[-?:](?=[ \t]))*")
+
+
+# The line breaks of YAML 1.1, as libyaml counts lines: LF, CR LF, a lone CR (old Mac
+# files), NEL, and Unicode's line and paragraph separators. Every line and column this
+# module reports is counted the same way, so it agrees with the parser's own marks.
+LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def split_lines(text: str) -> list[str]:
+    """The text's lines, without their breaks, split where the YAML parser breaks lines."""
+    return LINE_BREAK.split(text)
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of the character at ``offset``, lines as the parser counts them."""
+    before = text[:offset]
+    breaks = list(LINE_BREAK.finditer(before))
+    if before.endswith("\r") and text[offset : offset + 1] == "\n":
+        breaks.pop()  # the offset is inside a CR LF: it is still on the line the CR ends
+    line_start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, offset - line_start + 1
+
+
+def line_offsets(text: str) -> list[int]:
+    """Where each line starts in ``text`` (index 0 is line 1), lines as the parser counts them."""
+    return [0, *(match.end() for match in LINE_BREAK.finditer(text))]
+
+
+def _indentation_tab(text: str, line: int, column: int) -> int | None:
+    """The 0-based column of a tab in the indentation of ``line`` (0-based), when the error is there.
+
+    Only when the parser stopped within that indentation (or just after it) is the tab the
+    cause; a tab between a key and its value, which YAML allows, is never blamed.
+    """
+    lines = split_lines(text)
+    if line >= len(lines):
+        return None
+    indentation = _INDENTATION.match(lines[line]).group()
+    tab = indentation.find("\t")
+    if tab < 0 or column > len(indentation):
+        return None
+    return tab
+
+
 def _within_text(text: str, source: str, line: int, column: int) -> Location:
     """A 0-based mark as a 1-based location; one past the end (libyaml's end of stream) is the text's last place."""
-    lines = text.split("\n")
-    if text.endswith("\n"):
+    lines = split_lines(text)
+    if lines and lines[-1] == "":
         lines.pop()
     if lines and line >= len(lines):
         return Location(source, len(lines), len(lines[-1]) + 1)
@@ -368,7 +466,8 @@ def _compose(
                 attach(node)
                 continue
             if kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
-                stack.pop()
+                end = event.end_mark
+                stack.pop().end = (end.line + 1, end.column + 1)
                 continue
             if event.anchor is not None:
                 problems.append(Problem("anchors (&name) are not allowed", Location(source, line, column)))
@@ -389,6 +488,7 @@ def _compose(
                     consumed += 1
                 else:
                     node = (SeqNode if kind is yaml.SequenceStartEvent else MapNode)(source, line, column)
+                node.flow = bool(event.flow_style)
                 attach(node)
                 stack.append(node)
                 if len(stack) > max_depth:
