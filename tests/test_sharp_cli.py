@@ -448,3 +448,48 @@ def test_an_overflow_in_a_samples_file_names_its_line(nncalc, write, fmt):
     first = result.err.splitlines()[0]
     message = "layer 1 (output), neuron h: z is an overflow (inf) (--allow-nonfinite lets it through)"
     assert first == f"error: {samples}:5: {message}"
+
+
+def test_new_writes_the_registry_name_of_an_activation_however_typed(nncalc):
+    result = nncalc("new", "--activation", "Leaky-ReLU", "--seed", "3")
+    assert result.code == 0
+    assert "activation: leaky_relu\n" in result.out
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_every_line_ending_streams_alike(nncalc, tmp_path, ending):
+    path = tmp_path / "s.csv"
+    path.write_bytes(ending.join(["i1,i2", "0.05,0.10", "", "1,2"]).encode() + ending.encode())
+    streamed = nncalc("forward", CLASSIC, "--inputs", path, "-f", "csv")
+    one_shot = nncalc("forward", CLASSIC, "-i", "0.05,0.10", "-i", "1,2", "-f", "csv")
+    assert streamed.code == 0, streamed.err
+    assert streamed.out == one_shot.out
+
+
+def test_a_line_ending_in_cr_alone_still_names_its_line(nncalc, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"i1,i2\r0.05,0.10\r1,oops\r")
+    result = nncalc("forward", CLASSIC, "--inputs", path, "-f", "csv")
+    assert result.code == 2
+    assert result.err.startswith(f"error: {path}:3:3: 'oops' is not a number")
+
+
+def test_a_number_too_small_for_a_float_is_refused_when_streamed(nncalc):
+    result = nncalc("forward", CLASSIC, "--inputs", "-", "-f", "csv", stdin="i1,i2\n0,1\n1e-400,1\n")
+    assert result.code == 2
+    assert result.err.startswith("error: <stdin>:3:1: '1e-400' is too small for a 64-bit float")
+
+
+def test_backward_write_keeps_the_files_comments(nncalc, tmp_path):
+    from nncalc.loader import load_network
+
+    trained = tmp_path / "trained.yaml"
+    result = nncalc("backward", BACKPROP, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-f", "json", "--write", trained)
+    assert result.code == 0, result.err
+    text = trained.read_text()
+    original_comments = [line for line in BACKPROP.read_text().splitlines() if line.startswith("#")]
+    assert [line for line in text.splitlines() if line.startswith("#")] == original_comments
+    updated = json.loads(result.out)["layers"]
+    network = load_network(trained)
+    assert network.layers[1].weights.tolist() == updated[1]["weights"]
+    assert network.layers[0].biases.tolist() == updated[0]["biases"]

@@ -695,9 +695,11 @@ def backward(
     if write is not None:
         from nncalc.files import output_text_file
         from nncalc.writer import dump_network
+        from nncalc.yamlsource import read_text
 
+        original = read_text(network_file, max_file_size)  # its comments and layout are kept
         with output_text_file(write, overwrite=force) as stream:
-            stream.write(dump_network(final))
+            stream.write(dump_network(final, original))
         typer.echo(f"wrote the updated network to {write}", err=True)
 
 

@@ -99,11 +99,13 @@ def parse_exercise_options(
         raise InputError(f"{exc}; give neurons per layer such as 3,2,1", Location("--layers")) from None
     if not sizes or min(sizes) < 1:
         raise InputError("every layer needs at least 1 neuron", Location("--layers"))
-    if lookup(activation) is None:
+    entry = lookup(activation)
+    if entry is None:
         raise InputError(
             f"unknown activation {activation!r}{suggest(activation, known_names())} (known: {', '.join(REGISTRY)})",
             Location("--activation"),
         )
+    activation = entry.name  # the file gets the name nncalc itself uses: relu for ReLU
     bounds = split_values(value_range)
     try:
         low, high = (parse_number(token) for _, token in bounds) if len(bounds) == 2 else (None, None)

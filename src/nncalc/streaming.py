@@ -86,7 +86,14 @@ def _fast(block: bytes, width: int, lines: int) -> np.ndarray | None:
     values = frame.to_numpy()
     if values.dtype != np.float64 or not np.isfinite(values).all():
         return None
+    if (values == 0).any() and _may_underflow(block):
+        return None  # polars reads 1e-400 as 0; the strict reader refuses it by name
     return values
+
+
+def _may_underflow(block: bytes) -> bool:
+    """Whether a block may hold a non-zero number too small for a float: a negative exponent, or a long run of zeros."""
+    return b"e-" in block or b"E-" in block or b"0" * 300 in block
 
 
 READ_BYTES = 4 << 20
@@ -96,6 +103,15 @@ def _read_some(stream: BinaryIO) -> bytes:
     """What the stream has ready, up to READ_BYTES, without waiting for more (pipes stay live)."""
     read1 = getattr(stream, "read1", None)
     return read1(READ_BYTES) if read1 is not None else stream.read(READ_BYTES)
+
+
+def _one_newline(data: bytes, ending: bool) -> bytes:
+    """``data`` with CRLF and lone CR turned into LF; a CR at the very end is kept unless the input ends."""
+    if b"\r" not in data:
+        return data
+    tail = b"" if ending or not data.endswith(b"\r") else b"\r"
+    body = data[: len(data) - len(tail)]
+    return body.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + tail
 
 
 class _Pending:
@@ -109,18 +125,27 @@ class _Pending:
         self.complete = 0  # pending lines that have their newline
         self.consumed = 0
         self.ended = False
+        self.carried_cr = False  # a CR that ended the last read: its LF may be the next byte
 
     def fill(self) -> None:
-        """Read what the stream has ready; refuse a NUL byte or an overlong line in it."""
-        data = _read_some(self.stream)
-        if not data:
+        """Read what the stream has ready; refuse a NUL byte or an overlong line in it.
+
+        Every line ending, CRLF, LF or a lone CR (old Mac files), is taken as one LF, as a text
+        file opened by Python or a spreadsheet takes them.
+        """
+        raw = _read_some(self.stream)
+        self.consumed += len(raw)
+        data = _one_newline(b"\r" + raw if self.carried_cr else raw, ending=not raw)
+        self.carried_cr = bool(raw) and data.endswith(b"\r")
+        if self.carried_cr:
+            data = data[:-1]
+        if not raw and not data:
             self.ended = True
             return
         newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0x0A)
         self._check(data, newlines)
         self.data += data
         self.complete += len(newlines)
-        self.consumed += len(data)
 
     def _check(self, data: bytes, newlines: np.ndarray) -> None:
         carried = len(self.data) - (self.data.rfind(b"\n") + 1)  # the unfinished line read before

@@ -161,6 +161,11 @@ SUBSCRIPTS = str.maketrans("0123456789ij", "₀₁₂₃₄₅₆₇₈₉ᵢⱼ
 MARKS = {"": "", "prime": "′", "hat": "\u0302"}
 
 
+def _small_whole(value: float) -> bool:
+    """0 to 9: an exponent written as a superscript digit (²)."""
+    return float(value).is_integer() and 0 <= value < 10
+
+
 class TextWriter(FormulaWriter):
     """Plain Unicode text, as a person writes on paper: ``σ(0.415) = 1 / (1 + e^−0.415)``."""
 
@@ -195,8 +200,7 @@ class TextWriter(FormulaWriter):
     def power(self, node: Power) -> str:
         base = self.base_operand(node.base)
         exponent = node.exponent
-        small_whole = exponent.text is None and float(exponent.value).is_integer() and 0 <= exponent.value < 10
-        if isinstance(exponent, Num) and small_whole:
+        if isinstance(exponent, Num) and exponent.text is None and _small_whole(exponent.value):
             return base + str(int(exponent.value)).translate(SUPERSCRIPTS)
         if isinstance(exponent, Neg):
             return f"{base}^−{self.base_operand(exponent.operand)}"
