@@ -664,7 +664,8 @@ def test_two_sample_batch_means_the_gradients():
         ) in found
     g = (D_H[0] * 0.10 + d_h2[0] * -0.1) / 2
     assert rf"{dL(w('i2', 'h1'))} &= \tfrac{{1}}{{2}} \sum_{{s}} {dl('h1')} \cdot {tx('i2')} = " in text
-    assert rf"{neg(f4(d_h2[0]))} \cdot (-0.1)\right) = {f4(g)}" in text
+    # g ≈ −0.0000783, below one unit of the 4th decimal: shown to 4 significant digits
+    assert rf"{neg(f4(d_h2[0]))} \cdot (-0.1)\right) = {g * 1e5:.3f} \times 10^{{-5}}" in text
     loss2 = 0.5 * ((0.5 - out2[0]) ** 2 + (0.5 - out2[1]) ** 2)
     assert rf"(0.5 - {f4(out2[0])})^2 + (0.5 - {f4(out2[1])})^2\right) = {f4(loss2)}" in text
     mean = (0.5 * ((0.01 - OUT[0]) ** 2 + (0.99 - OUT[1]) ** 2) + loss2) / 2

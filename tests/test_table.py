@@ -67,4 +67,4 @@ def test_negative_numbers_are_parenthesised_in_products():
         "inputs: 2\nlayers:\n  - weights: [0.5, -0.25]\n    biases: -0.1\n    activation: identity\n"
     )
     text = _render(network, [[-2.0, 4.0]], (("-2", "4"),))
-    assert "z = 0.5 × (-2) − 0.25 × 4 − 0.1 = -2.1" in text
+    assert "z = 0.5 × (−2) − 0.25 × 4 − 0.1 = −2.1" in text

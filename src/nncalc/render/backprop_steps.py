@@ -9,27 +9,24 @@ from __future__ import annotations
 from nncalc import losses
 from nncalc.backprop import BackwardResult, combined_rule
 from nncalc.network import Network
-from nncalc.render.numbers import show
+from nncalc.render.numbers import MINUS, show, unicode_minus
 
 MAX_TERMS = 6  # beyond this, sums are written with Σ
 
 
+def _show(value: float, precision: int) -> str:
+    """A computed number as these derivations write it: by ``show``, with ``−`` as its minus sign."""
+    return unicode_minus(show(value, precision))
+
+
+def _written(text: str) -> str:
+    """A number as the file wrote it (a weight, a bias), with ``−`` as its minus sign and no leading ``+``."""
+    return unicode_minus(text[1:] if text.startswith("+") else text)
+
+
 def _p(text: str) -> str:
-    return f"({text})" if text.startswith("-") else text
-
-
-def _sum(terms: list[str]) -> str:
-    """``a + b − c``: a term that starts with a minus sign is subtracted."""
-    text = ""
-    for k, term in enumerate(terms):
-        term = term[1:] if term.startswith("+") else term
-        if k == 0:
-            text = term
-        elif term.startswith("-"):
-            text += f" − {term[1:]}"
-        else:
-            text += f" + {term}"
-    return text
+    """A negative number in parentheses, where it follows an operator: ``(−0.0381)``."""
+    return f"({text})" if text.startswith(MINUS) else text
 
 
 def weight_name(network: Network, layer: int, neuron: int, source: int) -> str:
@@ -41,11 +38,11 @@ def weight_name(network: Network, layer: int, neuron: int, source: int) -> str:
 def loss_text(network: Network, result: BackwardResult, sample: int, precision: int) -> str:
     """``L = ½ · Σ (t − a)² = ½ · ((0.01 − 0.7514)² + (0.99 − 0.7729)²) = 0.2984`` for one sample."""
     loss = losses.REGISTRY[result.loss_name]
-    a = [show(v, precision) for v in result.trace.output[sample]]
-    t = [show(v, precision) for v in result.targets[sample]]
+    a = [_show(v, precision) for v in result.trace.output[sample]]
+    t = [_show(v, precision) for v in result.targets[sample]]
     n = len(a)
     if n > MAX_TERMS:
-        return f"L = {loss.formula} = {show(result.sample_losses[sample], precision)}"
+        return f"L = {loss.formula} = {_show(result.sample_losses[sample], precision)}"
     if result.loss_name in ("half_sse", "mse"):
         terms = " + ".join(f"({tt} − {_p(aa)})²" for aa, tt in zip(a, t, strict=True))
         front = "½ · " if result.loss_name == "half_sse" else f"(1/{n}) · "
@@ -58,7 +55,7 @@ def loss_text(network: Network, result: BackwardResult, sample: int, precision: 
             + " + ".join(f"−[{tt} · ln {aa} + (1 − {tt}) · ln(1 − {aa})]" for aa, tt in zip(a, t, strict=True))
             + ")"
         )
-    return f"L = {loss.formula} = {body} = {show(result.sample_losses[sample], precision)}"
+    return f"L = {loss.formula} = {body} = {_show(result.sample_losses[sample], precision)}"
 
 
 def delta_text(network: Network, result: BackwardResult, layer: int, sample: int, neuron: int, precision: int) -> str:
@@ -66,10 +63,10 @@ def delta_text(network: Network, result: BackwardResult, layer: int, sample: int
     trace = result.trace
     current = network.layers[layer]
     name = current.neurons[neuron]
-    z = show(trace.layers[layer].z[sample, neuron], precision)
-    a = show(trace.layers[layer].a[sample, neuron], precision)
-    d = show(current.activation.derivative(trace.layers[layer].z, trace.layers[layer].a)[sample, neuron], precision)
-    delta = show(result.layers[layer].delta[sample, neuron], precision)
+    z = _show(trace.layers[layer].z[sample, neuron], precision)
+    a = _show(trace.layers[layer].a[sample, neuron], precision)
+    d = _show(current.activation.derivative(trace.layers[layer].z, trace.layers[layer].a)[sample, neuron], precision)
+    delta = _show(result.layers[layer].delta[sample, neuron], precision)
     act = current.activation
     f_sym = act.derivative_text(f"z_{name}", f"a_{name}", f"f′(z_{name})")
     f_num = act.derivative_text(_p(z), _p(a), d)
@@ -77,7 +74,7 @@ def delta_text(network: Network, result: BackwardResult, layer: int, sample: int
     if last:
         loss = losses.REGISTRY[result.loss_name]
         n = str(trace.output.shape[1])
-        t = show(result.targets[sample, neuron], precision)
+        t = _show(result.targets[sample, neuron], precision)
         rule = combined_rule(act.name, result.loss_name)
         if rule == "a − t":
             return f"δ_{name} = a_{name} − t_{name} = {a} − {_p(t)} = {delta}   (softmax with cross-entropy)"
@@ -98,7 +95,8 @@ def delta_text(network: Network, result: BackwardResult, layer: int, sample: int
             f"{weight_name(network, layer + 1, k, neuron)} · δ_{above.neurons[k]}" for k in range(above.n_neurons)
         )
         s_num = " + ".join(
-            f"{above.weight_text[k][neuron]} · {_p(show(deltas_above[k], precision))}" for k in range(above.n_neurons)
+            f"{_written(above.weight_text[k][neuron])} · {_p(_show(deltas_above[k], precision))}"
+            for k in range(above.n_neurons)
         )
     if not act.activation.elementwise:
         return f"δ_{name} = (softmax's Jacobian)ᵀ · ({s_sym}) = {delta}"
@@ -117,10 +115,10 @@ def weight_step_text(
     source_symbol = below[source] if layer == 0 else f"a_{below[source]}"
     samples = received.shape[0]
     pairs = [
-        f"{_p(show(grads.delta[s, neuron], precision))} · {_p(show(received[s, source], precision))}"
+        f"{_p(_show(grads.delta[s, neuron], precision))} · {_p(_show(received[s, source], precision))}"
         for s in range(samples)
     ]
-    gradient = show(grads.grad_weights[neuron, source], precision)
+    gradient = _show(grads.grad_weights[neuron, source], precision)
     if samples == 1:
         grad = (
             f"∂L/∂{weight_name(network, layer, neuron, source)} = δ_{name} · {source_symbol} = {pairs[0]} = {gradient}"
@@ -135,9 +133,9 @@ def weight_step_text(
             f"∂L/∂{weight_name(network, layer, neuron, source)} = mean over {samples} samples of "
             f"δ_{name} · {source_symbol} = {gradient}"
         )
-    old = network.layers[layer].weight_text[neuron][source]
-    new = show(grads.weights[neuron, source], precision)
-    return f"{grad};  w′ = {old} − {show(result.lr, precision)} · {_p(gradient)} = {new}"
+    old = _written(network.layers[layer].weight_text[neuron][source])
+    new = _show(grads.weights[neuron, source], precision)
+    return f"{grad};  w′ = {old} − {_show(result.lr, precision)} · {_p(gradient)} = {new}"
 
 
 def bias_step_text(network: Network, result: BackwardResult, layer: int, neuron: int, precision: int) -> str:
@@ -145,10 +143,10 @@ def bias_step_text(network: Network, result: BackwardResult, layer: int, neuron:
     grads = result.layers[layer]
     name = network.layers[layer].neurons[neuron]
     samples = grads.delta.shape[0]
-    gradient = show(grads.grad_biases[neuron], precision)
+    gradient = _show(grads.grad_biases[neuron], precision)
     symbol = f"δ_{name}" if samples == 1 else f"(1/{samples}) · Σₛ δ_{name}"
-    old = network.layers[layer].bias_text[neuron]
+    old = _written(network.layers[layer].bias_text[neuron])
     if result.freeze_biases:
         return f"∂L/∂b_{name} = {symbol} = {gradient};  b′ = {old} (biases frozen)"
-    new = show(grads.biases[neuron], precision)
-    return f"∂L/∂b_{name} = {symbol} = {gradient};  b′ = {old} − {show(result.lr, precision)} · {_p(gradient)} = {new}"
+    new = _show(grads.biases[neuron], precision)
+    return f"∂L/∂b_{name} = {symbol} = {gradient};  b′ = {old} − {_show(result.lr, precision)} · {_p(gradient)} = {new}"

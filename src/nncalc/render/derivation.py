@@ -6,11 +6,13 @@ text, Markdown and LaTeX renderers each write in their own notation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from nncalc.activations import BoundActivation
 from nncalc.engine import Trace
 from nncalc.network import Network
 from nncalc.records import record
-from nncalc.render.numbers import show
+from nncalc.render.numbers import MINUS, show, unicode_minus
 
 MAX_TERMS = 8  # beyond this many inputs, a sum is written as Σ
 
@@ -68,40 +70,67 @@ def _plain(text: str) -> str:
     return text[1:] if text.startswith("+") else text
 
 
+def _number(text: str) -> str:
+    """A number as the text derivation writes it: no leading ``+``, and ``−`` as its minus sign."""
+    return unicode_minus(_plain(text))
+
+
 def _paren(text: str) -> str:
-    text = _plain(text)
-    return f"({text})" if text.startswith("-") else text
+    """A negative number in parentheses, where it follows an operator: ``(−0.5)``."""
+    text = _number(text)
+    return f"({text})" if text.startswith(MINUS) else text
 
 
 def _signed(text: str, first: bool) -> str:
     """A term in a sum: ``0.15 × 0.1`` first, then `` + 0.15 × 0.1`` or `` − 0.15 × 0.1``."""
-    text = _plain(text)
+    text = _number(text)
     if first:
         return text
-    if text.startswith("-"):
+    if text.startswith(MINUS):
         return f" − {text[1:]}"
     return f" + {text}"
+
+
+class TextNumbers(Sequence[str]):
+    """Numbers' texts converted only when read: the layer's z for a formula that may use them.
+
+    Softmax's formula reads the whole layer's z, other activations none; converting them for
+    every neuron would make a layer's derivation take time growing with its width squared.
+    """
+
+    def __init__(self, texts: Sequence[str], convert: Callable[[str], str]) -> None:
+        self._texts = texts
+        self._convert = convert
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._convert(text) for text in self._texts[index]]
+        return self._convert(self._texts[index])
 
 
 def z_text(step: NeuronSteps) -> str:
     """``z = 0.15 × 0.1 + 0.4 = 0.415``."""
     if len(step.terms) > MAX_TERMS:
         body = "Σᵢ wᵢ × xᵢ" + (" + b" if step.bias is not None else "")
-        return f"z = {body} = {step.z}"
+        return f"z = {body} = {_number(step.z)}"
     parts = []
     for k, (w, x) in enumerate(step.terms):
         parts.append(_signed(f"{_plain(w)} × {_paren(x)}", k == 0))
     if step.bias is not None:
         parts.append(_signed(step.bias, False))
-    return f"z = {''.join(parts)} = {step.z}"
+    return f"z = {''.join(parts)} = {_number(step.z)}"
 
 
 def a_text(step: NeuronSteps) -> str:
     """``a = σ(0.415) = 1 / (1 + e^−0.415) = 0.6023``."""
-    formula = step.activation.text(step.z, step.layer_z)
-    if formula == step.a:
-        return f"a = {step.a}"
-    return f"a = {formula} = {step.a}"
+    a = _number(step.a)
+    formula = step.activation.text(_number(step.z), TextNumbers(step.layer_z, _number))
+    if formula == a:
+        return f"a = {a}"
+    return f"a = {formula} = {a}"
 
 
 def graded_step(network: Network, grade, mark, precision: int) -> str:

@@ -1,0 +1,127 @@
+"""What a person reads: one number rule, one minus sign, visible names, steps that add up, linear renderers.
+
+Expected numbers come from ``decimal`` and hand working, never from nncalc's own output.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from decimal import Decimal
+
+import pytest
+
+from nncalc.render.numbers import show
+
+# -- 1. one number rule ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, precision, shown",
+    [
+        (0.6023, 4, "0.6023"),
+        (0.60234, 4, "0.6023"),
+        (0.415, 4, "0.415"),  # exactly that short: shown as it is
+        (2.0, 4, "2"),
+        (0.0, 4, "0"),
+        (-0.5, 4, "-0.5"),
+        (0.50000001, 4, "0.5000"),
+        (0.4, 0, "0.4"),  # below one unit at -p 0: one significant digit, as 0.5075 gets
+        (0.5075, 0, "0.5"),
+        (1.5075, 0, "2"),
+        (0.96, 0, "1"),
+        (0.03, 1, "0.03"),
+        (0.0739, 1, "0.07"),
+        (0.0012345, 2, "0.0012"),
+        (0.5075, 3, "0.508"),  # the decimal 0.5075 rounded half away from zero, as on paper
+        (-0.5075, 3, "-0.508"),
+        (0.00001234, 4, "1.234e-05"),
+        (-0.00001234, 4, "-1.234e-05"),
+        (0.00003, 4, "3e-05"),  # exactly that short: no trailing zeros claimed
+        (0.0001234, 2, "0.00012"),
+        (1e15, 4, "1e+15"),
+        (1234567890123456.7, 4, "1.235e+15"),
+        (1 / 3, 15, "0.333333333333333"),
+        (0.123456789012345, 15, "0.123456789012345"),
+        (0.1 + 0.2, 15, "0.3"),  # 0.30000000000000004: the 17th digit is the float's, not the sum's
+        (-0.05499999999999999, 4, "-0.055"),
+        (12.345678901234567, 15, "12.3456789012346"),  # 15 significant digits: all a float holds
+        (2 / 3, 12, "0.666666666667"),
+        (float("nan"), 4, "nan"),
+        (float("-inf"), 4, "-inf"),
+    ],
+)
+def test_show_follows_one_rule(value, precision, shown):
+    assert show(value, precision) == shown
+
+
+def _significant(text: str) -> int:
+    digits = Decimal(text).as_tuple().digits
+    return len(digits)
+
+
+def test_show_is_consistent_across_precisions():
+    """At every -p a value is rounded, never truncated; p decimals where they hold a digit of it, else max(p, 1)
+    significant digits, so no non-zero value is ever shown as 0 (nor 0.4 as 4.0e-01 while 0.5075 is 1)."""
+    rng = random.Random(7)
+    values = [rng.uniform(-2, 2) * 10.0 ** rng.randint(-9, 3) for _ in range(400)] + [0.4, 0.5075, 0.03, 0.0739]
+    for value in values:
+        exact = Decimal(f"{value:.15g}")  # the rule reads a float to 15 significant digits
+        for p in range(16):
+            text = show(value, p)
+            shown = Decimal(text)
+            last = Decimal(1).scaleb(shown.as_tuple().exponent)
+            assert abs(shown - exact) <= last / 2, (value, p, text)  # rounded, never truncated
+            if abs(exact) >= Decimal(1).scaleb(-p):
+                assert "e" not in text and -shown.as_tuple().exponent <= p, (value, p, text)
+            else:  # too small for p decimals: max(p, 1) significant digits, or fewer when exact
+                assert _significant(text) == min(max(p, 1), _significant(f"{value:.15g}")), (value, p, text)
+            assert shown != 0, (value, p, text)
+
+
+def test_precision_15_shows_15_decimals(nncalc, write):
+    net = write("third.yaml", "inputs: 1\nlayers:\n  - activation: identity\n    weights: 1/3\n")
+    result = nncalc("forward", net, "-i", "1", "-f", "markdown", "-p", "15")
+    assert result.code == 0, result.err
+    assert "| 0.333333333333333 | 0.333333333333333 |" in result.out
+
+
+NEGATIVE = (
+    "inputs: [x]\nlayers:\n  - name: hidden\n    neurons: [h]\n    activation: sigmoid\n"
+    "    weights: [[-0.5]]\n    biases: 0\n  - name: output\n    neurons: [o]\n    activation: tanh\n"
+    "    weights: [[-2]]\n    biases: -0.1\n"
+)
+
+
+def _derivation_lines(text: str) -> list[str]:
+    marks = ("z = ", "a = ", "δ_", "∂L/∂", "L = ")
+    return [line for line in text.splitlines() if any(mark in line for mark in marks)]
+
+
+def test_text_derivations_use_one_minus_sign(nncalc, write):
+    net = write("negative.yaml", NEGATIVE)
+    result = nncalc("backward", net, "-i", "1.22", "-t", "-0.5", "-f", "table", tty=True)
+    assert result.code == 0, result.err
+    lines = _derivation_lines(result.out)
+    assert any("σ(−0.61) = 1 / (1 + e^−(−0.61))" in line for line in lines), lines
+    assert any("z = −0.5 × 1.22 + 0 = −0.61" in line for line in lines), lines
+    for line in lines:
+        assert "-" not in line, line
+
+
+def test_markdown_backward_steps_use_one_minus_sign(nncalc, write):
+    net = write("negative.yaml", NEGATIVE)
+    result = nncalc("backward", net, "-i", "1.22", "-t", "-0.5", "-f", "markdown")
+    assert result.code == 0, result.err
+    spans = re.findall(r"`([^`]*)`", result.out)
+    assert spans and any("−" in span for span in spans)
+    for span in spans:
+        assert "-" not in span, span
+
+
+def test_latex_keeps_the_ascii_minus_inside_math(nncalc, write):
+    net = write("negative.yaml", NEGATIVE)
+    result = nncalc("backward", net, "-i", "1.22", "-t", "-0.5", "-f", "latex")
+    assert result.code == 0, result.err
+    assert "−" not in result.out
+    assert r"\sigma(-0.61)" in result.out
