@@ -125,3 +125,59 @@ def test_latex_keeps_the_ascii_minus_inside_math(nncalc, write):
     assert result.code == 0, result.err
     assert "−" not in result.out
     assert r"\sigma(-0.61)" in result.out
+
+
+# -- 2. control characters in names -------------------------------------------------------
+
+EVIL = (
+    'name: "\\e]0;pwned\\a\\e[31mRED\\u202e"\n'
+    'inputs: ["x\\e[2J\\u202e", "y\\a"]\n'
+    "layers:\n"
+    '  - name: "hid\\e[31m\\u202eden"\n'
+    '    neurons: ["h\\e[1m\\a1", "h2\\u202e"]\n'
+    "    activation: sigmoid\n"
+    "    weights: [[0.1, -0.2], [0.3, 0.4]]\n"
+    "    biases: [0.1, -0.5]\n"
+    '  - name: "out\\a"\n'
+    '    neurons: ["o\\e[5m1"]\n'
+    "    activation: sigmoid\n"
+    "    weights: [[0.5, -0.6]]\n"
+    "    biases: 0.2\n"
+)
+
+EVIL_RUNS = [
+    ("check",),
+    ("forward", "-i", "0.1,0.2"),
+    ("forward", "-i", "0.1,0.2", "-f", "table", "--all"),
+    ("forward", "-i", "0.1,0.2", "-f", "markdown"),
+    ("backward", "-i", "0.1,0.2", "-t", "0.5"),
+    ("backward", "-i", "0.1,0.2", "-t", "0.5", "-n", "3"),
+    ("backward", "-i", "0.1,0.2", "-t", "0.5", "-f", "markdown"),
+    ("backward", "-i", "0.1,0.2", "-t", "0.5", "-f", "latex"),
+    ("draw", "-f", "dot"),
+    ("draw", "-f", "dot", "-i", "0.1,0.2"),
+    ("draw", "-f", "mermaid"),
+    ("draw", "-f", "mermaid", "-i", "0.1,0.2"),
+]
+
+
+@pytest.mark.parametrize("command", EVIL_RUNS, ids=lambda c: " ".join(c))
+def test_control_characters_in_names_never_reach_the_terminal(nncalc, write, monkeypatch, command):
+    monkeypatch.setenv("NO_COLOR", "1")  # so that any ESC in the output could only come from a name
+    net = write("evil.yaml", EVIL)
+    result = nncalc(command[0], net, *command[1:], tty=True)
+    assert result.code == 0, result.err
+    text = result.out + result.err
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in text, (raw, text)
+
+
+def test_control_characters_in_names_are_shown_as_pictures(nncalc, write, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    net = write("evil.yaml", EVIL)
+    result = nncalc("check", net, tty=True)
+    assert "␛]0;pwned␇␛[31mRED<U+202E>" in result.out
+    result = nncalc("forward", net, "-i", "0.1,0.2", tty=True)
+    assert "h␛[1m␇1" in result.out
+    result = nncalc("grade", net, "-i", "0.1,0.2", "-a", write("a.yaml", "layers:\n  - z: [0.1, 0.2]\n"), tty=True)
+    assert "\x1b" not in result.out and "\u202e" not in result.out and "h␛[1m␇1" in result.out

@@ -9,7 +9,7 @@ from typing import TextIO
 from rich.console import Console, Group
 from rich.measure import Measurement
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as RichText
 
 from nncalc.engine import Trace
 from nncalc.network import Network
@@ -17,6 +17,25 @@ from nncalc.records import record
 from nncalc.render.derivation import a_text, layer_steps, z_text
 from nncalc.render.numbers import show
 from nncalc.summary import LayerSummary, summarize_layer
+from nncalc.text import visible
+
+
+class Text(RichText):
+    """Rich text that shows control characters as pictures (ESC as ␛), never sends them to the terminal.
+
+    Names, paths and every derivation line come from the user's file and may hold escape
+    sequences or bidirectional overrides. Every Text this module builds is this one, and
+    every plain string printed passes :meth:`_Console.render_str`, so all text meets
+    :func:`nncalc.text.visible` on its way to the screen, before Rich measures it.
+    """
+
+    def __init__(self, text: str = "", *args, **kwargs) -> None:
+        super().__init__(visible(text), *args, **kwargs)
+
+    def append(self, text, style=None) -> Text:
+        """Append text (made visible) or another Text, as Rich's ``append`` does."""
+        return super().append(visible(text) if isinstance(text, str) else text, style)
+
 
 LARGE_LAYER = 32  # layers with more neurons are summarised unless every row is asked for
 
@@ -36,6 +55,10 @@ class _Console(Console):
     def on_broken_pipe(self) -> None:
         self.quiet = True
         raise BrokenPipeError()
+
+    def render_str(self, text: str, **options) -> RichText:
+        """A plain string printed or put in a table, with control characters shown as pictures."""
+        return super().render_str(visible(text), **options)
 
 
 PIPE_WIDTH = 240  # a file or pipe has no width: wide enough that no table folds
@@ -84,7 +107,7 @@ def _print_whole(console: Console, renderable) -> None:
 
 
 def _number_column(table: Table, title: str) -> None:
-    table.add_column(title, justify="right", no_wrap=True)
+    table.add_column(Text(title), justify="right", no_wrap=True)
 
 
 def print_forward(
