@@ -5,12 +5,23 @@ Expected numbers come from ``decimal`` and hand working, never from nncalc's own
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
+from nncalc.activations import BoundActivation
+from nncalc.backprop import backward
+from nncalc.engine import forward
+from nncalc.loader import parse_network
+from nncalc.render import latex as latex_module
+from nncalc.render.latex import write_latex
+from nncalc.render.latex_backward import write_backward_latex
+from nncalc.render.markdown import write_markdown
+from nncalc.render.markdown_backward import write_backward_markdown
 from nncalc.render.numbers import show
 
 # -- 1. one number rule ------------------------------------------------------------------
@@ -181,3 +192,66 @@ def test_control_characters_in_names_are_shown_as_pictures(nncalc, write, monkey
     assert "h␛[1m␇1" in result.out
     result = nncalc("grade", net, "-i", "0.1,0.2", "-a", write("a.yaml", "layers:\n  - z: [0.1, 0.2]\n"), tty=True)
     assert "\x1b" not in result.out and "\u202e" not in result.out and "h␛[1m␇1" in result.out
+
+
+# -- 3. Markdown and LaTeX in linear time ----------------------------------------------------
+
+
+def _wide(n: int, activation: str) -> str:
+    weights = ", ".join(f"[{(k % 7 - 3) / 10}]" for k in range(n))
+    return (
+        f"inputs: 1\nlayers:\n  - activation: {activation}\n    weights: [{weights}]\n    biases: 0.1\n"
+        f"  - activation: sigmoid\n    weights: [[{', '.join(['0.1'] * n)}]]\n"
+    )
+
+
+class _Counter:
+    """Counts the numbers LaTeX converts, and the elements of every derivative asked for."""
+
+    def __init__(self, monkeypatch):
+        self.numbers = 0
+        self.derivative_elements = 0
+        original = latex_module.number_latex
+        derivative = BoundActivation.derivative
+
+        def counted(text):
+            self.numbers += 1
+            return original(text)
+
+        def counted_derivative(activation, z, a):
+            self.derivative_elements += int(np.size(z))
+            return derivative(activation, z, a)
+
+        monkeypatch.setattr(latex_module, "number_latex", counted)
+        monkeypatch.setattr(BoundActivation, "derivative", counted_derivative)
+
+
+def _render_all(n: int, activation: str) -> None:
+    network = parse_network(_wide(n, activation))
+    x, t = np.array([[0.3]]), np.array([[0.5]])
+    trace = forward(network, x)
+    result = backward(network, x, t)
+    for write in (write_latex, write_markdown):
+        write(io.StringIO(), network, trace, None, 4)
+    for write in (write_backward_latex, write_backward_markdown):
+        write(io.StringIO(), network, result, None, 4)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "softmax"])
+def test_markdown_and_latex_work_grows_linearly_with_the_layer(monkeypatch, activation):
+    counts = []
+    for n in (300, 1200):
+        counter = _Counter(monkeypatch)
+        _render_all(n, activation)
+        counts.append((counter.numbers, counter.derivative_elements))
+    (numbers_n, elements_n), (numbers_4n, elements_4n) = counts
+    assert numbers_4n <= 4.5 * numbers_n, counts  # quadratic work would be 16 times
+    assert elements_4n <= 4.5 * max(elements_n, 1), counts
+
+
+def test_a_3000_neuron_layer_renders_promptly():
+    import time
+
+    start = time.perf_counter()
+    _render_all(3000, "sigmoid")
+    assert time.perf_counter() - start < 20

@@ -29,6 +29,17 @@ def _p(text: str) -> str:
     return f"({text})" if text.startswith(MINUS) else text
 
 
+def derivative_at(result: BackwardResult, activation, layer: int, sample: int, neuron: int) -> float:
+    """da/dz of one neuron in one sample, worked out for that neuron alone.
+
+    A derivation line asks for one neuron's; the whole layer's, once per neuron, would make
+    a layer's steps take time growing with its width squared.
+    """
+    values = result.trace.layers[layer]
+    one = (slice(sample, sample + 1), slice(neuron, neuron + 1))
+    return float(activation.derivative(values.z[one], values.a[one])[0, 0])
+
+
 def weight_name(network: Network, layer: int, neuron: int, source: int) -> str:
     """``w(h1→o1)``: the weight from a neuron (or input) of the layer below to this neuron."""
     below = network.inputs if layer == 0 else network.layers[layer - 1].neurons
@@ -65,7 +76,7 @@ def delta_text(network: Network, result: BackwardResult, layer: int, sample: int
     name = current.neurons[neuron]
     z = _show(trace.layers[layer].z[sample, neuron], precision)
     a = _show(trace.layers[layer].a[sample, neuron], precision)
-    d = _show(current.activation.derivative(trace.layers[layer].z, trace.layers[layer].a)[sample, neuron], precision)
+    d = _show(derivative_at(result, current.activation, layer, sample, neuron), precision)
     delta = _show(result.layers[layer].delta[sample, neuron], precision)
     act = current.activation
     f_sym = act.derivative_text(f"z_{name}", f"a_{name}", f"f′(z_{name})")

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from nncalc.engine import Trace
 from nncalc.network import Network
-from nncalc.render.derivation import MAX_TERMS, NeuronSteps, layer_steps
+from nncalc.render.derivation import MAX_TERMS, NeuronSteps, TextNumbers, layer_steps
 from nncalc.render.numbers import show
 
 _TEXT_SPECIALS = {
@@ -128,7 +128,7 @@ def z_latex(step: NeuronSteps, symbol: str = "z", align: bool = False) -> str:
 def a_latex(step: NeuronSteps, symbol: str = "a", align: bool = False) -> str:
     """``a = \\sigma(0.415) = \\frac{1}{1 + e^{-0.415}} = 0.6023``, as ``a_text`` writes it."""
     z = number_latex(step.z)
-    formula = step.activation.latex(z, [number_latex(v) for v in step.layer_z])
+    formula = step.activation.latex(z, TextNumbers(step.layer_z, number_latex))  # read only by softmax
     a = number_latex(step.a)
     eq = "&=" if align else "="
     if formula == a:

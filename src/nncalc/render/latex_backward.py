@@ -16,7 +16,7 @@ from typing import TextIO
 
 from nncalc.backprop import BackwardResult, combined_rule
 from nncalc.network import Network
-from nncalc.render.backprop_steps import MAX_TERMS
+from nncalc.render.backprop_steps import MAX_TERMS, derivative_at
 from nncalc.render.latex import PREAMBLE, _paren, _signed, escape_text, name_math, number_latex, write_latex
 from nncalc.render.numbers import show
 
@@ -135,7 +135,7 @@ def delta_latex(network: Network, result: BackwardResult, layer: int, sample: in
     act = current.activation
     name = current.neurons[neuron]
     a = _num(trace.layers[layer].a[sample, neuron], precision)
-    d = _num(act.derivative(trace.layers[layer].z, trace.layers[layer].a)[sample, neuron], precision)
+    d = _num(derivative_at(result, act, layer, sample, neuron), precision)
     delta = _num(result.layers[layer].delta[sample, neuron], precision)
     head = rf"{_sym(DELTA, name)} &= "
     f_sym = _derivative(act.name, _sym("a", name), f"f'({_sym('z', name)})", numeric=False)
