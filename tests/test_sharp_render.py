@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import random
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -23,6 +23,7 @@ from nncalc.render.latex_backward import write_backward_latex
 from nncalc.render.markdown import write_markdown
 from nncalc.render.markdown_backward import write_backward_markdown
 from nncalc.render.numbers import show
+from tests.conftest import CONFIGS
 
 # -- 1. one number rule ------------------------------------------------------------------
 
@@ -255,3 +256,117 @@ def test_a_3000_neuron_layer_renders_promptly():
     start = time.perf_counter()
     _render_all(3000, "sigmoid")
     assert time.perf_counter() - start < 20
+
+
+# -- 4. shown steps that add up -----------------------------------------------------------
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:e[+-]\d+)?")
+
+
+def _python(expression: str) -> str:
+    """A shown numeric expression as Python over Decimal: ``(0.7514 − 0.01) · 0.7514`` and the like."""
+    text = expression.replace("−", "-").replace("·", "*").replace("×", "*").replace("½", "(D(1) / D(2))")
+    text = text.replace("²", "**2")
+    text = _NUMBER.sub(lambda m: f"D('{m.group()}')", text)
+    # e^X, e^(X) and e^-X: X is one number, possibly negative and in parentheses
+    text = re.sub(r"e\^(-?)(\(-?D\('[^']*'\)\)|D\('[^']*'\))", r"EXP(\1\2)", text)
+    return text
+
+
+def _recompute(expression: str) -> Decimal | None:
+    """The exact value of the shown operands as written, or None where the text is not only numbers."""
+    python = _python(expression)
+    if re.search(r"[^\sD()'.\d*/+\-e]", python.replace("EXP", "")):
+        return None
+    with localcontext() as context:
+        context.prec = 60
+        return eval(python, {"__builtins__": {}}, {"D": Decimal, "EXP": lambda x: x.exp()})
+
+
+def _relations(text: str) -> list[tuple[str, str, str]]:
+    """Every shown step ``expression = result`` (or ``≈ result``) whose expression is made of numbers."""
+    steps = []
+    for line in text.splitlines():
+        for segment in line.split(";  "):
+            parts = re.split(r" (=|≈) ", segment.strip())
+            if len(parts) < 3:
+                continue
+            expression, relation, result = parts[-3], parts[-2], parts[-1]
+            result = result.split("   (")[0].strip()
+            if not re.fullmatch(r"[−-]?\d+(?:\.\d+)?(?:e[+-]\d+)?", result):
+                continue
+            if _recompute(expression) is None:
+                continue
+            steps.append((expression, relation, result))
+    return steps
+
+
+def _agrees(expression: str, result: str, precision: int) -> bool:
+    shown = Decimal(result.replace("−", "-"))
+    unit = min(Decimal(1).scaleb(-precision), Decimal(1).scaleb(shown.as_tuple().exponent))
+    value = _recompute(expression)
+    return value.quantize(unit, rounding=ROUND_HALF_UP) == shown.quantize(unit)
+
+
+BACKWARD_RUNS = [
+    ("classic-2-2-2.yaml", "-i", "0.05,0.10", "-t", "0.01,0.99"),
+    ("course-backprop.yaml", "-i", "0.1", "-t", "0.25", "--lr", "0.4"),
+    ("classic-2-2-2.yaml", "-i", "0.05,0.10", "-t", "0.01,0.99", "-p", "2"),
+    ("classic-2-2-2.yaml", "-i", "0.05,0.10", "-t", "0.01,0.99", "-p", "3"),
+    ("course-backprop.yaml", "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-p", "2"),
+]
+
+
+@pytest.mark.parametrize("run", BACKWARD_RUNS, ids=lambda r: " ".join(r))
+def test_every_shown_step_adds_up_or_says_approximately(nncalc, run):
+    precision = int(run[run.index("-p") + 1]) if "-p" in run else 4
+    result = nncalc("backward", CONFIGS / run[0], *run[1:], "-f", "table", tty=True)
+    assert result.code == 0, result.err
+    steps = _relations(result.out)
+    assert len(steps) >= 10, steps
+    for expression, relation, shown in steps:
+        agrees = _agrees(expression, shown, precision)
+        if relation == "=":
+            assert agrees, f"{expression} = {shown} does not add up"
+        else:
+            assert not agrees, f"{expression} ≈ {shown} adds up exactly: write ="
+
+
+def test_backward_steps_that_do_not_add_up_say_so(nncalc, write):
+    """δ = 0.07386 is shown 0.0739, and 0.0739 · 0.5 = 0.03695 is not the shown 0.0369 (true 0.03693)."""
+    net = write(
+        "slip.yaml",
+        "inputs: 1\nlayers:\n  - activation: identity\n    weights: 0.8\n    biases: 0\n",
+    )
+    # z = 0.8 × 0.5 = 0.4; δ = a − t = 0.4 − 0.32614 = 0.07386; ∂L/∂w = δ · 0.5 = 0.03693; w′ = 0.781535
+    result = nncalc("backward", net, "-i", "0.5", "-t", "0.32614", "-f", "table", tty=True)
+    assert result.code == 0, result.err
+    line = next(line for line in result.out.splitlines() if "∂L/∂w" in line and "·" in line)
+    assert "0.0739 · 0.5 ≈ 0.0369" in line, line  # 0.03695 would be 0.0370
+    assert "w′ = 0.8 − 0.5 · 0.0369 ≈ 0.7815" in line, line  # 0.78155 would be 0.7816
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_markdown_and_latex_backward_say_approximately_too(nncalc, write, fmt):
+    net = write(
+        "slip.yaml",
+        "inputs: 1\nlayers:\n  - activation: identity\n    weights: 0.8\n    biases: 0\n",
+    )
+    result = nncalc("backward", net, "-i", "0.5", "-t", "0.32614", "-f", fmt)
+    assert result.code == 0, result.err
+    if fmt == "markdown":
+        assert "0.0739 · 0.5 ≈ 0.0369" in result.out
+    else:
+        assert r"0.0739 \cdot 0.5 \approx 0.0369" in result.out
+
+
+def test_forward_steps_say_approximately_where_rounded_inputs_do_not_give_z(nncalc, write):
+    # h = 0.33333…, shown 0.3333; z = 3 × h = 1 exactly, but 3 × 0.3333 = 0.9999
+    net = write(
+        "third.yaml",
+        "inputs: 1\nlayers:\n  - activation: identity\n    weights: 1/3\n  - activation: identity\n    weights: 3\n",
+    )
+    result = nncalc("forward", net, "-i", "1", "-f", "table", tty=True)
+    assert "z = 3 × 0.3333 ≈ 1" in result.out, result.out
+    latex = nncalc("forward", net, "-i", "1", "-f", "latex").out
+    assert r"3 \cdot 0.3333 \approx 1" in latex
