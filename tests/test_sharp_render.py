@@ -370,3 +370,37 @@ def test_forward_steps_say_approximately_where_rounded_inputs_do_not_give_z(nnca
     assert "z = 3 × 0.3333 ≈ 1" in result.out, result.out
     latex = nncalc("forward", net, "-i", "1", "-f", "latex").out
     assert r"3 \cdot 0.3333 \approx 1" in latex
+
+
+# -- 5. grade's expected column ------------------------------------------------------------
+
+GRADE_ANSWERS = "layers:\n  - z: [0.415]\n    a: [0.6023]\n  - z: [{z}]\n    a: [0.7153]\n"
+
+
+def _grade_rows(out: str) -> dict[tuple[str, str], tuple[str, str]]:
+    rows = {}
+    for line in out.splitlines():
+        cells = [cell.strip() for cell in line.strip("│┃").split("│")]
+        if len(cells) == 5 and cells[1] in ("z", "a"):
+            rows[(cells[0], cells[1])] = (cells[2], cells[3])
+    return rows
+
+
+def test_grade_expected_shows_the_tables_precision(nncalc, write):
+    answers = write("answers.yaml", GRADE_ANSWERS.format(z="0.03"))
+    result = nncalc("grade", CONFIGS / "course-note.yaml", "-i", "0.1", "-a", answers, tty=True)
+    # 0.25 × 0.6023 + 0.5 = 0.650575
+    assert _grade_rows(result.out)[("o1", "z")] == ("0.03", "0.6506")
+    assert "= 0.6506, not 0.03" in result.out
+
+
+def test_grade_expected_shows_more_digits_than_written_where_needed(nncalc, write):
+    answers = write("answers.yaml", GRADE_ANSWERS.format(z="0.6506"))
+    result = nncalc(
+        "grade", CONFIGS / "course-note.yaml", "-i", "0.1", "-a", answers, "--tolerance", "0.00001", tty=True
+    )
+    yours, expected = _grade_rows(result.out)[("o1", "z")]
+    assert yours == "0.6506" and expected == "0.65058", result.out  # 0.650575, half away from zero
+    answers = write("answers6.yaml", GRADE_ANSWERS.format(z="0.650576"))
+    result = nncalc("grade", CONFIGS / "course-note.yaml", "-i", "0.1", "-a", answers, tty=True)
+    assert _grade_rows(result.out)[("o1", "z")] == ("0.650576", "0.650575")

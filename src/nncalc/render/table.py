@@ -15,7 +15,7 @@ from nncalc.engine import Trace
 from nncalc.network import Network
 from nncalc.records import record
 from nncalc.render.derivation import a_text, layer_steps, z_text
-from nncalc.render.numbers import show
+from nncalc.render.numbers import show, value_of
 from nncalc.summary import LayerSummary, summarize_layer
 from nncalc.text import visible
 
@@ -38,6 +38,7 @@ class Text(RichText):
 
 
 LARGE_LAYER = 32  # layers with more neurons are summarised unless every row is asked for
+MOST_DECIMALS = 17  # enough for any float's every digit
 
 
 @record
@@ -239,13 +240,24 @@ def print_grade(console: Console, network: Network, grade, answers_source: str, 
 
 
 def _expected_text(mark, precision: int) -> str:
+    """The right value, shown to the table's precision or to the decimals the person wrote, whichever is more.
+
+    A wrong answer that would read the same as the right one at those decimals (a tolerance
+    tighter than the written digits) gets more decimals until the difference shows.
+    """
     from nncalc.numbers import decimals_written
 
-    if mark.given is not None:
-        decimals = decimals_written(mark.given.text)
-        if decimals is not None and 0 <= decimals <= 15:
-            return f"{mark.expected:.{decimals}f}"
-    return show(mark.expected, precision)
+    decimals = precision
+    written = decimals_written(mark.given.text) if mark.given is not None else None
+    if written is not None:
+        decimals = max(decimals, written)
+    text = show(mark.expected, decimals)
+    if mark.correct is False:
+        given = value_of(mark.given.text)
+        while decimals < MOST_DECIMALS and value_of(text) == given:
+            decimals += 1
+            text = show(mark.expected, decimals)
+    return text
 
 
 def _verdict(correct: bool | None) -> Text:
