@@ -9,6 +9,7 @@ import io
 import random
 import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from nncalc.render.latex import write_latex
 from nncalc.render.latex_backward import write_backward_latex
 from nncalc.render.markdown import write_markdown
 from nncalc.render.markdown_backward import write_backward_markdown
-from nncalc.render.numbers import show
+from nncalc.render.numbers import relation, show
 from tests.conftest import CONFIGS
 
 # -- 1. one number rule ------------------------------------------------------------------
@@ -324,9 +325,9 @@ def test_every_shown_step_adds_up_or_says_approximately(nncalc, run):
     assert result.code == 0, result.err
     steps = _relations(result.out)
     assert len(steps) >= 10, steps
-    for expression, relation, shown in steps:
+    for expression, written, shown in steps:
         agrees = _agrees(expression, shown, precision)
-        if relation == "=":
+        if written == "=":
             assert agrees, f"{expression} = {shown} does not add up"
         else:
             assert not agrees, f"{expression} ≈ {shown} adds up exactly: write ="
@@ -404,3 +405,21 @@ def test_grade_expected_shows_more_digits_than_written_where_needed(nncalc, writ
     answers = write("answers6.yaml", GRADE_ANSWERS.format(z="0.650576"))
     result = nncalc("grade", CONFIGS / "course-note.yaml", "-i", "0.1", "-a", answers, tty=True)
     assert _grade_rows(result.out)[("o1", "z")] == ("0.650576", "0.650575")
+
+
+@pytest.mark.parametrize(
+    "worked, shown, precision, expected",
+    [
+        (Decimal("0.03695"), "0.0369", 4, "≈"),  # 0.03695 is 0.0370 at 4 decimals
+        (Decimal("0.03694"), "0.0369", 4, "="),
+        (Decimal("0.50004"), "0.5", 4, "="),  # a short result is compared at 4 decimals too
+        (Decimal("0.50006"), "0.5", 4, "≈"),
+        (Decimal("0.000012344"), "1.234e-05", 4, "="),  # shown to 4 significant digits: compared there
+        (Decimal("0.000012346"), "1.234e-05", 4, "≈"),
+        (Decimal("1234600000000000"), "1.235e+15", 4, "="),
+        (Decimal("1235600000000000"), "1.235e+15", 4, "≈"),
+        (Decimal("-0.61905"), "−0.6191", 4, "="),  # halves away from zero; the text minus sign is read
+    ],
+)
+def test_relation_compares_at_the_shown_precision(worked, shown, precision, expected):
+    assert relation(Fraction(worked), shown, precision) == expected

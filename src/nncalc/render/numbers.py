@@ -110,8 +110,9 @@ def value_of(text: str) -> Fraction | None:
 def agrees(value: Fraction | float | None, shown: str, precision: int) -> bool:
     """Whether ``value``, worked out from a step's shown operands, comes out as the ``shown`` result.
 
-    The comparison is at the shown precision: the finer of one unit in the p-th decimal
-    and the last digit the result shows, rounding half away from zero as :func:`show` does.
+    The comparison is at the precision :func:`show` gives the result: one unit in the p-th
+    decimal, or in its last significant digit where it is shown to significant digits (a
+    value below 10^-p, or of 10^15 and more), rounding half away from zero as show() does.
     Where there is nothing to check (``value`` is None, or the result is nan or inf) it agrees.
     """
     target = value_of(shown)
@@ -121,10 +122,17 @@ def agrees(value: Fraction | float | None, shown: str, precision: int) -> bool:
         if not math.isfinite(value):
             return False
         value = Fraction(f"{value:.{FLOAT_DIGITS}g}")  # as show() reads a float
-    last = Decimal(shown.strip().replace(MINUS, "-")).as_tuple().exponent
-    exponent = min(-precision, last) if isinstance(last, int) else -precision
-    unit = Fraction(10) ** exponent
+    unit = _unit(Decimal(shown.strip().replace(MINUS, "-")), precision)
     return _round_half_away(value / unit) == target / unit
+
+
+def _unit(shown: Decimal, precision: int) -> Fraction:
+    """One unit of the last digit that show() gives a result at ``precision`` (never coarser than the text's own)."""
+    exponent = -precision
+    if shown != 0 and (abs(shown) >= HUGE or abs(shown) < Decimal(1).scaleb(-precision)):
+        exponent = shown.adjusted() - max(precision, 1) + 1  # shown to significant digits
+    written = shown.as_tuple().exponent
+    return Fraction(10) ** min(exponent, written if isinstance(written, int) else exponent)
 
 
 def _round_half_away(value: Fraction) -> int:
