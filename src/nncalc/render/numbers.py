@@ -29,7 +29,8 @@ def show(value: float, precision: int = 4) -> str:
        10^15 is rounded to exactly p decimals: 0.6023, 0.5000, 1.
     3. A non-zero value below 10^-p would keep no significant digit that way, so it is shown
        to max(p, 1) significant digits instead (fewer where it has fewer): in plain decimals
-       from 0.0001 up (0.4 and 0.5 at p = 0, 0.03 at p = 1, 0.0012 at p = 2), in scientific
+       from 0.0001 up (0.4 stays 0.4 and 0.5075 is 0.5 at p = 0; 0.03 at p = 1; 0.0012345 is
+       0.0012 at p = 2), in scientific
        notation below that (1.234e-05 at p = 4; 3e-05 where the value is exactly that).
     4. A value of magnitude 10^15 or more is shown to max(p, 1) significant digits in
        scientific notation: 1.235e+15.
