@@ -78,6 +78,7 @@ def test_independent_expectations_are_the_published_ones():
     assert four(A1) == "0.6023"
     assert four(Z2) == "0.9210"
     assert four(sigma(Z2)) == "0.7153"
+    assert four(sigma(0.9210)) == "0.7152"  # so σ of the shown z is written ≈ 0.7153
     assert [four(v) for v in H] == ["0.5933", "0.5969"]
     assert [four(v) for v in OUT] == ["0.7514", "0.7729"]
 
@@ -180,7 +181,7 @@ def test_markdown_course_chain_structure_and_numbers():
     assert r"e^{-0.415}" in a_math
     z_math, a_math = math_spans(steps[1])
     assert z_math == rf"z = 0.45 \cdot {four(A1)} + 0.65 = {four(Z2)}"
-    assert a_math.endswith(f"= {four(sigma(Z2))}")
+    assert a_math.endswith(rf"\approx {four(sigma(Z2))}")  # σ(0.9210) is 0.7152
     assert lines[-1] == f"**output:** o1 = {four(sigma(Z2))}"
 
 
@@ -366,7 +367,7 @@ def test_latex_course_chain():
     ]
     assert blocks[1][0] == rf"z_{{\text{{o1}}}} &= 0.45 \cdot {four(A1)} + 0.65 = {four(Z2)} \\"
     assert blocks[1][1].startswith(rf"a_{{\text{{o1}}}} &= \sigma({four(Z2)}) = ")
-    assert blocks[1][1].endswith(f"= {four(sigma(Z2))}")
+    assert blocks[1][1].endswith(rf"\approx {four(sigma(Z2))}")  # σ(0.9210) is 0.7152
     assert r"\section*{Course lab, two neurons in a chain}" in text
     assert r"\subsection*{input: $\text{x1} = 0.1$}" in text
     assert text.count(r"\subsubsection*{") == 2
@@ -606,4 +607,4 @@ def test_trace_is_not_recomputed():
     forged = type(trace)(inputs=trace.inputs, layers=tuple(layers))
     out = io.StringIO()
     write_latex(out, net, forged, texts)
-    assert r"\frac{1}{1 + e^{-0.415}} = 0.5" in out.getvalue()
+    assert r"\frac{1}{1 + e^{-0.415}} \approx 0.5" in out.getvalue()  # σ(0.415) is not 0.5

@@ -198,7 +198,7 @@ def test_forward_table_shows_the_derivation(nncalc):
     assert "z = 0.15 × 0.1 + 0.4 = 0.415" in result.out
     assert "a = σ(0.415) = 1 / (1 + e^−0.415) = 0.6023" in result.out
     assert "z = 0.45 × 0.6023 + 0.65 = 0.9210" in result.out
-    assert "a = σ(0.9210) = 1 / (1 + e^−0.9210) = 0.7153" in result.out
+    assert "a = σ(0.9210) = 1 / (1 + e^−0.9210) ≈ 0.7153" in result.out  # σ(0.9210) is 0.7152
     assert "output: o1 = 0.7153" in result.out
 
 

@@ -12,6 +12,7 @@ import math
 import re
 import shutil
 import subprocess
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,18 @@ def sigma(z: float) -> float:
 
 def f4(value: float) -> str:
     return f"{value:.4f}"
+
+
+def shown(value: float | str) -> Decimal:
+    """A number exactly as the document shows it: to 4 decimals, or as written."""
+    return Decimal(value if isinstance(value, str) else f4(value))
+
+
+def is_(worked: Decimal, result: str) -> str:
+    r"""What a step writes before its ``result``: ``=`` where the value worked out by hand from the
+    step's shown numbers rounds (halves away from zero) to the shown result, else ``\approx``."""
+    unit = Decimal("0.0001")
+    return "=" if worked.quantize(unit, ROUND_HALF_UP) == Decimal(result).quantize(unit) else r"\approx"
 
 
 def neg(text: str) -> str:
@@ -259,13 +272,17 @@ def test_classic_rows_are_the_worked_example():
     for k, o in enumerate(("o1", "o2")):
         for j, h in enumerate(("h1", "h2")):
             g = D_O[k] * H[j]
+            new = f4(W_O[k][j] - 0.5 * g)
             assert (
-                rf"{dL(w(h, o))} &= {dl(o)} \cdot {sym('a', h)} = {neg(f4(D_O[k]))} \cdot {f4(H[j])} = {f4(g)}, "
-                rf"\quad w' = {W_O[k][j]:.2f} - 0.5 \cdot {neg(f4(g))} = {f4(W_O[k][j] - 0.5 * g)}"
+                rf"{dL(w(h, o))} &= {dl(o)} \cdot {sym('a', h)} = {neg(f4(D_O[k]))} \cdot {f4(H[j])} "
+                rf"{is_(shown(D_O[k]) * shown(H[j]), f4(g))} {f4(g)}, "
+                rf"\quad w' = {W_O[k][j]:.2f} - 0.5 \cdot {neg(f4(g))} "
+                rf"{is_(shown(f'{W_O[k][j]:.2f}') - shown('0.5') * shown(g), new)} {new}"
             ) in found
+        new = f4(0.60 - 0.5 * D_O[k])
         assert (
             rf"{dL(sym('b', o))} &= {dl(o)} = {f4(D_O[k])}, \quad b' = 0.60 - 0.5 \cdot {neg(f4(D_O[k]))} "
-            rf"= {f4(0.60 - 0.5 * D_O[k])}"
+            rf"{is_(shown('0.60') - shown('0.5') * shown(D_O[k]), new)} {new}"
         ) in found
     for j, h in enumerate(("h1", "h2")):
         for i, x in enumerate(("i1", "i2")):
@@ -323,7 +340,8 @@ def test_course_chain_worked_by_hand():
     text = document(net, ["0.1"], ["0.25"], lr=0.4)
     check_structure(text, net, samples=1)
     found = all_rows(text)
-    assert r"L = \frac{1}{2} \sum (t - a)^2 = \tfrac{1}{2} \cdot (0.25 - 0.7153)^2 = 0.1082" in text
+    # ½ · (0.25 − 0.7153)² = 0.108252045 would be 0.1083: the loss of the exact a is 0.1082
+    assert r"L = \frac{1}{2} \sum (t - a)^2 = \tfrac{1}{2} \cdot (0.25 - 0.7153)^2 \approx 0.1082" in text
     assert (
         rf"{dl('o1')} &= ({sym('a', 'o1')} - {sym('t', 'o1')}) \cdot {sym('a', 'o1')} (1 - {sym('a', 'o1')}) "
         r"= (0.7153 - 0.25) \cdot 0.7153 \cdot (1 - 0.7153) = 0.0948"
@@ -446,7 +464,7 @@ def test_bce_with_sigmoid_is_a_minus_t_over_n():
     for k, o in enumerate(("o1", "o2")):
         assert (
             rf"{dl(o)} &= \frac{{{sym('a', o)} - {sym('t', o)}}}{{2}} = \frac{{{f4(OUT[k])} - {t[k]}}}{{2}} "
-            rf"= {f4(d_o[k])} \quad \text{{(sigmoid with BCE)}}"
+            rf"{is_((shown(OUT[k]) - t[k]) / 2, f4(d_o[k]))} {f4(d_o[k])} \quad \text{{(sigmoid with BCE)}}"
         ) in found
     loss = -(math.log(1 - OUT[0]) + math.log(OUT[1])) / 2
     a0, a1 = f4(OUT[0]), f4(OUT[1])
@@ -456,7 +474,8 @@ def test_bce_with_sigmoid_is_a_minus_t_over_n():
         r"L &= \frac{1}{n} \sum -\left[t \ln a + (1 - t) \ln(1 - a)\right] \\" + "\n"
         rf"&= \tfrac{{1}}{{2}} \cdot \bigl(-\left[0 \cdot \ln {a0} + (1 - 0) \cdot \ln(1 - {a0})\right] \\" + "\n"
         rf"&\qquad - \left[1 \cdot \ln {a1} + (1 - 1) \cdot \ln(1 - {a1})\right]\bigr) \\" + "\n"
-        rf"&= {f4(loss)}" + "\n\\end{split}\n\\end{equation*}\n"
+        # −(ln 0.2486 + ln 0.7729) / 2 = 0.82476 would be 0.8248: the shown a are rounded
+        rf"&\approx {f4(loss)}" + "\n\\end{split}\n\\end{equation*}\n"
     ) in text
     hidden_rows_match(found, d_o)
 
@@ -469,12 +488,15 @@ def test_bce_with_another_activation_uses_its_gradient_and_the_derivative_value(
     a = [z / 6 + 0.5 for z in Z_O]
     t = (0.2, 0.9)
     d_o = [(a[k] - t[k]) / (2 * a[k] * (1 - a[k])) * (1 / 6) for k in range(2)]
+    worked = [
+        (shown(a[k]) - shown(f"{t[k]:g}")) / (2 * shown(a[k]) * (1 - shown(a[k]))) * shown("0.1667") for k in (0, 1)
+    ]
     for k, o in enumerate(("o1", "o2")):
         ak = f4(a[k])
         assert (
             rf"{dl(o)} &= \frac{{{sym('a', o)} - {sym('t', o)}}}{{2 \cdot {sym('a', o)} \cdot (1 - {sym('a', o)})}} "
             rf"\cdot f'({sym('z', o)}) = \frac{{{ak} - {t[k]:g}}}{{2 \cdot {ak} \cdot (1 - {ak})}} \cdot 0.1667 "
-            rf"= {f4(d_o[k])}"
+            rf"{is_(worked[k], f4(d_o[k]))} {f4(d_o[k])}"
         ) in found
     hidden_rows_match(found, d_o)
 
@@ -546,7 +568,8 @@ def test_tanh_negative_activation_is_parenthesised_and_other_derivatives_are_val
     ) in found
     assert (
         rf"{dl('t1')} &= {w('t1', 'r1')} \cdot {dl('r1')} \cdot (1 - {sym('a', 't1')}^2) "
-        rf"&= 2 \cdot {neg(f4(d2))} \cdot (1 - ({f4(a1)})^2) = {f4(d1)}"
+        rf"&= 2 \cdot {neg(f4(d2))} \cdot (1 - ({f4(a1)})^2) "
+        rf"{is_(2 * shown(d2) * (1 - shown(a1) ** 2), f4(d1))} {f4(d1)}"
     ) in found
     # the input of the first layer is written by name, not as an a
     assert rf"{dL(w('x', 't1'))} &= {dl('t1')} \cdot {tx('x')} = " in text
@@ -652,19 +675,26 @@ def test_two_sample_batch_means_the_gradients():
     for k, o in enumerate(("o1", "o2")):
         for j, h in enumerate(("h1", "h2")):
             g = (D_O[k] * H[j] + d_o2[k] * h2[j]) / 2
+            worked = (shown(D_O[k]) * shown(H[j]) + shown(d_o2[k]) * shown(h2[j])) / 2
+            new = f4(W_O[k][j] - 0.5 * g)
             assert (
                 rf"{dL(w(h, o))} &= \tfrac{{1}}{{2}} \sum_{{s}} {dl(o)} \cdot {sym('a', h)} = \tfrac{{1}}{{2}} "
-                rf"\left({neg(f4(D_O[k]))} \cdot {f4(H[j])} + {neg(f4(d_o2[k]))} \cdot {f4(h2[j])}\right) = {f4(g)}, "
-                rf"&\quad w' = {W_O[k][j]:.2f} - 0.5 \cdot {neg(f4(g))} = {f4(W_O[k][j] - 0.5 * g)}"
+                rf"\left({neg(f4(D_O[k]))} \cdot {f4(H[j])} + {neg(f4(d_o2[k]))} \cdot {f4(h2[j])}\right) "
+                rf"{is_(worked, f4(g))} {f4(g)}, "
+                rf"&\quad w' = {W_O[k][j]:.2f} - 0.5 \cdot {neg(f4(g))} "
+                rf"{is_(shown(f'{W_O[k][j]:.2f}') - shown('0.5') * shown(g), new)} {new}"
             ) in found
         gb = (D_O[k] + d_o2[k]) / 2
+        new = f4(0.60 - 0.5 * gb)
         assert (
             rf"{dL(sym('b', o))} &= \tfrac{{1}}{{2}} \sum_{{s}} {dl(o)} = {f4(gb)}, "
-            rf"&\quad b' = 0.60 - 0.5 \cdot {neg(f4(gb))} = {f4(0.60 - 0.5 * gb)}"
+            rf"&\quad b' = 0.60 - 0.5 \cdot {neg(f4(gb))} {is_(shown('0.60') - shown('0.5') * shown(gb), new)} {new}"
         ) in found
     g = (D_H[0] * 0.10 + d_h2[0] * -0.1) / 2
     assert rf"{dL(w('i2', 'h1'))} &= \tfrac{{1}}{{2}} \sum_{{s}} {dl('h1')} \cdot {tx('i2')} = " in text
-    assert rf"{neg(f4(d_h2[0]))} \cdot (-0.1)\right) = {f4(g)}" in text
+    # g ≈ −0.0000783, below one unit of the 4th decimal: shown to 4 significant digits; the shown
+    # products give ½ · (0.00088 − 0.00103) = −0.000075, not it
+    assert rf"{neg(f4(d_h2[0]))} \cdot (-0.1)\right) \approx {g * 1e5:.3f} \times 10^{{-5}}" in text
     loss2 = 0.5 * ((0.5 - out2[0]) ** 2 + (0.5 - out2[1]) ** 2)
     assert rf"(0.5 - {f4(out2[0])})^2 + (0.5 - {f4(out2[1])})^2\right) = {f4(loss2)}" in text
     mean = (0.5 * ((0.01 - OUT[0]) ** 2 + (0.99 - OUT[1]) ** 2) + loss2) / 2
@@ -684,7 +714,8 @@ def test_five_samples_write_the_mean_without_its_terms():
     g = sum(d * a for d, a in zip(d2, a1, strict=True)) / 5
     assert (
         rf"{dL(w('h1', 'o1'))} &= \tfrac{{1}}{{5}} \sum_{{s}} {dl('o1')} \cdot {sym('a', 'h1')} = {f4(g)}, "
-        rf"&\quad w' = 0.45 - 0.5 \cdot {f4(g)} = {f4(0.45 - 0.5 * g)}"
+        rf"&\quad w' = 0.45 - 0.5 \cdot {f4(g)} "
+        rf"{is_(shown('0.45') - shown('0.5') * shown(g), f4(0.45 - 0.5 * g))} {f4(0.45 - 0.5 * g)}"
     ) in all_rows(text)
 
 
@@ -797,13 +828,15 @@ def test_numbers_come_from_the_result():
     out = io.StringIO()
     write_backward_latex(out, net, forged, texts)
     text = out.getvalue()
-    assert r"= (0.7514 - 0.01) \cdot 0.7514 \cdot (1 - 0.7514) = 0.625" in text
-    assert r"= 0.625 \cdot 0.5933 = 0.0125, \quad w' = 0.40 - 0.5 \cdot 0.0125 = 9.5" in text
-    assert r"= 0.1385, \quad b' = 0.60 - 0.5 \cdot 0.1385 = 5.5" in text  # ∂L/∂b kept, b' forged
-    assert r"\right) = 0.875" in text and "loss before the step $0.875$" in text
+    # forged results do not follow from the numbers before them, and the steps say so
+    assert r"= (0.7514 - 0.01) \cdot 0.7514 \cdot (1 - 0.7514) \approx 0.625" in text
+    assert r"= 0.625 \cdot 0.5933 \approx 0.0125, \quad w' = 0.40 - 0.5 \cdot 0.0125 \approx 9.5" in text
+    assert r"= 0.1385, \quad b' = 0.60 - 0.5 \cdot 0.1385 \approx 5.5" in text  # ∂L/∂b kept, b' forged
+    assert r"\right) \approx 0.875" in text and "loss before the step $0.875$" in text
     # the hidden δ row uses the forged output δ as its terms, and the real hidden δ as its value
     assert (
-        rf"\left(0.40 \cdot 0.625 + 0.50 \cdot (-0.375)\right) \cdot 0.5933 \cdot (1 - 0.5933) = {f4(D_H[0])}" in text
+        rf"\left(0.40 \cdot 0.625 + 0.50 \cdot (-0.375)\right) \cdot 0.5933 \cdot (1 - 0.5933) \approx {f4(D_H[0])}"
+        in text
     )
 
 

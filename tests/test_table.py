@@ -31,7 +31,7 @@ layer 2 (output) · sigmoid
 │ o1     │ 0.9210 │ 0.7153 │
 └────────┴────────┴────────┘
   o1  z = 0.45 × 0.6023 + 0.65 = 0.9210
-      a = σ(0.9210) = 1 / (1 + e^−0.9210) = 0.7153
+      a = σ(0.9210) = 1 / (1 + e^−0.9210) ≈ 0.7153
 
 output: o1 = 0.7153
 """
@@ -67,4 +67,4 @@ def test_negative_numbers_are_parenthesised_in_products():
         "inputs: 2\nlayers:\n  - weights: [0.5, -0.25]\n    biases: -0.1\n    activation: identity\n"
     )
     text = _render(network, [[-2.0, 4.0]], (("-2", "4"),))
-    assert "z = 0.5 × (-2) − 0.25 × 4 − 0.1 = -2.1" in text
+    assert "z = 0.5 × (−2) − 0.25 × 4 − 0.1 = −2.1" in text

@@ -3,6 +3,8 @@
 ``to_dot`` and ``to_mermaid`` write text for Graphviz and Mermaid, which do the layout;
 ``render_graphviz`` runs Graphviz's ``dot`` program to turn DOT text into SVG or PNG.
 Every number is shown as the file wrote it (weights, biases) or formatted by ``show`` (z, a).
+Every text from the file (names, the title) enters the picture through :func:`visible`, so
+no control character reaches a label, the terminal it is printed on, or the drawing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from nncalc.errors import InputError
 from nncalc.network import Network
 from nncalc.records import record
 from nncalc.render.numbers import show
+from nncalc.text import visible
 
 GRAPHVIZ_FORMATS = ("svg", "png")
 GRAPHVIZ_TIMEOUT = 60  # seconds; a network too big to draw in this time is too big to read
@@ -57,6 +60,7 @@ def _picture(network: Network, trace: Trace | None, sample: int, precision: int)
         _check_trace(network, trace, sample)
     inputs = []
     for i, name in enumerate(network.inputs):
+        name = visible(name)
         text = name if trace is None else f"{name} = {show(trace.inputs[sample, i], precision)}"
         inputs.append(_Node(f"L0_{i + 1}", (text,)))
     columns = [_Column("L0", "inputs", tuple(inputs))]
@@ -64,9 +68,9 @@ def _picture(network: Network, trace: Trace | None, sample: int, precision: int)
     previous = columns[0].nodes
     for k, layer in enumerate(network.layers, 1):
         nodes = []
-        activation = layer.activation.describe()
+        activation = visible(layer.activation.describe())
         for j, neuron in enumerate(layer.neurons):
-            lines = [neuron, f"b = {layer.bias_text[j]}", activation]
+            lines = [visible(neuron), f"b = {visible(layer.bias_text[j])}", activation]
             if trace is not None:
                 values = trace.layers[k - 1]
                 z, a = show(values.z[sample, j], precision), show(values.a[sample, j], precision)
@@ -74,8 +78,8 @@ def _picture(network: Network, trace: Trace | None, sample: int, precision: int)
             node = _Node(f"L{k}_{j + 1}", tuple(lines))
             nodes.append(node)
             for i, source in enumerate(previous):
-                edges.append(_Edge(source.id, node.id, layer.weight_text[j][i]))
-        columns.append(_Column(f"L{k}", network.layer_label(k - 1), tuple(nodes)))
+                edges.append(_Edge(source.id, node.id, visible(layer.weight_text[j][i])))
+        columns.append(_Column(f"L{k}", visible(network.layer_label(k - 1)), tuple(nodes)))
         previous = columns[-1].nodes
     return columns, edges
 
@@ -118,7 +122,7 @@ def to_dot(network: Network, trace: Trace | None = None, sample: int = 0, precis
     out = [
         "digraph network {",
         "  graph [rankdir=LR, ranksep=1.2, nodesep=0.3, newrank=true, fontname=Helvetica"
-        + (f", label={_dot_string(network.name)}, labelloc=t" if network.name else "")
+        + (f", label={_dot_string(visible(network.name))}, labelloc=t" if network.name else "")
         + "];",
         "  node [shape=ellipse, fontname=Helvetica, fontsize=11, margin=0.05];",
         # decorate: a line from each weight to its edge, so crossing edges keep their own numbers.
@@ -173,7 +177,7 @@ def to_mermaid(network: Network, trace: Trace | None = None, sample: int = 0, pr
     out = []
     if network.name:
         # JSON's double-quoted strings are valid YAML ones, so any title is safe here.
-        out += ["---", f"title: {json.dumps(network.name, ensure_ascii=False)}", "---"]
+        out += ["---", f"title: {json.dumps(visible(network.name), ensure_ascii=False)}", "---"]
     out.append("flowchart LR")
     for column in columns:
         out.append(f"  subgraph {column.id} [{_mermaid_string(column.title)}]")

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from nncalc.engine import Trace
 from nncalc.network import Network
-from nncalc.render.derivation import MAX_TERMS, NeuronSteps, layer_steps
+from nncalc.render.derivation import MAX_TERMS, NeuronSteps, TextNumbers, layer_steps
 from nncalc.render.numbers import show
 
 _TEXT_SPECIALS = {
@@ -44,6 +44,7 @@ _GREEK_NAMES = (
 _GREEK = dict(zip("αβγδεζηθικλμνξπρσςτυφχψωΓΔΘΛΞΠΣΥΦΨΩ", _GREEK_NAMES.split(" "), strict=True))
 _SYMBOLS = {"−": "-", "ο": "o", "∑": r"\ensuremath{\Sigma}", "′": "'"}
 
+LATEX_RELATION = {"=": "=", "≈": r"\approx"}  # a step's shown result: exactly, or nearly, from its shown numbers
 _NUMBER = re.compile(r"(?P<sign>[+-]?)(?:(?P<p>\d+)/(?P<q>\d+)|(?P<m>(?:\d+(?:\.\d*)?|\.\d+))(?:[eE](?P<e>[+-]?\d+))?)")
 _NON_FINITE = {"inf": r"\infty", "infinity": r"\infty", "nan": r"\mathrm{NaN}"}
 
@@ -122,18 +123,18 @@ def z_latex(step: NeuronSteps, symbol: str = "z", align: bool = False) -> str:
         if step.bias is not None:
             parts.append(_signed(number_latex(step.bias), False))
         body = "".join(parts)
-    return f"{symbol} {'&' if align else ''}= {body} = {number_latex(step.z)}"
+    return f"{symbol} {'&' if align else ''}= {body} {LATEX_RELATION[step.z_is]} {number_latex(step.z)}"
 
 
 def a_latex(step: NeuronSteps, symbol: str = "a", align: bool = False) -> str:
     """``a = \\sigma(0.415) = \\frac{1}{1 + e^{-0.415}} = 0.6023``, as ``a_text`` writes it."""
     z = number_latex(step.z)
-    formula = step.activation.latex(z, [number_latex(v) for v in step.layer_z])
+    formula = step.activation.latex(z, TextNumbers(step.layer_z, number_latex))  # read only by softmax
     a = number_latex(step.a)
     eq = "&=" if align else "="
     if formula == a:
         return f"{symbol} {eq} {a}"
-    return f"{symbol} {eq} {formula} = {a}"
+    return f"{symbol} {eq} {formula} {LATEX_RELATION[step.a_is]} {a}"
 
 
 def _assignments(names: Sequence[str], values: Sequence[str]) -> str:

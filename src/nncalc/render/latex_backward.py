@@ -16,8 +16,24 @@ from typing import TextIO
 
 from nncalc.backprop import BackwardResult, combined_rule
 from nncalc.network import Network
-from nncalc.render.backprop_steps import MAX_TERMS
-from nncalc.render.latex import PREAMBLE, _paren, _signed, escape_text, name_math, number_latex, write_latex
+from nncalc.render.backprop_steps import (
+    MAX_TERMS,
+    bias_relation,
+    delta_relation,
+    derivative_at,
+    loss_relation,
+    weight_relations,
+)
+from nncalc.render.latex import (
+    LATEX_RELATION,
+    PREAMBLE,
+    _paren,
+    _signed,
+    escape_text,
+    name_math,
+    number_latex,
+    write_latex,
+)
 from nncalc.render.numbers import show
 
 # Each loss as a formula over the outputs, and ∂(sample loss)/∂a for one output from the LaTeX
@@ -105,6 +121,7 @@ def loss_latex(network: Network, result: BackwardResult, sample: int, precision:
     value = _num(result.sample_losses[sample], precision)
     if n > MAX_TERMS or name not in LOSS_FORMULAS:
         return f"L = {formula} = {value}"
+    is_ = LATEX_RELATION[loss_relation(network, result, sample, precision)]
     pairs = list(zip(a, t, strict=True))
     per_row = 3
     if name in ("half_sse", "mse"):
@@ -121,8 +138,8 @@ def loss_latex(network: Network, result: BackwardResult, sample: int, precision:
         front, per_row = rf"\tfrac{{1}}{{{n}}} \cdot ", 1
     if n <= 2 and name != "bce":
         body = f"{front}{_group(terms, per_row)}" if n > 1 or name == "cross_entropy" else f"{front}{terms[0]}"
-        return f"L = {formula} = {body} = {value}"
-    return f"L &= {formula} \\\\\n&= {front}{_group(terms, per_row)} \\\\\n&= {value}"
+        return f"L = {formula} = {body} {is_} {value}"
+    return f"L &= {formula} \\\\\n&= {front}{_group(terms, per_row)} \\\\\n&{is_} {value}"
 
 
 def delta_latex(network: Network, result: BackwardResult, layer: int, sample: int, neuron: int, precision: int) -> str:
@@ -135,8 +152,10 @@ def delta_latex(network: Network, result: BackwardResult, layer: int, sample: in
     act = current.activation
     name = current.neurons[neuron]
     a = _num(trace.layers[layer].a[sample, neuron], precision)
-    d = _num(act.derivative(trace.layers[layer].z, trace.layers[layer].a)[sample, neuron], precision)
-    delta = _num(result.layers[layer].delta[sample, neuron], precision)
+    d = _num(derivative_at(result, act, layer, sample, neuron), precision)
+    # "= 0.1385", or "\approx 0.1385" where the numbers shown before it do not give it exactly
+    is_ = LATEX_RELATION[delta_relation(network, result, layer, sample, neuron, precision)]
+    delta = f"{is_} {_num(result.layers[layer].delta[sample, neuron], precision)}"
     head = rf"{_sym(DELTA, name)} &= "
     f_sym = _derivative(act.name, _sym("a", name), f"f'({_sym('z', name)})", numeric=False)
     f_num = _derivative(act.name, a, d, numeric=True)
@@ -146,21 +165,21 @@ def delta_latex(network: Network, result: BackwardResult, layer: int, sample: in
         a_sym, t_sym = _sym("a", name), _sym("t", name)
         rule = combined_rule(act.name, result.loss_name)
         if rule == "a − t":
-            return rf"{head}{a_sym} - {t_sym} = {a} - {_paren(t)} = {delta} \quad \text{{(softmax with cross-entropy)}}"
+            return rf"{head}{a_sym} - {t_sym} = {a} - {_paren(t)} {delta} \quad \text{{(softmax with cross-entropy)}}"
         if rule == "(a − t)/n":
             return (
-                rf"{head}\frac{{{a_sym} - {t_sym}}}{{{n}}} = \frac{{{a} - {_paren(t)}}}{{{n}}} = {delta} "
+                rf"{head}\frac{{{a_sym} - {t_sym}}}{{{n}}} = \frac{{{a} - {_paren(t)}}}{{{n}}} {delta} "
                 r"\quad \text{(sigmoid with BCE)}"
             )
         if not act.activation.elementwise:
             return (
                 rf"{head}\sum_{{j}} \frac{{\partial L}}{{\partial a_{{j}}}} \cdot "
-                rf"\frac{{\partial a_{{j}}}}{{\partial {_sym('z', name)}}} = {delta} "
+                rf"\frac{{\partial a_{{j}}}}{{\partial {_sym('z', name)}}} {delta} "
                 r"\quad \text{(softmax couples the outputs)}"
             )
         g_sym = _gradient(result.loss_name, a_sym, t_sym, n)
         g_num = _gradient(result.loss_name, a, _paren(t), n)
-        return rf"{head}{g_sym} \cdot {f_sym} = {g_num} \cdot {f_num} = {delta}"
+        return rf"{head}{g_sym} \cdot {f_sym} = {g_num} \cdot {f_num} {delta}"
     above = network.layers[layer + 1]
     deltas_above = result.layers[layer + 1].delta[sample]
     if above.n_neurons > MAX_TERMS:
@@ -177,12 +196,12 @@ def delta_latex(network: Network, result: BackwardResult, layer: int, sample: in
         ]
     per_row = 3
     if not act.activation.elementwise:
-        return rf"{head}(\text{{softmax's Jacobian}})^{{\top}} \cdot {_group(sym_terms, per_row)} = {delta}"
+        return rf"{head}(\text{{softmax's Jacobian}})^{{\top}} \cdot {_group(sym_terms, per_row)} {delta}"
     if above.n_neurons > 1:
         s_sym, s_num = _group(sym_terms, per_row), _group(num_terms, per_row)
     else:
         s_sym, s_num = sym_terms[0], num_terms[0]
-    return rf"{head}{s_sym} \cdot {f_sym} \\" + "\n" + rf"&= {s_num} \cdot {f_num} = {delta}"
+    return rf"{head}{s_sym} \cdot {f_sym} \\" + "\n" + rf"&= {s_num} \cdot {f_num} {delta}"
 
 
 def _then(samples: int) -> str:
@@ -206,19 +225,23 @@ def weight_step_latex(
         for s in range(samples)
     ]
     gradient = _num(grads.grad_weights[neuron, source], precision)
+    grad_is, update_is = (
+        LATEX_RELATION[r] for r in weight_relations(network, result, layer, neuron, source, precision)
+    )
     head = rf"{_partial(weight_symbol(network, layer, neuron, source))} &= "
     if samples == 1:
-        grad = f"{head}{product} = {pairs[0]} = {gradient}"
+        grad = f"{head}{product} = {pairs[0]} {grad_is} {gradient}"
     elif samples <= 4:
         grad = (
             rf"{head}\tfrac{{1}}{{{samples}}} \sum_{{s}} {product} = "
-            rf"\tfrac{{1}}{{{samples}}} {_group(pairs, 2)} = {gradient}"
+            rf"\tfrac{{1}}{{{samples}}} {_group(pairs, 2)} {grad_is} {gradient}"
         )
     else:
         grad = rf"{head}\tfrac{{1}}{{{samples}}} \sum_{{s}} {product} = {gradient}"
     old = number_latex(network.layers[layer].weight_text[neuron][source])
     new = _num(grads.weights[neuron, source], precision)
-    return rf"{grad}{_then(samples)}w' = {old} - {_num(result.lr, precision)} \cdot {_paren(gradient)} = {new}"
+    lr = _num(result.lr, precision)
+    return rf"{grad}{_then(samples)}w' = {old} - {lr} \cdot {_paren(gradient)} {update_is} {new}"
 
 
 def bias_step_latex(network: Network, result: BackwardResult, layer: int, neuron: int, precision: int) -> str:
@@ -234,7 +257,8 @@ def bias_step_latex(network: Network, result: BackwardResult, layer: int, neuron
     if result.freeze_biases:
         return rf"{head} \quad \text{{(biases frozen)}}"
     new = _num(grads.biases[neuron], precision)
-    return rf"{head} - {_num(result.lr, precision)} \cdot {_paren(gradient)} = {new}"
+    update_is = LATEX_RELATION[bias_relation(network, result, layer, neuron, precision)]
+    return rf"{head} - {_num(result.lr, precision)} \cdot {_paren(gradient)} {update_is} {new}"
 
 
 def _align(stream: TextIO, lines: Sequence[str]) -> None:

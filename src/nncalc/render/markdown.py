@@ -16,15 +16,20 @@ from nncalc.network import Network
 from nncalc.render.derivation import layer_steps
 from nncalc.render.latex import a_latex, z_latex
 from nncalc.render.numbers import show
+from nncalc.text import visible
 
 _ALWAYS = set("\\`*_[]<>|$~&#:@!")  # punctuation Markdown or GitHub may act on anywhere in a line
+_LINE_BREAKS = re.compile("\r\n|[\n\r\t\v\f\u2028\u2029]")
 _LINE_START = re.compile(r"^(?:[-+=]|\d+[.)])")  # a list item, setext underline or numbered item
 
 
 def escape_markdown(text: str, line_start: bool = False) -> str:
     """``text`` as Markdown shows it literally, on one line, safe in headings, table cells and
-    (with ``line_start``, where it opens a list item's text) where a line begins."""
-    flat = "".join(" " if ord(ch) < 0x20 or ch in "\x7f\u2028\u2029" else ch for ch in text)
+    (with ``line_start``, where it opens a list item's text) where a line begins.
+
+    Line breaks and tabs become spaces; other control characters are shown as pictures by
+    :func:`nncalc.text.visible` (ESC as ␛), never written raw."""
+    flat = visible(_LINE_BREAKS.sub(" ", text))  # one line; other control characters as pictures
     escaped = "".join("\\" + ch if ch in _ALWAYS else ch for ch in flat)
     match = _LINE_START.match(escaped) if line_start else None
     if match:

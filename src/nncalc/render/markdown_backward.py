@@ -8,10 +8,14 @@ from nncalc.network import Network
 from nncalc.render import backprop_steps as steps
 from nncalc.render.markdown import escape_markdown, write_markdown
 from nncalc.render.numbers import show
+from nncalc.text import visible
 
 
 def _code(text: str) -> str:
-    """A derivation line as inline code: it renders the same everywhere, Unicode symbols and all."""
+    """A derivation line as inline code: it renders the same everywhere, Unicode symbols and all.
+
+    The line holds names from the file; their control characters are shown as pictures."""
+    text = visible(text)
     fence = "``" if "`" in text else "`"
     return f"{fence}{text}{fence}"
 

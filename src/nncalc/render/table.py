@@ -9,16 +9,36 @@ from typing import TextIO
 from rich.console import Console, Group
 from rich.measure import Measurement
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as RichText
 
 from nncalc.engine import Trace
 from nncalc.network import Network
 from nncalc.records import record
 from nncalc.render.derivation import a_text, layer_steps, z_text
-from nncalc.render.numbers import show
+from nncalc.render.numbers import show, value_of
 from nncalc.summary import LayerSummary, summarize_layer
+from nncalc.text import visible
+
+
+class Text(RichText):
+    """Rich text that shows control characters as pictures (ESC as ␛), never sends them to the terminal.
+
+    Names, paths and every derivation line come from the user's file and may hold escape
+    sequences or bidirectional overrides. Every Text this module builds is this one, and
+    every plain string printed passes :meth:`_Console.render_str`, so all text meets
+    :func:`nncalc.text.visible` on its way to the screen, before Rich measures it.
+    """
+
+    def __init__(self, text: str = "", *args, **kwargs) -> None:
+        super().__init__(visible(text), *args, **kwargs)
+
+    def append(self, text, style=None) -> Text:
+        """Append text (made visible) or another Text, as Rich's ``append`` does."""
+        return super().append(visible(text) if isinstance(text, str) else text, style)
+
 
 LARGE_LAYER = 32  # layers with more neurons are summarised unless every row is asked for
+MOST_DECIMALS = 17  # enough for any float's every digit
 
 
 @record
@@ -36,6 +56,10 @@ class _Console(Console):
     def on_broken_pipe(self) -> None:
         self.quiet = True
         raise BrokenPipeError()
+
+    def render_str(self, text: str, **options) -> RichText:
+        """A plain string printed or put in a table, with control characters shown as pictures."""
+        return super().render_str(visible(text), **options)
 
 
 PIPE_WIDTH = 240  # a file or pipe has no width: wide enough that no table folds
@@ -84,7 +108,7 @@ def _print_whole(console: Console, renderable) -> None:
 
 
 def _number_column(table: Table, title: str) -> None:
-    table.add_column(title, justify="right", no_wrap=True)
+    table.add_column(Text(title), justify="right", no_wrap=True)
 
 
 def print_forward(
@@ -216,13 +240,24 @@ def print_grade(console: Console, network: Network, grade, answers_source: str, 
 
 
 def _expected_text(mark, precision: int) -> str:
+    """The right value, shown to the table's precision or to the decimals the person wrote, whichever is more.
+
+    A wrong answer that would read the same as the right one at those decimals (a tolerance
+    tighter than the written digits) gets more decimals until the difference shows.
+    """
     from nncalc.numbers import decimals_written
 
-    if mark.given is not None:
-        decimals = decimals_written(mark.given.text)
-        if decimals is not None and 0 <= decimals <= 15:
-            return f"{mark.expected:.{decimals}f}"
-    return show(mark.expected, precision)
+    decimals = precision
+    written = decimals_written(mark.given.text) if mark.given is not None else None
+    if written is not None:
+        decimals = max(decimals, written)
+    text = show(mark.expected, decimals)
+    if mark.correct is False:
+        given = value_of(mark.given.text)
+        while decimals < MOST_DECIMALS and value_of(text) == given:
+            decimals += 1
+            text = show(mark.expected, decimals)
+    return text
 
 
 def _verdict(correct: bool | None) -> Text:
