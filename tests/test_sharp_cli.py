@@ -493,3 +493,13 @@ def test_backward_write_keeps_the_files_comments(nncalc, tmp_path):
     network = load_network(trained)
     assert network.layers[1].weights.tolist() == updated[1]["weights"]
     assert network.layers[0].biases.tolist() == updated[0]["biases"]
+
+
+@pytest.mark.parametrize("option", ["--answers", "network"])
+def test_grade_reads_an_endless_device_only_up_to_its_limit(option):
+    network = "/dev/zero" if option == "network" else str(NOTE)
+    answers = "/dev/zero" if option == "--answers" else str(NOTE_ANSWERS)
+    args = ["grade", network, "-i", "0.1", "-a", answers, "--max-file-size", "4096"]
+    done = subprocess.run([sys.executable, "-m", "nncalc", *args], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: /dev/zero: ") and "limit of 4,096 bytes" in done.stderr
