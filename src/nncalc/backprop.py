@@ -25,13 +25,16 @@ from nncalc.records import record
 @record
 class LayerGradients:
     """One layer's backward pass: per-sample δ = ∂(sample loss)/∂z (samples, n), the batch
-    loss's gradients ∂L/∂W (n_out, n_in) and ∂L/∂b (n_out,), and the updated W and b."""
+    loss's gradients ∂L/∂W (n_out, n_in) and ∂L/∂b (n_out,), the updated W and b, and the
+    activation's derivative f′(z) (samples, n) the chain rule used, so that no one who shows
+    the working computes it again."""
 
     delta: np.ndarray
     grad_weights: np.ndarray
     grad_biases: np.ndarray
     weights: np.ndarray
     biases: np.ndarray
+    derivative: np.ndarray
 
 
 @record
@@ -186,6 +189,10 @@ def backward(
         batch = trace.inputs.shape[0]
         count = len(network.layers)
         found: list[LayerGradients | None] = [None] * count
+        derivatives = [
+            layer.activation.derivative(values.z, values.a)
+            for layer, values in zip(network.layers, trace.layers, strict=True)
+        ]
         delta = carried(output_delta(network, loss_fn, trace.layers[-1].z, a, t))
         for k in range(count - 1, -1, -1):
             layer = network.layers[k]
@@ -194,12 +201,10 @@ def backward(
             grad_b = carried(delta.sum(axis=0) / batch)
             new_w = carried(layer.weights - lr * grad_w)
             new_b = layer.biases.copy() if freeze_biases else carried(layer.biases - lr * grad_b)
-            found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b)
+            found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b, derivatives[k])
             if k > 0:
-                below = network.layers[k - 1]
-                delta = carried(
-                    below.activation.backward(trace.layers[k - 1].z, trace.layers[k - 1].a, delta @ layer.weights)
-                )
+                below, values = network.layers[k - 1], trace.layers[k - 1]
+                delta = carried(below.activation.backward(values.z, values.a, delta @ layer.weights))
 
     grads = tuple(g for g in found if g is not None)
     # A non-finite δ or gradient always reaches the new weights (W − lr·g, and 0·inf is NaN).
@@ -209,7 +214,7 @@ def backward(
     if not np.isfinite(sample_losses).all():
         raise ComputationError(f"the loss {loss_fn.name} is not finite (inf or NaN)")
     for g in grads:
-        for array in (g.delta, g.grad_weights, g.grad_biases, g.weights, g.biases):
+        for array in (g.delta, g.grad_weights, g.grad_biases, g.weights, g.biases, g.derivative):
             array.flags.writeable = False
     sample_losses.flags.writeable = False
     updated = network.with_parameters([g.weights for g in grads], [g.biases for g in grads])
