@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from nncalc.expr import Chain, Expr, Frac, Name, Neg, Num, Power, Product, Sigma, Sum, call, chain, exp
 from nncalc.records import default, record
 
 Params = Mapping[str, "float | str"]
@@ -80,6 +81,10 @@ class Activation:
     # da/dz as a person writes it, from the texts of z, a and the derivative's value:
     # sigmoid writes "a · (1 − a)"; where no short form helps, the value itself
     derivative_text: Callable[[str, str, str, Params], str] = lambda z, a, d, p: d
+    # the same two, as expressions every notation writes (nncalc.expr): the function applied
+    # to z (the layer's zs for softmax) as a chain of forms, σ(z) = 1 / (1 + e^−z); and da/dz
+    formula: Callable[[Expr, tuple[Expr, ...], Params], Chain] = lambda z, zs, p: chain(z)
+    derivative_formula: Callable[[Expr, Expr, Expr, Params], Expr] = lambda z, a, d, p: d
 
 
 def _paren(z: str) -> str:
@@ -174,10 +179,50 @@ def _elu_negative(z: Array, alpha: float) -> Array:
     return alpha * np.expm1(np.where(z > 0, 0.0, z))  # keeps −0.0 as PyTorch does: ELU(−0) = −0
 
 
+def _param(value: float | str) -> Num:
+    """A parameter in a formula, written as a person writes it: 0.01, 1, 20."""
+    return Num(float(value), _num(value))
+
+
+def _times(*factors: Expr) -> Product:
+    return Product(tuple(factors), "×")
+
+
+HALF = Frac(Num(1.0), Num(2.0))
+
+
+def _gelu_formula(z: Expr, zs: tuple[Expr, ...], p: Params) -> Chain:
+    if p["approximate"] == "tanh":
+        inner = _times(call("sqrt", Frac(Num(2.0), Name("π"))), Sum((z, _times(Num(0.044715), Power(z, Num(3.0))))))
+        return Chain((call("GELU", z), _times(HALF, z, Sum((Num(1.0), call("tanh", inner))))), ("≈",))
+    return chain(call("GELU", z), _times(z, HALF, Sum((Num(1.0), call("erf", Frac(z, call("sqrt", 2)))))))
+
+
+def _softplus_formula(z: Expr, zs: tuple[Expr, ...], p: Params) -> Chain:
+    beta = p["beta"]
+    if beta == 1:
+        return chain(call("Softplus", z), call("ln", Sum((Num(1.0), exp(z)))))
+    b = _param(beta)
+    return chain(call("Softplus", z), _times(Frac(Num(1.0), b), call("ln", Sum((Num(1.0), exp(_times(b, z)))))))
+
+
+def _softmax_formula(z: Expr, zs: tuple[Expr, ...], p: Params) -> Chain:
+    below = (
+        Sum(tuple(exp(v) for v in zs)) if 1 < len(zs) <= 6 else (exp(zs[0]) if zs else Sigma("j", exp(Name("z", "j"))))
+    )
+    return chain(call("softmax", z), Frac(exp(z), below))
+
+
+def _elu_form(z: Expr, alpha: Expr) -> Expr:
+    return Sum((call("max", 0, z), call("min", 0, _times(alpha, Sum((exp(z), Neg(Num(1.0))))))))
+
+
 _ENTRIES = [
     Activation(
         derivative_text=lambda z, a, d, p: "1",
         name="identity",
+        formula=lambda z, zs, p: Chain((), ()),
+        derivative_formula=lambda z, a, d, p: Num(1.0),
         aliases=("linear",),
         summary="a = z",
         forward=lambda z, p: z.copy(),
@@ -188,6 +233,8 @@ _ENTRIES = [
     Activation(
         derivative_text=lambda z, a, d, p: f"{a} · (1 − {a})",
         name="sigmoid",
+        formula=lambda z, zs, p: chain(call("σ", z), Frac(Num(1.0), Sum((Num(1.0), exp(Neg(z)))))),
+        derivative_formula=lambda z, a, d, p: Product((a, Sum((Num(1.0), Neg(a))))),
         aliases=("logistic",),
         summary="σ(z) = 1 / (1 + e^−z)",
         forward=lambda z, p: sigmoid(z),
@@ -198,6 +245,10 @@ _ENTRIES = [
     Activation(
         derivative_text=lambda z, a, d, p: f"(1 − {a}²)",
         name="tanh",
+        formula=lambda z, zs, p: chain(
+            call("tanh", z), Frac(Sum((exp(z), Neg(exp(Neg(z))))), Sum((exp(z), exp(Neg(z)))))
+        ),
+        derivative_formula=lambda z, a, d, p: Sum((Num(1.0), Neg(Power(a, Num(2.0))))),
         summary="tanh(z) = (e^z − e^−z) / (e^z + e^−z)",
         forward=lambda z, p: np.tanh(z),
         derivative=lambda z, a, p: 1.0 - a * a,
@@ -208,6 +259,7 @@ _ENTRIES = [
     ),
     Activation(
         name="relu",
+        formula=lambda z, zs, p: chain(call("ReLU", z), call("max", 0, z)),
         summary="ReLU(z) = max(0, z)",
         forward=lambda z, p: np.maximum(z, 0.0),  # twice as fast as any form that keeps −0.0 (see tests)
         derivative=lambda z, a, p: (z > 0).astype(np.float64),
@@ -216,6 +268,9 @@ _ENTRIES = [
     ),
     Activation(
         name="leaky_relu",
+        formula=lambda z, zs, p: chain(
+            call("LeakyReLU", z), Sum((call("max", 0, z), _times(_param(p["negative_slope"]), call("min", 0, z))))
+        ),
         summary="LeakyReLU(z) = max(0, z) + negative_slope × min(0, z)",
         defaults={"negative_slope": 0.01},
         forward=lambda z, p: np.where(z > 0, z, p["negative_slope"] * z),
@@ -228,6 +283,7 @@ _ENTRIES = [
     ),
     Activation(
         name="elu",
+        formula=lambda z, zs, p: chain(call("ELU", z), _elu_form(z, _param(p["alpha"]))),
         summary="ELU(z) = max(0, z) + min(0, alpha × (e^z − 1))",
         defaults={"alpha": 1.0},
         forward=lambda z, p: np.where(z > 0, z, _elu_negative(z, float(p["alpha"]))),
@@ -240,6 +296,9 @@ _ENTRIES = [
     ),
     Activation(
         name="selu",
+        formula=lambda z, zs, p: chain(
+            call("SELU", z), _times(Num(SELU_SCALE, "1.0507"), _elu_form(z, Num(SELU_ALPHA, "1.6733")))
+        ),
         summary="SELU(z) = scale × (max(0, z) + min(0, alpha × (e^z − 1))), scale ≈ 1.0507, alpha ≈ 1.6733",
         forward=lambda z, p: SELU_SCALE * np.where(z > 0, z, _elu_negative(z, SELU_ALPHA)),
         derivative=lambda z, a, p: SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0))),
@@ -251,6 +310,7 @@ _ENTRIES = [
     ),
     Activation(
         name="gelu",
+        formula=_gelu_formula,
         summary="GELU(z) = z × Φ(z) = z × ½ × (1 + erf(z / √2)); approximate: tanh for "
         "½ × z × (1 + tanh(√(2/π) × (z + 0.044715 × z³)))",
         defaults={"approximate": "none"},
@@ -262,6 +322,7 @@ _ENTRIES = [
     ),
     Activation(
         name="softplus",
+        formula=_softplus_formula,
         summary="Softplus(z) = (1/beta) × ln(1 + e^(beta × z)); z where beta × z > threshold",
         defaults={"beta": 1.0, "threshold": 20.0},
         forward=lambda z, p: softplus(z, float(p["beta"]), float(p["threshold"])),
@@ -273,6 +334,7 @@ _ENTRIES = [
     ),
     Activation(
         name="silu",
+        formula=lambda z, zs, p: chain(call("SiLU", z), _times(z, call("σ", z)), Frac(z, Sum((Num(1.0), exp(Neg(z)))))),
         aliases=("swish",),
         summary="SiLU(z) = z × σ(z)",
         forward=lambda z, p: z * sigmoid(z),
@@ -285,6 +347,7 @@ _ENTRIES = [
     ),
     Activation(
         name="mish",
+        formula=lambda z, zs, p: chain(call("Mish", z), _times(z, call("tanh", call("ln", Sum((Num(1.0), exp(z))))))),
         summary="Mish(z) = z × tanh(ln(1 + e^z))",
         forward=lambda z, p: z * np.tanh(np.logaddexp(0.0, z)),
         derivative=_mish_derivative,
@@ -293,6 +356,7 @@ _ENTRIES = [
     ),
     Activation(
         name="softsign",
+        formula=lambda z, zs, p: chain(call("Softsign", z), Frac(z, Sum((Num(1.0), call("abs", z))))),
         summary="Softsign(z) = z / (1 + |z|)",
         forward=lambda z, p: z / (1.0 + np.abs(z)),
         derivative=lambda z, a, p: (1.0 / (1.0 + np.abs(z))) ** 2,
@@ -301,6 +365,7 @@ _ENTRIES = [
     ),
     Activation(
         name="relu6",
+        formula=lambda z, zs, p: chain(call("ReLU6", z), call("min", call("max", 0, z), 6)),
         summary="ReLU6(z) = min(max(0, z), 6)",
         forward=lambda z, p: np.minimum(np.maximum(z, 0.0), 6.0),
         derivative=lambda z, a, p: ((z > 0) & (z < 6)).astype(np.float64),
@@ -309,6 +374,9 @@ _ENTRIES = [
     ),
     Activation(
         name="hard_sigmoid",
+        formula=lambda z, zs, p: chain(
+            call("HardSigmoid", z), call("min", call("max", 0, Sum((Frac(z, Num(6.0)), HALF))), 1)
+        ),
         aliases=("hardsigmoid",),
         summary="HardSigmoid(z) = min(max(0, z / 6 + 1/2), 1)  (PyTorch's; old Keras used 0.2 × z + 0.5)",
         forward=lambda z, p: np.clip(z / 6.0 + 0.5, 0.0, 1.0),
@@ -321,6 +389,7 @@ _ENTRIES = [
     ),
     Activation(
         name="softmax",
+        formula=_softmax_formula,
         summary="softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ, over the layer's neurons, per sample",
         elementwise=False,
         forward=lambda z, p: softmax(z),
@@ -330,6 +399,7 @@ _ENTRIES = [
     ),
     Activation(
         name="step",
+        formula=lambda z, zs, p: chain(call("step", z)),
         aliases=("heaviside",),
         summary="step(z) = 1 if z > 0, 0 if z < 0, at_zero (default 1) if z = 0",
         defaults={"at_zero": 1.0},

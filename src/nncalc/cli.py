@@ -369,20 +369,13 @@ def forward(
 
     with text_destination(output, inputs) as stream:
         if fmt == "table":
-            from nncalc.render.table import LARGE_LAYER, TableView, make_console, print_forward
+            from nncalc.notation.terminal import renderables
+            from nncalc.render.table import make_console
+            from nncalc.worked import View
+            from nncalc.worked.forward import forward_document
 
-            readable = (
-                all(layer.n_neurons <= 8 and layer.n_inputs <= 8 for layer in network.layers) and len(samples) <= 10
-            )
-            large = [i for i, layer in enumerate(network.layers) if layer.n_neurons > LARGE_LAYER]
-            if steps and large and not all_rows:
-                layer = network.layers[large[0]]
-                raise InputError(
-                    f"--steps on {network.layer_label(large[0])} would write {2 * layer.n_neurons} lines per sample; "
-                    "add --all to have them (large layers are otherwise summarised)"
-                )
-            view = TableView(precision=shown, steps=readable if steps is None else steps, all_rows=all_rows)
-            print_forward(make_console(stream), network, result, samples.texts, view)
+            document = forward_document(network, result, samples.texts, View(shown, steps, all_rows))
+            make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
         elif fmt == "markdown":
             from nncalc.render.markdown import write_markdown
 

@@ -213,6 +213,7 @@ _FUNCTIONS: dict[str, Callable[..., float]] = {
     "sqrt": math.sqrt,
     "max": max,
     "min": min,
+    "abs": abs,
 }
 
 
@@ -268,7 +269,7 @@ def _evaluate(node: Expr, shown: Callable[[Num], str]) -> Fraction | float | Non
         args = [_evaluate(arg, shown) for arg in node.args]
         if function is None or any(arg is None for arg in args):
             return None
-        if node.name in ("max", "min"):
+        if node.name in ("max", "min", "abs"):
             return function(*args)
         return function(*(float(arg) for arg in args))
     return None

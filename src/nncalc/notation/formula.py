@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nncalc.expr import (
     ATOM,
+    POWER,
     PRODUCT,
     SUM,
     UNARY,
@@ -162,15 +163,33 @@ MARKS = {"": "", "prime": "′", "hat": "\u0302"}
 
 
 def _small_whole(value: float) -> bool:
-    """0 to 9: an exponent written as a superscript digit (²)."""
-    return float(value).is_integer() and 0 <= value < 10
+    """2 to 9: an exponent written as a superscript digit (²)."""
+    return float(value).is_integer() and 2 <= value < 10
+
+
+def _is_half(node: Frac) -> bool:
+    """The constant ½ of a formula (1 over 2, neither written from a file)."""
+    top, bottom = node.numerator, node.denominator
+    return (
+        isinstance(top, Num)
+        and isinstance(bottom, Num)
+        and top.text is None
+        and bottom.text is None
+        and top.value == 1.0
+        and bottom.value == 2.0
+    )
 
 
 class TextWriter(FormulaWriter):
     """Plain Unicode text, as a person writes on paper: ``σ(0.415) = 1 / (1 + e^−0.415)``."""
 
+    def prec(self, node: Expr) -> int:
+        return ATOM if isinstance(node, Frac) and _is_half(node) else super().prec(node)
+
     def number(self, text: str) -> str:
-        return "−" + text[1:] if text.startswith("-") else text
+        return "−" + text[1:] if text.startswith("-") and not self.ascii_numbers else text
+
+    ascii_numbers = False  # a number's own sign stays an ASCII hyphen (values quoted in a line of text)
 
     def name(self, node: Name) -> str:
         head = node.text + MARKS[node.mark]
@@ -195,7 +214,9 @@ class TextWriter(FormulaWriter):
         return f" {node.sign} ".join(factors)
 
     def fraction(self, node: Frac) -> str:
-        return f"{self.base_operand(node.numerator)} / {self.base_operand(node.denominator)}"
+        if _is_half(node):
+            return "½"
+        return f"{self.operand(node.numerator, POWER)} / {self.base_operand(node.denominator)}"
 
     def power(self, node: Power) -> str:
         base = self.base_operand(node.base)
@@ -210,6 +231,8 @@ class TextWriter(FormulaWriter):
         if node.name == "sqrt":
             (arg,) = node.args
             return "√" + self.base_operand(arg)
+        if node.name == "abs":
+            return f"|{self.write(node.args[0])}|"
         return f"{node.name}({', '.join(self.write(a) for a in node.args)})"
 
     def sigma(self, index: str, body: str) -> str:
@@ -255,6 +278,13 @@ _LATEX_SPECIALS = str.maketrans(
 def latex_text(text: str) -> str:
     """Words for LaTeX's text mode, with its special characters escaped."""
     return text.translate(_LATEX_SPECIALS)
+
+
+class InlineTextWriter(TextWriter):
+    """Plain text for values quoted in a line of prose (``output: o1 = -0.5``): numbers keep the
+    ASCII hyphen that tables and data use, so they can be copied into a calculator."""
+
+    ascii_numbers = True
 
 
 class LatexWriter(FormulaWriter):
@@ -314,6 +344,8 @@ class LatexWriter(FormulaWriter):
         args = ", ".join(self.write(a) for a in node.args)
         if node.name == "sqrt":
             return rf"\sqrt{{{args}}}"
+        if node.name == "abs":
+            return rf"\lvert {args} \rvert"
         function = _LATEX_FUNCTIONS.get(node.name) or rf"\operatorname{{{latex_text(node.name)}}}"
         return rf"{function}\left({args}\right)" if self._tall(node) else f"{function}({args})"
 
