@@ -655,10 +655,13 @@ def backward(
 
                 write_backward_markdown(stream, network, result, samples.texts, shown, steps is not False)
             else:
-                from nncalc.render.table import TableView, make_console, print_backward
+                from nncalc.notation.terminal import renderables
+                from nncalc.render.table import make_console
+                from nncalc.worked import View
+                from nncalc.worked.backward import backward_document
 
-                view = TableView(precision=shown, steps=steps is not False)
-                print_backward(make_console(stream), network, result, samples.texts, view)
+                document = backward_document(network, result, samples.texts, View(shown, steps))
+                make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
         else:
             from nncalc.engine import forward as run_forward
             from nncalc.render.table import progress_callback

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from nncalc.records import record
+
+if TYPE_CHECKING:  # fractions is imported only where a chain is worked out again
+    from fractions import Fraction
 
 
 class Expr:
@@ -193,7 +196,7 @@ def precedence(node: Expr, shown: Callable[[Num], str] | None = None) -> int:
         return SUM
     if isinstance(node, Neg):
         return UNARY
-    if isinstance(node, (Product, Sigma)):
+    if isinstance(node, Product):
         return PRODUCT
     if isinstance(node, Frac):
         return PRODUCT
@@ -231,6 +234,8 @@ def evaluate(node: Expr, shown: Callable[[Num], str]) -> Fraction | float | None
 
 
 def _evaluate(node: Expr, shown: Callable[[Num], str]) -> Fraction | float | None:
+    from fractions import Fraction
+
     if isinstance(node, Num):
         text = shown(node).replace("−", "-").strip()
         try:
@@ -276,6 +281,8 @@ def _evaluate(node: Expr, shown: Callable[[Num], str]) -> Fraction | float | Non
 
 
 def _combine(left: Fraction | float, right: Fraction | float, adding: bool) -> Fraction | float:
+    from fractions import Fraction
+
     if isinstance(left, Fraction) and isinstance(right, Fraction):
         return left + right if adding else left * right
     return float(left) + float(right) if adding else float(left) * float(right)

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from nncalc.expr import Derivative, Expr, Frac, Name, Neg, Num, Power, Product, Sigma, Sum, call, total
 from nncalc.records import record
 
 Array = np.ndarray
@@ -38,6 +39,11 @@ class Loss:
     summary: str = ""
     # ∂(sample loss)/∂a for one output, as a person writes it, from the texts of a, t and n
     gradient_text: Callable[[str, str, str], str] = lambda a, t, n: f"∂L/∂{a}"
+    # the same as expressions every notation writes (nncalc.expr): the formula in symbols,
+    # with one sample's outputs a and targets t put in, and ∂(sample loss)/∂a of one output
+    symbols: Expr = Name("L")
+    expanded: Callable[[list[Expr], list[Expr]], Expr] | None = None
+    gradient_formula: Callable[[Expr, Expr, Expr], Expr] = lambda a, t, n: Derivative(Name("L"), a)
 
     def batch(self, a: Array, t: Array) -> float:
         """The loss of the batch: the mean of the per-sample losses."""
@@ -124,11 +130,39 @@ def _bce_gradient(a: Array, t: Array) -> Array:
     return (a - t) / (a * (1.0 - a)) / a.shape[1]
 
 
+HALF = Frac(Num(1.0), Num(2.0))
+
+
+def _squares(a: list[Expr], t: list[Expr]) -> Expr:
+    """(t₁ − a₁)² + (t₂ − a₂)² + …"""
+    return total([Power(Sum((tt, Neg(aa))), Num(2.0)) for aa, tt in zip(a, t, strict=True)])
+
+
+def _mean_of(a: list[Expr]) -> Frac:
+    return Frac(Num(1.0), Num(float(len(a))))
+
+
+def _bce_term(a: Expr, t: Expr) -> Expr:
+    """−[t · ln a + (1 − t) · ln(1 − a)] for one output."""
+    positive = Product((t, call("ln", a)))
+    negative = Product((Sum((Num(1.0), Neg(t))), call("ln", Sum((Num(1.0), Neg(a))))))
+    return Neg(Sum((positive, negative)))
+
+
+def _bce_terms(a: list[Expr], t: list[Expr]) -> Expr:
+    return total([_bce_term(aa, tt) for aa, tt in zip(a, t, strict=True)])
+
+
+SQUARED_ERROR = Power(Sum((Name("t"), Neg(Name("a")))), Num(2.0))
+
 _ENTRIES = [
     Loss(
         gradient_text=lambda a, t, n: f"({a} − {t})",
         name="half_sse",
         formula="½ · Σ (t − a)²",
+        symbols=Product((HALF, Sigma("", SQUARED_ERROR))),
+        expanded=lambda a, t: Product((HALF, _squares(a, t))),
+        gradient_formula=lambda a, t, n: Sum((a, Neg(t))),
         summary="half the sum of squared errors over the outputs (the classic backpropagation tutorials' E)",
         value=lambda a, t: 0.5 * np.sum((t - a) ** 2, axis=1),
         gradient=lambda a, t: a - t,
@@ -138,6 +172,9 @@ _ENTRIES = [
         gradient_text=lambda a, t, n: f"2/{n} · ({a} − {t})",
         name="mse",
         formula="(1/n) · Σ (t − a)²",
+        symbols=Product((Frac(Num(1.0), Name("n")), Sigma("", SQUARED_ERROR))),
+        expanded=lambda a, t: Product((_mean_of(a), _squares(a, t))),
+        gradient_formula=lambda a, t, n: Product((Frac(Num(2.0), n), Sum((a, Neg(t))))),
         summary="mean of squared errors over the outputs (PyTorch's MSELoss)",
         value=lambda a, t: np.mean((t - a) ** 2, axis=1),
         gradient=lambda a, t: 2.0 * (a - t) / a.shape[1],
@@ -147,6 +184,9 @@ _ENTRIES = [
         gradient_text=lambda a, t, n: f"(−{t} / {a})",
         name="cross_entropy",
         formula="−Σ t · ln a",
+        symbols=Neg(Sigma("", Product((Name("t"), call("ln", Name("a")))))),
+        expanded=lambda a, t: Neg(total([Product((tt, call("ln", aa))) for aa, tt in zip(a, t, strict=True)])),
+        gradient_formula=lambda a, t, n: Neg(Frac(t, a)),
         summary="cross-entropy of probability outputs against a target distribution (with softmax: δ = a − t)",
         value=_cross_entropy,
         gradient=_cross_entropy_gradient,
@@ -156,6 +196,9 @@ _ENTRIES = [
         gradient_text=lambda a, t, n: f"({a} − {t}) / ({n} · {a} · (1 − {a}))",
         name="bce",
         formula="(1/n) · Σ −[t · ln a + (1 − t) · ln(1 − a)]",
+        symbols=Product((Frac(Num(1.0), Name("n")), Sigma("", _bce_term(Name("a"), Name("t"))))),
+        expanded=lambda a, t: Product((_mean_of(a), _bce_terms(a, t))),
+        gradient_formula=lambda a, t, n: Frac(Sum((a, Neg(t))), Product((n, a, Sum((Num(1.0), Neg(a)))))),
         summary="binary cross-entropy, mean over the outputs (PyTorch's BCELoss; with sigmoid: δ = (a − t)/n)",
         value=_bce,
         gradient=_bce_gradient,

@@ -144,9 +144,7 @@ def z_chain(network: Network, index: int, neuron: int, inputs: Sequence[Expr], z
         if bias_shown:
             body.append(Name("b"))
         return Chain((Name("z"), _sum(body), Num(z)), ("=", "="))
-    terms = [
-        signed_term(text, float(layer.weights[neuron, i]), inputs[i]) for i, text in enumerate(weights)
-    ]
+    terms = [signed_term(text, float(layer.weights[neuron, i]), inputs[i]) for i, text in enumerate(weights)]
     if bias_shown:
         terms.append(signed_term(layer.bias_text[neuron], float(layer.biases[neuron])))
     return checked((Name("z"), _sum(terms), Num(z)), p)
@@ -198,4 +196,3 @@ def activation_of_shown(activation, shown: Sequence[str]) -> np.ndarray | None:
         return None
     with np.errstate(all="ignore"):
         return activation(values)[0]
-
