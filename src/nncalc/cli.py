@@ -774,10 +774,14 @@ def grade(
 
             write_grade_json(stream, network, result)
         else:
-            from nncalc.render.table import make_console, print_grade
+            from nncalc.notation.terminal import renderables
+            from nncalc.render.table import make_console
+            from nncalc.worked import View
+            from nncalc.worked.grade import grade_document
 
             shown = DEFAULT_PRECISION if precision is None else precision
-            print_grade(make_console(stream), network, result, str(answers_file), shown)
+            document = grade_document(network, result, str(answers_file), View(shown))
+            make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
     if not result.all_correct:
         raise typer.Exit(ExitStatus.NO)
 

@@ -1,0 +1,124 @@
+"""A graded answer sheet worked out: each value marked, then the first mistake with the person's own numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nncalc.document import Column, Document, Heading, Note, Step, Steps, Styled, Table
+from nncalc.expr import Num
+from nncalc.network import Network
+from nncalc.numbers import decimals_written
+from nncalc.render.numbers import show, value_of
+from nncalc.worked import View
+from nncalc.worked.forward import a_chain, activation_of_shown, assignments, layer_title, z_chain
+from nncalc.worked.numbers import shown_by
+
+MOST_DECIMALS = 15  # an expected value is never shown to more decimals than a float holds
+
+
+def grade_document(network: Network, grade, answers_source: str, view: View) -> Document:
+    """A table per layer marking each written value, the first wrong value worked out, and the tally."""
+    p = view.precision
+    blocks: list = []
+    if network.name:
+        blocks.append(Heading(1, (network.name,)))
+    texts = grade.input_texts
+    heading = (
+        Styled("grading"),
+        f" {answers_source} for input ",
+        *assignments(network.inputs, grade.exact.inputs[0], texts),
+    )
+    blocks.append(Heading(2, heading))
+    columns = (
+        Column(("neuron",), numeric=False),
+        Column(("",), numeric=False),
+        Column(("yours",)),
+        Column(("expected",)),
+        Column(("mark",), numeric=False),
+    )
+    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
+        rows = tuple(
+            (
+                layer.neurons[mark.neuron],
+                mark.quantity,
+                mark.given.text if mark.given is not None else "—",
+                expected_text(mark, p),
+                _verdict(mark.correct),
+            )
+            for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
+            for mark in (z_mark, a_mark)
+        )
+        blocks.extend([Heading(3, layer_title(network, index)), Table(columns, rows)])
+    first = grade.first_wrong
+    if first is not None:
+        blocks.extend(first_wrong_blocks(network, grade, first, p))
+    right, wrong = len(grade.right), len(grade.wrong)
+    blank = sum(1 for m in grade.marks if m.correct is None)
+    tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
+    blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
+    return Document(network.name or "", tuple(blocks), p)
+
+
+def _verdict(correct: bool | None) -> object:
+    if correct is None:
+        return ""
+    return Styled("✓ right", "right") if correct else Styled("✗ wrong", "wrong")
+
+
+def expected_text(mark, precision: int) -> str:
+    """The right value, shown to the table's precision or to the decimals the person wrote, whichever is more.
+
+    A wrong answer that would read the same as the right one at those decimals (a tolerance
+    tighter than the written digits) gets more decimals until the difference shows.
+    """
+    decimals = precision
+    written = decimals_written(mark.given.text) if mark.given is not None else None
+    if written is not None:
+        decimals = max(decimals, min(written, MOST_DECIMALS))
+    text = show(mark.expected, decimals)
+    if mark.correct is False:
+        given = value_of(mark.given.text)
+        while decimals < MOST_DECIMALS and value_of(text) == given:
+            decimals += 1
+            text = show(mark.expected, decimals)
+    return text
+
+
+def first_wrong_blocks(network: Network, grade, mark, p: int) -> list:
+    """The first wrong value: where it is, its step with the person's own earlier numbers, and the likely slip."""
+    neuron = network.layers[mark.layer].neurons[mark.neuron]
+    where = f"{mark.quantity} of {neuron} in {network.layer_label(mark.layer)}, at {mark.given.location}"
+    blocks: list = [
+        Note((where,), kind="wrong", lead="first wrong value:"),
+        Steps((Step((graded_chain(network, grade, mark, p),), after=(f", not {mark.given.text}",)),)),
+    ]
+    if mark.diagnosis:
+        blocks.append(Note((f"likely: {mark.diagnosis}",), kind="detail"))
+    if abs(mark.expected - mark.exact) > (mark.tolerance or 0):
+        exact = f"(from your earlier values; with exact earlier values it is {show(mark.exact, p)})"
+        blocks.append(Note((exact,), kind="detail"))
+    return blocks
+
+
+def graded_chain(network: Network, grade, mark, p: int):
+    """The step behind a graded value, written with the person's own earlier numbers where they gave them."""
+    graded = grade.layers[mark.layer]
+    j = mark.neuron
+    if mark.layer == 0:
+        inputs = [Num(float(v), t) for v, t in zip(grade.exact.inputs[0], grade.input_texts, strict=True)]
+    else:
+        inputs = [
+            Num(float(value), answer.text if answer is not None else None)
+            for answer, value in zip(graded.received_given, graded.received, strict=True)
+        ]
+    if mark.quantity == "z":
+        return z_chain(network, mark.layer, j, inputs, float(mark.expected), p)
+    zs = [
+        Num(float(v), m.given.text if m.given is not None else None)
+        for m, v in zip(graded.z, graded.z_used, strict=True)
+    ]
+    layer = network.layers[mark.layer]
+    exact = activation_of_shown(layer.activation, [shown_by(p)(v) for v in zs])
+    return a_chain(
+        network, mark.layer, j, zs, float(mark.expected), p, None if exact is None else float(np.asarray(exact)[j])
+    )
