@@ -685,9 +685,13 @@ def backward(
 
                 write_document(stream, training_dict(network, final, np.asarray(losses), outputs))
             else:
-                from nncalc.render.table import TableView, make_console, print_training
+                from nncalc.notation.terminal import renderables
+                from nncalc.render.table import make_console
+                from nncalc.worked import View
+                from nncalc.worked.summaries import training_document
 
-                print_training(make_console(stream), network, final, losses, outputs, TableView(precision=shown))
+                document = training_document(final, np.asarray(losses), outputs, View(shown))
+                make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
     if write is not None:
         from nncalc.files import output_text_file
         from nncalc.writer import dump_network
@@ -803,10 +807,12 @@ def check(
       nncalc check my-network.yaml && nncalc forward my-network.yaml -i 1,0
     """
     from nncalc.loader import load_network
-    from nncalc.render.table import make_console, print_check
+    from nncalc.notation.terminal import renderables
+    from nncalc.render.table import make_console
+    from nncalc.worked.summaries import check_document
 
     network = load_network(network_file, max_bytes=max_file_size)
-    print_check(make_console(sys.stdout), network)
+    make_console(sys.stdout).print(renderables(check_document(network)), crop=False, soft_wrap=True)
 
 
 @app.command(cls=_Command, short_help="Draw the network: Graphviz DOT, Mermaid, SVG or PNG.")

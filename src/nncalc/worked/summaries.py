@@ -1,0 +1,81 @@
+"""Pages that summarise rather than derive: a training run, and a checked network file."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nncalc.document import Column, Document, Heading, Note, Table
+from nncalc.expr import Num
+from nncalc.network import Network
+from nncalc.training_view import selected_iterations
+from nncalc.worked import View
+from nncalc.worked.forward import LARGE_LAYER, assignments
+
+SHOWN_WEIGHTS = 8  # a trained layer's table shows the weights from at most this many inputs
+
+
+def training_document(final: Network, losses: np.ndarray, outputs: np.ndarray, view: View) -> Document:
+    """Repeated steps: the loss at selected iterations, then the final weights and outputs."""
+    iterations = len(losses) - 1
+    rows = tuple((Num(float(i), str(i)), Num(float(losses[i]))) for i in selected_iterations(iterations))
+    blocks: list = [
+        Heading(3, (f"training: {iterations} steps on the same batch (iteration 0 is before the first)",)),
+        Table((Column(("iteration",)), Column(("loss",))), rows),
+    ]
+    for index, layer in enumerate(final.layers):
+        below = final.inputs if index == 0 else final.layers[index - 1].neurons
+        shown = below[:SHOWN_WEIGHTS]
+        more = len(below) > SHOWN_WEIGHTS
+        columns = [Column(("neuron",), numeric=False), *(Column((f"w({name}→·)",)) for name in shown)]
+        if more:
+            columns.append(Column(("…",), numeric=False))
+        columns.append(Column(("b",)))
+        listed = layer.neurons if view.all_rows else layer.neurons[:LARGE_LAYER]
+        table_rows = tuple(
+            (
+                neuron,
+                *(Num(float(v)) for v in layer.weights[j, : len(shown)]),
+                *(("…",) if more else ()),
+                Num(float(layer.biases[j])),
+            )
+            for j, neuron in enumerate(listed)
+        )
+        blocks.extend([Heading(3, (f"{final.layer_label(index)} after training",)), Table(tuple(columns), table_rows)])
+    samples = outputs.shape[0]
+    for s in range(samples):
+        lead = "output:" if samples == 1 else f"output, sample {s + 1}:"
+        blocks.append(Note(assignments(final.outputs, outputs[s]), kind="output", lead=lead))
+    return Document(final.name or "", tuple(blocks), view.precision)
+
+
+def check_document(network: Network) -> Document:
+    """What ``nncalc check`` shows of a valid file: its layers, shapes, activations and parameter count."""
+    source = network.source + (f" ({network.name})" if network.name else "")
+    rows = tuple(
+        (
+            network.layer_label(index),
+            f"{layer.n_neurons}: {_neuron_list(layer.neurons)}",
+            f"{layer.n_neurons} × {layer.n_inputs}",
+            layer.activation.describe(),
+            f"{layer.n_params:,}",
+        )
+        for index, layer in enumerate(network.layers)
+    )
+    columns = (
+        Column(("layer",), numeric=False),
+        Column(("neurons",), numeric=False),
+        Column(("weights",)),
+        Column(("activation",), numeric=False),
+        Column(("parameters",)),
+    )
+    blocks = (
+        Note((source,), kind="right", lead="valid:"),
+        Note((f"inputs: {network.n_inputs} ({', '.join(network.inputs)})",)),
+        Table(columns, rows),
+        Note((f"parameters: {network.n_params:,} (weights and biases)",)),
+    )
+    return Document("", blocks)
+
+
+def _neuron_list(neurons: tuple[str, ...]) -> str:
+    return ", ".join(neurons) if len(neurons) <= SHOWN_WEIGHTS else f"{neurons[0]} … {neurons[-1]}"
