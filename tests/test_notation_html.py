@@ -485,3 +485,21 @@ def test_chromium_prints_the_standalone_page_with_every_value(tmp_path, document
     for number in expected:
         assert re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", words), (number, words)
     assert "tiny chain" in words
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package: chromium)")
+def test_backward_as_a_standalone_page_prints_in_a_browser_with_every_value(tmp_path, nncalc):
+    """nncalc backward ... -o step.html --standalone: opened in headless Chromium with nothing fetched,
+    the printed page holds the classic example's values (worked by hand in its tutorial)."""
+    from tests.conftest import CONFIGS
+
+    page_path = tmp_path / "step.html"
+    args = ["backward", CONFIGS / "classic-2-2-2.yaml", "-i", "0.05,0.10", "-t", "0.01,0.99", "-o", page_path]
+    assert nncalc(*args, "--standalone").code == 0
+    pdf = tmp_path / "step.pdf"
+    run_chromium(page_path, tmp_path, f"--print-to-pdf={pdf}")
+    if PDFTOTEXT is None:
+        pytest.skip("pdftotext is not installed (Debian package: poppler-utils); the PDF was made")
+    words = subprocess.run([PDFTOTEXT, str(pdf), "-"], capture_output=True, text=True, timeout=60, check=True).stdout
+    for number in ("0.3775", "0.5933", "1.1059", "0.7514", "0.2984", "0.1385", "0.0822", "0.3589", "0.5308"):
+        assert re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", words), (number, words[:3000])

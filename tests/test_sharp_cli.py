@@ -125,7 +125,7 @@ def test_a_second_input_is_refused(nncalc, command):
         (["forward", CHAIN, "-i", "0.1", "-f", "csv", "--standalone"], "--standalone"),
         (["forward", CHAIN, "-i", "0.1", "-f", "json", "--trace"], "--trace"),
         (["forward", CHAIN, "-i", "0.1", "-f", "json", "-p", "6"], "--precision"),
-        (["forward", CHAIN, "-i", "0.1", "-f", "markdown", "--all"], "--all"),
+        (["forward", CHAIN, "-i", "0.1", "-f", "csv", "--all"], "--all"),
         (["forward", CHAIN, "-i", "0.1", "-f", "csv", "--chunk-size", "10"], "--chunk-size"),
         (["backward", BACKPROP, "-i", "0.1", "-t", "0.25", "-f", "json", "--no-steps"], "--steps"),
         (["backward", BACKPROP, "-i", "0.1", "-t", "0.25", "-f", "table", "--standalone"], "--standalone"),

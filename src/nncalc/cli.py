@@ -44,9 +44,9 @@ class _Command(typer.core.TyperCommand):
         return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in pieces]
 
 
-FORWARD_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex")
-BACKWARD_FORMATS = ("table", "json", "markdown", "latex")
-GRADE_FORMATS = ("table", "json")
+FORWARD_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex", "html")
+BACKWARD_FORMATS = ("table", "json", "markdown", "latex", "html")
+GRADE_FORMATS = ("table", "json", "markdown", "latex", "html")
 DRAW_FORMATS = ("dot", "mermaid", "svg", "png")
 MAX_FILE_SIZE_HELP = "Largest file to read, in bytes (a guard against runaway files)."
 
@@ -197,7 +197,12 @@ OutputOption = Annotated[
     ),
 ]
 StandaloneOption = Annotated[
-    bool, typer.Option("--standalone", help="LaTeX: a complete document that compiles with pdflatex.")
+    bool,
+    typer.Option(
+        "--standalone",
+        help="LaTeX: a complete document that compiles with pdflatex; HTML: a complete page that "
+        "opens in a browser with nothing fetched.",
+    ),
 ]
 StepsOption = Annotated[
     bool | None,
@@ -333,11 +338,11 @@ def forward(
             "--chunk-size": chunk_size is not None,
         },
         {
-            "--steps/--no-steps": ("table", "markdown"),
-            "--precision": ("table", "markdown", "latex"),
+            "--steps/--no-steps": ("table", "markdown", "latex", "html"),
+            "--precision": ("table", "markdown", "latex", "html"),
             "--trace": ("csv",),
-            "--standalone": ("latex",),
-            "--all": ("table",),
+            "--standalone": ("latex", "html"),
+            "--all": ("table", "markdown", "latex", "html"),
             "--chunk-size": ("csv", "jsonl", "json") if streamed else (),
         },
     )
@@ -368,14 +373,13 @@ def forward(
     shown = DEFAULT_PRECISION if precision is None else precision
 
     with text_destination(output, inputs) as stream:
-        if fmt == "table":
-            from nncalc.notation.terminal import renderables
-            from nncalc.render.table import make_console
+        if fmt in ("table", "html"):
+            from nncalc.notation import write_document
             from nncalc.worked import View
             from nncalc.worked.forward import forward_document
 
             document = forward_document(network, result, samples.texts, View(shown, steps, all_rows))
-            make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
+            write_document(document, fmt, stream, standalone)
         elif fmt == "markdown":
             from nncalc.render.markdown import write_markdown
 
@@ -597,13 +601,13 @@ def backward(
             "--standalone": standalone,
         },
         {
-            "--steps/--no-steps": ("table", "markdown") if iterations == 1 else (),
-            "--precision": ("table", "markdown", "latex"),
-            "--standalone": ("latex",),
+            "--steps/--no-steps": ("table", "markdown", "latex", "html") if iterations == 1 else (),
+            "--precision": ("table", "markdown", "latex", "html"),
+            "--standalone": ("latex", "html"),
         },
     )
     _refuse_round_z_alone(round_to, round_z)
-    if iterations > 1 and fmt in ("markdown", "latex"):
+    if iterations > 1 and fmt in ("markdown", "latex", "html"):
         raise InputError(f"--format {fmt} shows one step; with --iterations use table or json")
     if inputs_file is not None:
         if input_values or target_values:
@@ -655,13 +659,12 @@ def backward(
 
                 write_backward_markdown(stream, network, result, samples.texts, shown, steps is not False)
             else:
-                from nncalc.notation.terminal import renderables
-                from nncalc.render.table import make_console
+                from nncalc.notation import write_document
                 from nncalc.worked import View
                 from nncalc.worked.backward import backward_document
 
                 document = backward_document(network, result, samples.texts, View(shown, steps))
-                make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
+                write_document(document, fmt, stream, standalone)
         else:
             from nncalc.engine import forward as run_forward
             from nncalc.render.table import progress_callback
@@ -685,13 +688,12 @@ def backward(
 
                 write_document(stream, training_dict(network, final, np.asarray(losses), outputs))
             else:
-                from nncalc.notation.terminal import renderables
-                from nncalc.render.table import make_console
+                from nncalc.notation import write_document
                 from nncalc.worked import View
                 from nncalc.worked.summaries import training_document
 
                 document = training_document(final, np.asarray(losses), outputs, View(shown))
-                make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
+                write_document(document, fmt, stream)
     if write is not None:
         from nncalc.files import output_text_file
         from nncalc.writer import dump_network
@@ -741,6 +743,7 @@ def grade(
         str | None,
         _format_option(GRADE_FORMATS, "table on a terminal, json otherwise"),
     ] = None,
+    standalone: StandaloneOption = False,
     output: OutputOption = None,
     max_file_size: MaxFileSize = 64 * 1024 * 1024,
 ) -> None:
@@ -765,7 +768,11 @@ def grade(
         raise InputError(f"--tolerance must be ≥ 0, got {tolerance:g}", Location("--tolerance"))
     network = load_network(network_file, max_bytes=max_file_size)
     fmt = _choose(output_format, output, GRADE_FORMATS, "json", [network_file, answers_file])
-    refuse_unused(fmt, {"--precision": precision is not None}, {"--precision": ("table",)})
+    refuse_unused(
+        fmt,
+        {"--precision": precision is not None, "--standalone": standalone},
+        {"--precision": ("table", "markdown", "latex", "html"), "--standalone": ("latex", "html")},
+    )
     _refuse_round_z_alone(round_to, round_z)
     sample = samples_from_options([_one(input_values, "--input")], network.inputs)
     answers = load_answers(answers_file, network, max_bytes=max_file_size)
@@ -778,14 +785,13 @@ def grade(
 
             write_grade_json(stream, network, result)
         else:
-            from nncalc.notation.terminal import renderables
-            from nncalc.render.table import make_console
+            from nncalc.notation import write_document
             from nncalc.worked import View
             from nncalc.worked.grade import grade_document
 
             shown = DEFAULT_PRECISION if precision is None else precision
             document = grade_document(network, result, str(answers_file), View(shown))
-            make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
+            write_document(document, fmt, stream, standalone)
     if not result.all_correct:
         raise typer.Exit(ExitStatus.NO)
 
@@ -807,12 +813,11 @@ def check(
       nncalc check my-network.yaml && nncalc forward my-network.yaml -i 1,0
     """
     from nncalc.loader import load_network
-    from nncalc.notation.terminal import renderables
-    from nncalc.render.table import make_console
+    from nncalc.notation import write_document
     from nncalc.worked.summaries import check_document
 
     network = load_network(network_file, max_bytes=max_file_size)
-    make_console(sys.stdout).print(renderables(check_document(network)), crop=False, soft_wrap=True)
+    write_document(check_document(network), "table", sys.stdout)
 
 
 @app.command(cls=_Command, short_help="Draw the network: Graphviz DOT, Mermaid, SVG or PNG.")

@@ -12,8 +12,9 @@ Conventions every notation follows:
 
 - ``Heading`` level 1 is the page's title (the network's name; may be empty), level 2 a
   sample ("input: …" or "sample 2 of 3: …"), level 3 a layer or a part of the work.
-- A ``Table`` cell is a word (``str``, written as it is), a number (``Num``, written by the
-  one formatter at the document's precision, with an ASCII hyphen: tables are for copying),
+- A ``Table`` cell is a word (``str``, written as it is), a number (``Num``: its text where
+  it has one, as the person wrote it; else written by the one formatter at the document's
+  precision, with an ASCII hyphen: tables are for copying),
   a formula (``Expr``) or a ``Styled`` word. A numeric column is aligned right.
 - A ``Step`` with a label (a neuron's name) writes its chains one under another, the label
   before the first (in LaTeX, where there is no label column, the label becomes the

@@ -234,7 +234,7 @@ class HtmlWriter:
     def cell(self, cell: object) -> str:
         """A table cell: a number by the one formatter with an ASCII hyphen (tables are for copying)."""
         if isinstance(cell, Num):
-            return text(show(cell.value, self.document.precision))
+            return text(cell.text if cell.text is not None else show(cell.value, self.document.precision))
         return self.piece(cell)
 
     def steps(self, steps: Steps) -> str:
