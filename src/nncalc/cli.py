@@ -439,31 +439,21 @@ def _forward_stream(
     network, inputs_file, fmt, output, inputs, with_trace, chunk_rows, allow_nonfinite, round_to, round_z, max_bytes
 ) -> None:
     """CSV, JSON Lines or JSON from a CSV stream, chunk by chunk (see ``nncalc.pipeline``)."""
-    from nncalc.files import reading
     from nncalc.output import is_terminal, text_destination
     from nncalc.pipeline import stream_forward
+    from nncalc.streaming import open_sample_bytes
 
     if is_terminal(sys.stderr):  # Rich only where a progress bar can be shown
         from nncalc.render.table import progress_bytes
     else:
         progress_bytes = _no_progress
-
     if inputs_file == "-":
-        stdin = sys.stdin
-        if stdin is None or stdin.closed:
-            raise InputError("standard input is closed", Location("<stdin>"))
         _say_reading_from_terminal()
-        source, total = "<stdin>", None
-        opened = contextlib.nullcontext(getattr(stdin, "buffer", None) or _BytesFromText(stdin))
-    else:
-        path = Path(inputs_file)
-        source = str(path)
-        with reading(source):
-            total = path.stat().st_size or None
-            if path.is_dir():
-                raise IsADirectoryError(source)
-            opened = path.open("rb")
-    with opened as binary, text_destination(output, inputs) as stream, progress_bytes(total) as advance:
+    with (
+        open_sample_bytes(inputs_file, sys.stdin) as (binary, source, total),
+        text_destination(output, inputs) as stream,
+        progress_bytes(total) as advance,
+    ):
         stream_forward(
             network,
             binary,
@@ -483,19 +473,6 @@ def _forward_stream(
 @contextlib.contextmanager
 def _no_progress(total):
     yield None
-
-
-class _BytesFromText:
-    """A text stream read as UTF-8 bytes, line by line (standard input replaced by a text-only stream)."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def readline(self) -> bytes:
-        return self.text.readline().encode("utf-8")
-
-    def read1(self, size: int = -1) -> bytes:
-        return self.text.readline().encode("utf-8")
 
 
 @app.command(cls=_Command, short_help="Backpropagation: δ by the chain rule, gradients, updates.")

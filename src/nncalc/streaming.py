@@ -12,6 +12,7 @@ endless input such as /dev/zero is refused at once, and memory stays bounded.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
@@ -248,3 +249,43 @@ def stream_samples(
             )
     if not any_rows:
         raise InputError("no samples: only a header row", Location(source, header_line))
+
+
+@contextlib.contextmanager
+def open_sample_bytes(name: str, stdin: object = None) -> Iterator[tuple[BinaryIO, str, int | None]]:
+    """The bytes of a samples source for ``stream_samples``: a file, or standard input for ``-``.
+
+    Yields ``(stream, source, size)``: ``source`` is the name messages give (``<stdin>`` for
+    ``-``) and ``size`` the file's size for a progress bar, None where it is not known. A
+    missing file, a folder or a closed standard input is one located ``InputError``.
+    """
+    from pathlib import Path
+
+    from nncalc.files import reading
+
+    if name == "-":
+        if stdin is None or getattr(stdin, "closed", True):
+            raise InputError("standard input is closed", Location("<stdin>"))
+        yield getattr(stdin, "buffer", None) or _BytesFromText(stdin), "<stdin>", None
+        return
+    path = Path(name)
+    with reading(name):
+        if path.is_dir():
+            raise IsADirectoryError(name)
+        size = path.stat().st_size or None
+        opened = path.open("rb")
+    with opened:
+        yield opened, name, size
+
+
+class _BytesFromText:
+    """A text stream read as UTF-8 bytes, line by line (standard input replaced by a text-only stream)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def readline(self) -> bytes:
+        return self.text.readline().encode("utf-8")
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.text.readline().encode("utf-8")
