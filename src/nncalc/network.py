@@ -8,6 +8,8 @@ The numbers' text as written in the file is kept too, so derivations can show ``
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nncalc.activations import BoundActivation
@@ -102,3 +104,41 @@ class Network:
                 )
             )
         return replace(self, layers=tuple(layers))
+
+    # -- the library's use of a network: each delegates to nncalc.api, imported only when used --
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<dict>") -> Network:
+        """A network from the file format as a dict, validated as a file is (raises ``NncalcError``)."""
+        from nncalc.api import network_from_dict
+
+        return network_from_dict(data, source)
+
+    def forward(self, inputs: Any, **options: Any) -> Any:
+        """Run one sample or a batch through the network: a ``nncalc.api.ForwardResult``."""
+        from nncalc.api import forward
+
+        return forward(self, inputs, **options)
+
+    def backward(self, inputs: Any, target: Any, **options: Any) -> Any:
+        """One step of gradient descent (``lr``, ``loss``, ...): a ``nncalc.api.BackwardResult``."""
+        from nncalc.api import backward
+
+        return backward(self, inputs, target, **options)
+
+    def grade(self, inputs: Any, answers: Any, **options: Any) -> Any:
+        """Mark worked answers for one sample: ``nncalc.api.Marks``."""
+        from nncalc.api import grade
+
+        return grade(self, inputs, answers, **options)
+
+    def save(self, path: Any, force: bool = True) -> None:
+        """Write the network in the file format; ``nncalc.load`` reads it back to the same bits."""
+        from nncalc.api import save
+
+        save(self, path, force)
+
+    def __repr__(self) -> str:
+        shape = "-".join(str(n) for n in (self.n_inputs, *(layer.n_neurons for layer in self.layers)))
+        activations = ", ".join(layer.activation.describe() for layer in self.layers)
+        return f"<Network {self.name or self.source!r}: {shape} ({activations}), {self.n_params} parameters>"

@@ -1,0 +1,318 @@
+"""nncalc as a library: load a network, run it, and get results that show their working.
+
+The command line is one user of this module; a notebook is another. Every result holds
+the numbers as NumPy arrays and displays itself in a notebook cell (JupyterLab, VS Code,
+Colab) as the same worked solution the command line prints, typeset::
+
+    import nncalc
+    net = nncalc.load("configs/course-chain.yaml")
+    net.forward([0.1])                    # a cell shows the tables and the derivation
+    net.forward([0.1]).output             # array([[0.71530…]])
+
+Options a command takes as flags are keyword arguments here: ``precision``, ``steps``,
+``round``. Mistakes raise ``nncalc.NncalcError`` with the same located messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nncalc.document import Document
+from nncalc.errors import InputError
+from nncalc.network import Network
+
+ArrayLike = Any  # a number, a sequence of numbers, a 2-D sequence, or an ndarray
+
+
+def load(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> Network:
+    """The network in a file, validated as ``nncalc check`` validates it (raises ``NncalcError``)."""
+    from nncalc.loader import load_network
+
+    return load_network(path, max_bytes=max_bytes)
+
+
+def network_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Network:
+    """A network from the file format as a dict (what ``yaml.safe_load`` of a network file gives)."""
+    import yaml
+
+    from nncalc.loader import parse_network
+
+    if not isinstance(data, Mapping):
+        raise InputError(f"a network is a mapping of the file format's keys, not {type(data).__name__}")
+    text = yaml.safe_dump(_plain(data), sort_keys=False, allow_unicode=True)
+    return parse_network(text, source)
+
+
+def _plain(value: Any) -> Any:
+    """Dicts, lists, str and Python floats only: NumPy arrays and scalars become lists and floats."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
+def batch(network: Network, values: ArrayLike, what: str = "input", width: int | None = None) -> np.ndarray:
+    """``values`` as a (samples, width) float64 array: one sample (a flat list), or a 2-D batch."""
+    expected = network.n_inputs if width is None else width
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"the {what} must be numbers: {exc}") from None
+    if array.ndim == 0:
+        array = array.reshape(1, 1)
+    elif array.ndim == 1:
+        array = array.reshape(1, -1)
+    if array.ndim != 2 or array.shape[1] != expected:
+        raise InputError(f"the {what} must have {expected} value(s) per sample, got shape {np.shape(values)}")
+    if not np.isfinite(array).all():
+        raise InputError(f"the {what} must be finite numbers")
+    return array
+
+
+class _Shown:
+    """What every result shares: its document, written in any notation, and shown in a notebook."""
+
+    precision: int = 4
+
+    def document(self) -> Document:  # pragma: no cover - every result defines it
+        raise NotImplementedError
+
+    def to_text(self) -> str:
+        """The worked solution as the terminal shows it, without colour."""
+        import io
+
+        from nncalc.notation import write_document
+
+        stream = io.StringIO()
+        write_document(self.document(), "table", stream)
+        return stream.getvalue()
+
+    def to_markdown(self) -> str:
+        """The worked solution in Markdown, its maths in ``$…$``."""
+        return self._written("markdown")
+
+    def to_latex(self, standalone: bool = False) -> str:
+        """The worked solution in LaTeX; ``standalone`` gives a document pdflatex compiles."""
+        return self._written("latex", standalone)
+
+    def to_html(self, standalone: bool = False) -> str:
+        """The worked solution in HTML (MathML maths); ``standalone`` gives a whole page."""
+        return self._written("html", standalone)
+
+    def _written(self, fmt: str, standalone: bool = False) -> str:
+        import io
+
+        from nncalc.notation import write_document
+
+        stream = io.StringIO()
+        write_document(self.document(), fmt, stream, standalone)
+        return stream.getvalue()
+
+    def _repr_html_(self) -> str:
+        from nncalc.notation.html import html_fragment
+
+        return html_fragment(self.document())
+
+    def _repr_markdown_(self) -> str:
+        from nncalc.notation.markdown import markdown_text
+
+        return markdown_text(self.document(), display_math=True)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """HTML for JupyterLab, VS Code and Colab; Markdown with ``$$`` maths and plain text besides."""
+        return {"text/html": self._repr_html_(), "text/markdown": self._repr_markdown_(), "text/plain": repr(self)}
+
+
+class ForwardResult(_Shown):
+    """A forward pass: ``output`` (samples, outputs), and each layer's ``z`` and ``a`` in ``layers``."""
+
+    def __init__(self, network: Network, trace: Any, texts: Any, precision: int, steps: bool | None, all_rows: bool):
+        self.network = network
+        self.trace = trace
+        self._texts = texts
+        self.precision = precision
+        self.steps = steps
+        self.all_rows = all_rows
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.trace.output
+
+    @property
+    def layers(self) -> tuple:
+        """Each layer's values: ``layers[k].z`` and ``layers[k].a``, (samples, neurons) arrays."""
+        return self.trace.layers
+
+    def document(self) -> Document:
+        from nncalc.worked import View
+        from nncalc.worked.forward import forward_document
+
+        return forward_document(self.network, self.trace, self._texts, View(self.precision, self.steps, self.all_rows))
+
+    def __repr__(self) -> str:
+        samples = self.output.shape[0]
+        shown = np.array2string(self.output, precision=self.precision, separator=", ", threshold=12)
+        return f"<ForwardResult of {self.network.name or 'a network'}: {samples} sample(s), output {shown}>"
+
+
+class BackwardResult(_Shown):
+    """One gradient-descent step: ``loss``, each layer's ``delta``, ``grad_weights``, ``grad_biases``,
+    and the updated ``network``."""
+
+    def __init__(self, network: Network, result: Any, texts: Any, precision: int, steps: bool | None):
+        self.before = network
+        self.result = result
+        self._texts = texts
+        self.precision = precision
+        self.steps = steps
+
+    @property
+    def network(self) -> Network:
+        """The network after the step."""
+        return self.result.network
+
+    @property
+    def loss(self) -> float:
+        """The batch loss before the step."""
+        return self.result.loss
+
+    @property
+    def layers(self) -> tuple:
+        """Each layer's ``delta``, ``grad_weights``, ``grad_biases``, updated ``weights`` and ``biases``, f′ ``derivative``."""
+        return self.result.layers
+
+    def document(self) -> Document:
+        from nncalc.worked import View
+        from nncalc.worked.backward import backward_document
+
+        return backward_document(self.before, self.result, self._texts, View(self.precision, self.steps))
+
+    def __repr__(self) -> str:
+        return f"<BackwardResult: loss {self.loss:.{self.precision}g} before the step, lr {self.result.lr:g}>"
+
+
+class Marks(_Shown):
+    """A graded answer sheet: ``all_correct``, the ``right`` and ``wrong`` marks, the ``first_wrong``."""
+
+    def __init__(self, network: Network, grade: Any, source: str, precision: int):
+        self.network = network
+        self.grade = grade
+        self.source = source
+        self.precision = precision
+
+    @property
+    def all_correct(self) -> bool:
+        return self.grade.all_correct
+
+    @property
+    def right(self) -> list:
+        return self.grade.right
+
+    @property
+    def wrong(self) -> list:
+        return self.grade.wrong
+
+    @property
+    def first_wrong(self) -> Any:
+        return self.grade.first_wrong
+
+    def document(self) -> Document:
+        from nncalc.worked import View
+        from nncalc.worked.grade import grade_document
+
+        return grade_document(self.network, self.grade, self.source, View(self.precision))
+
+    def __repr__(self) -> str:
+        return f"<Marks: {len(self.right)} right, {len(self.wrong)} wrong>"
+
+
+def forward(
+    network: Network,
+    inputs: ArrayLike,
+    *,
+    precision: int = 4,
+    steps: bool | None = None,
+    round: int | None = None,
+    round_z: bool = False,
+    all_rows: bool = False,
+) -> ForwardResult:
+    """Run one sample (a flat list) or a batch (2-D) through ``network``; see ``ForwardResult``."""
+    from nncalc.engine import forward as run
+
+    x = batch(network, inputs)
+    return ForwardResult(network, run(network, x, decimals=round, round_z=round_z), None, precision, steps, all_rows)
+
+
+def backward(
+    network: Network,
+    inputs: ArrayLike,
+    target: ArrayLike,
+    *,
+    lr: float = 0.5,
+    loss: str = "half_sse",
+    freeze_biases: bool = False,
+    precision: int = 4,
+    steps: bool | None = None,
+    round: int | None = None,
+    round_z: bool = False,
+) -> BackwardResult:
+    """One step of gradient descent on the batch (``inputs`` and its ``target``); see ``BackwardResult``."""
+    from nncalc.backprop import backward as run
+
+    x = batch(network, inputs)
+    t = batch(network, target, "target", len(network.outputs))
+    if t.shape[0] != x.shape[0]:
+        raise InputError(f"give one target per sample ({x.shape[0]} samples, {t.shape[0]} targets)")
+    result = run(network, x, t, loss, lr, freeze_biases, round, round_z)
+    return BackwardResult(network, result, None, precision, steps)
+
+
+def grade(
+    network: Network,
+    inputs: ArrayLike,
+    answers: Mapping[str, Any] | str | Path,
+    *,
+    tolerance: float | None = None,
+    precision: int = 4,
+    round: int | None = None,
+    round_z: bool = False,
+) -> Marks:
+    """Mark worked answers (the answers file's format as a dict, or its path) for one sample."""
+    from nncalc.answers import load_answers, parse_answers
+    from nncalc.grading import grade as run
+
+    x = batch(network, inputs)
+    if x.shape[0] != 1:
+        raise InputError("an answer sheet is for one sample: give one input")
+    if isinstance(answers, (str, Path)):
+        sheet, source = load_answers(answers, network), str(answers)
+    else:
+        import yaml
+
+        source = "<answers>"
+        sheet = parse_answers(yaml.safe_dump(_plain(answers), sort_keys=False, allow_unicode=True), network, source)
+    texts = tuple(repr(float(v)) for v in x[0])
+    result = run(network, x[0], texts, sheet, tolerance=tolerance, decimals=round, round_z=round_z)
+    return Marks(network, result, source, precision)
+
+
+def save(network: Network, path: str | Path, force: bool = True) -> None:
+    """Write ``network`` in the file format; ``load`` reads it back to the same bits."""
+    from nncalc.files import output_text_file
+    from nncalc.writer import dump_network
+
+    with output_text_file(Path(path), overwrite=force) as stream:
+        stream.write(dump_network(network))
