@@ -191,7 +191,8 @@ class BackwardResult(_Shown):
 
     @property
     def layers(self) -> tuple:
-        """Each layer's ``delta``, ``grad_weights``, ``grad_biases``, updated ``weights`` and ``biases``, f′ ``derivative``."""
+        """Each layer's ``delta``, ``grad_weights``, ``grad_biases``, updated ``weights`` and ``biases``,
+        and the f′(z) ``derivative`` the chain rule used."""
         return self.result.layers
 
     def document(self) -> Document:
