@@ -113,10 +113,12 @@ ELEMENTWISE_REFERENCES: dict[str, Callable[..., float]] = {
     "relu6": ref_relu6,
     "hard_sigmoid": ref_hard_sigmoid,
     "step": ref_step,
+    "exp": lambda x: math.exp(x) if x < 709.78 else math.inf,
 }
 
 # Every (activation, parameters) combination the tables below run through.
 ELEMENTWISE_CASES = [
+    ("exp", {}),
     ("identity", {}),
     ("sigmoid", {}),
     ("tanh", {}),
@@ -142,6 +144,9 @@ ELEMENTWISE_CASES = [
     ("step", {"at_zero": 0.0}),
 ]
 ALL_CASES = [*ELEMENTWISE_CASES, ("softmax", {})]
+# exp is e^z: it overflows past z ≈ 709.78 as e^z does, so the limits at |z| = 1000 do not hold for it
+BOUNDED_CASES = [case for case in ALL_CASES if case[0] != "exp"]
+BOUNDED_ELEMENTWISE = [case for case in ELEMENTWISE_CASES if case[0] != "exp"]
 
 
 def case_id(case: tuple[str, dict]) -> str:
@@ -316,7 +321,7 @@ def test_softmax_saturates_exactly_without_warnings(row, expected):
 EXTREME_Z = np.array([[-1e300, -1000.0], [1000.0, 1e300]])
 
 
-@pytest.mark.parametrize(("name", "params"), ALL_CASES, ids=[case_id(c) for c in ALL_CASES])
+@pytest.mark.parametrize(("name", "params"), BOUNDED_CASES, ids=[case_id(c) for c in BOUNDED_CASES])
 def test_extreme_inputs_are_finite_without_warnings(name, params):
     """Every activation at ±1000 and ±1e300 gives finite float64 output and raises no warning."""
     with warnings.catch_warnings(), strict_numpy():
@@ -351,7 +356,7 @@ def _limit(name: str, x: float, **p) -> float:
     raise AssertionError(name)
 
 
-@pytest.mark.parametrize(("name", "params"), ELEMENTWISE_CASES, ids=[case_id(c) for c in ELEMENTWISE_CASES])
+@pytest.mark.parametrize(("name", "params"), BOUNDED_ELEMENTWISE, ids=[case_id(c) for c in BOUNDED_ELEMENTWISE])
 def test_extreme_inputs_reach_their_limits(name, params):
     """At ±1000 and ±1e300 each activation gives its limiting value (warnings judged separately above)."""
     with warnings.catch_warnings():
@@ -361,7 +366,7 @@ def test_extreme_inputs_reach_their_limits(name, params):
     assert out.ravel().tolist() == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize(("name", "params"), ALL_CASES, ids=[case_id(c) for c in ALL_CASES])
+@pytest.mark.parametrize(("name", "params"), BOUNDED_CASES, ids=[case_id(c) for c in BOUNDED_CASES])
 def test_extreme_inputs_give_finite_derivatives_without_warnings(name, params):
     """The derivative and backward pass at ±1000 and ±1e300 are finite float64 with no warning."""
     act = BoundActivation.named(name, **params)
@@ -595,3 +600,21 @@ def test_describe_shows_only_non_default_parameters(name, params, expected):
 def test_defaults_are_pytorchs(name, defaults):
     """Parameters left out take PyTorch's defaults."""
     assert dict(BoundActivation.named(name).params) == defaults
+
+
+def test_exp_overflows_where_e_to_the_z_does_and_is_reported():
+    """exp(709) is finite, exp(710) is past the largest float: the forward pass names the overflow."""
+    from nncalc.errors import ComputationError
+    from nncalc.loader import parse_network
+    from nncalc.pipeline import check_finite
+
+    act = BoundActivation.named("exp")
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        np.exp(np.array([710.0]))  # what an unguarded e^z does
+    out = act(np.array([[-1e300, 709.0]]))
+    assert out[0, 0] == 0.0 and out[0, 1] == math.exp(709.0)
+    net = parse_network("inputs: 1\nlayers:\n  - weights: 1\n    biases: 0\n    activation: exp\n")
+    from nncalc.engine import forward
+
+    with pytest.raises(ComputationError, match="a is an overflow"):
+        check_finite(net, forward(net, np.array([[710.0]])), allow=False)

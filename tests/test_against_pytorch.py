@@ -42,6 +42,7 @@ CASES = [
     ("softsign", {}, lambda F, z: F.softsign(z)),
     ("relu6", {}, lambda F, z: F.relu6(z)),
     ("hard_sigmoid", {}, lambda F, z: F.hardsigmoid(z)),
+    ("exp", {}, lambda F, z: z.exp()),
 ]
 
 

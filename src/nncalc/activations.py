@@ -3,7 +3,9 @@
 An entry knows its function, its derivative (for backpropagation) and how a person
 writes it with the numbers put in, in plain text and in LaTeX. Adding an activation
 means adding one entry to ``REGISTRY``. All functions take and return float64 arrays of
-shape (samples, neurons) and never overflow: |z| = 1000 gives exact limits, no warnings.
+shape (samples, neurons) and never overflow: |z| = 1000 gives exact limits, no warnings;
+the one exception is exp, which overflows past z ≈ 709.78 exactly as e^z does (the engine
+then reports the overflow).
 """
 
 from __future__ import annotations
@@ -396,6 +398,16 @@ _ENTRIES = [
         derivative=lambda z, a, p: a * (1.0 - a),
         text=_softmax_text,
         latex=_softmax_latex,
+    ),
+    Activation(
+        name="exp",
+        formula=lambda z, zs, p: chain(call("exp", z), exp(z)),
+        derivative_formula=lambda z, a, d, p: a,
+        summary="exp(z) = e^z (scikit-learn's Poisson regressor's output)",
+        forward=lambda z, p: np.exp(z),
+        derivative=lambda z, a, p: a.copy(),
+        text=lambda z, zs, p: f"exp({z}) = e^{_paren(z)}",
+        latex=lambda z, zs, p: rf"\exp({z}) = e^{{{z}}}",
     ),
     Activation(
         name="step",
