@@ -16,6 +16,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nncalc.document import Column, Document, Heading, Note, Step, Steps, Styled, Table
 from nncalc.expr import Call, Chain, Derivative, Edge, Frac, Name, Neg, Num, Power, Product, Sigma, Sum, exp
@@ -28,7 +30,7 @@ from nncalc.notation.latex import (
     math_width,
     write_latex,
 )
-from nncalc.notation.markdown import escape_markdown, markdown_text, write_markdown
+from nncalc.notation.markdown import MarkdownMathWriter, escape_markdown, markdown_text, write_markdown
 
 PDFLATEX = shutil.which("pdflatex")
 PDFTOTEXT = shutil.which("pdftotext")
@@ -847,6 +849,40 @@ def test_latex_escapes_words_from_files():
     assert "\x1b" not in text
 
 
+# --- any text at all ------------------------------------------------------------------------------
+
+_LATEX_SNIPPET = re.compile(r"\$[^$]*\$|\\texttt\{[^{}]*\}|\\[A-Za-z]+(?:\{\})?|\\[#$%&_{}]")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_escaped_latex_text_leaves_nothing_for_latex_to_obey(words):
+    """Whatever a name holds, LaTeX sees escapes, commands and characters it typesets as themselves."""
+    left = _LATEX_SNIPPET.sub("", escape_latex(words)).replace("{}", "")
+    assert not set(left) & set("\\{}$&%#_^~"), left
+    for ch in left:
+        code = ord(ch)
+        assert 0x20 <= code < 0x7F or 0xA0 <= code <= 0x17F or ch in "–—‘’“”†‡•…‰‹›€™№℃", repr(ch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_a_name_in_markdown_maths_leaves_nothing_for_markdown_to_act_on(words):
+    written = MarkdownMathWriter().name_text(words)
+    assert not re.search(r"\\[!-/:-@\[-`{-~]", written), written
+    assert not set(written) & set("|*`$_<>#%&@\n\r\x1b"), written
+    assert braces_balanced(written)
+    assert re.fullmatch(r"(?:\\text\{[^{}\\]*\}|\\[a-z]+(?:\{\})?)+", written), written
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_escaped_markdown_keeps_every_special_character_escaped(words):
+    written = escape_markdown(words)
+    assert "\n" not in written and "\x1b" not in written
+    assert not re.search(r"(?<!\\)(?:\\\\)*[|*_`<>\[\]$]", written.replace("\\\\", "")), written
+
+
 # --- pdflatex -------------------------------------------------------------------------------------
 
 needs_pdflatex = pytest.mark.skipif(
@@ -950,9 +986,3 @@ def test_a_line_too_wide_is_detected(tmp_path):
     long = Chain((Name("z"), Frac(Sum(terms), Num(2.0)), Num(1.0)), ("=", "="))
     log, _ = compile_pdf(tmp_path, tex(Document("", (Steps((Step((long,)),)),)), standalone=True))
     assert "Overfull \\hbox" in log
-
-
-def test_pdflatex_is_installed_where_the_project_is_tested():
-    """The compile tests above are skipped without pdflatex; say so plainly rather than pass silently."""
-    if PDFLATEX is None or PDFTOTEXT is None:
-        pytest.skip("pdflatex or pdftotext is not installed: the LaTeX documents were not compiled")
