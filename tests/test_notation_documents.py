@@ -986,3 +986,49 @@ def test_a_line_too_wide_is_detected(tmp_path):
     long = Chain((Name("z"), Frac(Sum(terms), Num(2.0)), Num(1.0)), ("=", "="))
     log, _ = compile_pdf(tmp_path, tex(Document("", (Steps((Step((long,)),)),)), standalone=True))
     assert "Overfull \\hbox" in log
+
+
+def _tall_sum_chain() -> Chain:
+    """δ = (a sum of eight fractions) · 0.25 ≈ 0.9: a sum in \\left( \\right) too long for one line."""
+    fractions = tuple(Frac(Product((Num(0.125 * k, f"{0.125 * k:g}"), Num(0.3125))), Num(1.0 + k)) for k in range(1, 9))
+    return Chain((Name("δ", "h1"), Product((Sum(fractions), Num(0.25))), Num(0.9)), ("=", "≈"))
+
+
+def test_a_bracket_around_a_broken_sum_becomes_bigl_bigr():
+    """\\left( … \\right) cannot span rows of an align*: a broken sum's brackets are \\bigl( … \\bigr)."""
+    (block,) = align_blocks(tex(Document("", (Steps((Step((_tall_sum_chain(),)),)),))))
+    assert block.count(" \\\\\n&\\quad + ") >= 1
+    assert block.count(r"\bigl(") == 1 and block.count(r"\bigr)") == 1
+    assert r"\left(" not in block and r"\right)" not in block
+    assert r"\bigr) \cdot 0.25" in block and block.endswith("\\approx 0.9\n\\end{align*}")
+    unbroken = tex(Document("", (Steps((Step((Chain((Name("δ"), Frac(Num(1.0), Num(2.0))), ("=",)),)),)),)))
+    assert r"\delta &= \frac{1}{2}" in unbroken  # a short one is left alone
+
+
+def test_odd_steps_are_written_too():
+    """A label where the left-hand side is no plain name is written before it; a lone formula has no relation."""
+    lone = Step((Chain((Name("x"),), ()),))
+    derivative = Step(
+        (Chain((Derivative(Name("L"), Name("a")), Num(0.5)), ("=",)),), label="o1", after=(", ", Styled("check"))
+    )
+    document = Document("", (Heading(1, ("",)), Steps((lone, derivative))))
+    text = tex(document)
+    assert r"\section" not in text  # an empty title writes no heading
+    assert align_blocks(text) == [
+        "\\begin{align*}\n&x \\\\\n"
+        r"\text{o1:}\ \frac{\partial L}{\partial a} &= 0.5\text{, }\text{check}"
+        "\n\\end{align*}"
+    ]
+    markdown = md(document)
+    assert markdown == "- $x$\n- o1: $\\frac{\\partial L}{\\partial a} = 0.5$, **check**\n"
+    assert md(document, display_math=True) == (
+        "$$x$$\n\n$$\\text{o1:}\\ \\frac{\\partial L}{\\partial a} = 0.5\\text{, }\\text{check}$$\n"
+    )
+
+
+@needs_pdflatex
+def test_a_broken_tall_sum_compiles_within_the_margins(tmp_path):
+    document = Document("", (Steps((Step((_tall_sum_chain(),)),)),))
+    log, words = compile_pdf(tmp_path, tex(document, standalone=True))
+    assert "Overfull \\hbox" not in log
+    assert "0.9" in words and "0.625" in words
