@@ -74,7 +74,8 @@ def test_backward_markdown(nncalc):
     assert result.code == 0, result.err
     assert "## loss (half\\_sse)" in result.out or "## loss (half_sse)" in result.out
     assert "### backward: layer 2 (output)" in result.out
-    assert "`δ_o1 = (a_o1 − t_o1)" in result.out
+    assert r"$\delta_{\text{o1}} = (a_{\text{o1}} - t_{\text{o1}})" in result.out  # maths, as forward writes it
+    assert "`" not in result.out
 
 
 def test_iterations_show_the_loss_falling_and_write_keeps_the_format(nncalc, tmp_path):

@@ -434,7 +434,7 @@ def test_markdown_backward_writes_its_steps_in_maths_not_code():
     lines = text.splitlines()
     for line in [
         "## loss (half\\_sse)",
-        r"- $L = \frac{1}{2} \cdot \left(\sum_{} (t - a)^{2}\right) = "
+        r"- $L = \frac{1}{2} \cdot \sum (t - a)^{2} = "
         r"\frac{1}{2} \cdot ((0.01 - 0.7514)^{2} + (0.99 - 0.7729)^{2}) = 0.2984$",
         "### backward: layer 2 (output) · sigmoid",
         "| neuron | δ | ∂L/∂b | b | b′ |",

@@ -328,6 +328,8 @@ def test_engine_matches_the_reference(case: Case):
                     ("z", z[j], z_errs[j], got.z[s, j]),
                     ("a", a[j], errs[j], got.a[s, j]),
                 ):
+                    if math.isinf(mine) and float(theirs) == mine:  # e^e^6 overflows in both, alike
+                        continue
                     assert abs(float(theirs) - mine) <= RTOL * abs(mine) + bound, (
                         f"layer {i + 1} ({name} {params}), sample {s + 1}, neuron {j + 1}: {what} = {float(theirs)!r}, "
                         f"the reference gives {mine!r} (allowed {RTOL * abs(mine) + bound:.3g})\n{text}"

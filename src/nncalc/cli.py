@@ -44,6 +44,7 @@ class _Command(typer.core.TyperCommand):
         return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in pieces]
 
 
+DOCUMENT_FORMATS = ("table", "markdown", "latex", "html")  # written from the worked-solution model
 FORWARD_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "latex", "html")
 BACKWARD_FORMATS = ("table", "json", "markdown", "latex", "html")
 GRADE_FORMATS = ("table", "json", "markdown", "latex", "html")
@@ -373,21 +374,13 @@ def forward(
     shown = DEFAULT_PRECISION if precision is None else precision
 
     with text_destination(output, inputs) as stream:
-        if fmt in ("table", "html"):
+        if fmt in DOCUMENT_FORMATS:
             from nncalc.notation import write_document
             from nncalc.worked import View
             from nncalc.worked.forward import forward_document
 
             document = forward_document(network, result, samples.texts, View(shown, steps, all_rows))
             write_document(document, fmt, stream, standalone)
-        elif fmt == "markdown":
-            from nncalc.render.markdown import write_markdown
-
-            write_markdown(stream, network, result, samples.texts, shown, steps=steps is not False)
-        elif fmt == "latex":
-            from nncalc.render.latex import write_latex
-
-            write_latex(stream, network, result, samples.texts, shown, standalone=standalone)
         else:
             from nncalc.render import data
 
@@ -627,14 +620,6 @@ def backward(
                 from nncalc.render.data import backward_dict, write_document
 
                 write_document(stream, backward_dict(network, result))
-            elif fmt == "latex":
-                from nncalc.render.latex_backward import write_backward_latex
-
-                write_backward_latex(stream, network, result, samples.texts, shown, standalone=standalone)
-            elif fmt == "markdown":
-                from nncalc.render.markdown_backward import write_backward_markdown
-
-                write_backward_markdown(stream, network, result, samples.texts, shown, steps is not False)
             else:
                 from nncalc.notation import write_document
                 from nncalc.worked import View

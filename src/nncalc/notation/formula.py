@@ -353,7 +353,7 @@ class LatexWriter(FormulaWriter):
         return any(isinstance(a, (Frac, Sigma)) for a in node.args)
 
     def sigma(self, index: str, body: str) -> str:
-        return rf"\sum_{{{index}}} {body}"
+        return rf"\sum_{{{index}}} {body}" if index else rf"\sum {body}"
 
     def derivative(self, node: Derivative) -> str:
         return rf"\frac{{\partial {self.write(node.of)}}}{{\partial {self.write(node.by)}}}"
