@@ -138,3 +138,11 @@ def test_import_nncalc_is_quick_and_imports_nothing_heavy():
     code = "import sys, nncalc; print(sorted(m for m in ('numpy', 'yaml', 'rich', 'typer') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_api_reference_is_the_codes_own():
+    """docs/api.md is generated from the signatures and docstrings: it cannot drift."""
+    done = subprocess.run(
+        [sys.executable, "scripts/api_reference.py", "--check"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr

@@ -88,6 +88,7 @@ class _Shown:
     precision: int = 4
 
     def document(self) -> Document:  # pragma: no cover - every result defines it
+        """The worked solution as a ``nncalc.document.Document``: the blocks every notation writes."""
         raise NotImplementedError
 
     def to_text(self) -> str:
@@ -149,6 +150,7 @@ class ForwardResult(_Shown):
 
     @property
     def output(self) -> np.ndarray:
+        """The last layer's a: an array of shape (samples, outputs)."""
         return self.trace.output
 
     @property
@@ -157,6 +159,7 @@ class ForwardResult(_Shown):
         return self.trace.layers
 
     def document(self) -> Document:
+        """The forward pass worked out: a table per layer, each neuron's steps."""
         from nncalc.worked import View
         from nncalc.worked.forward import forward_document
 
@@ -196,6 +199,7 @@ class BackwardResult(_Shown):
         return self.result.layers
 
     def document(self) -> Document:
+        """The step worked out: the forward pass, the loss, each δ, gradient and update."""
         from nncalc.worked import View
         from nncalc.worked.backward import backward_document
 
@@ -216,21 +220,26 @@ class Marks(_Shown):
 
     @property
     def all_correct(self) -> bool:
+        """True when every value written is right."""
         return self.grade.all_correct
 
     @property
     def right(self) -> list:
+        """The marks of the values that are right."""
         return self.grade.right
 
     @property
     def wrong(self) -> list:
+        """The marks of the values that are wrong (each with ``expected``, ``given`` and ``diagnosis``)."""
         return self.grade.wrong
 
     @property
     def first_wrong(self) -> Any:
+        """The first wrong mark in network order, or None."""
         return self.grade.first_wrong
 
     def document(self) -> Document:
+        """The marks worked out: a table per layer, and the first wrong value with your numbers."""
         from nncalc.worked import View
         from nncalc.worked.grade import grade_document
 

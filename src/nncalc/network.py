@@ -72,14 +72,17 @@ class Network:
 
     @property
     def n_inputs(self) -> int:
+        """How many inputs the network takes."""
         return len(self.inputs)
 
     @property
     def outputs(self) -> tuple[str, ...]:
+        """The output neurons' names."""
         return self.layers[-1].neurons
 
     @property
     def n_params(self) -> int:
+        """How many weights and biases the network has."""
         return sum(layer.n_params for layer in self.layers)
 
     def layer_label(self, index: int) -> str:
