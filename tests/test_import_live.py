@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from nncalc.activations import lookup
 from nncalc.engine import forward
 from nncalc.errors import InputError
 from nncalc.importers import lab as lab_import
+from nncalc.importers import sklearn as sklearn_import
 from nncalc.loader import parse_network
 
 SEEDS = (0, 1, 2)
@@ -159,3 +161,121 @@ def test_lab_malformed_dict_says_which_key(network, says):
         lab_import.network_dict(network)
     assert says in str(caught.value)
     assert str(caught.value).startswith("<lab>: lab network: ")
+
+
+# -- scikit-learn --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sklearn_nn():
+    """scikit-learn's neural_network module, with brief training's ConvergenceWarning silenced."""
+    pytest.importorskip("sklearn")
+    from sklearn import neural_network
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield neural_network
+
+
+def _data(seed: int, n_in: int = 3, n: int = 60) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(n, n_in))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+def test_sklearn_multiclass_equals_predict_proba(sklearn_nn, activation, seed):
+    """3-5-4-3 classifier: the softmax output is predict_proba, columns in classes_ order."""
+    X = _data(seed)
+    y = np.array(["setosa", "versicolor", "virginica"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    model = sklearn_nn.MLPClassifier((5, 4), activation=activation, max_iter=30, random_state=seed).fit(X, y)
+    d = sklearn_import.network_dict(model)
+    assert [layer["activation"] for layer in d["layers"]] == [
+        {"logistic": "sigmoid"}.get(activation, activation)
+    ] * 2 + ["softmax"]
+    assert d["layers"][-1]["neurons"] == ["setosa", "versicolor", "virginica"]
+    x = samples(seed, 3)
+    same(run(d, x), model.predict_proba(x))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+def test_sklearn_binary_one_logistic_neuron_is_the_positive_class(sklearn_nn, activation, seed):
+    X = _data(seed)
+    y = np.where(X[:, 0] + X[:, 2] > 0, "yes", "no")
+    model = sklearn_nn.MLPClassifier((5, 4), activation=activation, max_iter=30, random_state=seed).fit(X, y)
+    d = sklearn_import.network_dict(model)
+    assert d["layers"][-1]["activation"] == "sigmoid"
+    assert d["layers"][-1]["neurons"] == ["yes"]  # classes_ is [no, yes]; the neuron gives P(yes)
+    x = samples(seed, 3)
+    same(run(d, x)[:, 0], model.predict_proba(x)[:, 1])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+def test_sklearn_regressor_equals_predict(sklearn_nn, activation, seed):
+    X = _data(seed)
+    y = np.column_stack([X[:, 0] * 2 - X[:, 1], np.sin(X[:, 2])])
+    model = sklearn_nn.MLPRegressor(
+        hidden_layer_sizes=(5, 4), activation=activation, max_iter=30, random_state=seed
+    ).fit(X, y)
+    d = sklearn_import.network_dict(model)
+    assert d["layers"][-1]["activation"] == "identity"
+    assert d["layers"][-1]["neurons"] == 2
+    x = samples(seed, 3)
+    same(run(d, x), model.predict(x))
+
+
+def test_sklearn_multilabel_outputs_are_logistic_neurons_named_by_label(sklearn_nn):
+    X = _data(3)
+    y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0, X[:, 2] > 0]).astype(int)
+    model = sklearn_nn.MLPClassifier((4,), max_iter=30, random_state=0).fit(X, y)
+    d = sklearn_import.network_dict(model)
+    assert d["layers"][-1]["activation"] == "sigmoid"
+    assert d["layers"][-1]["neurons"] == ["0", "1", "2"]
+    x = samples(3, 3)
+    same(run(d, x), model.predict_proba(x))
+
+
+def test_sklearn_poisson_regressor_uses_exp(sklearn_nn):
+    X = _data(4)
+    y = np.random.default_rng(4).poisson(np.exp(X[:, 0] / 2))
+    model = sklearn_nn.MLPRegressor(hidden_layer_sizes=(5,), loss="poisson", max_iter=30, random_state=0).fit(X, y)
+    d = sklearn_import.network_dict(model)
+    assert d["layers"][-1]["activation"] == "exp"
+    if not HAS_EXP:
+        pytest.skip("nncalc has no exp activation yet")
+    x = samples(4, 3, scale=1.0)
+    same(run(d, x)[:, 0], model.predict(x))
+
+
+def test_sklearn_weights_read_back_to_the_same_bits(sklearn_nn):
+    model = sklearn_nn.MLPRegressor(hidden_layer_sizes=(5, 4), max_iter=30, random_state=0).fit(
+        _data(5), _data(6)[:, 0]
+    )
+    network = load(sklearn_import.network_dict(model))
+    for layer, coef, intercept in zip(network.layers, model.coefs_, model.intercepts_, strict=True):
+        np.testing.assert_array_equal(layer.weights, coef.T)
+        np.testing.assert_array_equal(layer.biases, intercept)
+
+
+def test_sklearn_feature_names_and_network_name(sklearn_nn):
+    polars = pytest.importorskip("polars")
+    X = _data(8)
+    frame = polars.DataFrame(X, schema=["sepal length", "sepal width", "petal length"])
+    model = sklearn_nn.MLPClassifier((4,), max_iter=30, random_state=0).fit(frame, np.arange(60) % 3)
+    d = sklearn_import.network_dict(model, name="iris")
+    network = load(d)
+    assert network.name == "iris"
+    assert network.inputs == ("sepal length", "sepal width", "petal length")
+    assert network.layers[-1].neurons == ("0", "1", "2")
+    assert all(type(n) is str for n in d["inputs"] + d["layers"][-1]["neurons"])
+
+
+def test_sklearn_refuses_other_models_and_unfitted_ones(sklearn_nn):
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(InputError, match=r"^<sklearn>: cannot import: the model is a LogisticRegression"):
+        sklearn_import.network_dict(LogisticRegression())
+    with pytest.raises(InputError, match="the MLPClassifier is not fitted"):
+        sklearn_import.network_dict(sklearn_nn.MLPClassifier())
