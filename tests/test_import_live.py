@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from nncalc.engine import forward
 from nncalc.errors import InputError
 from nncalc.importers import lab as lab_import
 from nncalc.importers import sklearn as sklearn_import
+from nncalc.importers import torch as torch_import
 from nncalc.loader import parse_network
 
 SEEDS = (0, 1, 2)
@@ -279,3 +281,184 @@ def test_sklearn_refuses_other_models_and_unfitted_ones(sklearn_nn):
         sklearn_import.network_dict(LogisticRegression())
     with pytest.raises(InputError, match="the MLPClassifier is not fitted"):
         sklearn_import.network_dict(sklearn_nn.MLPClassifier())
+
+
+# -- PyTorch -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def _torch_activations(nn):
+    """Every activation module the importer takes, with non-default parameters where it has them."""
+    return {
+        "relu": nn.ReLU,
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+        "leaky_relu": lambda: nn.LeakyReLU(0.2),
+        "elu": lambda: nn.ELU(alpha=0.7),
+        "selu": nn.SELU,
+        "gelu": nn.GELU,
+        "gelu_tanh": lambda: nn.GELU(approximate="tanh"),
+        "softplus": lambda: nn.Softplus(beta=2.0, threshold=5.0),
+        "silu": nn.SiLU,
+        "mish": nn.Mish,
+        "softsign": nn.Softsign,
+        "relu6": nn.ReLU6,
+        "hard_sigmoid": nn.Hardsigmoid,
+        "softmax": lambda: nn.Softmax(dim=-1),
+    }
+
+
+TORCH_ACTIVATIONS = [
+    "relu",
+    "sigmoid",
+    "tanh",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "gelu_tanh",
+    "softplus",
+    "silu",
+    "mish",
+    "softsign",
+    "relu6",
+    "hard_sigmoid",
+    "softmax",
+]
+
+
+def _torch_same(torch, model, d, seed: int, n_in: int) -> None:
+    x = samples(seed, n_in)
+    with torch.no_grad():
+        expected = model.double()(torch.from_numpy(x)).numpy()
+    same(run(d, x), expected)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("activation", TORCH_ACTIVATIONS)
+def test_torch_mlp_equals_pytorch(torch, activation, seed):
+    """3-5-4-2 with the activation after every Linear (and Softmax(dim=1) at the end for classes)."""
+    nn = torch.nn
+    make = _torch_activations(nn)[activation]
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 5), make(), nn.Linear(5, 4), make(), nn.Linear(4, 2), nn.Softmax(dim=1))
+    model = model.double().eval()
+    d = torch_import.network_dict(model)
+    _torch_same(torch, model, d, seed, 3)
+
+
+def test_torch_activation_parameters_are_carried(torch):
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Linear(2, 2), nn.LeakyReLU(0.2), nn.Linear(2, 2), nn.Softplus(beta=2.0, threshold=5.0), nn.Linear(2, 2)
+    )
+    activations = [layer["activation"] for layer in torch_import.network_dict(model)["layers"]]
+    assert activations == [
+        {"name": "leaky_relu", "negative_slope": 0.2},
+        {"name": "softplus", "beta": 2.0, "threshold": 5.0},
+        "identity",
+    ]
+
+
+def test_torch_nested_flatten_dropout_identity_and_no_bias(torch):
+    """Nested Sequentials open in place; Flatten first, eval-mode Dropout and Identity do nothing."""
+    nn = torch.nn
+    torch.manual_seed(3)
+    model = nn.Sequential(
+        nn.Flatten(),
+        nn.Sequential(nn.Linear(3, 5, bias=False), nn.Dropout(0.5), nn.Tanh()),
+        nn.Identity(),
+        nn.Sequential(nn.Sequential(nn.Linear(5, 4)), nn.Linear(4, 2)),
+    ).double()
+    model.eval()
+    d = torch_import.network_dict(model)
+    assert "biases" not in d["layers"][0]
+    assert [layer["activation"] for layer in d["layers"]] == ["tanh", "identity", "identity"]
+    _torch_same(torch, model, d, 3, 3)
+
+
+def test_torch_float32_weights_widen_exactly(torch):
+    nn = torch.nn
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    weights = [model[0].weight.detach().numpy().astype(np.float64), model[2].weight.detach().numpy().astype(np.float64)]
+    network = load(torch_import.network_dict(model))
+    for layer, expected in zip(network.layers, weights, strict=True):
+        np.testing.assert_array_equal(layer.weights, expected)
+    _torch_same(torch, model, torch_import.network_dict(model), 4, 3)
+
+
+def test_torch_names_are_carried(torch):
+    nn = torch.nn
+    model = nn.Sequential(
+        OrderedDict([("hidden", nn.Linear(2, 3)), ("act", nn.Sigmoid()), ("out", nn.Linear(3, 1))])
+    ).double()
+    d = torch_import.network_dict(model, input_names=["age", "dose"], name="dosage")
+    network = load(d)
+    assert network.name == "dosage"
+    assert network.inputs == ("age", "dose")
+    assert [layer.name for layer in network.layers] == ["hidden", "out"]
+    with pytest.raises(InputError, match="3 input names given, but the model takes 2 inputs"):
+        torch_import.network_dict(model, input_names=["a", "b", "c"])
+
+
+def test_torch_lone_linear_is_one_layer(torch):
+    torch.manual_seed(5)
+    model = torch.nn.Linear(3, 2).double()
+    _torch_same(torch, model, torch_import.network_dict(model), 5, 3)
+
+
+def _torch_refused(nn):
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return x + self.inner(x)
+
+    class ReLU(nn.Module):  # a user's module that shares a name with PyTorch's
+        def forward(self, x):
+            return x * 2
+
+    train_dropout = nn.Dropout(0.3)
+    train_dropout.train()
+    return [
+        (nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), "layer 1 (BatchNorm1d) is not a dense layer"),
+        (nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(3, 4)), "layer 0 (Conv2d) is not a dense layer"),
+        (nn.Sequential(nn.Linear(3, 4), Residual()), "layer 1 (Residual) is not a dense layer"),
+        (nn.Sequential(nn.Linear(3, 4), ReLU()), "layer 1 (ReLU) is not a dense layer"),
+        (nn.Sequential(nn.ReLU(), nn.Linear(3, 4)), "layer 0 (ReLU) is an activation with no Linear layer before it"),
+        (nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Tanh()), "layer 2 (Tanh) is a second activation in a row"),
+        (nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.PReLU())), "layer 1.1 (PReLU) is not a dense"),
+        (nn.Sequential(nn.Linear(3, 4), train_dropout), "layer 1 (Dropout, p=0.3) is in training mode"),
+        (nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=0)), "layer 1 (Softmax) is taken over dim=0"),
+        (
+            nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2)),
+            "layer 1 (Linear) takes 5 inputs but the layer before gives 4",
+        ),
+        (nn.Sequential(nn.Linear(3, 4), nn.Flatten()), "layer 1 (Flatten) flattens after a Linear layer"),
+        (Residual(), "the model is a Residual"),
+        (nn.Sequential(), "the model has no Linear layer"),
+    ]
+
+
+def test_torch_refusals_name_the_module(torch):
+    for model, says in _torch_refused(torch.nn):
+        with pytest.raises(InputError) as caught:
+            torch_import.network_dict(model)
+        assert str(caught.value).startswith("<torch>: cannot import: ")
+        assert says in str(caught.value)
+
+
+def test_torch_refusal_names_the_source_given(torch):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4))
+    with pytest.raises(InputError) as caught:
+        torch_import.network_dict(model, source="model.pt")
+    assert str(caught.value) == (
+        "model.pt: cannot import: layer 1 (LayerNorm) is not a dense layer or an activation nncalc knows"
+    )
