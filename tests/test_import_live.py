@@ -9,7 +9,12 @@ the layer. The frameworks are optional: their tests skip without them; the lab's
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import os
+import subprocess
+import sys
+import types
 import warnings
 from collections import OrderedDict
 
@@ -20,6 +25,7 @@ import yaml
 from nncalc.activations import lookup
 from nncalc.engine import forward
 from nncalc.errors import InputError
+from nncalc.importers import keras as keras_import
 from nncalc.importers import lab as lab_import
 from nncalc.importers import sklearn as sklearn_import
 from nncalc.importers import torch as torch_import
@@ -163,6 +169,22 @@ def test_lab_malformed_dict_says_which_key(network, says):
         lab_import.network_dict(network)
     assert says in str(caught.value)
     assert str(caught.value).startswith("<lab>: lab network: ")
+
+
+# -- no framework is imported with the importers ----------------------------------------------
+
+
+def test_importers_import_no_framework():
+    """``nncalc.importers.torch`` and the rest read models by duck typing: no framework loads with them."""
+    code = (
+        "import sys, json\n"
+        "import nncalc.importers, nncalc.importers.torch, nncalc.importers.keras\n"
+        "import nncalc.importers.sklearn, nncalc.importers.lab\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'keras', 'sklearn', 'tensorflow', 'jax', 'tf_keras')"
+        " if m in sys.modules)))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(completed.stdout) == []
 
 
 # -- scikit-learn --------------------------------------------------------------------------------
@@ -462,3 +484,209 @@ def test_torch_refusal_names_the_source_given(torch):
     assert str(caught.value) == (
         "model.pt: cannot import: layer 1 (LayerNorm) is not a dense layer or an activation nncalc knows"
     )
+
+
+# -- Keras ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keras(monkeypatch):
+    """Keras 3 on the PyTorch backend, computing float64 in float64.
+
+    Keras 3 follows JAX and computes float64 tensors in float32 on every backend but
+    TensorFlow's (``BIT64_TO_BIT32_DTYPE``); the comparison to 1e-9 needs the model's own
+    float64, so that one promotion rule is switched off for the test, and checked.
+    """
+    if "KERAS_BACKEND" not in os.environ:  # read once, when Keras is first imported
+        monkeypatch.setenv("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    dtypes = pytest.importorskip("keras.src.backend.common.dtypes")
+    if hasattr(dtypes, "BIT64_TO_BIT32_DTYPE"):
+        monkeypatch.setitem(dtypes.BIT64_TO_BIT32_DTYPE, "float64", "float64")
+    floatx = keras.config.floatx()
+    keras.config.set_floatx("float64")
+    probe = keras.ops.matmul(np.ones((1, 1)), np.ones((1, 1)))
+    if keras.backend.standardize_dtype(probe.dtype) != "float64":
+        keras.config.set_floatx(floatx)
+        pytest.skip("this Keras computes float64 in float32")
+    yield keras
+    keras.config.set_floatx(floatx)
+
+
+def _keras_same(keras, model, d, seed: int, n_in: int = 3) -> None:
+    x = samples(seed, n_in)
+    out = model(x)  # a backend tensor: PyTorch's here, read as PyTorch reads it
+    same(run(d, x), out.detach().cpu().numpy() if hasattr(out, "detach") else keras.ops.convert_to_numpy(out))
+
+
+KERAS_ACTIVATIONS = [name for name in keras_import.ACTIVATIONS if name != "exponential"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("activation", KERAS_ACTIVATIONS)
+def test_keras_dense_activation_equals_keras(keras, activation, seed):
+    """3-5-4-2, every Dense with the activation; Keras's own definitions (hard_sigmoid, leaky_relu 0.2)."""
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            layers.Dense(5, activation=activation, bias_initializer="glorot_uniform"),
+            layers.Dense(4, activation=activation, bias_initializer="glorot_uniform"),
+            layers.Dense(2, activation=activation),
+        ]
+    )
+    d = keras_import.network_dict(model)
+    assert d["layers"][0]["activation"] == keras_import.ACTIVATIONS[activation]
+    _keras_same(keras, model, d, seed)
+
+
+def test_keras_exponential_is_exp(keras):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="exponential")])
+    d = keras_import.network_dict(model)
+    assert d["layers"][0]["activation"] == "exp"
+    if not HAS_EXP:
+        pytest.skip("nncalc has no exp activation yet")
+    _keras_same(keras, model, d, 0, 2)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_keras_activation_layers_fold_into_the_dense_before(keras, seed):
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            layers.Flatten(),
+            layers.Dense(5),
+            layers.LeakyReLU(),
+            layers.Dense(5),
+            layers.ReLU(max_value=6.0),
+            layers.Dropout(0.5),
+            layers.Dense(5),
+            layers.ReLU(negative_slope=0.1),
+            layers.Dense(4),
+            layers.ELU(alpha=0.5),
+            layers.Dense(4),
+            layers.Activation("gelu"),
+            layers.Dense(4, use_bias=False),
+            layers.ReLU(),
+            layers.Dense(2),
+            layers.Softmax(),
+        ]
+    )
+    d = keras_import.network_dict(model)
+    assert [layer["activation"] for layer in d["layers"]] == [
+        {"name": "leaky_relu", "negative_slope": 0.3},  # Keras 3's LeakyReLU layer default
+        "relu6",
+        {"name": "leaky_relu", "negative_slope": 0.1},
+        {"name": "elu", "alpha": 0.5},
+        "gelu",
+        "relu",
+        "softmax",
+    ]
+    assert "biases" not in d["layers"][5]
+    _keras_same(keras, model, d, seed)
+
+
+def test_keras_functional_chain_nested_model_and_names(keras):
+    keras.utils.set_random_seed(6)
+    layers = keras.layers
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(4, activation="tanh", name="inner")])
+    inputs = keras.Input((3,))
+    hidden = layers.Dense(4, activation="relu", name="hidden")(inputs)
+    unused = layers.Dense(7, name="unused")(hidden)  # a branch that does not reach the output
+    assert unused is not None
+    outputs = layers.Dense(2, activation="sigmoid", name="out")(inner(hidden))
+    model = keras.Model(inputs, outputs)
+    d = keras_import.network_dict(model, name="chain", input_names=["a", "b", "c"])
+    network = load(d)
+    assert network.name == "chain"
+    assert network.inputs == ("a", "b", "c")
+    assert [layer.name for layer in network.layers] == ["hidden", "inner", "out"]
+    _keras_same(keras, model, d, 6)
+
+
+def test_keras_weights_read_back_to_the_same_bits(keras):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, dtype="float32"), keras.layers.Dense(2)])
+    network = load(keras_import.network_dict(model))
+    for layer, keras_layer in zip(network.layers, model.layers, strict=True):
+        # read straight from the backend's tensors, not through get_weights() as the importer does
+        kernel, bias = (v.value.detach().cpu().numpy() for v in (keras_layer.kernel, keras_layer.bias))
+        np.testing.assert_array_equal(layer.weights, kernel.astype(np.float64).T)
+        np.testing.assert_array_equal(layer.biases, bias.astype(np.float64))
+
+
+def _keras_refused(keras):
+    layers = keras.layers
+    inputs = keras.Input((3,))
+    hidden = layers.Dense(4, name="h")(inputs)
+    added = layers.Add(name="skip")([hidden, layers.Dense(4, name="h2")(hidden)])
+    residual = keras.Model(inputs, layers.Dense(1)(added))
+    two_in = [keras.Input((2,)), keras.Input((2,))]
+    two_inputs = keras.Model(two_in, layers.Dense(1)(layers.Concatenate()(two_in)))
+
+    def chain(*middle):
+        return keras.Sequential([keras.Input((3,)), *middle])
+
+    return [
+        (
+            chain(layers.Dense(4), layers.BatchNormalization(name="bn")),
+            "layer 'bn' (BatchNormalization) is not a dense",
+        ),
+        (residual, "layer 'skip' (Add) takes 2 tensors"),
+        (two_inputs, "the model has 2 inputs and 1 outputs"),
+        (chain(layers.Dense(4, activation="relu"), layers.ReLU(name="r")), "layer 'r' (ReLU) is a second activation"),
+        (chain(layers.ReLU(name="r0"), layers.Dense(4)), "layer 'r0' (ReLU) is an activation with no Dense layer"),
+        (chain(layers.Dense(4), layers.ReLU(threshold=1.0, name="t")), "layer 't' (ReLU) has max_value=None"),
+        (
+            chain(layers.Dense(4, name="c", activation=lambda x: x * 2)),
+            "layer 'c' (Dense) uses the activation '<lambda>'",
+        ),
+        (chain(layers.Dense(4, name="p", activation="hard_silu")), "layer 'p' (Dense) uses the activation 'hard_silu'"),
+        (chain(layers.Dense(4), layers.Softmax(axis=0, name="s")), "layer 's' (Softmax) is taken over axis 0"),
+        (chain(layers.Dense(4), layers.PReLU(name="pr")), "layer 'pr' (PReLU) is not a dense layer"),
+        (keras.Sequential([layers.Dense(4, name="lazy")]), "layer 'lazy' (Dense) has no weights yet"),
+        (object(), "the model is a object"),
+    ]
+
+
+def test_keras_refusals_name_the_layer(keras):
+    for model, says in _keras_refused(keras):
+        with pytest.raises(InputError) as caught:
+            keras_import.network_dict(model)
+        assert str(caught.value).startswith("<keras>: cannot import: ")
+        assert says in str(caught.value)
+
+
+def test_keras_2_hard_sigmoid_is_refused(monkeypatch):
+    """Keras 2's hard_sigmoid was 0.2z + 0.5, not PyTorch's z/6 + 1/2: a model from Keras 2 using it is refused.
+
+    Built from stand-ins (the importer reads by duck typing), so no Keras 2 is needed.
+    """
+    package = types.ModuleType("tf_keras")
+    package.__version__ = "2.15.1"
+    monkeypatch.setitem(sys.modules, "tf_keras", package)
+
+    def hard_sigmoid(x):
+        return np.clip(0.2 * x + 0.5, 0, 1)
+
+    def relu(x):
+        return np.maximum(x, 0)
+
+    hard_sigmoid.__module__ = relu.__module__ = "tf_keras.src.activations"
+    Dense = type("Dense", (), {"__module__": "tf_keras.src.layers.core.dense"})
+    Sequential = type("Sequential", (), {"__module__": "tf_keras.src.engine.sequential"})
+
+    def dense(name, activation):
+        layer = Dense()
+        layer.name, layer.use_bias, layer.activation = name, True, activation
+        layer.get_weights = lambda: [np.ones((2, 1)), np.zeros(1)]
+        return layer
+
+    model = Sequential()
+    model.layers = [dense("d0", relu)]
+    assert keras_import.network_dict(model)["layers"][0]["activation"] == "relu"
+    model.layers = [dense("d1", hard_sigmoid)]
+    with pytest.raises(InputError, match="layer 'd1' \\(Dense\\) uses Keras 2's hard_sigmoid"):
+        keras_import.network_dict(model)
