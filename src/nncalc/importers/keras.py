@@ -1,0 +1,280 @@
+"""A Keras ``Sequential`` model, or a functional model that is a chain, as a network file.
+
+Each ``Dense`` layer is a layer: its ``kernel`` (one row per input) is transposed into
+nncalc's one row per neuron, and its activation is mapped to nncalc's name. An
+activation layer right after a ``Dense`` whose own activation is ``linear`` becomes that
+layer's activation: ``Activation``, ``ReLU`` (``max_value=6`` is relu6; a
+``negative_slope`` alone is leaky ReLU), ``LeakyReLU`` (Keras 3's default slope is 0.3,
+while the ``leaky_relu`` activation function's is 0.2: each is carried as written),
+``ELU`` and ``Softmax`` over the last axis. ``InputLayer`` is skipped, and so are a
+``Flatten`` before the first ``Dense`` and ``Dropout`` (Keras drops only when a model is
+called with ``training=True``, never in ``predict``). Anything else is refused, naming
+the layer: branches, normalisation, convolution, recurrence, two activations in a row.
+
+Keras 3 definitions, checked against the installed Keras 3.15: ``gelu`` is exact
+(``approximate=False``), ``hard_sigmoid`` is relu6(z + 3)/6, PyTorch's ``Hardsigmoid``;
+``softplus`` is ln(1 + e^z), which PyTorch's (and so nncalc's, and Keras's own on its
+torch backend) replaces by z above z = 20, less than 2.1e-9 away. Keras 2's
+``hard_sigmoid`` was 0.2z + 0.5, which nncalc does not have, so it is refused from a
+Keras older than 3.
+
+Keras is never imported here: layers are recognised by class name (and the class coming
+from Keras) and their weights read with ``get_weights()``, which gives NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from nncalc.errors import InputError, Location
+
+_PACKAGES = ("keras", "tf_keras")  # Keras 3 and 2, and TensorFlow's legacy Keras 2
+
+#: Keras's activation functions (by ``__name__``) to nncalc's activations.
+ACTIVATIONS: dict[str, str | dict] = {
+    "linear": "identity",
+    "relu": "relu",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    "elu": "elu",
+    "selu": "selu",
+    "gelu": "gelu",
+    "softplus": "softplus",
+    "softsign": "softsign",
+    "silu": "silu",
+    "swish": "silu",
+    "mish": "mish",
+    "relu6": "relu6",
+    "hard_sigmoid": "hard_sigmoid",
+    "leaky_relu": {"name": "leaky_relu", "negative_slope": 0.2},
+    "exponential": "exp",
+}
+
+#: Activations whose Keras 2 definition differs from Keras 3's (and PyTorch's).
+_KERAS_3_ONLY = ("hard_sigmoid", "leaky_relu")
+
+_NOT_DENSE = "is not a dense layer or an activation nncalc knows"
+_ACTIVATION_LAYERS = ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax")
+_MODELS = ("Sequential", "Functional")
+
+
+def network_dict(
+    model: Any, name: str | None = None, input_names: Sequence[str] | None = None, *, source: str = "<keras>"
+) -> dict:
+    """The network file (as a dict) of a Keras ``Sequential`` or functional chain of ``Dense`` layers.
+
+    Layers keep their Keras names. ``input_names`` names the inputs (as many as the first
+    ``Dense`` layer takes); without it they are counted. ``source`` is where an error says
+    the model came from.
+    """
+    where = Location(source)
+    if not _is_keras(model, *_MODELS):
+        kind = type(model)
+        raise InputError(
+            f"cannot import: the model is a {kind.__name__} ({kind.__module__}), not a Keras Sequential "
+            "or functional model; nncalc cannot see what its call() does",
+            where,
+        )
+    layers: list[dict] = []
+    widths: list[int] = []  # the network's inputs, then each layer's neurons
+    pending: dict | None = None  # the last Dense layer while it may still take an activation layer
+    for layer in _layers(model, where):
+        kind = type(layer).__name__
+        if kind == "InputLayer" or kind == "Dropout" or (kind == "Flatten" and not layers):
+            continue
+        if kind == "Dense":
+            entry, n_in = _dense(layer, where)
+            if widths and n_in != widths[-1]:
+                raise InputError(
+                    f"cannot import: {_label(layer)} takes {n_in} inputs but the layer before gives {widths[-1]}",
+                    where,
+                )
+            widths.extend([n_in, len(entry["weights"])] if not widths else [len(entry["weights"])])
+            layers.append(entry)
+            pending = entry if entry["activation"] == "identity" else None
+            continue
+        if kind in _ACTIVATION_LAYERS and pending is not None:
+            pending["activation"] = _activation_layer(layer, where)
+            pending = None
+            continue
+        raise InputError(f"cannot import: {_label(layer)} {_why(kind, layers)}", where)
+    if not layers:
+        raise InputError("cannot import: the model has no Dense layer", where)
+    return _network(layers, widths[0], input_names, name, where)
+
+
+def _is_keras(obj: Any, *kinds: str) -> bool:
+    """Whether ``obj`` is one of Keras's own classes ``kinds`` (not a user's class of the same name)."""
+    kind = type(obj)
+    return kind.__name__ in kinds and kind.__module__.split(".")[0] in _PACKAGES
+
+
+def _label(layer: Any) -> str:
+    """A layer as a refusal names it: its Keras name and class."""
+    return f"layer {getattr(layer, 'name', '?')!r} ({type(layer).__name__})"
+
+
+def _layers(model: Any, where: Location) -> Iterator[Any]:
+    """The layers of ``model`` in the order they run, nested models opened in place."""
+    steps = list(model.layers) if _is_keras(model, "Sequential") else _chain(model, where)
+    for layer in steps:
+        if _is_keras(layer, *_MODELS):
+            yield from _layers(layer, where)
+        else:
+            yield layer
+
+
+def _chain(model: Any, where: Location) -> list[Any]:
+    """A functional model's operations from input to output, refusing anything but a single chain.
+
+    Walks back from the one output tensor: every operation on the way must take exactly
+    one tensor, until the model's one input is reached.
+    """
+    inputs, outputs = list(model.inputs), list(model.outputs)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise InputError(
+            f"cannot import: the model has {len(inputs)} inputs and {len(outputs)} outputs; "
+            "nncalc takes a chain from one input to one output",
+            where,
+        )
+    steps = []
+    tensor = outputs[0]
+    while tensor is not inputs[0]:
+        operation, node_index, _ = tensor._keras_history
+        arguments = list(operation._inbound_nodes[node_index].input_tensors)
+        if len(arguments) != 1:
+            raise InputError(
+                f"cannot import: {_label(operation)} takes {len(arguments)} tensors; "
+                "nncalc's network is a chain, one layer after another",
+                where,
+            )
+        steps.append(operation)
+        tensor = arguments[0]
+    return steps[::-1]
+
+
+def _dense(layer: Any, where: Location) -> tuple[dict, int]:
+    """A ``Dense`` layer as a layer dict (weights one row per neuron) and its number of inputs."""
+    if getattr(layer, "lora_enabled", False) or getattr(layer, "quantization_mode", None) is not None:
+        raise InputError(f"cannot import: {_label(layer)} is quantized or has LoRA weights", where)
+    values = [np.asarray(v, dtype=np.float64) for v in _weights(layer)]
+    use_bias = bool(getattr(layer, "use_bias", True))
+    if len(values) != (2 if use_bias else 1):
+        raise InputError(f"cannot import: {_label(layer)} has no weights yet; build the model first", where)
+    kernel = values[0]
+    entry: dict[str, Any] = {"name": str(layer.name), "weights": kernel.T.tolist()}
+    if use_bias:
+        entry["biases"] = values[1].reshape(-1).tolist()
+    entry["activation"] = _activation(layer.activation, layer, where)
+    return entry, int(kernel.shape[0])
+
+
+def _weights(layer: Any) -> list:
+    """A layer's weights as NumPy arrays (``get_weights()``), without Keras's own NumPy 2 complaint.
+
+    Keras 3's variables convert themselves with ``np.array(self)`` through an ``__array__``
+    that takes no ``copy`` keyword, and NumPy 2 warns about it on every call: noise about
+    Keras's code, not the user's model, so that one warning is kept quiet here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"__array__ implementation doesn't accept a copy keyword")
+        return list(layer.get_weights())
+
+
+def _activation(function: Any, layer: Any, where: Location) -> str | dict:
+    """nncalc's activation for one of Keras's activation functions (a layer's ``activation``)."""
+    written = getattr(function, "__name__", None)
+    package = str(getattr(function, "__module__", "")).split(".")[0]
+    if package not in _PACKAGES or written not in ACTIVATIONS:
+        shown = written if written is not None else type(function).__name__
+        raise InputError(
+            f"cannot import: {_label(layer)} uses the activation {shown!r}, which nncalc does not know "
+            f"(known: {', '.join(ACTIVATIONS)})",
+            where,
+        )
+    if written in _KERAS_3_ONLY and _major_version(package) < 3:
+        raise InputError(
+            f"cannot import: {_label(layer)} uses Keras 2's {written}, whose definition differs "
+            "from Keras 3's and PyTorch's",
+            where,
+        )
+    found = ACTIVATIONS[written]
+    return dict(found) if isinstance(found, dict) else found  # its own copy: a shared one dumps as a YAML alias
+
+
+def _major_version(package: str) -> int:
+    """The major version of the Keras the model came from (0 if it cannot be told)."""
+    version = str(getattr(sys.modules.get(package), "__version__", "0"))
+    head = version.split(".")[0]
+    return int(head) if head.isdigit() else 0
+
+
+def _activation_layer(layer: Any, where: Location) -> str | dict:
+    """nncalc's activation for an activation layer, with its parameters."""
+    kind = type(layer).__name__
+    config = layer.get_config()
+    if kind == "Activation":
+        return _activation(layer.activation, layer, where)
+    if kind == "LeakyReLU":  # Keras 2 called the slope alpha
+        slope = config.get("negative_slope", config.get("alpha"))
+        return {"name": "leaky_relu", "negative_slope": float(slope)}
+    if kind == "ELU":
+        return {"name": "elu", "alpha": float(config.get("alpha", 1.0))}
+    if kind == "Softmax":
+        if config.get("axis", -1) not in (-1, 1, [-1], [1]):
+            raise InputError(
+                f"cannot import: {_label(layer)} is taken over axis {config.get('axis')}; "
+                "nncalc's softmax is over a layer's neurons (axis -1)",
+                where,
+            )
+        return "softmax"
+    return _relu_layer(layer, config, where)
+
+
+def _relu_layer(layer: Any, config: dict, where: Location) -> str | dict:
+    """A ``ReLU`` layer: plain, capped at 6 (relu6), or with a slope below zero (leaky ReLU)."""
+    cap = config.get("max_value")
+    slope = float(config.get("negative_slope") or 0.0)
+    threshold = float(config.get("threshold") or 0.0)
+    if threshold == 0.0 and cap is None:
+        return "relu" if slope == 0.0 else {"name": "leaky_relu", "negative_slope": slope}
+    if threshold == 0.0 and slope == 0.0 and float(cap) == 6.0:
+        return "relu6"
+    raise InputError(
+        f"cannot import: {_label(layer)} has max_value={cap}, negative_slope={slope}, threshold={threshold}; "
+        "nncalc has relu, relu6 (max_value=6) and leaky_relu (negative_slope)",
+        where,
+    )
+
+
+def _why(kind: str, layers: list[dict]) -> str:
+    """Why a layer was refused, in the refusal's words."""
+    if kind in _ACTIVATION_LAYERS:
+        if not layers:
+            return "is an activation with no Dense layer before it"
+        return "is a second activation in a row; nncalc's layer takes one"
+    return _NOT_DENSE
+
+
+def _network(
+    layers: list[dict], n_in: int, input_names: Sequence[str] | None, name: str | None, where: Location
+) -> dict:
+    """The network dict around ``layers``, with the inputs named or counted."""
+    network: dict[str, Any] = {}
+    if name is not None:
+        network["name"] = name
+    if input_names is None:
+        network["inputs"] = n_in
+    else:
+        names = [str(n) for n in input_names]
+        if len(names) != n_in:
+            raise InputError(f"cannot import: {len(names)} input names given, but the model takes {n_in} inputs", where)
+        network["inputs"] = names
+    network["layers"] = layers
+    return network
