@@ -11,6 +11,7 @@ The library in a few names (each imported on first use, so ``import nncalc`` is 
     step = net.backward([0.1], target=[0.25], lr=0.4, loss="half_sse")
     marks = nncalc.grade(net, [0.1], answers)         # answers as a dict, or a path
     net.save("net.yaml")                              # nncalc.load reads it back bit for bit
+    net = nncalc.from_sklearn(model)                  # also from_torch, from_keras, from_lab
 
 Every result shows its working in a notebook cell (tables and typeset derivations) and
 writes it with ``to_text()``, ``to_markdown()``, ``to_latex()`` and ``to_html()``.
@@ -30,6 +31,10 @@ __all__ = [
     "NncalcError",
     "backward",
     "forward",
+    "from_keras",
+    "from_lab",
+    "from_sklearn",
+    "from_torch",
     "grade",
     "load",
     "save",
@@ -46,10 +51,27 @@ _WHERE = {
     "ForwardResult": "nncalc.api",
     "BackwardResult": "nncalc.api",
     "Marks": "nncalc.api",
+    "from_sklearn": "nncalc.api",
+    "from_torch": "nncalc.api",
+    "from_keras": "nncalc.api",
+    "from_lab": "nncalc.api",
 }
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time each name is imported when first used
-    from nncalc.api import BackwardResult, ForwardResult, Marks, backward, forward, grade, load, save
+    from nncalc.api import (
+        BackwardResult,
+        ForwardResult,
+        Marks,
+        backward,
+        forward,
+        from_keras,
+        from_lab,
+        from_sklearn,
+        from_torch,
+        grade,
+        load,
+        save,
+    )
     from nncalc.errors import NncalcError
     from nncalc.network import Network
 

@@ -15,7 +15,7 @@ Options a command takes as flags are keyword arguments here: ``precision``, ``st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +326,32 @@ def save(network: Network, path: str | Path, force: bool = True) -> None:
 
     with output_text_file(Path(path), overwrite=force) as stream:
         stream.write(dump_network(network))
+
+
+def from_sklearn(model: Any, name: str | None = None) -> Network:
+    """A fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor`` as a network (its output activation included)."""
+    from nncalc.importers.sklearn import network_dict
+
+    return network_from_dict(network_dict(model, name), "<sklearn>")
+
+
+def from_torch(module: Any, input_names: Sequence[str] | None = None, name: str | None = None) -> Network:
+    """A PyTorch ``nn.Sequential`` of ``Linear`` layers and activations as a network."""
+    from nncalc.importers.torch import network_dict
+
+    return network_from_dict(network_dict(module, input_names, name), "<torch>")
+
+
+def from_keras(model: Any, name: str | None = None) -> Network:
+    """A Keras 3 ``Sequential`` or functional chain of ``Dense`` layers (activation layers folded in) as a network."""
+    from nncalc.importers.keras import network_dict
+
+    return network_from_dict(network_dict(model, name), "<keras>")
+
+
+def from_lab(network: Mapping[str, Any], name: str | None = None) -> Network:
+    """The course lab's nested dict as a network, every layer sigmoid:
+    ``{'layer_1': {'node_1': {'weights': [...], 'bias': [...]}}, ..., 'output': {...}}``."""
+    from nncalc.importers.lab import network_dict
+
+    return network_from_dict(network_dict(network, name), "<lab>")
