@@ -910,6 +910,73 @@ def new(
         stream.write(text)
 
 
+@app.command("import", cls=_Command, short_help="Turn a model file into a network file.")
+@_quiet_when_reader_leaves
+def import_model(
+    model_file: Annotated[
+        Path,
+        typer.Argument(
+            help="The model: .onnx, .safetensors, .npz, .keras or .h5.", show_default=False, metavar="MODEL"
+        ),
+    ],
+    activation: Annotated[
+        str | None,
+        typer.Option(
+            "--activation",
+            metavar="NAMES",
+            help="Each layer's activation, comma-separated (relu,relu,softmax), or one for every layer: "
+            "needed for .npz and .safetensors, which store weights only.",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="TEXT", help="The network's name.", show_default=False)
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the network file here instead of standard output.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+    max_file_size: Annotated[
+        int, typer.Option("--max-file-size", min=1, metavar="BYTES", help=MAX_FILE_SIZE_HELP)
+    ] = 512 * 1024 * 1024,
+) -> None:
+    """Turn a saved model into a network file: its layers, weights, biases and activations.
+
+    Nothing in the file is run: ONNX and safetensors are read byte by byte, .npz without
+    pickles. A model with layers nncalc cannot express (a residual branch, normalisation,
+    convolution) is refused, naming the first it cannot take.
+
+    \b
+    Examples:
+      nncalc import model.onnx -o net.yaml
+      nncalc import weights.safetensors --activation relu,relu,softmax -o net.yaml
+      nncalc import model.keras | nncalc check /dev/stdin
+    """
+    from nncalc.api import network_from_dict
+    from nncalc.importers.files import import_file
+    from nncalc.writer import dump_network
+
+    names = [part.strip() for part in activation.split(",")] if activation else None
+    data = import_file(model_file, names, name, max_bytes=max_file_size)
+    text = dump_network(network_from_dict(data, str(model_file)))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from nncalc.files import output_text_file
+    from nncalc.output import refuse_same_file
+
+    refuse_same_file(output, [model_file])
+    with output_text_file(output, overwrite=force) as stream:
+        stream.write(text)
+
+
 @app.command(cls=_Command, short_help="Print the network file format as a JSON Schema.")
 @_quiet_when_reader_leaves
 def schema() -> None:
