@@ -1,0 +1,1 @@
+"""Importers of models from other tools."""
