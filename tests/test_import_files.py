@@ -16,6 +16,7 @@ import os
 import struct
 import sys
 import time
+import warnings
 import zipfile
 
 import numpy as np
@@ -599,6 +600,40 @@ def test_onnx_clip_to_zero_and_six_is_relu6(tmp_path):
     _same(_network_output(document, x), _run_onnxruntime(data, x))
 
 
+def test_onnx_exported_by_pytorch_matches_pytorch(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    torch.manual_seed(3)
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Linear(3, 5),
+        nn.Hardsigmoid(),
+        nn.Linear(5, 4),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(4, 2),
+        nn.Softmax(1),
+    )
+    model = model.double().eval()
+    path = tmp_path / "torch.onnx"
+    with warnings.catch_warnings():  # the TorchScript exporter warns that it is deprecated
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (torch.zeros(1, 3, dtype=torch.float64),), str(path), dynamo=False,
+            input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}},
+        )  # fmt: skip
+    document = onnx.network_dict(path)
+    assert [layer["activation"] for layer in document["layers"]] == [
+        "hard_sigmoid",
+        {"name": "leaky_relu", "negative_slope": 0.2},  # the float32 attribute read back as PyTorch's 0.2
+        "softmax",
+    ]
+    x = RNG.normal(size=(10, 3)) * 4
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    _same(_network_output(document, x), expected)
+
+
 def _refused_onnx(tmp_path, nodes, inits, width_out=4) -> str:
     data = _onnx_model(nodes, inits, 3, width_out)
     path = tmp_path / "refused.onnx"
@@ -769,6 +804,90 @@ def test_keras_branching_model_is_refused(tmp_path, keras):
     assert "cannot import: the layer 'sum' takes more than one input" in message
 
 
+@_KERAS_WARNINGS
+def test_keras_activation_names_match_keras(tmp_path, keras):
+    names = ["linear", "sigmoid", "tanh", "relu", "relu6", "elu", "selu", "gelu", "softplus", "softsign"]
+    names += ["swish", "silu", "mish", "hard_sigmoid", "leaky_relu", "softmax"]
+    x = RNG.normal(size=(40, 3)) * 3
+    for name in names:
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation=name)])
+        path = tmp_path / f"{name}.keras"
+        model.save(path)
+        output = _network_output(keras_file.network_dict(path), x)
+        np.testing.assert_allclose(output, _keras_predict(model, x), rtol=0, atol=1e-5, err_msg=name)
+
+
+def _keras2_h5(path, activation: str = "sigmoid", version: str = "2.15.0"):
+    """A legacy HDF5 file as Keras 2 wrote it: Functional config, LeakyReLU's "alpha", kernel:0 names."""
+    h5py = pytest.importorskip("h5py")
+
+    def layer(kind, name, config, parent):
+        nodes = [[[parent, 0, 0, {}]]] if parent else []
+        return {"class_name": kind, "config": {"name": name, **config}, "name": name, "inbound_nodes": nodes}
+
+    layers = [
+        layer("InputLayer", "input_1", {"batch_input_shape": [None, 2]}, None),
+        layer("Dense", "dense", {"units": 3, "activation": "linear", "use_bias": True}, "input_1"),
+        layer("LeakyReLU", "leaky", {"alpha": 0.3}, "dense"),
+        layer("Dense", "dense_1", {"units": 1, "activation": activation, "use_bias": True}, "leaky"),
+    ]
+    config = {"input_layers": [["input_1", 0, 0]], "output_layers": [["dense_1", 0, 0]], "layers": layers}
+    k1, b1, k2, b2 = RNG.normal(size=(2, 3)), RNG.normal(size=3), RNG.normal(size=(3, 1)), RNG.normal(size=1)
+    with h5py.File(path, "w") as file:
+        file.attrs["model_config"] = json.dumps({"class_name": "Functional", "config": config})
+        file.attrs["keras_version"] = version
+        weights = file.create_group("model_weights")
+        for name, arrays in (("dense", (k1, b1)), ("dense_1", (k2, b2)), ("leaky", ())):
+            group = weights.create_group(name)
+            group.attrs["weight_names"] = [f"{name}/{kind}:0".encode() for kind in ("kernel", "bias")[: len(arrays)]]
+            for kind, array in zip(("kernel", "bias"), arrays, strict=False):
+                group.create_dataset(f"{name}/{kind}:0", data=array)
+    return path, (k1, b1, k2, b2)
+
+
+def test_keras2_legacy_h5_written_by_hand_matches_a_numpy_forward_pass(tmp_path):
+    path, (k1, b1, k2, b2) = _keras2_h5(tmp_path / "keras2.h5")
+    document = import_file(path)
+    assert document["layers"][0]["activation"] == {"name": "leaky_relu", "negative_slope": 0.3}
+    x = RNG.normal(size=(5, 2))
+    z1 = x @ k1 + b1
+    _same(_network_output(document, x), _sigmoid(np.where(z1 > 0, z1, 0.3 * z1) @ k2 + b2))
+
+
+def test_keras2_hard_sigmoid_is_refused_as_not_pytorchs(tmp_path):
+    path, _ = _keras2_h5(tmp_path / "keras2.h5", activation="hard_sigmoid")
+    message = _refused(import_file, path)
+    assert "layer 3 'dense_1' (Dense) uses Keras 2's hard_sigmoid, 0.2z + 0.5" in message
+
+
+def test_keras_exponential_activation_is_exp(tmp_path):
+    from nncalc.activations import lookup
+
+    if lookup("exp") is None:
+        pytest.skip("nncalc has no exp activation yet")
+    path, (k1, b1, k2, b2) = _keras2_h5(tmp_path / "exp.h5", activation="exponential")
+    document = import_file(path)
+    assert document["layers"][1]["activation"] == "exp"
+    x = RNG.normal(size=(5, 2))
+    z1 = x @ k1 + b1
+    _same(_network_output(document, x), np.exp(np.where(z1 > 0, z1, 0.3 * z1) @ k2 + b2))
+
+
+def test_keras_archive_with_damaged_weights_is_one_located_error(tmp_path):
+    pytest.importorskip("h5py")
+    config = {"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"name": "d"}}]}}
+    path = _keras_archive(tmp_path / "damaged.keras", json.dumps(config).encode(), b"\x89HDF\r\n\x1a\n" + bytes(100))
+    assert "not a readable Keras file" in _refused(import_file, path)
+
+
+def test_keras_archive_cut_short_is_one_located_error(tmp_path):
+    pytest.importorskip("h5py")
+    path = _keras_archive(tmp_path / "whole.keras", b"{}", RNG.bytes(5000))  # incompressible
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(path.read_bytes()[:3000])
+    assert "not a .keras file: not a zip archive" in _refused(import_file, cut)
+
+
 def _keras_archive(path, config: bytes, weights: bytes = b"", compress=zipfile.ZIP_DEFLATED):
     with zipfile.ZipFile(path, "w", compression=compress) as archive:
         archive.writestr("config.json", config)
@@ -804,9 +923,7 @@ def test_keras_file_that_is_not_a_zip_is_refused(tmp_path):
 def test_keras_without_h5py_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     path = _keras_archive(tmp_path / "model.keras", b"{}")
-    with pytest.raises(InputError) as caught:
-        import_file(path)
-    assert str(caught.value) == "reading .keras files needs h5py: pip install 'nncalc[keras]'"
+    assert _refused(import_file, path) == f"{path}: reading .keras files needs h5py: pip install 'nncalc[keras]'"
 
 
 def test_keras_weights_only_h5_is_refused(tmp_path):

@@ -71,34 +71,34 @@ def network_dict(path: str | Path, name: str | None = None, max_bytes: int = DEF
 
 def from_bytes(data: bytes, source: str, name: str | None, max_bytes: int = DEFAULT_MAX_BYTES, legacy=False) -> dict:
     """:func:`network_dict` for a file already read: ``legacy`` for an HDF5 ``.h5``, else a ``.keras`` archive."""
-    h5py = _h5py()
     try:
         if legacy:
-            return _from_legacy_h5(h5py, data, source, name, max_bytes)
-        return _from_archive(h5py, data, source, name, max_bytes)
+            return _from_legacy_h5(data, source, name, max_bytes)
+        return _from_archive(data, source, name, max_bytes)
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:  # a damaged or hostile file
         raise InputError(f"not a readable Keras file: {visible(str(exc))}", Location(source)) from None
 
 
-def _h5py():
+def _h5py(source: str):
     """The h5py module, or an error saying how to install it."""
     try:
         import h5py
     except ImportError:
-        raise InputError(_H5PY_MISSING) from None
+        raise InputError(_H5PY_MISSING, Location(source)) from None
     return h5py
 
 
 # --- the .keras archive ---
 
 
-def _from_archive(h5py, data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
-    """config.json and model.weights.h5 from the zip archive, each read within its cap."""
+def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
+    """config.json and model.weights.h5 from the zip archive, each read within its cap (h5py only for the weights)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise InputError("not a .keras file: not a zip archive", Location(source)) from None
     config = _parse_json(_member(archive, "config.json", CONFIG_LIMIT, source), "config.json", source)
+    h5py = _h5py(source)
     weights_file = h5py.File(io.BytesIO(_member(archive, "model.weights.h5", max_bytes, source)), "r")
     with weights_file:
         return build_network(name, _chain(config, _archive_weights(weights_file, max_bytes, source), source, True))
@@ -168,8 +168,9 @@ def _dataset(dataset, what: str, max_bytes: int, source: str) -> np.ndarray:
 # --- the legacy HDF5 file ---
 
 
-def _from_legacy_h5(h5py, data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
+def _from_legacy_h5(data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
     """The architecture from the ``model_config`` attribute, the weights from ``model_weights``."""
+    h5py = _h5py(source)
     with h5py.File(io.BytesIO(data), "r") as file:
         raw = file.attrs.get("model_config")
         if raw is None:

@@ -9,8 +9,8 @@ and outputs. Nothing is executed. The graph is walked from its one input as a ch
 - ``Relu``, ``Sigmoid``, ``Tanh``, ``Softmax`` (over the last axis), ``LeakyRelu``, ``Elu``,
   ``Selu``, ``HardSigmoid`` (PyTorch's only), ``Softplus``, ``Softsign``, ``Gelu``, ``Mish`` and
   ``Clip`` to [0, 6] or [0, ∞) are the layer's activation;
-- ``Identity``, inference-mode ``Dropout``, and ``Flatten``/``Reshape`` to 2-D before the
-  first layer change nothing and are skipped.
+- ``Identity``, inference-mode ``Dropout``, ``Flatten`` from axis 1, and ``Reshape`` to 2-D
+  before the first layer change nothing on a batch of vectors and are skipped.
 
 Anything else (a branch, a residual ``Add`` of two computed values, normalisation,
 convolution, recurrence) is refused, naming the first node that cannot be taken.
@@ -403,11 +403,13 @@ class _Chain:
         raise self.refuse(node, "may be in training mode; nncalc imports inference models only")
 
     def flatten(self, node: _Node) -> None:
-        """Flatten or Reshape to 2-D before the first layer: nothing to do on a batch of vectors."""
+        """Flatten from axis 1 anywhere, Reshape to 2-D before the first layer: nothing to do on a batch of vectors."""
+        if node.op_type == "Flatten":
+            if node.attributes.get("axis", 1) != 1:
+                raise self.refuse(node, "flattens from an axis other than 1")
+            return
         if self.pending is not None or self.layers_done:
             raise self.refuse(node, "reshapes between layers")
-        if node.op_type == "Flatten" and node.attributes.get("axis", 1) != 1:
-            raise self.refuse(node, "flattens from an axis other than 1")
         if node.op_type == "Reshape":
             shape = self.constants.get(node.inputs[1]) if len(node.inputs) > 1 else None
             if shape is None or shape.size != 2:
