@@ -980,3 +980,38 @@ def test_an_imported_document_reads_back_to_the_same_bits(tmp_path):
     x = np.eye(3)
     assert np.array_equal(forward(network, x).output, x @ w)
     assert all(type(v) is float for row in yaml.safe_load(io.StringIO(text))["layers"][0]["weights"] for v in row)
+
+
+# --- damaged files, at random ---
+
+
+def _damaged(data: bytes, rng: np.random.Generator) -> bytes:
+    """``data`` cut short, or with a few bytes changed."""
+    if rng.random() < 0.5:
+        return data[: rng.integers(0, len(data))]
+    damaged = bytearray(data)
+    for _ in range(rng.integers(1, 4)):
+        damaged[rng.integers(0, len(damaged))] = rng.integers(0, 256)
+    return bytes(damaged)
+
+
+def test_damaged_files_give_a_network_or_one_located_error(tmp_path):
+    w1, b1, w2 = RNG.normal(size=(3, 2)), RNG.normal(size=3), RNG.normal(size=(1, 3))
+    buffer = io.BytesIO()
+    np.savez(buffer, **{"0.weight": w1, "0.bias": b1, "1.weight": w2})
+    originals = {
+        "model.npz": buffer.getvalue(),
+        "model.safetensors": _safetensors_bytes({"0.weight": w1, "0.bias": b1, "1.weight": w2}),
+        "model.onnx": _hand_model()[1],
+    }
+    rng = np.random.default_rng(7)
+    for name, data in originals.items():
+        for attempt in range(150):
+            path = tmp_path / f"{attempt}-{name}"
+            path.write_bytes(_damaged(data, rng))
+            try:
+                document = import_file(path, None if name.endswith(".onnx") else ["relu"])
+            except InputError as error:
+                assert len(error.problems) == 1 and error.problems[0].location is not None, str(error)
+            else:
+                assert document["layers"]

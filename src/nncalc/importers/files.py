@@ -15,9 +15,12 @@ network file's dict, with the activations the user names.
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,6 +42,9 @@ _SUFFIXES = {
     ".hdf5": "h5",
 }
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+# every way the zipfile module fails on a damaged archive: bad structure, a bad CRC or
+# deflate stream, a compression method or version it lacks, an encrypted member
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError, RuntimeError)
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 ActivationSpec = str | dict
@@ -90,7 +96,10 @@ def import_file(
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
-    """The whole file, refused with a located error if missing, unreadable or larger than ``max_bytes``."""
+    """The whole file, refused with a located error if missing, unreadable or larger than ``max_bytes``.
+
+    As for network files, the cap holds while reading too: a pipe or a device reports no size.
+    """
     from nncalc.files import reading
     from nncalc.yamlsource import _read_at_most
 
@@ -99,7 +108,8 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
         if path.is_dir():
             raise IsADirectoryError(source)
         with open(path, "rb", buffering=0) as stream:
-            size = Path(path).stat().st_size
+            status = os.fstat(stream.fileno())
+            size = status.st_size if stat.S_ISREG(status.st_mode) else 0
             if size > max_bytes:
                 raise InputError(
                     f"the file is {size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
@@ -119,7 +129,7 @@ def detect_format(data: bytes) -> str | None:
     if data.startswith(ZIP_MAGIC):
         try:
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        except ZIP_ERRORS:
             return None
         if "config.json" in names:
             return "keras"

@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +32,15 @@ import numpy as np
 
 from nncalc.activations import lookup
 from nncalc.errors import InputError, Location
-from nncalc.importers.files import DEFAULT_MAX_BYTES, HDF5_MAGIC, Dense, as_float64, build_network, read_bytes
+from nncalc.importers.files import (
+    DEFAULT_MAX_BYTES,
+    HDF5_MAGIC,
+    ZIP_ERRORS,
+    Dense,
+    as_float64,
+    build_network,
+    read_bytes,
+)
 from nncalc.text import visible
 
 CONFIG_LIMIT = 16 * 1024 * 1024  # bytes of config.json: a model's architecture is a few kilobytes
@@ -95,7 +102,7 @@ def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int) ->
     """config.json and model.weights.h5 from the zip archive, each read within its cap (h5py only for the weights)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except ZIP_ERRORS:
         raise InputError("not a .keras file: not a zip archive", Location(source)) from None
     config = _parse_json(_member(archive, "config.json", CONFIG_LIMIT, source), "config.json", source)
     h5py = _h5py(source)
@@ -117,7 +124,7 @@ def _member(archive: zipfile.ZipFile, member: str, limit: int, source: str) -> b
     try:
         with archive.open(info) as stream:
             content = stream.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"{member} cannot be unpacked: {visible(str(exc))}", Location(source)) from None
     if len(content) > limit:
         raise InputError(f"{member} unpacks to more than the limit of {limit:,} bytes", Location(source))

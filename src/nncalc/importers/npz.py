@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 from nncalc.errors import InputError, Location
 from nncalc.importers.files import (
     DEFAULT_MAX_BYTES,
+    ZIP_ERRORS,
     ActivationSpec,
     build_network,
     dense_layers,
@@ -64,7 +64,7 @@ def read_arrays(data: bytes, source: str, max_bytes: int = DEFAULT_MAX_BYTES) ->
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"not a NumPy .npz archive: {exc}", Location(source)) from None
     unpacked = sum(info.file_size for info in members)
     if unpacked > max_bytes:
@@ -100,5 +100,5 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -
                 raise ValueError(f"its header declares {declared:,} bytes of data but it holds {info.file_size:,}")
         with archive.open(info) as stream:
             return np.lib.format.read_array(stream, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+    except ZIP_ERRORS as exc:
         raise InputError(f"the archive member {member!r} is not a readable array: {exc}", Location(source)) from None
