@@ -464,6 +464,13 @@ def test_onnx_weights_in_an_external_file_are_refused(tmp_path):
     )
 
 
+def test_onnx_node_with_too_few_inputs_is_refused_by_name(tmp_path):
+    data = _model_proto([_node_proto("MatMul", ["x"], ["y"], "lonely")], [], 3, 2)
+    path = tmp_path / "lonely.onnx"
+    path.write_bytes(data)
+    assert "cannot import: node 'lonely' (MatMul) has 1 inputs and 1 outputs" in _refused(onnx.network_dict, path)
+
+
 # --- ONNX, built with the onnx package and checked against ONNX Runtime in float64 ---
 
 

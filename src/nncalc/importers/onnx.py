@@ -56,6 +56,7 @@ _SELU_GAMMA = np.float32(1.05070102214813232421875)
 _SKIPPED = {"Identity"}
 # how many inputs an operator takes (at least, at most); any other takes one
 _ARITY = {"Gemm": (2, 3), "MatMul": (2, 2), "Add": (2, 2), "Reshape": (2, 2), "Clip": (1, 3), "Dropout": (1, 3)}
+_ACTIVATION_OPS = {"Softmax", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "Gelu", "Clip"}
 # AttributeProto: (value field, AttributeType) for files that leave out the type
 _ATTRIBUTE_FIELDS = ((2, 1), (3, 2), (4, 3), (5, 4), (7, 6), (8, 7))
 _PLAIN_ACTIVATIONS = {
@@ -317,6 +318,8 @@ class _Chain:
         """Fold one node of the chain into the layers."""
         if node.domain not in ("", "ai.onnx"):
             raise self.refuse(node, f"is from the operator set {visible(node.domain)!r}, not ONNX's own")
+        if node.op_type not in _ARITY.keys() | _SKIPPED | _ACTIVATION_OPS | _PLAIN_ACTIVATIONS.keys() | {"Flatten"}:
+            raise self.refuse(node)
         least, most = _ARITY.get(node.op_type, (1, 1))
         if not least <= len(node.inputs) <= most or not node.outputs or not node.outputs[0]:
             raise self.refuse(node, f"has {len(node.inputs)} inputs and {len(node.outputs)} outputs, not what it takes")
