@@ -514,7 +514,8 @@ def test_onnx_gemm_chains_match_onnxruntime_in_float64(tmp_path, trans_b):
         helper.make_node("Tanh", ["z1"], ["a1"]),
         helper.make_node("Gemm", ["a1", "W2", "B2"], ["z2"]),
         helper.make_node("Sigmoid", ["z2"], ["a2"]),
-        helper.make_node("Identity", ["a2"], ["i2"]),
+        helper.make_node("Dropout", ["a2"], ["d2"]),  # inference mode: no training_mode input
+        helper.make_node("Identity", ["d2"], ["i2"]),
         helper.make_node("Gemm", ["i2", "W3", "B3"], ["z3"]),
         helper.make_node("Softmax", ["z3"], ["y"], axis=1),
     ]
