@@ -1,0 +1,494 @@
+"""Importing an ONNX model: a chain of dense layers and activations, read without the ``onnx`` package.
+
+The file is a protobuf ``ModelProto``, read field by field with
+:mod:`nncalc.importers.protobuf`: its graph's nodes, initializers (the weights), inputs
+and outputs. Nothing is executed. The graph is walked from its one input as a chain:
+
+- ``Gemm`` (y = alpha·A·B' + beta·C, B' = B or Bᵀ by ``transB``; ``transA`` must be 0) and
+  ``MatMul`` followed by an optional ``Add`` of a constant are a dense layer;
+- ``Relu``, ``Sigmoid``, ``Tanh``, ``Softmax`` (over the last axis), ``LeakyRelu``, ``Elu``,
+  ``Selu``, ``HardSigmoid`` (PyTorch's only), ``Softplus``, ``Softsign``, ``Gelu``, ``Mish`` and
+  ``Clip`` to [0, 6] or [0, ∞) are the layer's activation;
+- ``Identity``, inference-mode ``Dropout``, ``Flatten`` from axis 1, and ``Reshape`` to 2-D
+  before the first layer change nothing on a batch of vectors and are skipped.
+
+Anything else (a branch, a residual ``Add`` of two computed values, normalisation,
+convolution, recurrence) is refused, naming the first node that cannot be taken.
+
+Numbers: weights are the file's exactly (float32 widens to float64 without rounding);
+Gemm's alpha and beta multiply them only where they are not 1, with the float32 value the
+file holds. Activation parameters are float32 attributes in ONNX, so a PyTorch slope of
+0.2 arrives as 0.2000000030; they are read back as the shortest decimal that gives the
+same float32 (0.2), the number the model's author wrote. ONNX's ``Softplus`` has no
+threshold, PyTorch's (and nncalc's) returns z itself above z = 20: the two differ there
+by less than e^-20 ≈ 2·10⁻⁹.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from nncalc.errors import InputError, Location
+from nncalc.importers.files import DEFAULT_MAX_BYTES, Dense, as_float64, build_network, layer_label, read_bytes
+from nncalc.importers.protobuf import (
+    FIXED32,
+    LENGTH,
+    VARINT,
+    WireError,
+    fields,
+    packed_floats,
+    packed_varints,
+    signed64,
+)
+from nncalc.records import record
+from nncalc.text import visible
+
+# TensorProto.DataType codes and their little-endian NumPy types (FLOAT16/BFLOAT16 as bits)
+_FLOAT, _INT32, _INT64, _FLOAT16, _DOUBLE, _BFLOAT16 = 1, 6, 7, 10, 11, 16
+_RAW_TYPES = {_FLOAT: "<f4", _DOUBLE: "<f8", _FLOAT16: "<f2", _BFLOAT16: "<u2", _INT32: "<i4", _INT64: "<i8"}
+_TYPE_NAMES = {2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 8: "STRING", 9: "BOOL", 12: "UINT32", 13: "UINT64"}
+_EXTERNAL = 1  # TensorProto.DataLocation
+_SELU_ALPHA = np.float32(1.67326319217681884765625)  # ONNX's defaults, float32
+_SELU_GAMMA = np.float32(1.05070102214813232421875)
+_SKIPPED = {"Identity"}
+# how many inputs an operator takes (at least, at most); any other takes one
+_ARITY = {"Gemm": (2, 3), "MatMul": (2, 2), "Add": (2, 2), "Reshape": (2, 2), "Clip": (1, 3), "Dropout": (1, 3)}
+_ACTIVATION_OPS = {"Softmax", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "Gelu", "Clip"}
+# AttributeProto: (value field, AttributeType) for files that leave out the type
+_ATTRIBUTE_FIELDS = ((2, 1), (3, 2), (4, 3), (5, 4), (7, 6), (8, 7))
+_PLAIN_ACTIVATIONS = {
+    "Relu": "relu",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "Softsign": "softsign",
+    "Softplus": "softplus",
+    "Mish": "mish",
+}
+
+
+class _Unsupported(ValueError):
+    """A well-formed part of the model that nncalc does not read (external weights, integer tensors)."""
+
+
+@record
+class _Node:
+    """One NodeProto: where it is (1-based), what it does, what it reads and writes."""
+
+    index: int
+    name: str
+    op_type: str
+    domain: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    attributes: dict
+
+    def label(self) -> str:
+        """The node as a message names it: 'fc1' (Gemm), or node 3 (Gemm) when unnamed."""
+        which = repr(visible(self.name)) if self.name else str(self.index)
+        return f"node {which} ({visible(self.op_type)})"
+
+
+@record
+class _Graph:
+    """The parts of a GraphProto an import needs."""
+
+    name: str
+    nodes: list[_Node]
+    constants: dict[str, np.ndarray]
+    inputs: list[str]
+    outputs: list[str]
+
+
+def network_dict(path: str | Path, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
+    """The network file (as a dict) for the ONNX model in ``path``; refused unless it is a chain nncalc can express."""
+    data = read_bytes(Path(path), max_bytes)
+    return from_bytes(data, str(path), Path(path).stem if name is None else name)
+
+
+def from_bytes(data: bytes, source: str, name: str | None) -> dict:
+    """:func:`network_dict` for a file already read; ``source`` names it in messages."""
+    try:
+        graph = _read_model(data)
+    except WireError as error:
+        raise InputError(f"not a valid ONNX file: {error}", Location(source)) from None
+    except _Unsupported as refusal:
+        raise InputError(f"cannot import: {refusal}", Location(source)) from None
+    return build_network(name, _Chain(graph, source).layers())
+
+
+# --- reading the protobuf messages ---
+
+
+def _grouped(data: memoryview | bytes, base: int) -> dict[int, list[tuple[int, object, int]]]:
+    """A message's fields by number: [(wire type, value, offset), …] in file order."""
+    found: dict[int, list[tuple[int, object, int]]] = defaultdict(list)
+    for number, wire, value, offset in fields(data, base):
+        found[number].append((wire, value, offset))
+    return found
+
+
+def _each(message: dict, number: int, wire: int) -> list[tuple[object, int]]:
+    """Every (value, offset) of field ``number``, each checked to have the wire type expected."""
+    values = []
+    for found, value, offset in message.get(number, ()):
+        if found != wire:
+            raise WireError(f"field {number} has wire type {found}, expected {wire}", offset)
+        values.append((value, offset))
+    return values
+
+
+def _text(message: dict, number: int) -> str:
+    """A string field (the last one given, as protobuf reads it), or ''."""
+    values = _each(message, number, LENGTH)
+    return _decoded(*values[-1]) if values else ""
+
+
+def _texts(message: dict, number: int) -> list[str]:
+    return [_decoded(value, offset) for value, offset in _each(message, number, LENGTH)]
+
+
+def _decoded(value: memoryview, offset: int) -> str:
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        raise WireError("a string that is not UTF-8", offset) from None
+
+
+def _integer(message: dict, number: int, default: int) -> int:
+    values = _each(message, number, VARINT)
+    return signed64(values[-1][0]) if values else default
+
+
+def _read_model(data: bytes) -> _Graph:
+    """The graph of a ModelProto (field 7)."""
+    model = _grouped(data, 0)
+    graphs = _each(model, 7, LENGTH)
+    if not graphs:
+        raise WireError("no graph (ModelProto field 7)", 0)
+    return _read_graph(*graphs[-1])
+
+
+def _read_graph(data: memoryview, base: int) -> _Graph:
+    """Nodes (1), initializers (5), inputs (11) and outputs (12); sparse initializers (15) are refused."""
+    graph = _grouped(data, base)
+    if graph.get(15):
+        raise WireError("sparse initializers are not supported", graph[15][0][2])
+    constants = {}
+    for value, offset in _each(graph, 5, LENGTH):
+        name, array = _read_tensor(value, offset)
+        constants[name] = array
+    nodes = [_read_node(value, offset, i + 1) for i, (value, offset) in enumerate(_each(graph, 1, LENGTH))]
+    inputs = [_text(_grouped(v, o), 1) for v, o in _each(graph, 11, LENGTH)]
+    outputs = [_text(_grouped(v, o), 1) for v, o in _each(graph, 12, LENGTH)]
+    return _Graph(_text(graph, 2), nodes, constants, inputs, outputs)
+
+
+def _read_node(data: memoryview, base: int, index: int) -> _Node:
+    """A NodeProto: input (1), output (2), name (3), op_type (4), attribute (5), domain (7)."""
+    node = _grouped(data, base)
+    attributes = dict(_read_attribute(value, offset) for value, offset in _each(node, 5, LENGTH))
+    return _Node(
+        index,
+        _text(node, 3),
+        _text(node, 4),
+        _text(node, 7),
+        tuple(_texts(node, 1)),
+        tuple(_texts(node, 2)),
+        attributes,
+    )
+
+
+def _read_attribute(data: memoryview, base: int) -> tuple[str, object]:
+    """An AttributeProto's name (1) and value: f (2), i (3), s (4), t (5), floats (7) or ints (8).
+
+    Its type (20) says which; a writer may leave out a zero value, so the type's default
+    (0.0, 0, '') stands for an absent one. Without a type (old files), the field present decides.
+    """
+    attribute = _grouped(data, base)
+    name = _text(attribute, 1)
+    kind = _integer(attribute, 20, 0) or next((k for f, k in _ATTRIBUTE_FIELDS if f in attribute), 0)
+    if kind == 1:
+        values = _each(attribute, 2, FIXED32)
+        return name, float(np.frombuffer(values[-1][0].to_bytes(4, "little"), "<f4")[0]) if values else 0.0
+    if kind == 2:
+        return name, _integer(attribute, 3, 0)
+    if kind == 3:
+        return name, _text(attribute, 4)
+    if kind == 4 and 5 in attribute:
+        return name, _read_tensor(*_each(attribute, 5, LENGTH)[-1])[1]
+    if kind == 6:
+        return name, [float(x) for wire, v, o in attribute.get(7, ()) for x in packed_floats(v, wire, "<f4", o)]
+    if kind == 7:
+        return name, [signed64(x) for wire, v, o in attribute.get(8, ()) for x in packed_varints(v, wire, o)]
+    return name, None  # a graph or another kind nothing here reads
+
+
+def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
+    """A TensorProto's name (8) and values, shaped by dims (1): from raw_data (9) or the typed fields."""
+    tensor = _grouped(data, base)
+    name = _text(tensor, 8)
+    dims = [signed64(x) for wire, v, o in tensor.get(1, ()) for x in packed_varints(v, wire, o)]
+    kind = _integer(tensor, 2, 0)
+    if any(d < 0 for d in dims):
+        raise WireError(f"tensor {visible(name)!r} has a negative dimension", base)
+    if _integer(tensor, 14, 0) == _EXTERNAL or 13 in tensor:
+        raise _Unsupported(
+            f"tensor {visible(name)!r} is stored in an external file; nncalc reads self-contained models"
+        )
+    if kind not in _RAW_TYPES:
+        raise _Unsupported(f"tensor {visible(name)!r} holds {_TYPE_NAMES.get(kind, f'type {kind}')} values")
+    count = int(np.prod(dims, dtype=object)) if dims else 1
+    raw = _each(tensor, 9, LENGTH)
+    if raw:
+        values = packed_floats(raw[-1][0], LENGTH, _RAW_TYPES[kind], raw[-1][1])
+    elif kind in (_FLOAT, _DOUBLE):
+        dtype, number = ("<f4", 4) if kind == _FLOAT else ("<f8", 10)
+        parts = [packed_floats(v, wire, dtype, o) for wire, v, o in tensor.get(number, ())]
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype)
+    else:  # FLOAT16 and BFLOAT16 bits and INT32 in int32_data (5), INT64 in int64_data (7)
+        number = 7 if kind == _INT64 else 5
+        ints = [x for wire, v, o in tensor.get(number, ()) for x in packed_varints(v, wire, o)]
+        values = np.array([signed64(x) for x in ints], dtype=np.int64)
+        if kind in (_FLOAT16, _BFLOAT16):
+            values = values.astype("<u2").view("<f2" if kind == _FLOAT16 else "<u2")
+    if values.size != count:
+        raise WireError(f"tensor {visible(name)!r} has {values.size} values for dims {dims}", base)
+    if kind == _BFLOAT16:
+        values = (values.astype(np.uint32) << 16).view(np.float32)
+    return name, values.reshape(dims)
+
+
+# --- walking the graph ---
+
+
+class _Chain:
+    """The graph walked from its input to its output, one node at a time, into dense layers."""
+
+    def __init__(self, graph: _Graph, source: str):
+        self.graph = graph
+        self.source = source
+        self.constants = dict(graph.constants)
+        for node in graph.nodes:
+            if node.op_type == "Constant" and isinstance(node.attributes.get("value"), np.ndarray):
+                self.constants[node.outputs[0]] = node.attributes["value"]
+        self.layers_done: list[Dense] = []
+        self.pending: Dense | None = None  # a layer whose activation may still follow
+        self.pending_has_activation = False
+
+    def refuse(self, node: _Node, why: str = "is not a dense layer or an activation nncalc knows") -> InputError:
+        return InputError(f"cannot import: {node.label()} {why}", Location(self.source))
+
+    def layers(self) -> list[Dense]:
+        """Every layer from input to output; the whole graph must be this one chain."""
+        computed_inputs = [name for name in self.graph.inputs if name not in self.constants]
+        if len(computed_inputs) != 1 or len(self.graph.outputs) != 1:
+            raise InputError(
+                f"cannot import: the graph has {len(computed_inputs)} inputs and {len(self.graph.outputs)} "
+                "outputs; nncalc imports a chain from one input to one output",
+                Location(self.source),
+            )
+        readers: dict[str, list[_Node]] = defaultdict(list)
+        for node in self.graph.nodes:
+            for name in dict.fromkeys(node.inputs):
+                if name and name not in self.constants:
+                    readers[name].append(node)
+        visited = set()
+        current = computed_inputs[0]
+        while readers.get(current):
+            node, *others = readers[current]
+            if others:
+                raise self.refuse(others[0], f"also reads {visible(current)!r}: the graph branches there")
+            self.take(node, current)
+            visited.add(node.index)
+            current = node.outputs[0] if node.outputs else ""
+        for node in self.graph.nodes:
+            if node.index not in visited and node.op_type != "Constant":
+                raise self.refuse(node, "is not on the chain from the input to the output")
+        if current != self.graph.outputs[0]:
+            raise InputError("cannot import: the chain from the input does not reach the output", Location(self.source))
+        self.finish()
+        if not self.layers_done:
+            raise InputError("cannot import: the graph has no dense layer (Gemm or MatMul)", Location(self.source))
+        return self.layers_done
+
+    def take(self, node: _Node, current: str) -> None:
+        """Fold one node of the chain into the layers."""
+        if node.domain not in ("", "ai.onnx"):
+            raise self.refuse(node, f"is from the operator set {visible(node.domain)!r}, not ONNX's own")
+        if node.op_type not in _ARITY.keys() | _SKIPPED | _ACTIVATION_OPS | _PLAIN_ACTIVATIONS.keys() | {"Flatten"}:
+            raise self.refuse(node)
+        least, most = _ARITY.get(node.op_type, (1, 1))
+        if not least <= len(node.inputs) <= most or not node.outputs or not node.outputs[0]:
+            raise self.refuse(node, f"has {len(node.inputs)} inputs and {len(node.outputs)} outputs, not what it takes")
+        data_inputs = [name for name in node.inputs if name and name not in self.constants]
+        if len(data_inputs) != 1:
+            raise self.refuse(node, "combines two computed values (a branch or a residual connection)")
+        if node.inputs[0] != current and node.op_type != "Add":
+            raise self.refuse(node, "does not take the chain's value as its first input")
+        op = node.op_type
+        if op == "Gemm":
+            self.start_layer(node, *self.gemm(node))
+        elif op == "MatMul":
+            self.start_layer(node, self.matrix(node, node.inputs[1]).T, None)
+        elif op == "Add":
+            self.add_bias(node, current)
+        elif op in _SKIPPED or (op == "Dropout" and self.inference_dropout(node)):
+            return
+        elif op in ("Flatten", "Reshape"):
+            self.flatten(node)
+        else:
+            self.set_activation(node, self.activation(node))
+
+    def start_layer(self, node: _Node, weights: np.ndarray, biases: np.ndarray | None) -> None:
+        self.finish()
+        matrix_name = node.inputs[1]
+        self.pending = Dense(layer_label(matrix_name), weights, biases)
+        self.pending_has_activation = False
+        if self.layers_done and self.layers_done[-1].weights.shape[0] != weights.shape[1]:
+            raise self.refuse(node, f"takes {weights.shape[1]} inputs, the layer before gives {weights.shape[0]}")
+
+    def finish(self) -> None:
+        if self.pending is not None:
+            self.layers_done.append(self.pending)
+            self.pending = None
+
+    def matrix(self, node: _Node, name: str) -> np.ndarray:
+        """A constant 2-D weight matrix, as float64."""
+        array = self.constants.get(name)
+        if array is None or array.ndim != 2:
+            shape = "computed" if array is None else f"of shape {array.shape}"
+            raise self.refuse(node, f"needs a constant weight matrix, and {visible(name)!r} is {shape}")
+        return as_float64(array, f"the weights {visible(name)!r}", self.source)
+
+    def gemm(self, node: _Node) -> tuple[np.ndarray, np.ndarray | None]:
+        """(weights (neurons, inputs), biases) of y = alpha·x·B' + beta·C."""
+        attrs = node.attributes
+        if attrs.get("transA", 0):
+            raise self.refuse(node, "transposes its input (transA = 1)")
+        b = self.matrix(node, node.inputs[1])
+        weights = b if attrs.get("transB", 0) else b.T
+        alpha, beta = attrs.get("alpha", 1.0), attrs.get("beta", 1.0)
+        if alpha != 1.0:
+            weights = weights * alpha
+        if len(node.inputs) < 3 or not node.inputs[2]:
+            return weights, None
+        biases = self.bias(node, node.inputs[2], weights.shape[0])
+        return weights, biases if beta == 1.0 else biases * beta
+
+    def bias(self, node: _Node, name: str, count: int) -> np.ndarray:
+        """A constant bias of ``count`` numbers, written (count,), (1, count) or as one number for all."""
+        array = self.constants.get(name)
+        if array is None:
+            raise self.refuse(node, f"needs a constant bias, and {visible(name)!r} is computed")
+        values = as_float64(array, f"the bias {visible(name)!r}", self.source)
+        if values.ndim == 2 and values.shape[0] == 1:
+            values = values[0]
+        if values.size == 1:
+            return np.full(count, values.reshape(-1)[0])
+        if values.shape != (count,):
+            raise self.refuse(node, f"adds a bias of shape {array.shape} to {count} neurons")
+        return values
+
+    def add_bias(self, node: _Node, current: str) -> None:
+        """An Add of a constant right after a layer's product: that layer's bias."""
+        if self.pending is None or self.pending_has_activation:
+            raise self.refuse(node, "adds a constant that does not follow a Gemm or MatMul")
+        constant = next(name for name in node.inputs if name != current)
+        added = self.bias(node, constant, self.pending.weights.shape[0])
+        biases = added if self.pending.biases is None else self.pending.biases + added
+        self.pending = Dense(self.pending.name, self.pending.weights, biases)
+
+    def inference_dropout(self, node: _Node) -> bool:
+        """True for a Dropout that does nothing: no training_mode input, or a constant false one."""
+        if len(node.inputs) < 3 or not node.inputs[2]:
+            return True
+        mode = self.constants.get(node.inputs[2])
+        if mode is not None and not np.any(mode):
+            return True
+        raise self.refuse(node, "may be in training mode; nncalc imports inference models only")
+
+    def flatten(self, node: _Node) -> None:
+        """Flatten from axis 1 anywhere, Reshape to 2-D before the first layer: nothing to do on a batch of vectors."""
+        if node.op_type == "Flatten":
+            if node.attributes.get("axis", 1) != 1:
+                raise self.refuse(node, "flattens from an axis other than 1")
+            return
+        if self.pending is not None or self.layers_done:
+            raise self.refuse(node, "reshapes between layers")
+        if node.op_type == "Reshape":
+            shape = self.constants.get(node.inputs[1]) if len(node.inputs) > 1 else None
+            if shape is None or shape.size != 2:
+                raise self.refuse(node, "does not reshape to a batch of vectors (2-D)")
+
+    def set_activation(self, node: _Node, spec: str | dict) -> None:
+        if self.pending is None or self.pending_has_activation:
+            where = "a second activation on one layer" if self.pending is not None else "before any dense layer"
+            raise self.refuse(node, f"is {where}; each of nncalc's layers has one activation")
+        self.pending = Dense(self.pending.name, self.pending.weights, self.pending.biases, spec)
+        self.pending_has_activation = True
+
+    def activation(self, node: _Node) -> str | dict:
+        """nncalc's activation for an activation node, with its parameters; refused where none matches."""
+        op, attrs = node.op_type, node.attributes
+        if op in _PLAIN_ACTIVATIONS:
+            return _PLAIN_ACTIVATIONS[op]
+        if op == "Softmax":
+            if attrs.get("axis", -1) not in (-1, 1):
+                raise self.refuse(node, f"is over axis {attrs['axis']}, not the neurons (axis 1 or -1)")
+            return "softmax"
+        if op == "LeakyRelu":
+            return {"name": "leaky_relu", "negative_slope": _written(attrs.get("alpha", 0.01))}
+        if op == "Elu":
+            alpha = _written(attrs.get("alpha", 1.0))
+            return "elu" if alpha == 1.0 else {"name": "elu", "alpha": alpha}
+        if op == "Selu":
+            if (
+                np.float32(attrs.get("alpha", _SELU_ALPHA)) != _SELU_ALPHA
+                or np.float32(attrs.get("gamma", _SELU_GAMMA)) != _SELU_GAMMA
+            ):
+                raise self.refuse(node, "has its own alpha or gamma; nncalc's selu has the standard ones")
+            return "selu"
+        if op == "HardSigmoid":
+            return self.hard_sigmoid(node)
+        if op == "Gelu":
+            approximate = attrs.get("approximate", "none")
+            if approximate not in ("none", "tanh"):
+                raise self.refuse(node, f"has approximate = {visible(str(approximate))!r}")
+            return "gelu" if approximate == "none" else {"name": "gelu", "approximate": "tanh"}
+        if op == "Clip":
+            return self.clip(node)
+        raise self.refuse(node)
+
+    def hard_sigmoid(self, node: _Node) -> str:
+        """PyTorch's Hardsigmoid, max(0, min(1, z/6 + 1/2)), exported as HardSigmoid(alpha = 1/6, beta = 0.5)."""
+        alpha, beta = node.attributes.get("alpha", 0.2), node.attributes.get("beta", 0.5)
+        if np.float32(alpha) == np.float32(1 / 6) and beta == 0.5:
+            return "hard_sigmoid"
+        raise self.refuse(
+            node,
+            f"is max(0, min(1, {_written(alpha)}·z + {_written(beta)})); nncalc's hard_sigmoid is PyTorch's, "
+            "z/6 + 1/2 (alpha = 1/6, beta = 0.5), and ONNX's default (alpha = 0.2) is not it",
+        )
+
+    def clip(self, node: _Node) -> str:
+        """Clip to [0, 6] is ReLU6, to [0, ∞) is ReLU: bounds from inputs (opset 11 on) or attributes."""
+        bounds = []
+        for position, key in ((1, "min"), (2, "max")):
+            if len(node.inputs) > position and node.inputs[position]:
+                value = self.constants.get(node.inputs[position])
+                bounds.append(None if value is None or value.size != 1 else float(value.reshape(-1)[0]))
+            else:
+                bounds.append(node.attributes.get(key))
+        if bounds == [0.0, 6.0]:
+            return "relu6"
+        if bounds == [0.0, None]:
+            return "relu"
+        raise self.refuse(node, f"clips to {bounds}; nncalc knows [0, 6] (relu6) and [0, ∞) (relu)")
+
+
+def _written(value: float) -> float:
+    """A float32 attribute as its author wrote it: the shortest decimal giving the same float32."""
+    return float(str(np.float32(value)))

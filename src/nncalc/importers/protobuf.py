@@ -1,0 +1,112 @@
+"""A minimal reader of the protobuf wire format, enough for ONNX files, with every bound checked.
+
+Why not a package: the ``protobuf`` package with ONNX's generated classes (the ``onnx``
+package) is tens of megabytes and compiled code, to read a handful of fields. The wire
+format is small: a message is a run of fields, each a varint key (field number << 3 |
+wire type) then a value: a varint (type 0), 8 bytes (type 1), a varint length and that
+many bytes (type 2: strings, bytes, sub-messages, packed repeated numbers) or 4 bytes
+(type 5). Groups (types 3 and 4) are long deprecated and ONNX uses none: they are refused.
+
+Every read is checked against the end of its buffer, so a truncated or hostile file gives
+one :class:`WireError` naming the byte where it went wrong, never an IndexError or a huge
+allocation (a length is only ever a slice of bytes that exist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
+_MAX_VARINT_BYTES = 10  # 64 bits, 7 at a time
+
+
+class WireError(ValueError):
+    """Bytes that are not a well-formed protobuf message; ``offset`` is the file offset where reading failed."""
+
+    def __init__(self, reason: str, offset: int):
+        super().__init__(f"{reason} at byte {offset}")
+        self.reason = reason
+        self.offset = offset
+
+
+def read_varint(data: memoryview, pos: int, end: int, base: int = 0) -> tuple[int, int]:
+    """The unsigned varint at ``pos`` and the position after it; at most 10 bytes, at most 64 bits.
+
+    ``base`` is the file offset of ``data``, for the error's offset.
+    """
+    result = 0
+    for i in range(_MAX_VARINT_BYTES):
+        if pos + i >= end:
+            raise WireError("truncated varint", base + pos + i)
+        byte = data[pos + i]
+        result |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            if result >> 64:
+                raise WireError("varint larger than 64 bits", base + pos)
+            return result, pos + i + 1
+    raise WireError("varint longer than 10 bytes", base + pos)
+
+
+def signed64(value: int) -> int:
+    """An int64 field's value: varints carry negative numbers as their 64-bit two's complement."""
+    return value - (1 << 64) if value >> 63 else value
+
+
+def fields(data: bytes | memoryview, base: int = 0) -> Iterator[tuple[int, int, int | memoryview, int]]:
+    """Each field of one message as (field number, wire type, value, file offset of the value).
+
+    A varint, fixed64 or fixed32 value is an unsigned int (fixed ones little-endian); a
+    length-delimited value is a memoryview of its bytes (parse it again for a sub-message,
+    with its offset as ``base``). ``base`` is the file offset of ``data``, so that errors
+    name file offsets.
+    """
+    view = memoryview(data)
+    pos, end = 0, len(view)
+    while pos < end:
+        key, start = read_varint(view, pos, end, base)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise WireError("field number 0", base + pos)
+        if wire == VARINT:
+            value, pos = read_varint(view, start, end, base)
+        elif wire in (FIXED64, FIXED32):
+            size = 8 if wire == FIXED64 else 4
+            if start + size > end:
+                raise WireError(f"truncated {size * 8}-bit value", base + start)
+            value, pos = int.from_bytes(view[start : start + size], "little"), start + size
+        elif wire == LENGTH:
+            length, after = read_varint(view, start, end, base)
+            if length > end - after:
+                raise WireError(f"length {length:,} runs past the end of its message", base + start)
+            value, start, pos = view[after : after + length], after, after + length
+        else:
+            kind = "groups are not supported" if wire in (3, 4) else f"unknown wire type {wire}"
+            raise WireError(f"field {number}: {kind}", base + pos)
+        yield number, wire, value, base + start
+
+
+def packed_varints(value: int | memoryview, wire: int, offset: int) -> list[int]:
+    """A repeated varint field's values: packed (one length-delimited run) or one unpacked value."""
+    if wire == VARINT:
+        return [value]
+    if wire != LENGTH:
+        raise WireError(f"a varint expected, wire type {wire} found", offset)
+    out, pos, end = [], 0, len(value)
+    while pos < end:
+        number, pos = read_varint(value, pos, end, offset)
+        out.append(number)
+    return out
+
+
+def packed_floats(value: int | memoryview, wire: int, dtype: str, offset: int) -> np.ndarray:
+    """A repeated float (``'<f4'``) or double (``'<f8'``) field's values, packed or one unpacked value."""
+    size = np.dtype(dtype).itemsize
+    if wire == LENGTH:
+        if len(value) % size:
+            raise WireError(f"packed {size * 8}-bit numbers: {len(value)} bytes is not a multiple of {size}", offset)
+        return np.frombuffer(value, dtype=dtype)
+    if wire != (FIXED32 if size == 4 else FIXED64):
+        raise WireError(f"a {size * 8}-bit number expected, wire type {wire} found", offset)
+    return np.frombuffer(value.to_bytes(size, "little"), dtype=dtype)
