@@ -207,7 +207,7 @@ def test_help_lists_commands_in_the_order_they_are_used_and_uncut(nncalc):
     result = nncalc("--help")
     assert result.code == 0
     listed = [line.split()[0] for line in result.out.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == ["forward", "backward", "grade", "check", "draw", "new", "schema", "completion"]
+    assert listed == ["forward", "backward", "grade", "check", "draw", "new", "import", "schema", "completion"]
     assert "…" not in result.out and "..." not in result.out.split("Commands:")[1]
 
 

@@ -11,7 +11,7 @@ The library in a few names (each imported on first use, so ``import nncalc`` is 
     step = net.backward([0.1], target=[0.25], lr=0.4, loss="half_sse")
     marks = nncalc.grade(net, [0.1], answers)         # answers as a dict, or a path
     net.save("net.yaml")                              # nncalc.load reads it back bit for bit
-    net = nncalc.from_sklearn(model)                  # also from_torch, from_keras, from_lab
+    net = nncalc.from_sklearn(model)                  # also from_torch, from_keras, from_lab, from_file
 
 Every result shows its working in a notebook cell (tables and typeset derivations) and
 writes it with ``to_text()``, ``to_markdown()``, ``to_latex()`` and ``to_html()``.
@@ -31,6 +31,7 @@ __all__ = [
     "NncalcError",
     "backward",
     "forward",
+    "from_file",
     "from_keras",
     "from_lab",
     "from_sklearn",
@@ -52,6 +53,7 @@ _WHERE = {
     "BackwardResult": "nncalc.api",
     "Marks": "nncalc.api",
     "from_sklearn": "nncalc.api",
+    "from_file": "nncalc.api",
     "from_torch": "nncalc.api",
     "from_keras": "nncalc.api",
     "from_lab": "nncalc.api",
@@ -64,6 +66,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time each name is imp
         Marks,
         backward,
         forward,
+        from_file,
         from_keras,
         from_lab,
         from_sklearn,

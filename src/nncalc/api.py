@@ -355,3 +355,14 @@ def from_lab(network: Mapping[str, Any], name: str | None = None) -> Network:
     from nncalc.importers.lab import network_dict
 
     return network_from_dict(network_dict(network, name), "<lab>")
+
+
+def from_file(path: str | Path, activations: Sequence[str] | None = None, name: str | None = None) -> Network:
+    """A saved model (.onnx, .safetensors, .npz, .keras, .h5) as a network; nothing in the file is run.
+
+    ``activations`` names each layer's activation (or one for all) for formats that store
+    weights only (.npz, .safetensors).
+    """
+    from nncalc.importers.files import import_file
+
+    return network_from_dict(import_file(Path(path), list(activations) if activations else None, name), str(path))
