@@ -197,6 +197,17 @@ OutputOption = Annotated[
         show_default=False,
     ),
 ]
+NetworkOutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the network file here instead of standard output.",
+        show_default=False,
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")]
 StandaloneOption = Annotated[
     bool,
     typer.Option(
@@ -875,17 +886,8 @@ def new(
         str,
         typer.Option("--range", metavar="LOW,HIGH", help="Values are drawn uniformly from [LOW, HIGH)."),
     ] = "0,1",
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write the network file here instead of standard output.",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+    output: NetworkOutputOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Write a new exercise: a network file with random, hand-friendly weights and biases.
 
@@ -932,17 +934,8 @@ def import_model(
     name: Annotated[
         str | None, typer.Option("--name", metavar="TEXT", help="The network's name.", show_default=False)
     ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write the network file here instead of standard output.",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")] = False,
+    output: NetworkOutputOption = None,
+    force: ForceOption = False,
     max_file_size: Annotated[
         int, typer.Option("--max-file-size", min=1, metavar="BYTES", help=MAX_FILE_SIZE_HELP)
     ] = 512 * 1024 * 1024,

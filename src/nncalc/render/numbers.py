@@ -1,7 +1,7 @@
 """How numbers are shown to a person, by one rule, and how a shown step is checked against it.
 
 :func:`show` is the one formatter of every human notation (tables, derivations, Markdown,
-LaTeX, diagrams); :func:`exact` is for data formats. :func:`unicode_minus` gives the text
+LaTeX, diagrams); :func:`unicode_minus` gives the text
 derivations their one minus sign, and :func:`relation` says whether a step written with
 shown numbers comes out to its shown result (``=``) or only nearly (``≈``).
 """
@@ -80,11 +80,6 @@ def _significant(number: Decimal, digits: int, scientific: bool) -> str:
     if len(mantissa) > 1:
         mantissa = f"{mantissa[0]}.{mantissa[1:]}"
     return f"{'-' if sign else ''}{mantissa}e{number.adjusted():+03d}"
-
-
-def exact(value: float) -> str:
-    """The shortest text that reads back as exactly the same float (for data formats)."""
-    return repr(float(value))
 
 
 MINUS = "\u2212"  # −, the minus sign of the text derivations
