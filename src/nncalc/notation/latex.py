@@ -97,7 +97,8 @@ def escape_latex(text: str) -> str:
 
     Control characters are first made visible (:func:`nncalc.text.visible`; ESC is written
     ``<ESC>``); LaTeX's special characters are escaped; ligatures (``--``, ``<<``) are
-    broken; ·, −, →, ≈, ✓, ✗, ∂, ′ and Greek letters become maths commands; other characters
+    broken; a line may break after a slash (a long file path); ·, −, →, ≈, ✓, ✗, ∂, ′ and
+    Greek letters become maths commands; other characters
     that pdflatex cannot typeset are written as their code point, ``U+0416``.
     """
     flat = visible(text)
@@ -110,6 +111,8 @@ def escape_latex(text: str) -> str:
             following = flat[i + 1 : i + 2]
             ligature = ch in _LIGATURE_STARTS and following and (following == ch or (ch in "!?" and following == "`"))
             out.append(ch + "{}" if ligature else ch)
+            if ch in "/\\" and i + 1 < len(flat):  # a long path may break after a slash, not run into the margin
+                out.append(r"\allowbreak{}")
         elif ch in _MATH_SYMBOLS:
             out.append(f"${_MATH_SYMBOLS[ch]}$")
         elif (0xA0 <= code <= 0x17F and code not in _UNSUPPORTED_LATIN) or ch in _PUNCTUATION:
