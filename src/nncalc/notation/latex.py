@@ -102,6 +102,7 @@ def escape_latex(text: str) -> str:
     that pdflatex cannot typeset are written as their code point, ``U+0416``.
     """
     flat = visible(text)
+    breaks = _path_breaks(flat)
     out = []
     for i, ch in enumerate(flat):
         code = ord(ch)
@@ -111,7 +112,7 @@ def escape_latex(text: str) -> str:
             following = flat[i + 1 : i + 2]
             ligature = ch in _LIGATURE_STARTS and following and (following == ch or (ch in "!?" and following == "`"))
             out.append(ch + "{}" if ligature else ch)
-            if ch in "/\\" and i + 1 < len(flat):  # a long path may break after a slash, not run into the margin
+            if ch in "/\\" and i in breaks:  # a long path may break after a slash, not run into the margin
                 out.append(r"\allowbreak{}")
         elif ch in _MATH_SYMBOLS:
             out.append(f"${_MATH_SYMBOLS[ch]}$")
@@ -122,6 +123,20 @@ def escape_latex(text: str) -> str:
         else:
             out.append(rf"\texttt{{U+{code:04X}}}")
     return "".join(out)
+
+
+LONG_WORD = 24  # a word longer than this (a file path) may break after its slashes
+
+
+def _path_breaks(text: str) -> set[int]:
+    """The positions of the slashes inside long words, where a line may break."""
+    breaks: set[int] = set()
+    start = 0
+    for word in text.split(" "):
+        if len(word) > LONG_WORD:
+            breaks.update(start + k for k, ch in enumerate(word[:-1]) if ch in "/\\")
+        start += len(word) + 1
+    return breaks
 
 
 # -- maths --------------------------------------------------------------------------------------
