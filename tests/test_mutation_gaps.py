@@ -499,6 +499,20 @@ def test_derivative_text_passes_z_a_d_and_the_parameters_through():
     assert BoundActivation(probe, {"k": 3}).derivative_text("0.5", "0.6", "0.24") == "z=0.5 a=0.6 d=0.24 k=3"
 
 
+def test_a_seven_neuron_softmax_layer_writes_its_sum_with_sigma(nncalc, write):
+    """A page never writes a softmax over seven neurons as if its denominator were one term."""
+    net = write(
+        "seven.yaml",
+        "inputs: 1\nlayers:\n  - activation: softmax\n    weights: [[0.1], [0.2], [0.3], [0.4], [0.5], [0.6], [0.7]]\n",
+    )
+    result = nncalc("forward", net, "-i", "1", "-f", "table", "--steps")
+    assert result.code == 0, result.err
+    # z = 0.1 … 0.7; a1 = e^0.1 / Σ e^zⱼ
+    total = sum(math.exp(k / 10) for k in range(1, 8))
+    assert f"a = softmax(0.1) = e^0.1 / Σⱼ e^z_j = {math.exp(0.1) / total:.4f}" in result.out, result.out
+    assert "/ (e^0.1)" not in result.out
+
+
 def test_unknown_activation_name_is_the_key_error():
     """BoundActivation.named raises KeyError carrying the unknown name (kills KeyError(None))."""
     with pytest.raises(KeyError) as info:

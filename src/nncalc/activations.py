@@ -208,10 +208,17 @@ def _softplus_formula(z: Expr, zs: tuple[Expr, ...], p: Params) -> Chain:
     return chain(call("Softplus", z), _times(Frac(Num(1.0), b), call("ln", Sum((Num(1.0), exp(_times(b, z)))))))
 
 
+SOFTMAX_TERMS = 6  # a softmax over more neurons writes its denominator as Σⱼ e^zⱼ
+
+
 def _softmax_formula(z: Expr, zs: tuple[Expr, ...], p: Params) -> Chain:
-    below = (
-        Sum(tuple(exp(v) for v in zs)) if 1 < len(zs) <= 6 else (exp(zs[0]) if zs else Sigma("j", exp(Name("z", "j"))))
-    )
+    """softmax(zᵢ) = e^zᵢ / (e^z₁ + … + e^zₙ): every term up to six neurons, Σⱼ e^zⱼ beyond (or with no layer)."""
+    if len(zs) == 1:
+        below: Expr = exp(zs[0])
+    elif 1 < len(zs) <= SOFTMAX_TERMS:
+        below = Sum(tuple(exp(v) for v in zs))
+    else:
+        below = Sigma("j", exp(Name("z", "j")))
     return chain(call("softmax", z), Frac(exp(z), below))
 
 
