@@ -16,9 +16,9 @@ ordinary edited file, and runs a pytest selection against it:
 * any other exit code    -> killed (collection/import error, e.g. the module no longer imports)
 * over --timeout seconds -> timeout
 
-Mutants inside keyword arguments that only hold display text (``text=``, ``latex=``,
-``summary=``, ``derivative_text=``, ``formula=``, ``gradient_text=``) are listed but
-not run unless ``--include-display`` is given.
+Mutants inside keyword arguments that only say how a formula is written (``summary=``,
+``formula=``, ``derivative_formula=``, ``symbols=``, ``expanded=``, ``gradient_formula=``)
+are listed but not run unless ``--include-display`` is given.
 
 Run from the root of a *copy* of the repository (never the working tree you edit):
 
@@ -48,7 +48,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from mutmut.mutation.file_mutation import create_mutations
 from verdict import pytest_verdict
 
-DISPLAY_KEYWORDS = {"text", "latex", "summary", "derivative_text", "formula", "gradient_text"}
+DISPLAY_KEYWORDS = {"summary", "formula", "derivative_formula", "symbols", "expanded", "gradient_formula"}
 COPY = ("src", "tests", "configs", "fuzz", "pyproject.toml")
 
 

@@ -337,9 +337,17 @@ def test_batch_gradient_is_the_mean_of_sample_gradients():
 
 
 def test_loss_registry():
+    """Each loss is written in symbols as the textbooks write it, in a and t (n outputs)."""
+    from nncalc.notation.formula import TextWriter
+
     assert list(losses.REGISTRY) == ["half_sse", "mse", "cross_entropy", "bce"]
-    for loss in losses.REGISTRY.values():
-        assert loss.formula and "a" in loss.formula and "t" in loss.formula
+    written = {name: TextWriter().write(loss.symbols) for name, loss in losses.REGISTRY.items()}
+    assert written == {
+        "half_sse": "½ · Σ (t − a)²",
+        "mse": "(1 / n) · Σ (t − a)²",
+        "cross_entropy": "−Σ t · ln(a)",
+        "bce": "(1 / n) · Σ (−(t · ln(a) + (1 − t) · ln(1 − a)))",
+    }
 
 
 def test_loss_values_by_hand():

@@ -14,12 +14,15 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pytest
 
-from nncalc import losses
+from nncalc import losses, records
 from nncalc.activations import Activation, BoundActivation, softplus
 from nncalc.backprop import backward, batch_loss, train
 from nncalc.engine import LayerTrace, Trace, first_non_finite, forward, round_half_up
 from nncalc.errors import ComputationError, InputError
+from nncalc.expr import Num, Product
 from nncalc.loader import load_network, parse_network
+from nncalc.notation.formula import LatexWriter, TextWriter
+from nncalc.worked.backward import delta_chain
 from tests.conftest import CONFIGS
 
 CLASSIC_X = np.array([[0.05, 0.10]])
@@ -448,55 +451,94 @@ def test_round_half_up_drops_the_binary_noise_just_below_a_half():
 # -- activations: what a derivation shows ----------------------------------------------------------
 
 
-def test_sigmoid_text_puts_a_negative_number_in_parentheses():
-    """e^−z with z = −0.5 is written e^−(-0.5), with an ASCII or a Unicode minus; a positive z is not
-    wrapped (kills _paren's test dropped and either minus sign mutated)."""
+def written(act: BoundActivation, z: str, zs: tuple[str, ...] = ()) -> tuple[str, str]:
+    """``act``'s formula applied to the written number ``z`` (and its layer's ``zs``), as text and LaTeX."""
+    number = lambda text: Num(float(text.replace("−", "-")), text)  # noqa: E731
+    forms = act.activation.formula(number(z), tuple(number(v) for v in zs), act.params)
+    return TextWriter().chain(forms), LatexWriter().chain(forms)
+
+
+def test_sigmoid_formula_puts_a_negative_number_in_parentheses():
+    """e^−z with z = −0.5 is written e^−(−0.5), whether the file wrote an ASCII or a Unicode minus;
+    a positive z is not wrapped."""
     sig = BoundActivation.named("sigmoid")
-    assert sig.text("-0.5") == "σ(-0.5) = 1 / (1 + e^−(-0.5))"
-    assert sig.text("−0.5") == "σ(−0.5) = 1 / (1 + e^−(−0.5))"
-    assert sig.text("0.5") == "σ(0.5) = 1 / (1 + e^−0.5)"
+    assert written(sig, "-0.5") == ("σ(−0.5) = 1 / (1 + e^−(−0.5))", r"\sigma(-0.5) = \frac{1}{1 + e^{-(-0.5)}}")
+    assert written(sig, "−0.5") == written(sig, "-0.5")
+    assert written(sig, "0.5") == ("σ(0.5) = 1 / (1 + e^−0.5)", r"\sigma(0.5) = \frac{1}{1 + e^{-0.5}}")
 
 
-def test_softmax_text_writes_out_up_to_six_terms():
+def test_softmax_formula_writes_out_up_to_six_terms():
     """softmax(zᵢ) = e^zᵢ / (e^z₁ + … + e^zₙ) with every term written for up to 6 neurons, and
-    Σⱼ e^zⱼ from 7 on (kills the `<= 6` bound and the join and Σ texts mutated, in text and LaTeX)."""
+    Σⱼ e^zⱼ from 7 on (kills the `<= 6` bound and the sum's terms mutated, in text and LaTeX)."""
     soft = BoundActivation.named("softmax")
-    assert soft.text("0.5", ["0.5", "-1"]) == "softmax(0.5) = e^0.5 / (e^0.5 + e^(-1))"
-    assert soft.latex("0.5", ["0.5", "-1"]) == r"\operatorname{softmax}(0.5) = \frac{e^{0.5}}{e^{0.5} + e^{-1}}"
-    six, seven = ["1", "2", "3", "4", "5", "6"], ["1", "2", "3", "4", "5", "6", "7"]
-    assert soft.text("1", six) == "softmax(1) = e^1 / (e^1 + e^2 + e^3 + e^4 + e^5 + e^6)"
+    assert written(soft, "0.5", ("0.5", "-1")) == (
+        "softmax(0.5) = e^0.5 / (e^0.5 + e^(−1))",
+        r"\operatorname{softmax}(0.5) = \frac{e^{0.5}}{e^{0.5} + e^{-1}}",
+    )
+    six, seven = ("1", "2", "3", "4", "5", "6"), ("1", "2", "3", "4", "5", "6", "7")
     terms = r"e^{1} + e^{2} + e^{3} + e^{4} + e^{5} + e^{6}"
-    assert soft.latex("1", six) == r"\operatorname{softmax}(1) = \frac{e^{1}}{" + terms + "}"
-    assert soft.text("1", seven) == "softmax(1) = e^1 / (Σⱼ e^zⱼ)"
-    assert soft.latex("1", seven) == r"\operatorname{softmax}(1) = \frac{e^{1}}{\sum_j e^{z_j}}"
+    assert written(soft, "1", six) == (
+        "softmax(1) = e^1 / (e^1 + e^2 + e^3 + e^4 + e^5 + e^6)",
+        r"\operatorname{softmax}(1) = \frac{e^{1}}{" + terms + "}",
+    )
+    text, latex = written(soft, "1", seven)
+    assert text == "softmax(1) = e^1 / Σⱼ e^z_j"
+    assert latex == r"\operatorname{softmax}(1) = \frac{e^{1}}{\sum_{j} e^{z_{j}}}"
+    assert written(soft, "1", ("1",))[1] == r"\operatorname{softmax}(1) = \frac{e^{1}}{e^{1}}"  # one neuron: 1
 
 
-def test_softplus_text_has_the_short_form_only_for_beta_1():
+def test_a_seven_neuron_softmax_layer_writes_its_sum_with_sigma(nncalc, write):
+    """A page never writes a softmax over seven neurons as if its denominator were one term."""
+    net = write(
+        "seven.yaml",
+        "inputs: 1\nlayers:\n  - activation: softmax\n    weights: [[0.1], [0.2], [0.3], [0.4], [0.5], [0.6], [0.7]]\n",
+    )
+    result = nncalc("forward", net, "-i", "1", "-f", "table", "--steps")
+    assert result.code == 0, result.err
+    # z = 0.1 … 0.7; a1 = e^0.1 / Σ e^zⱼ
+    total = sum(math.exp(k / 10) for k in range(1, 8))
+    assert f"a = softmax(0.1) = e^0.1 / Σⱼ e^z_j = {math.exp(0.1) / total:.4f}" in result.out, result.out
+    assert "/ (e^0.1)" not in result.out
+
+
+def test_softplus_formula_has_the_short_form_only_for_beta_1():
     """β = 1: Softplus(z) = ln(1 + e^z); any other β: (1/β) ln(1 + e^(βz)) (kills `beta == 1` → != / == 2,
     in text and LaTeX)."""
     one, two = BoundActivation.named("softplus"), BoundActivation.named("softplus", beta=2.0)
-    assert one.text("0.5") == "Softplus(0.5) = ln(1 + e^0.5)"
-    assert one.latex("0.5") == r"\operatorname{Softplus}(0.5) = \ln\left(1 + e^{0.5}\right)"
-    assert two.text("0.5") == "Softplus(0.5) = (1/2) × ln(1 + e^(2 × 0.5))"
-    assert two.latex("0.5") == r"\operatorname{Softplus}(0.5) = \frac{1}{2} \ln\left(1 + e^{2 \cdot 0.5}\right)"
+    assert written(one, "0.5") == ("Softplus(0.5) = ln(1 + e^0.5)", r"\operatorname{Softplus}(0.5) = \ln(1 + e^{0.5})")
+    assert written(two, "0.5") == (
+        "Softplus(0.5) = (1 / 2) × ln(1 + e^(2 × 0.5))",
+        r"\operatorname{Softplus}(0.5) = \frac{1}{2} \cdot \ln(1 + e^{2 \cdot 0.5})",
+    )
 
 
-def test_derivative_text_passes_z_a_d_and_the_parameters_through():
-    """BoundActivation.derivative_text hands the texts of z, a and f′(z) and the bound parameters to the
-    entry, in that order: sigmoid writes a · (1 − a), tanh (1 − a²), ReLU the value itself; an entry
-    that reads all four sees each (kills every argument replaced by None or dropped)."""
-    assert BoundActivation.named("sigmoid").derivative_text("0.415", "0.6023", "0.2395") == "0.6023 · (1 − 0.6023)"
-    assert BoundActivation.named("tanh").derivative_text("0.5", "0.4621", "0.7864") == "(1 − 0.4621²)"
-    assert BoundActivation.named("relu").derivative_text("0.5", "0.5", "1") == "1"
+def test_derivative_formula_is_given_z_a_d_and_the_parameters():
+    """An entry's derivative_formula is handed z, a, f′(z) and the bound parameters, in that order:
+    sigmoid writes a · (1 − a), tanh 1 − a², ReLU the value itself; and the δ step of a layer passes
+    each of them, as symbols and as numbers (an entry that reads all four sees each)."""
+    derivative = {
+        name: lambda z, a, d, name=name: TextWriter().write(
+            BoundActivation.named(name).activation.derivative_formula(z, a, d, BoundActivation.named(name).params)
+        )
+        for name in ("sigmoid", "tanh", "relu")
+    }
+    z, a, d = Num(0.415, "0.415"), Num(0.6023, "0.6023"), Num(0.2395, "0.2395")
+    assert derivative["sigmoid"](z, a, d) == "0.6023 · (1 − 0.6023)"
+    assert derivative["tanh"](z, a, d) == "1 − 0.6023²"
+    assert derivative["relu"](z, a, d) == "0.2395"
     probe = Activation(
         name="probe",
-        forward=lambda z, p: z.copy(),
-        derivative=lambda z, a, p: np.ones_like(z),
-        text=lambda z, zs, p: z,
-        latex=lambda z, zs, p: z,
-        derivative_text=lambda z, a, d, p: f"z={z} a={a} d={d} k={p['k']}",
+        forward=lambda z, p: 2.0 * z,
+        derivative=lambda z, a, p: np.full_like(z, 2.0),
+        derivative_formula=lambda z, a, d, p: Product((z, a, d, Num(float(p["k"])))),
     )
-    assert BoundActivation(probe, {"k": 3}).derivative_text("0.5", "0.6", "0.24") == "z=0.5 a=0.6 d=0.24 k=3"
+    net = parse_network("inputs: [x]\nlayers:\n  - {neurons: [y], weights: 0.5, biases: 0.05, activation: identity}\n")
+    layer = records.replace(net.layers[0], activation=BoundActivation(probe, {"k": 3}))
+    net = records.replace(net, layers=(layer,))
+    # z = 0.5 · 0.5 + 0.05 = 0.3, a = 2z = 0.6, f′ = 2; δ = (a − t) · f′ = (0.6 − 0.1) · 2 = 1
+    result = backward(net, np.array([[0.5]]), np.array([[0.1]]))
+    step = TextWriter().chain(delta_chain(net, result, 0, 0, 0, 4))
+    assert step == "δ_y = (a_y − t_y) · z_y · a_y · f′(z_y) · 3 = (0.6 − 0.1) · 0.3 · 0.6 · 2 · 3 ≈ 1", step
 
 
 def test_unknown_activation_name_is_the_key_error():
@@ -531,7 +573,6 @@ def test_batch_loss_of_a_loss_that_takes_the_log_of_a_negative_raises_no_warning
         math.log(-1.0)
     log_loss = losses.Loss(
         name="log_output",
-        formula="ln a",
         value=lambda a, t: np.log(a[:, 0]),
         gradient=lambda a, t: 1.0 / a,
         check=lambda a, t: None,

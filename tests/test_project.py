@@ -27,13 +27,13 @@ def _imports(path) -> set[str]:
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_layering(path):
-    """Only cli.py imports typer; only the terminal notation (and the old table renderer) imports rich;
+    """Only cli.py imports typer; only the terminal notation and its console import rich;
     the core imports neither."""
     imported = _imports(path)
     relative = path.relative_to(PACKAGE).as_posix()
     if relative != "cli.py":
         assert "typer" not in imported, f"{relative} imports typer"
-    if not relative.startswith("render/") and relative != "notation/terminal.py":
+    if relative not in ("notation/terminal.py", "notation/console.py"):
         assert "rich" not in imported, f"{relative} imports rich"
 
 
@@ -107,12 +107,13 @@ def test_a_misspelt_command_is_still_told_apart(nncalc):
 
 
 def test_forward_to_a_pipe_imports_only_what_it_uses():
-    """A scripted ``forward`` (csv to a pipe) starts without the table, JSON, fraction or streaming modules."""
+    """A scripted ``forward`` (csv to a pipe) starts without the notations, the worked solutions, Rich, JSON,
+    fractions or streaming."""
     code = (
         "import sys; from nncalc.cli import main\n"
         "try:\n    main(['forward', 'configs/course-chain.yaml', '--input', '0.1'])\n"
         "except SystemExit as done:\n    assert done.code == 0, done.code\n"
-        "heavy = {'rich', 'json', 'fractions', 'polars', 'nncalc.render.table', 'nncalc.streaming'}\n"
+        "heavy = {'rich', 'json', 'fractions', 'polars', 'nncalc.notation', 'nncalc.worked', 'nncalc.streaming'}\n"
         "print(sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)

@@ -18,12 +18,12 @@ from nncalc.activations import BoundActivation
 from nncalc.backprop import backward
 from nncalc.engine import forward
 from nncalc.loader import parse_network
-from nncalc.render import latex as latex_module
-from nncalc.render.latex import write_latex
-from nncalc.render.latex_backward import write_backward_latex
-from nncalc.render.markdown import write_markdown
-from nncalc.render.markdown_backward import write_backward_markdown
+from nncalc.notation import DOCUMENT_FORMATS, write_document
+from nncalc.notation.formula import FormulaWriter
 from nncalc.render.numbers import relation, show
+from nncalc.worked import View
+from nncalc.worked.backward import backward_document
+from nncalc.worked.forward import forward_document
 from tests.conftest import CONFIGS
 
 # -- 1. one number rule ------------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_control_characters_in_names_are_shown_as_pictures(nncalc, write, monkey
     assert "\x1b" not in result.out and "\u202e" not in result.out and "h␛[1m␇1" in result.out
 
 
-# -- 3. Markdown and LaTeX in linear time ----------------------------------------------------
+# -- 3. every notation in linear time ----------------------------------------------------------
 
 
 def _wide(n: int, activation: str) -> str:
@@ -210,54 +210,59 @@ def _wide(n: int, activation: str) -> str:
 
 
 class _Counter:
-    """Counts the numbers LaTeX converts, and the elements of every derivative asked for."""
+    """Counts the numbers the notations write in formulas, and the elements of every derivative asked for."""
 
     def __init__(self, monkeypatch):
         self.numbers = 0
         self.derivative_elements = 0
-        original = latex_module.number_latex
+        shown = FormulaWriter.shown
         derivative = BoundActivation.derivative
 
-        def counted(text):
+        def counted(writer, number):
             self.numbers += 1
-            return original(text)
+            return shown(writer, number)
 
         def counted_derivative(activation, z, a):
             self.derivative_elements += int(np.size(z))
             return derivative(activation, z, a)
 
-        monkeypatch.setattr(latex_module, "number_latex", counted)
+        monkeypatch.setattr(FormulaWriter, "shown", counted)
         monkeypatch.setattr(BoundActivation, "derivative", counted_derivative)
 
 
-def _render_all(n: int, activation: str) -> None:
+def _render_all(n: int, activation: str, formats: tuple[str, ...] = DOCUMENT_FORMATS) -> None:
+    """The forward and backward pages of a layer of ``n`` neurons, every row and step, in ``formats``."""
     network = parse_network(_wide(n, activation))
     x, t = np.array([[0.3]]), np.array([[0.5]])
-    trace = forward(network, x)
-    result = backward(network, x, t)
-    for write in (write_latex, write_markdown):
-        write(io.StringIO(), network, trace, None, 4)
-    for write in (write_backward_latex, write_backward_markdown):
-        write(io.StringIO(), network, result, None, 4)
+    view = View(4, steps=True, all_rows=True)
+    documents = (
+        forward_document(network, forward(network, x), None, view),
+        backward_document(network, backward(network, x, t), None, view),
+    )
+    for document in documents:
+        for fmt in formats:
+            write_document(document, fmt, io.StringIO())
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "softmax"])
-def test_markdown_and_latex_work_grows_linearly_with_the_layer(monkeypatch, activation):
+def test_every_notations_work_grows_linearly_with_the_layer(monkeypatch, activation):
     counts = []
-    for n in (300, 1200):
+    for n in (150, 600):
         counter = _Counter(monkeypatch)
         _render_all(n, activation)
         counts.append((counter.numbers, counter.derivative_elements))
     (numbers_n, elements_n), (numbers_4n, elements_4n) = counts
+    assert numbers_n > 600, counts  # every neuron's numbers were counted
     assert numbers_4n <= 4.5 * numbers_n, counts  # quadratic work would be 16 times
     assert elements_4n <= 4.5 * max(elements_n, 1), counts
 
 
 def test_a_3000_neuron_layer_renders_promptly():
+    """Built and written as Markdown and LaTeX, forward and backward, every row and step, in well under 20 s."""
     import time
 
     start = time.perf_counter()
-    _render_all(3000, "sigmoid")
+    _render_all(3000, "sigmoid", ("markdown", "latex"))
     assert time.perf_counter() - start < 20
 
 

@@ -219,13 +219,32 @@ class _Terminal(io.StringIO):
     ],
 )
 def test_the_progress_bar_is_for_long_inputs_on_a_terminal(stream, total, shown):
-    from nncalc.render.table import progress_bytes
+    from nncalc.notation.console import progress_bytes
 
     target = stream()
     with progress_bytes(total, target) as advance:
         assert (advance is not None) == shown
         if advance is not None:
             advance(total or 1000)
+    assert (target.getvalue() != "") == shown
+
+
+@pytest.mark.parametrize(
+    "stream, steps, shown",
+    [
+        (_Terminal, 1000, True),  # a long training run on a terminal
+        (_Terminal, 199, False),  # over before a bar is worth drawing
+        (io.StringIO, 1000, False),  # not a terminal: silent
+    ],
+)
+def test_the_training_progress_bar_is_for_long_runs_on_a_terminal(stream, steps, shown):
+    from nncalc.notation.console import progress_callback
+
+    target = stream()
+    with progress_callback(steps, target) as on_step:
+        assert (on_step is not None) == shown
+        if on_step is not None:
+            on_step(steps - 1, None)  # the last step (numbered from 0) done
     assert (target.getvalue() != "") == shown
 
 

@@ -1,7 +1,7 @@
 """Activation functions: one registry entry each, with PyTorch's definitions and defaults.
 
 An entry knows its function, its derivative (for backpropagation) and how a person
-writes it with the numbers put in, in plain text and in LaTeX. Adding an activation
+writes both, as expressions (``nncalc.expr``) every notation writes. Adding an activation
 means adding one entry to ``REGISTRY``. All functions take and return float64 arrays of
 shape (samples, neurons) and never overflow: |z| = 1000 gives exact limits, no warnings;
 the one exception is exp, which overflows past z ≈ 709.78 exactly as e^z does (the engine
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -65,61 +65,25 @@ def _num(value: float | str) -> str:
 class Activation:
     """One activation: its function, derivative and written formula.
 
-    ``text(z, zs, params)`` writes the function applied to the number ``z`` (already
-    formatted; ``zs`` is the whole layer's, for softmax), e.g. ``σ(0.415) = 1 / (1 + e^−0.415)``.
+    ``formula(z, zs, params)`` is the function applied to the expression ``z`` (``zs`` is the
+    whole layer's, for softmax) as a chain of forms, e.g. ``σ(0.415) = 1 / (1 + e^−0.415)``.
     ``derivative(z, a, params)`` is da/dz elementwise (for softmax, its diagonal).
     """
 
     name: str
     forward: Callable[[Array, Params], Array]
     derivative: Callable[[Array, Array, Params], Array]
-    text: Callable[[str, Sequence[str], Params], str]
-    latex: Callable[[str, Sequence[str], Params], str]
     defaults: Mapping[str, float | str] = default(dict)
     choices: Mapping[str, tuple[str, ...]] = default(dict)
     aliases: tuple[str, ...] = ()
     elementwise: bool = True
     summary: str = ""
-    # da/dz as a person writes it, from the texts of z, a and the derivative's value:
-    # sigmoid writes "a · (1 − a)"; where no short form helps, the value itself
-    derivative_text: Callable[[str, str, str, Params], str] = lambda z, a, d, p: d
-    # the same two, as expressions every notation writes (nncalc.expr): the function applied
-    # to z (the layer's zs for softmax) as a chain of forms, σ(z) = 1 / (1 + e^−z); and da/dz
+    # as expressions every notation writes (nncalc.expr): the function applied to z (the
+    # layer's zs for softmax) as a chain of forms, σ(z) = 1 / (1 + e^−z); and da/dz as a
+    # person writes it from z, a and the derivative's value: sigmoid writes a · (1 − a),
+    # and where no short form helps, the value itself
     formula: Callable[[Expr, tuple[Expr, ...], Params], Chain] = lambda z, zs, p: chain(z)
     derivative_formula: Callable[[Expr, Expr, Expr, Params], Expr] = lambda z, a, d, p: d
-
-
-def _paren(z: str) -> str:
-    """Wrap a negative number in parentheses where it follows an operator."""
-    return f"({z})" if z.startswith(("-", "−")) else z
-
-
-def _softmax_text(z: str, zs: Sequence[str], p: Params) -> str:
-    terms = " + ".join(f"e^{_paren(v)}" for v in zs) if len(zs) <= 6 else "Σⱼ e^zⱼ"
-    return f"softmax({z}) = e^{_paren(z)} / ({terms})"
-
-
-def _softmax_latex(z: str, zs: Sequence[str], p: Params) -> str:
-    terms = " + ".join(f"e^{{{v}}}" for v in zs) if len(zs) <= 6 else r"\sum_j e^{z_j}"
-    return rf"\operatorname{{softmax}}({z}) = \frac{{e^{{{z}}}}}{{{terms}}}"
-
-
-def _gelu_text(z: str, zs: Sequence[str], p: Params) -> str:
-    if p["approximate"] == "tanh":
-        return f"GELU({z}) ≈ ½ × {_paren(z)} × (1 + tanh(√(2/π) × ({z} + 0.044715 × {_paren(z)}³)))"
-    return f"GELU({z}) = {_paren(z)} × ½ × (1 + erf({_paren(z)} / √2))"
-
-
-def _gelu_latex(z: str, zs: Sequence[str], p: Params) -> str:
-    if p["approximate"] == "tanh":
-        return (
-            rf"\operatorname{{GELU}}({z}) \approx \tfrac{{1}}{{2}} \cdot {_paren(z)} \cdot \left(1 + "
-            rf"\tanh\left(\sqrt{{2/\pi}} \cdot ({z} + 0.044715 \cdot {_paren(z)}^3)\right)\right)"
-        )
-    return (
-        rf"\operatorname{{GELU}}({z}) = {_paren(z)} \cdot \tfrac{{1}}{{2}} \left(1 + "
-        rf"\operatorname{{erf}}\left({_paren(z)} / \sqrt{{2}}\right)\right)"
-    )
 
 
 def _gelu_tanh_inner(z: Array) -> Array:
@@ -144,23 +108,6 @@ def _gelu_derivative(z: Array, a: Array, p: Params) -> Array:
         return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * zc * zc)
     zc = np.clip(z, -40.0, 40.0)
     return 0.5 * (1.0 + _erf(z / _SQRT_2)) + zc * np.exp(-0.5 * zc * zc) * _INV_SQRT_2PI
-
-
-def _softplus_text(z: str, zs: Sequence[str], p: Params) -> str:
-    beta = p["beta"]
-    if beta == 1:
-        return f"Softplus({z}) = ln(1 + e^{_paren(z)})"
-    return f"Softplus({z}) = (1/{_num(beta)}) × ln(1 + e^({_num(beta)} × {_paren(z)}))"
-
-
-def _softplus_latex(z: str, zs: Sequence[str], p: Params) -> str:
-    beta = p["beta"]
-    if beta == 1:
-        return rf"\operatorname{{Softplus}}({z}) = \ln\left(1 + e^{{{z}}}\right)"
-    return (
-        rf"\operatorname{{Softplus}}({z}) = \frac{{1}}{{{_num(beta)}}} "
-        rf"\ln\left(1 + e^{{{_num(beta)} \cdot {_paren(z)}}}\right)"
-    )
 
 
 def _mish_derivative(z: Array, a: Array, p: Params) -> Array:
@@ -208,10 +155,17 @@ def _softplus_formula(z: Expr, zs: tuple[Expr, ...], p: Params) -> Chain:
     return chain(call("Softplus", z), _times(Frac(Num(1.0), b), call("ln", Sum((Num(1.0), exp(_times(b, z)))))))
 
 
+SOFTMAX_TERMS = 6  # a softmax over more neurons writes its denominator as Σⱼ e^zⱼ
+
+
 def _softmax_formula(z: Expr, zs: tuple[Expr, ...], p: Params) -> Chain:
-    below = (
-        Sum(tuple(exp(v) for v in zs)) if 1 < len(zs) <= 6 else (exp(zs[0]) if zs else Sigma("j", exp(Name("z", "j"))))
-    )
+    """softmax(zᵢ) = e^zᵢ / (e^z₁ + … + e^zₙ): every term up to six neurons, Σⱼ e^zⱼ beyond (or with no layer)."""
+    if len(zs) == 1:
+        below: Expr = exp(zs[0])
+    elif 1 < len(zs) <= SOFTMAX_TERMS:
+        below = Sum(tuple(exp(v) for v in zs))
+    else:
+        below = Sigma("j", exp(Name("z", "j")))
     return chain(call("softmax", z), Frac(exp(z), below))
 
 
@@ -221,7 +175,6 @@ def _elu_form(z: Expr, alpha: Expr) -> Expr:
 
 _ENTRIES = [
     Activation(
-        derivative_text=lambda z, a, d, p: "1",
         name="identity",
         formula=lambda z, zs, p: Chain((), ()),
         derivative_formula=lambda z, a, d, p: Num(1.0),
@@ -229,11 +182,8 @@ _ENTRIES = [
         summary="a = z",
         forward=lambda z, p: z.copy(),
         derivative=lambda z, a, p: np.ones_like(z),
-        text=lambda z, zs, p: z,
-        latex=lambda z, zs, p: z,
     ),
     Activation(
-        derivative_text=lambda z, a, d, p: f"{a} · (1 − {a})",
         name="sigmoid",
         formula=lambda z, zs, p: chain(call("σ", z), Frac(Num(1.0), Sum((Num(1.0), exp(Neg(z)))))),
         derivative_formula=lambda z, a, d, p: Product((a, Sum((Num(1.0), Neg(a))))),
@@ -241,11 +191,8 @@ _ENTRIES = [
         summary="σ(z) = 1 / (1 + e^−z)",
         forward=lambda z, p: sigmoid(z),
         derivative=lambda z, a, p: a * (1.0 - a),
-        text=lambda z, zs, p: f"σ({z}) = 1 / (1 + e^−{_paren(z)})",
-        latex=lambda z, zs, p: rf"\sigma({z}) = \frac{{1}}{{1 + e^{{-{_paren(z)}}}}}",
     ),
     Activation(
-        derivative_text=lambda z, a, d, p: f"(1 − {a}²)",
         name="tanh",
         formula=lambda z, zs, p: chain(
             call("tanh", z), Frac(Sum((exp(z), Neg(exp(Neg(z))))), Sum((exp(z), exp(Neg(z)))))
@@ -254,10 +201,6 @@ _ENTRIES = [
         summary="tanh(z) = (e^z − e^−z) / (e^z + e^−z)",
         forward=lambda z, p: np.tanh(z),
         derivative=lambda z, a, p: 1.0 - a * a,
-        text=lambda z, zs, p: f"tanh({z}) = (e^{_paren(z)} − e^−{_paren(z)}) / (e^{_paren(z)} + e^−{_paren(z)})",
-        latex=lambda z, zs, p: (
-            rf"\tanh({z}) = \frac{{e^{{{z}}} - e^{{-{_paren(z)}}}}}{{e^{{{z}}} + e^{{-{_paren(z)}}}}}"
-        ),
     ),
     Activation(
         name="relu",
@@ -265,8 +208,6 @@ _ENTRIES = [
         summary="ReLU(z) = max(0, z)",
         forward=lambda z, p: np.maximum(z, 0.0),  # twice as fast as any form that keeps −0.0 (see tests)
         derivative=lambda z, a, p: (z > 0).astype(np.float64),
-        text=lambda z, zs, p: f"ReLU({z}) = max(0, {z})",
-        latex=lambda z, zs, p: rf"\operatorname{{ReLU}}({z}) = \max(0, {z})",
     ),
     Activation(
         name="leaky_relu",
@@ -277,11 +218,6 @@ _ENTRIES = [
         defaults={"negative_slope": 0.01},
         forward=lambda z, p: np.where(z > 0, z, p["negative_slope"] * z),
         derivative=lambda z, a, p: np.where(z > 0, 1.0, float(p["negative_slope"])),
-        text=lambda z, zs, p: f"LeakyReLU({z}) = max(0, {z}) + {_num(p['negative_slope'])} × min(0, {z})",
-        latex=lambda z, zs, p: (
-            rf"\operatorname{{LeakyReLU}}({z}) = \max(0, {z}) + "
-            rf"{_num(p['negative_slope'])} \cdot \min(0, {z})"
-        ),
     ),
     Activation(
         name="elu",
@@ -290,11 +226,6 @@ _ENTRIES = [
         defaults={"alpha": 1.0},
         forward=lambda z, p: np.where(z > 0, z, _elu_negative(z, float(p["alpha"]))),
         derivative=lambda z, a, p: np.where(z > 0, 1.0, float(p["alpha"]) * np.exp(np.minimum(z, 0.0))),
-        text=lambda z, zs, p: f"ELU({z}) = max(0, {z}) + min(0, {_num(p['alpha'])} × (e^{_paren(z)} − 1))",
-        latex=lambda z, zs, p: (
-            rf"\operatorname{{ELU}}({z}) = \max(0, {z}) + "
-            rf"\min\left(0, {_num(p['alpha'])} \cdot (e^{{{z}}} - 1)\right)"
-        ),
     ),
     Activation(
         name="selu",
@@ -304,11 +235,6 @@ _ENTRIES = [
         summary="SELU(z) = scale × (max(0, z) + min(0, alpha × (e^z − 1))), scale ≈ 1.0507, alpha ≈ 1.6733",
         forward=lambda z, p: SELU_SCALE * np.where(z > 0, z, _elu_negative(z, SELU_ALPHA)),
         derivative=lambda z, a, p: SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0))),
-        text=lambda z, zs, p: f"SELU({z}) = 1.0507 × (max(0, {z}) + min(0, 1.6733 × (e^{_paren(z)} − 1)))",
-        latex=lambda z, zs, p: (
-            rf"\operatorname{{SELU}}({z}) = 1.0507 \cdot \left(\max(0, {z}) + "
-            rf"\min\left(0, 1.6733 \cdot (e^{{{z}}} - 1)\right)\right)"
-        ),
     ),
     Activation(
         name="gelu",
@@ -319,8 +245,6 @@ _ENTRIES = [
         choices={"approximate": ("none", "tanh")},
         forward=_gelu,
         derivative=_gelu_derivative,
-        text=_gelu_text,
-        latex=_gelu_latex,
     ),
     Activation(
         name="softplus",
@@ -331,8 +255,6 @@ _ENTRIES = [
         derivative=lambda z, a, p: np.where(
             float(p["beta"]) * z > float(p["threshold"]), 1.0, sigmoid(float(p["beta"]) * z)
         ),
-        text=_softplus_text,
-        latex=_softplus_latex,
     ),
     Activation(
         name="silu",
@@ -341,11 +263,6 @@ _ENTRIES = [
         summary="SiLU(z) = z × σ(z)",
         forward=lambda z, p: z * sigmoid(z),
         derivative=_silu_derivative,
-        text=lambda z, zs, p: f"SiLU({z}) = {_paren(z)} × σ({z}) = {z} / (1 + e^−{_paren(z)})",
-        latex=lambda z, zs, p: (
-            rf"\operatorname{{SiLU}}({z}) = {_paren(z)} \cdot \sigma({z}) = "
-            rf"\frac{{{z}}}{{1 + e^{{-{_paren(z)}}}}}"
-        ),
     ),
     Activation(
         name="mish",
@@ -353,8 +270,6 @@ _ENTRIES = [
         summary="Mish(z) = z × tanh(ln(1 + e^z))",
         forward=lambda z, p: z * np.tanh(np.logaddexp(0.0, z)),
         derivative=_mish_derivative,
-        text=lambda z, zs, p: f"Mish({z}) = {_paren(z)} × tanh(ln(1 + e^{_paren(z)}))",
-        latex=lambda z, zs, p: rf"\operatorname{{Mish}}({z}) = {_paren(z)} \cdot \tanh\left(\ln(1 + e^{{{z}}})\right)",
     ),
     Activation(
         name="softsign",
@@ -362,8 +277,6 @@ _ENTRIES = [
         summary="Softsign(z) = z / (1 + |z|)",
         forward=lambda z, p: z / (1.0 + np.abs(z)),
         derivative=lambda z, a, p: (1.0 / (1.0 + np.abs(z))) ** 2,
-        text=lambda z, zs, p: f"Softsign({z}) = {z} / (1 + |{z}|)",
-        latex=lambda z, zs, p: rf"\operatorname{{Softsign}}({z}) = \frac{{{z}}}{{1 + |{z}|}}",
     ),
     Activation(
         name="relu6",
@@ -371,8 +284,6 @@ _ENTRIES = [
         summary="ReLU6(z) = min(max(0, z), 6)",
         forward=lambda z, p: np.minimum(np.maximum(z, 0.0), 6.0),
         derivative=lambda z, a, p: ((z > 0) & (z < 6)).astype(np.float64),
-        text=lambda z, zs, p: f"ReLU6({z}) = min(max(0, {z}), 6)",
-        latex=lambda z, zs, p: rf"\operatorname{{ReLU6}}({z}) = \min(\max(0, {z}), 6)",
     ),
     Activation(
         name="hard_sigmoid",
@@ -383,11 +294,6 @@ _ENTRIES = [
         summary="HardSigmoid(z) = min(max(0, z / 6 + 1/2), 1)  (PyTorch's; old Keras used 0.2 × z + 0.5)",
         forward=lambda z, p: np.clip(z / 6.0 + 0.5, 0.0, 1.0),
         derivative=lambda z, a, p: np.where((z > -3) & (z < 3), 1.0 / 6.0, 0.0),
-        text=lambda z, zs, p: f"HardSigmoid({z}) = min(max(0, {z} / 6 + 1/2), 1)",
-        latex=lambda z, zs, p: (
-            rf"\operatorname{{HardSigmoid}}({z}) = \min\left(\max\left(0, \frac{{{z}}}{{6}} + "
-            rf"\frac{{1}}{{2}}\right), 1\right)"
-        ),
     ),
     Activation(
         name="softmax",
@@ -396,8 +302,6 @@ _ENTRIES = [
         elementwise=False,
         forward=lambda z, p: softmax(z),
         derivative=lambda z, a, p: a * (1.0 - a),
-        text=_softmax_text,
-        latex=_softmax_latex,
     ),
     Activation(
         name="exp",
@@ -406,8 +310,6 @@ _ENTRIES = [
         summary="exp(z) = e^z (scikit-learn's Poisson regressor's output)",
         forward=lambda z, p: np.exp(z),
         derivative=lambda z, a, p: a.copy(),
-        text=lambda z, zs, p: f"exp({z}) = e^{_paren(z)}",
-        latex=lambda z, zs, p: rf"\exp({z}) = e^{{{z}}}",
     ),
     Activation(
         name="step",
@@ -417,8 +319,6 @@ _ENTRIES = [
         defaults={"at_zero": 1.0},
         forward=_step,
         derivative=lambda z, a, p: np.zeros_like(z),
-        text=lambda z, zs, p: f"step({z})",
-        latex=lambda z, zs, p: rf"\operatorname{{step}}({z})",
     ),
 ]
 
@@ -512,15 +412,3 @@ class BoundActivation:
             return grad_a * self.derivative(z, a)
         # softmax: J = diag(a) − a aᵀ, so Jᵀg = a ⊙ (g − (g·a))
         return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
-
-    def derivative_text(self, z: str, a: str, d: str) -> str:
-        """da/dz written with the numbers (or symbols) given: ``0.7514 · (1 − 0.7514)``."""
-        return self.activation.derivative_text(z, a, d, self.params)
-
-    def text(self, z: str, zs: Sequence[str] = ()) -> str:
-        """The function applied to the written number ``z``, as a person writes it."""
-        return self.activation.text(z, zs, self.params)
-
-    def latex(self, z: str, zs: Sequence[str] = ()) -> str:
-        """The same in LaTeX."""
-        return self.activation.latex(z, zs, self.params)

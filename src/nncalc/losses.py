@@ -32,15 +32,13 @@ class Loss:
     """
 
     name: str
-    formula: str
     value: Callable[[Array, Array], Array]
     gradient: Callable[[Array, Array], Array]
     check: Callable[[Array, Array], str | None]
     summary: str = ""
-    # ∂(sample loss)/∂a for one output, as a person writes it, from the texts of a, t and n
-    gradient_text: Callable[[str, str, str], str] = lambda a, t, n: f"∂L/∂{a}"
-    # the same as expressions every notation writes (nncalc.expr): the formula in symbols,
-    # with one sample's outputs a and targets t put in, and ∂(sample loss)/∂a of one output
+    # how a person writes it, as expressions every notation writes (nncalc.expr): the formula
+    # in symbols, with one sample's outputs a and targets t put in, and ∂(sample loss)/∂a of
+    # one output from a, t and n
     symbols: Expr = Name("L")
     expanded: Callable[[list[Expr], list[Expr]], Expr] | None = None
     gradient_formula: Callable[[Expr, Expr, Expr], Expr] = lambda a, t, n: Derivative(Name("L"), a)
@@ -157,9 +155,7 @@ SQUARED_ERROR = Power(Sum((Name("t"), Neg(Name("a")))), Num(2.0))
 
 _ENTRIES = [
     Loss(
-        gradient_text=lambda a, t, n: f"({a} − {t})",
         name="half_sse",
-        formula="½ · Σ (t − a)²",
         symbols=Product((HALF, Sigma("", SQUARED_ERROR))),
         expanded=lambda a, t: Product((HALF, _squares(a, t))),
         gradient_formula=lambda a, t, n: Sum((a, Neg(t))),
@@ -169,9 +165,7 @@ _ENTRIES = [
         check=_finite,
     ),
     Loss(
-        gradient_text=lambda a, t, n: f"2/{n} · ({a} − {t})",
         name="mse",
-        formula="(1/n) · Σ (t − a)²",
         symbols=Product((Frac(Num(1.0), Name("n")), Sigma("", SQUARED_ERROR))),
         expanded=lambda a, t: Product((_mean_of(a), _squares(a, t))),
         gradient_formula=lambda a, t, n: Product((Frac(Num(2.0), n), Sum((a, Neg(t))))),
@@ -181,9 +175,7 @@ _ENTRIES = [
         check=_finite,
     ),
     Loss(
-        gradient_text=lambda a, t, n: f"(−{t} / {a})",
         name="cross_entropy",
-        formula="−Σ t · ln a",
         symbols=Neg(Sigma("", Product((Name("t"), call("ln", Name("a")))))),
         expanded=lambda a, t: Neg(total([Product((tt, call("ln", aa))) for aa, tt in zip(a, t, strict=True)])),
         gradient_formula=lambda a, t, n: Neg(Frac(t, a)),
@@ -193,9 +185,7 @@ _ENTRIES = [
         check=_check_cross_entropy,
     ),
     Loss(
-        gradient_text=lambda a, t, n: f"({a} − {t}) / ({n} · {a} · (1 − {a}))",
         name="bce",
-        formula="(1/n) · Σ −[t · ln a + (1 − t) · ln(1 − a)]",
         symbols=Product((Frac(Num(1.0), Name("n")), Sigma("", _bce_term(Name("a"), Name("t"))))),
         expanded=lambda a, t: Product((_mean_of(a), _bce_terms(a, t))),
         gradient_formula=lambda a, t, n: Frac(Sum((a, Neg(t))), Product((n, a, Sum((Num(1.0), Neg(a)))))),

@@ -165,6 +165,6 @@ def _steps(block: Steps, writer: TextWriter) -> list[Text]:
 
 def write_terminal(document: Document, stream) -> None:
     """Print ``document`` to ``stream``: colour only on a terminal, tables at their natural width."""
-    from nncalc.render.table import make_console
+    from nncalc.notation.console import make_console
 
     make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
