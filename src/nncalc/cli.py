@@ -448,7 +448,7 @@ def _forward_stream(
     from nncalc.streaming import open_sample_bytes
 
     if is_terminal(sys.stderr):  # Rich only where a progress bar can be shown
-        from nncalc.render.table import progress_bytes
+        from nncalc.notation.console import progress_bytes
     else:
         progress_bytes = _no_progress
     if inputs_file == "-":
@@ -640,7 +640,7 @@ def backward(
                 write_document(document, fmt, stream, standalone)
         else:
             from nncalc.engine import forward as run_forward
-            from nncalc.render.table import progress_callback
+            from nncalc.notation.console import progress_callback
 
             with progress_callback(iterations) as on_step:
                 final, losses = train(
