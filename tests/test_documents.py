@@ -514,7 +514,6 @@ def test_z_and_a_latex_write_the_numbers_as_the_file_did():
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="a number in powers of ten is not yet one operand in LaTeX (nncalc.notation)")
 def test_a_number_in_powers_of_ten_is_one_factor():
     """3/4 · 1e-3 is written \\tfrac{3}{4} \\cdot (1 \\times 10^{-3}): the power of ten belongs to its number."""
     text = latex(parse_network(WRITTEN_TERMS), "-0.12,1e-3,2")

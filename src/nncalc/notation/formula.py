@@ -256,7 +256,15 @@ _LATEX_FUNCTIONS = {
     "max": r"\max",
     "min": r"\min",
 }
-_LATEX_SYMBOLS = {"σ": r"\sigma", "δ": r"\delta", "η": r"\eta", "Σ": r"\Sigma", "α": r"\alpha", "β": r"\beta"}
+_LATEX_SYMBOLS = {
+    "σ": r"\sigma",
+    "δ": r"\delta",
+    "η": r"\eta",
+    "Σ": r"\Sigma",
+    "α": r"\alpha",
+    "β": r"\beta",
+    "⊤": r"\top",
+}
 _LATEX_SPECIALS = str.maketrans(
     {
         "\\": r"\textbackslash{}",
@@ -291,7 +299,11 @@ class LatexWriter(FormulaWriter):
     """LaTeX maths: ``\\sigma(0.415) = \\frac{1}{1 + e^{-0.415}}``."""
 
     def prec(self, node: Expr) -> int:
-        return ATOM if isinstance(node, Frac) else super().prec(node)
+        if isinstance(node, Frac):
+            return ATOM
+        if isinstance(node, Num) and "e" in self.shown(node).lower() and super().prec(node) == ATOM:
+            return PRODUCT  # 1.2 × 10^{-5} is a product: bracketed as a factor, a base or an exponent
+        return super().prec(node)
 
     def number(self, text: str) -> str:
         text = text.replace("−", "-")

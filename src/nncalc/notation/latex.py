@@ -214,6 +214,8 @@ class DocumentLatexWriter(LatexWriter):
     def symbol(self, text: str) -> str:
         if text in GREEK:
             return GREEK[text]
+        if text == "⊤":
+            return r"\top"
         if len(text) == 1 and text.isascii() and text.isalpha():
             return text
         return self.name_text(text)

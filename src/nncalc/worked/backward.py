@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from nncalc import losses
 from nncalc.backprop import BackwardResult, combined_rule
 from nncalc.document import Column, Document, Heading, Note, Step, Steps, Table
-from nncalc.expr import Chain, Derivative, Edge, Expr, Frac, Name, Neg, Num, Product, Sigma, Sum, Word, call, total
+from nncalc.expr import Chain, Derivative, Edge, Expr, Frac, Name, Neg, Num, Power, Product, Sigma, Sum, call, total
 from nncalc.network import Network
 from nncalc.worked import View
 from nncalc.worked.forward import LARGE_LAYER, forward_blocks, layer_title, steps_wanted
-from nncalc.worked.numbers import checked, written
+from nncalc.worked.numbers import checked, signed_term, written
 
 MAX_TERMS = 6  # beyond this many terms, a sum is written with Σ
 MAX_LISTED_SAMPLES = 4  # a gradient over more samples is written as a mean, without its terms
@@ -192,14 +192,15 @@ def delta_chain(network: Network, result: BackwardResult, index: int, sample: in
         )
         numbers = total(
             [
-                times(
-                    written(above.weight_text[k][neuron], float(above.weights[k, neuron])), Num(float(deltas_above[k]))
+                signed_term(
+                    above.weight_text[k][neuron], float(above.weights[k, neuron]), Num(float(deltas_above[k])), "·"
                 )
                 for k in range(above.n_neurons)
             ]
         )
     if not activation.activation.elementwise:
-        return Chain((lhs, times(Word("(softmax's Jacobian)ᵀ"), weighted), delta), ("=", "="))
+        jacobian = Power(Name("J", "softmax"), Name("⊤"))  # softmax's Jacobian, transposed
+        return Chain((lhs, times(jacobian, weighted), delta), ("=", "="))
     return checked((lhs, times(weighted, f_symbols), times(numbers, f_numbers), delta), p)
 
 

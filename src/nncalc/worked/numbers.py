@@ -25,12 +25,13 @@ def unsigned(text: str, value: float) -> tuple[bool, Expr]:
     return False, written(text, value)
 
 
-def signed_term(text: str, value: float, factor: Expr | None = None) -> Expr:
-    """A term of a sum from a written number (times ``factor``): negative numbers are subtracted."""
+def signed_term(text: str, value: float, factor: Expr | None = None, sign: str = "×") -> Expr:
+    """A term of a sum from a written number (times ``factor``, with the multiplication ``sign``):
+    negative numbers are subtracted, ``0.3 · δ_p − 0.5 · δ_q``, as a person writes them."""
     from nncalc.expr import Product
 
     negative, magnitude = unsigned(text, value)
-    term = magnitude if factor is None else Product((magnitude, factor), "×")
+    term = magnitude if factor is None else Product((magnitude, factor), sign)
     return Neg(term) if negative else term
 
 
