@@ -128,6 +128,12 @@ def _elu_negative(z: Array, alpha: float) -> Array:
     return alpha * np.expm1(np.where(z > 0, 0.0, z))  # keeps −0.0 as PyTorch does: ELU(−0) = −0
 
 
+def _exp(z: Array) -> Array:
+    """e^z; past z ≈ 709.78 it is inf, as e^z is too large for a float (the engine reports it)."""
+    with np.errstate(over="ignore"):
+        return np.exp(z)
+
+
 def _param(value: float | str) -> Num:
     """A parameter in a formula, written as a person writes it: 0.01, 1, 20."""
     return Num(float(value), _num(value))
@@ -308,7 +314,7 @@ _ENTRIES = [
         formula=lambda z, zs, p: chain(call("exp", z), exp(z)),
         derivative_formula=lambda z, a, d, p: a,
         summary="exp(z) = e^z (scikit-learn's Poisson regressor's output)",
-        forward=lambda z, p: np.exp(z),
+        forward=lambda z, p: _exp(z),
         derivative=lambda z, a, p: a.copy(),
     ),
     Activation(
