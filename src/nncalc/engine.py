@@ -122,12 +122,20 @@ def linear(a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray
         np.matmul(a[start : start + BLOCK_ROWS], transposed, out=out[start : start + BLOCK_ROWS])
     if full < rows:
         rest = rows - full
-        step = _pad_multiple(transposed)
-        padded = np.zeros((-(-rest // step) * step, a.shape[1]), dtype=np.float64)
+        padded = np.zeros((pad_rows(rest, transposed), a.shape[1]), dtype=np.float64)
         padded[:rest] = a[full:]
         out[full:] = (padded @ transposed)[:rest]
     out += biases
     return out
+
+
+def pad_rows(rows: int, transposed: np.ndarray) -> int:
+    """How many rows ``linear`` multiplies a short block of ``rows`` rows (fewer than
+    BLOCK_ROWS) as, through weights whose transpose is ``transposed``: ``rows`` rounded up
+    to the multiple ``_pad_multiple`` found for the shape. A loop that multiplies blocks of
+    the same size many times (training) makes its padded block once, with this many rows."""
+    step = _pad_multiple(transposed)
+    return -(-rows // step) * step
 
 
 def _pad_multiple(transposed: np.ndarray) -> int:
