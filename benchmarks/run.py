@@ -363,19 +363,26 @@ def training(folder: Path, steps: int, repeat: int) -> None:
 
 
 def training_instructions(folder: Path, steps: int) -> None:
-    """The training case in instructions, at fewer steps (valgrind runs some fifty times slower)."""
+    """The training case in instructions (valgrind runs some fifty times slower, so at fewer
+    steps): whole commands at ``steps`` steps, and the steps alone, from the difference
+    between ``steps`` and a fifth of them, which leaves start-up out."""
     if shutil.which("valgrind") is None:
         print("training in instructions: valgrind is not installed, skipped")
         return
     script = folder / "train.py"
     script.write_text(TRAIN_SCRIPT, encoding="utf-8")
     network, inputs, targets = TRAINING
-    ours = instructions(
-        *nncalc_command(), "backward", network, "-i", inputs, "-t", targets, "-n", str(steps), "--format", "json"
-    )
-    bare = instructions(PYTHON, str(script), network, inputs, targets, str(steps))
+    command = [*nncalc_command(), "backward", network, "-i", inputs, "-t", targets, "--format", "json", "-n"]
+    baseline = [PYTHON, str(script), network, inputs, targets]
+    counts = {n: (instructions(*command, str(n)), instructions(*baseline, str(n))) for n in (steps // 5, steps)}
+    ours, bare = counts[steps]
     name = f"backward -n {steps:,} in instructions (callgrind)"
     print(f"{name:<46} {ours / 1e6:9.0f} M {bare / 1e6:9.0f} M {ours / bare:7.2f}x", flush=True)
+    few = steps // 5
+    ours_step = (ours - counts[few][0]) / (steps - few)
+    bare_step = (bare - counts[few][1]) / (steps - few)
+    name = "  one step alone, in instructions"
+    print(f"{name:<46} {ours_step / 1e3:9.0f} k {bare_step / 1e3:9.0f} k {ours_step / bare_step:7.2f}x", flush=True)
 
 
 CASES = ("startup", "load", "batch", "engine", "one-sample", "training")

@@ -345,3 +345,23 @@ def test_backward_with_iterations_prints_backwards_losses(nncalc):
     assert r.code == 0, r.err
     document = json.loads(r.out)
     assert document["losses"] == [res.loss for res in results] + [final_loss]
+
+
+# -- the engine: a short block --------------------------------------------------------------------
+
+
+def test_every_short_block_gives_the_rows_of_a_full_block():
+    """engine.linear on 1 to 70 rows (and 1,030: a full block and a short rest) gives, row for row,
+    the bits of the same rows inside a full 1,024-row block, bias added (with OpenBLAS, a one-row
+    product of this shape, its matrix-vector route, gives other bits)."""
+    from nncalc.engine import BLOCK_ROWS, linear
+
+    rng = np.random.default_rng(3)
+    weights, biases = rng.normal(size=(12, 40)), rng.normal(size=12)
+    x = rng.normal(size=(BLOCK_ROWS + 6, 40))
+    full = x[:BLOCK_ROWS] @ weights.T + biases
+    for rows in range(1, 71):
+        assert same_bits(linear(x[:rows], weights, biases), full[:rows])
+    whole = linear(x, weights, biases)
+    assert same_bits(whole[:BLOCK_ROWS], full)
+    assert same_bits(whole[BLOCK_ROWS:], linear(x[BLOCK_ROWS:], weights, biases))
