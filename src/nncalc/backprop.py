@@ -402,9 +402,9 @@ class _Stage:
 
 
 class _LazyStep(BackwardResult):
-    """A step of a training run as a ``BackwardResult`` whose loss, targets and settings are
-    there at once and whose trace, gradients and network are worked out (by ``backward``,
-    from the weights before the step) only when first read: a progress bar reads none."""
+    """A step of a training run as a ``BackwardResult`` whose loss and settings are there at
+    once and whose trace, gradients and network are worked out (by ``backward``, from the
+    weights before the step) only when first read: a progress bar reads none, and pays for none."""
 
     @classmethod
     def later(
@@ -418,26 +418,23 @@ class _LazyStep(BackwardResult):
     ) -> _LazyStep:
         """Step ``index + 1``, from ``before`` to ``after``, of the run whose first step was ``first``."""
         result = cls.__new__(cls)
-        for name, value in (
-            ("loss", loss),
-            ("targets", first.targets),
-            ("loss_name", first.loss_name),
-            ("lr", first.lr),
-            ("freeze_biases", first.freeze_biases),
-            ("_make", lambda: (step(before.network(), index), after.network())),
-        ):
-            object.__setattr__(result, name, value)
+        setattr_ = object.__setattr__
+        setattr_(result, "loss", loss)
+        for name in ("targets", "loss_name", "lr", "freeze_biases"):  # the same at every step
+            setattr_(result, name, getattr(first, name))
+        setattr_(result, "_later", (before, after, step, index))
         return result
 
     def __getattr__(self, name: str):
         """The first read of a field not yet worked out: work out all of them."""
-        make = self.__dict__.get("_make")
-        if make is None or name not in BackwardResult._fields:
+        later = self.__dict__.get("_later")
+        if later is None or name not in BackwardResult._fields:
             raise AttributeError(name)
-        full, network = make()
+        before, after, step, index = later
+        full = step(before.network(), index)
         for field in BackwardResult._fields:
-            object.__setattr__(self, field, network if field == "network" else getattr(full, field))
-        object.__delattr__(self, "_make")
+            object.__setattr__(self, field, after.network() if field == "network" else getattr(full, field))
+        object.__delattr__(self, "_later")
         return getattr(self, name)
 
     def __eq__(self, other: object) -> bool:
