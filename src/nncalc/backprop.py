@@ -396,6 +396,7 @@ class _Stage:
         return cls(base, [g.weights for g in layers], [g.biases for g in layers], result.network)
 
     def network(self) -> Network:
+        """The Network of this stage, made on the first call."""
         if self._network is None:
             self._network = self.base.with_parameters(self.weights, self.biases)
         return self._network
@@ -505,75 +506,89 @@ class _Descent:
         """``count`` steps from ``weights`` and ``biases``: the last weights and biases, each
         step's loss, each step's weights and biases (when ``keep``), and whether every check
         passed (if not, the rest is to be thrown away: the steps must be made again)."""
-        x, t, lr, freeze, decimals, round_z = self.x, self.t, self.lr, self.freeze, self.decimals, self.round_z
-        products, activations, sums, bias_sums = self.products, self.activations, self.sums, self.bias_sums
-        watched = self.watched
-        value, delta_out, check = self.loss.value, self.delta_out, self.check
-        carry = decimals is not None
-        batch = x.shape[0]
-        last = len(products) - 1
-        layers = range(last + 1)
-        backwards = range(last, -1, -1)
-        add, isfinite = np.add.reduce, math.isfinite
         losses_run: list[float] = []
         stages: list[tuple[list, list]] = []
         ok = True
         with np.errstate(all="ignore"):  # a step that warns fails a check, and backward makes it again
             for _ in range(count):
-                a = x
-                zs, outs = [], [x]
-                for k in layers:
-                    z = products[k](a, weights[k], biases[k])
-                    if carry and round_z:
-                        z = round_half_up(z, decimals)
-                    a = activations[k](z)
-                    if carry:
-                        a = round_half_up(a, decimals)
-                    total = sums[k]
-                    total += z
-                    if watched[k]:
-                        total += a
-                    zs.append(z)
-                    outs.append(a)
-                per_sample = value(a, t)
-                loss = float(add(per_sample, axis=None) / per_sample.size)  # np.mean's own steps
-                if not isfinite(loss) or (check is not None and check(a, t) is not None):
+                zs, outs, loss = self._forward(weights, biases)
+                if loss is None:
                     ok = False
                     break
                 losses_run.append(loss)
-                delta = delta_out(zs[last], a, t)
-                if carry:
-                    delta = round_half_up(delta, decimals)
-                new_weights, new_biases = weights.copy(), biases.copy()
-                for k in backwards:
-                    grad_w = delta.T @ outs[k]
-                    # Σ over one sample is that sample plus 0 (a sum starts from 0, so −0 becomes 0)
-                    grad_b = delta[0] + 0.0 if batch == 1 else add(delta, axis=0)
-                    if batch != 1:  # x / 1 is x, to the bit
-                        grad_w = grad_w / batch
-                        grad_b = grad_b / batch
-                    if carry:
-                        grad_w = round_half_up(grad_w, decimals)
-                        grad_b = round_half_up(grad_b, decimals)
-                    new_w = weights[k] - lr * grad_w
-                    new_weights[k] = round_half_up(new_w, decimals) if carry else new_w
-                    if freeze:
-                        total = bias_sums[k]
-                        total += grad_b
-                    else:
-                        new_b = biases[k] - lr * grad_b
-                        new_biases[k] = round_half_up(new_b, decimals) if carry else new_b
-                    if k > 0:
-                        delta = activations[k - 1].backward(zs[k - 1], outs[k], delta @ weights[k])
-                        if carry:
-                            delta = round_half_up(delta, decimals)
-                weights, biases = new_weights, new_biases
+                weights, biases = self._update(weights, biases, zs, outs)
                 if keep:
                     stages.append((weights, biases))
-        ok = ok and all(np.isfinite(array).all() for group in (sums, bias_sums, weights, biases) for array in group)
-        for total in (*sums, *bias_sums):
+        ok = ok and all(
+            np.isfinite(array).all() for group in (self.sums, self.bias_sums, weights, biases) for array in group
+        )
+        for total in (*self.sums, *self.bias_sums):
             total.fill(0.0)
         return weights, biases, losses_run, stages, ok
+
+    def _forward(
+        self, weights: list[np.ndarray], biases: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray], float | None]:
+        """The forward pass as ``engine.forward`` makes it: every z, the inputs and every a, and
+        the batch loss as ``np.mean`` makes it; None for the loss where a check fails."""
+        products, activations, sums, watched = self.products, self.activations, self.sums, self.watched
+        decimals = self.decimals
+        carry = decimals is not None
+        a = self.x
+        zs, outs = [], [a]
+        for k, product in enumerate(products):
+            z = product(a, weights[k], biases[k])
+            if carry and self.round_z:
+                z = round_half_up(z, decimals)
+            a = activations[k](z)
+            if carry:
+                a = round_half_up(a, decimals)
+            total = sums[k]
+            total += z
+            if watched[k]:
+                total += a
+            zs.append(z)
+            outs.append(a)
+        per_sample = self.loss.value(a, self.t)
+        loss = float(np.add.reduce(per_sample, axis=None) / per_sample.size)  # np.mean's own steps
+        if not math.isfinite(loss) or (self.check is not None and self.check(a, self.t) is not None):
+            return zs, outs, None
+        return zs, outs, loss
+
+    def _update(
+        self, weights: list[np.ndarray], biases: list[np.ndarray], zs: list[np.ndarray], outs: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The weights and biases after the step, with ``backward``'s operations in its order."""
+        activations, lr, decimals = self.activations, self.lr, self.decimals
+        carry = decimals is not None
+        batch = outs[0].shape[0]
+        delta = self.delta_out(zs[-1], outs[-1], self.t)
+        if carry:
+            delta = round_half_up(delta, decimals)
+        new_weights, new_biases = weights.copy(), biases.copy()
+        for k in range(len(weights) - 1, -1, -1):
+            grad_w = delta.T @ outs[k]
+            # Σ over one sample is that sample plus 0 (a sum starts from 0, so −0 becomes 0)
+            grad_b = delta[0] + 0.0 if batch == 1 else np.add.reduce(delta, axis=0)
+            if batch != 1:  # x / 1 is x, to the bit
+                grad_w = grad_w / batch
+                grad_b = grad_b / batch
+            if carry:
+                grad_w = round_half_up(grad_w, decimals)
+                grad_b = round_half_up(grad_b, decimals)
+            new_w = weights[k] - lr * grad_w
+            new_weights[k] = round_half_up(new_w, decimals) if carry else new_w
+            if self.freeze:
+                total = self.bias_sums[k]
+                total += grad_b
+            else:
+                new_b = biases[k] - lr * grad_b
+                new_biases[k] = round_half_up(new_b, decimals) if carry else new_b
+            if k > 0:
+                delta = activations[k - 1].backward(zs[k - 1], outs[k], delta @ weights[k])
+                if carry:
+                    delta = round_half_up(delta, decimals)
+        return new_weights, new_biases
 
 
 def _product(
