@@ -24,7 +24,7 @@ cases; --full adds the 784-input network at 1e5 and 1e6 rows (their CSV files ta
 gigabytes); --cases runs only the cases named (startup, load, batch, engine, one-sample,
 training).
 
-Start-up is measured as a user meets it, with nncalc's modules compiled to bytecode: the
+Processes are measured as a user meets them, with nncalc's modules compiled to bytecode: the
 script compiles them first (as a normal install does), since with PYTHONDONTWRITEBYTECODE
 set an editable install would otherwise recompile its changed modules on every run.
 """
@@ -183,10 +183,15 @@ def report(name: str, ours: float, baseline: float, extra: str = "") -> None:
     print(f"{name:<46} {ours:9.3f} s {baseline:9.3f} s {ours / baseline:7.2f}x {extra}", flush=True)
 
 
-def startup(repeat: int) -> None:
+def compile_nncalc() -> None:
+    """Compile nncalc's modules to bytecode, as a normal install does, so that no process pays for
+    compiling them (with PYTHONDONTWRITEBYTECODE set an editable install compiles at every run)."""
     import nncalc
 
     compileall.compile_dir(Path(nncalc.__file__).parent, quiet=1)
+
+
+def startup(repeat: int) -> None:
     command = nncalc_command()
     example = ("forward", "configs/course-chain.yaml", "--input", "0.1")
     bare, forward, helped, table = race(
@@ -401,6 +406,7 @@ def main() -> None:
     repeat = 3 if options.quick else 5
     print(f"{'case':<46} {'nncalc':>11} {'baseline':>11} {'ratio':>8}")
     print(f"(cores: {os.cpu_count()}; Python {sys.version.split()[0]}; NumPy {np.__version__})")
+    compile_nncalc()
     if "startup" in cases:
         startup(repeat * 4)
         startup_instructions()
