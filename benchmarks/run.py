@@ -12,12 +12,19 @@ nncalc is faster). Every time is the best of several runs. Cases:
   against a script that loads the same YAML with libyaml, reads the CSV with polars, computes
   with NumPy and writes inputs and outputs with polars;
 - the engine alone (a 100,000 x 784 float64 batch through 784-256-128-10) against the bare
-  chain of matrix products and activations, and PyTorch's where it is installed.
+  chain of matrix products and activations, and PyTorch's where it is installed; and one
+  sample through the same network, called many times, against the same bare chain;
+- training, end to end as processes: `nncalc backward` on the classic 2-2-2 network with
+  `-n 100000 --format json` against a plain NumPy script doing the same steps (forward,
+  half-SSE delta, update), keeping every loss and writing the same JSON document; and,
+  where valgrind is installed, both at 5,000 steps in instructions.
 
-Run: python benchmarks/run.py [--quick] [--full]. --quick runs smaller cases; --full adds
-the 784-input network at 1e5 and 1e6 rows (their CSV files take gigabytes).
+Run: python benchmarks/run.py [--quick] [--full] [--cases NAME,...]. --quick runs smaller
+cases; --full adds the 784-input network at 1e5 and 1e6 rows (their CSV files take
+gigabytes); --cases runs only the cases named (startup, load, batch, engine, one-sample,
+training).
 
-Start-up is measured as a user meets it, with nncalc's modules compiled to bytecode: the
+Processes are measured as a user meets them, with nncalc's modules compiled to bytecode: the
 script compiles them first (as a normal install does), since with PYTHONDONTWRITEBYTECODE
 set an editable install would otherwise recompile its changed modules on every run.
 """
@@ -62,6 +69,50 @@ for layer in network["layers"]:
 outputs = pl.DataFrame(np.hstack([x, a]), schema=[*frame.columns, *[f"o{j + 1}" for j in range(a.shape[1])]],
                        orient="row")
 outputs.write_csv(sys.argv[3])
+"""
+
+
+TRAIN_SCRIPT = """
+import json
+import sys
+
+import numpy as np
+import yaml
+
+network = yaml.load(open(sys.argv[1], encoding="utf-8"), Loader=yaml.CSafeLoader)
+x = np.array([[float(v) for v in sys.argv[2].split(",")]])
+t = np.array([[float(v) for v in sys.argv[3].split(",")]])
+steps, lr = int(sys.argv[4]), 0.5
+weights = [np.array(layer["weights"], dtype=np.float64) for layer in network["layers"]]
+biases = [np.broadcast_to(np.array(layer["biases"], dtype=np.float64), len(w)).copy()
+          for layer, w in zip(network["layers"], weights)]
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def forward(weights, biases):
+    a = [x]
+    for w, b in zip(weights, biases):
+        a.append(sigmoid(a[-1] @ w.T + b))
+    return a
+
+
+losses = []
+for _ in range(steps):
+    a = forward(weights, biases)
+    losses.append(float(np.mean(0.5 * np.sum((t - a[-1]) ** 2, axis=1))))
+    delta = (a[-1] - t) * a[-1] * (1.0 - a[-1])
+    for k in range(len(weights) - 1, -1, -1):
+        grad_w, grad_b = delta.T @ a[k] / len(x), delta.sum(axis=0) / len(x)
+        if k > 0:
+            delta = (delta @ weights[k]) * a[k] * (1.0 - a[k])
+        weights[k], biases[k] = weights[k] - lr * grad_w, biases[k] - lr * grad_b
+a = forward(weights, biases)
+losses.append(float(np.mean(0.5 * np.sum((t - a[-1]) ** 2, axis=1))))
+json.dump({"losses": losses, "weights": [w.tolist() for w in weights], "biases": [b.tolist() for b in biases],
+           "output": a[-1].tolist()}, sys.stdout)
 """
 
 
@@ -132,10 +183,15 @@ def report(name: str, ours: float, baseline: float, extra: str = "") -> None:
     print(f"{name:<46} {ours:9.3f} s {baseline:9.3f} s {ours / baseline:7.2f}x {extra}", flush=True)
 
 
-def startup(repeat: int) -> None:
+def compile_nncalc() -> None:
+    """Compile nncalc's modules to bytecode, as a normal install does, so that no process pays for
+    compiling them (with PYTHONDONTWRITEBYTECODE set an editable install compiles at every run)."""
     import nncalc
 
     compileall.compile_dir(Path(nncalc.__file__).parent, quiet=1)
+
+
+def startup(repeat: int) -> None:
     command = nncalc_command()
     example = ("forward", "configs/course-chain.yaml", "--input", "0.1")
     bare, forward, helped, table = race(
@@ -215,8 +271,10 @@ def batch(folder: Path, network: Path, name: str, width: int, rows: int, repeat:
     report(f"batch forward {name}, {rows:,} rows", ours, bare)
 
 
-def engine(rows: int, repeat: int) -> None:
-    from nncalc.engine import forward
+def engine_case(rows: int):
+    """The 784-256-128-10 network (relu, relu, softmax) as nncalc reads it, its weights and
+    biases as bare arrays, ``rows`` random inputs, and the bare chain of matrix products and
+    activations a skilled user would write for it."""
     from nncalc.loader import parse_network
 
     sizes = [784, 256, 128, 10]
@@ -241,6 +299,13 @@ def engine(rows: int, repeat: int) -> None:
                 a = e / e.sum(axis=1, keepdims=True)
         return a
 
+    return network, weights, biases, x, bare_chain
+
+
+def engine(rows: int, repeat: int) -> None:
+    from nncalc.engine import forward
+
+    network, weights, biases, x, bare_chain = engine_case(rows)
     ours, bare = race(lambda: forward(network, x), bare_chain, repeat=repeat)
     extra = ""
     try:
@@ -264,26 +329,105 @@ def engine(rows: int, repeat: int) -> None:
     report(f"engine alone, {rows:,} x 784 through 784-256-128-10", ours, bare, extra)
 
 
+def one_sample(calls: int, repeat: int) -> None:
+    """One sample through 784-256-128-10, ``calls`` times in a row, against the bare chain:
+    what a program pays that feeds nncalc's engine one sample at a time."""
+    from nncalc.engine import forward
+
+    network, _, _, x, bare_chain = engine_case(1)
+    assert np.array_equal(forward(network, x).output, forward(network, np.repeat(x, 1500, axis=0)).output[:1])
+
+    def ours_many() -> None:
+        for _ in range(calls):
+            forward(network, x)
+
+    def bare_many() -> None:
+        for _ in range(calls):
+            bare_chain()
+
+    ours, bare = race(ours_many, bare_many, repeat=repeat)
+    report(f"engine alone, one sample x {calls:,} calls", ours, bare, f"({ours / calls * 1e6:.0f} us a call)")
+
+
+TRAINING = ("configs/classic-2-2-2.yaml", "0.05,0.10", "0.01,0.99")
+
+
+def training(folder: Path, steps: int, repeat: int) -> None:
+    """``nncalc backward -n STEPS --format json`` against a plain NumPy script doing the same
+    steps, both as processes (start-up and imports included), on the classic 2-2-2 network."""
+    script = folder / "train.py"
+    script.write_text(TRAIN_SCRIPT, encoding="utf-8")
+    network, inputs, targets = TRAINING
+    command = [*nncalc_command(), "backward", network, "-i", inputs, "-t", targets, "--format", "json"]
+    ours, bare = race(
+        lambda: process(*command, "-n", str(steps)),
+        lambda: process(PYTHON, str(script), network, inputs, targets, str(steps)),
+        repeat=repeat,
+    )
+    report(f"backward -n {steps:,} (2-2-2) vs a plain NumPy loop", ours, bare)
+
+
+def training_instructions(folder: Path, steps: int) -> None:
+    """The training case in instructions (valgrind runs some fifty times slower, so at fewer
+    steps): whole commands at ``steps`` steps, and the steps alone, from the difference
+    between ``steps`` and a fifth of them, which leaves start-up out."""
+    if shutil.which("valgrind") is None:
+        print("training in instructions: valgrind is not installed, skipped")
+        return
+    script = folder / "train.py"
+    script.write_text(TRAIN_SCRIPT, encoding="utf-8")
+    network, inputs, targets = TRAINING
+    command = [*nncalc_command(), "backward", network, "-i", inputs, "-t", targets, "--format", "json", "-n"]
+    baseline = [PYTHON, str(script), network, inputs, targets]
+    counts = {n: (instructions(*command, str(n)), instructions(*baseline, str(n))) for n in (steps // 5, steps)}
+    ours, bare = counts[steps]
+    name = f"backward -n {steps:,} in instructions (callgrind)"
+    print(f"{name:<46} {ours / 1e6:9.0f} M {bare / 1e6:9.0f} M {ours / bare:7.2f}x", flush=True)
+    few = steps // 5
+    ours_step = (ours - counts[few][0]) / (steps - few)
+    bare_step = (bare - counts[few][1]) / (steps - few)
+    name = "  one step alone, in instructions"
+    print(f"{name:<46} {ours_step / 1e3:9.0f} k {bare_step / 1e3:9.0f} k {ours_step / bare_step:7.2f}x", flush=True)
+
+
+CASES = ("startup", "load", "batch", "engine", "one-sample", "training")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller cases, fewer repeats")
     parser.add_argument("--full", action="store_true", help="add the 784-input network at 1e5 and 1e6 rows")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"which cases, of {', '.join(CASES)}")
     options = parser.parse_args()
+    cases = set(options.cases.split(","))
+    unknown = cases - set(CASES)
+    if unknown:
+        parser.error(f"unknown case {sorted(unknown)[0]!r}; the cases are {', '.join(CASES)}")
     repeat = 3 if options.quick else 5
     print(f"{'case':<46} {'nncalc':>11} {'baseline':>11} {'ratio':>8}")
     print(f"(cores: {os.cpu_count()}; Python {sys.version.split()[0]}; NumPy {np.__version__})")
-    startup(repeat * 4)
-    startup_instructions()
+    compile_nncalc()
+    if "startup" in cases:
+        startup(repeat * 4)
+        startup_instructions()
     with tempfile.TemporaryDirectory(prefix="nncalc-bench-") as name:
         folder = Path(name)
-        mnist = loading(folder, repeat)
-        small = folder / "classic.yaml"
-        small.write_text((ROOT / "configs" / "classic-2-2-2.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-        for rows in (1_000, 100_000) if options.quick else (1_000, 100_000, 1_000_000):
-            batch(folder, small, "2-2-2", 2, rows, repeat)
-        for rows in (1_000, 10_000) + ((100_000, 1_000_000) if options.full else ()):
-            batch(folder, mnist, "784-256-128-10", 784, rows, 2)
-    engine(10_000 if options.quick else 100_000, repeat)
+        if cases & {"load", "batch"}:
+            mnist = loading(folder, repeat)
+        if "batch" in cases:
+            small = folder / "classic.yaml"
+            small.write_text((ROOT / "configs" / "classic-2-2-2.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+            for rows in (1_000, 100_000) if options.quick else (1_000, 100_000, 1_000_000):
+                batch(folder, small, "2-2-2", 2, rows, repeat)
+            for rows in (1_000, 10_000) + ((100_000, 1_000_000) if options.full else ()):
+                batch(folder, mnist, "784-256-128-10", 784, rows, 2)
+        if "training" in cases:
+            training(folder, 20_000 if options.quick else 100_000, repeat)
+            training_instructions(folder, 5_000)
+    if "engine" in cases:
+        engine(10_000 if options.quick else 100_000, repeat)
+    if "one-sample" in cases:
+        one_sample(1_000, repeat * 2)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from typing import NamedTuple
 import numpy as np
 
 from nncalc import losses
-from nncalc.engine import Trace, forward, non_finite_problem, round_half_up
+from nncalc.activations import BoundActivation
+from nncalc.engine import BLOCK_ROWS, Trace, forward, linear, non_finite_problem, pad_rows, round_half_up
 from nncalc.errors import ComputationError, InputError
 from nncalc.loader import suggest
 from nncalc.losses import Loss
@@ -149,13 +150,21 @@ def combined_rule(activation_name: str, loss_name: str) -> str | None:
 def output_delta(network: Network, loss: Loss, z: np.ndarray, a: np.ndarray, t: np.ndarray) -> np.ndarray:
     """δ at the output layer, per sample: the combined stable forms for softmax with
     cross-entropy (a − t) and sigmoid with BCE ((a − t)/n), else the chain rule."""
-    activation = network.layers[-1].activation
+    return _output_delta_rule(network.layers[-1].activation, loss)(z, a, t)
+
+
+def _output_delta_rule(
+    activation: BoundActivation, loss: Loss
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """``output_delta`` for one output activation and loss, as a function of (z, a, t): the
+    rule is chosen once, not at every step of a training run."""
     rule = combined_rule(activation.name, loss.name)
     if rule == "a − t":
-        return a - t
+        return lambda z, a, t: a - t
     if rule == "(a − t)/n":
-        return (a - t) / a.shape[1]
-    return activation.backward(z, a, loss.gradient(a, t))
+        return lambda z, a, t: (a - t) / a.shape[1]
+    gradient, chain = loss.gradient, activation.backward
+    return lambda z, a, t: chain(z, a, gradient(a, t))
 
 
 def backward(
@@ -267,37 +276,343 @@ def train(
     batch loss before step i + 1 and ``losses[-1]`` the final network's. ``on_step(i, result)``
     is called after step i + 1 (i from 0). A step that leaves the loss's domain or overflows
     raises ``ComputationError`` naming the step; mistakes in the arguments raise ``InputError``.
+
+    The result is ``backward``'s, bit for bit, at every step, but only the first step is made
+    by ``backward`` (it checks the arguments); the others run over bare arrays (``_Descent``),
+    and a step's ``BackwardResult`` is worked out only if ``on_step`` reads more of it than
+    its loss. The checks ``backward`` makes at every step are made every ``CHECK_EVERY``
+    steps, on sums that carry any infinity or NaN along; when one finds a problem, those
+    steps are made again by ``backward``, which names the step where it began.
     """
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InputError(f"iterations must be a whole number ≥ 0, got {iterations!r}")
     loss_fn = get_loss(loss)
     lr = _check_lr(lr)
+    steps = int(iterations)
     history: list[float] = []
-    current = network
-    for i in range(int(iterations)):
+
+    def step(current: Network, index: int) -> BackwardResult:
+        """Step ``index + 1`` by ``backward``, its errors saying which step it was."""
         try:
-            result = backward(current, inputs, targets, loss_fn, lr, freeze_biases, decimals, round_z)
+            return backward(current, inputs, targets, loss_fn, lr, freeze_biases, decimals, round_z)
         except InputError as error:
-            if i == 0:
+            if index == 0:
                 raise
-            raise ComputationError(f"{_after(i)}: {error}") from error
+            raise ComputationError(f"{_after(index)}: {error}") from error
         except ComputationError as error:
-            raise ComputationError(f"step {i + 1}: {error}") from error
-        history.append(result.loss)
-        if on_step is not None:
-            on_step(i, result)
-        current = result.network
+            raise ComputationError(f"step {index + 1}: {error}") from error
+
+    final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
     try:
-        history.append(batch_loss(current, inputs, targets, loss_fn, decimals, round_z))
+        history.append(batch_loss(final, inputs, targets, loss_fn, decimals, round_z))
     except InputError as error:
-        if iterations == 0:
+        if steps == 0:
             raise
-        raise ComputationError(f"{_after(iterations)}: {error}") from error
+        raise ComputationError(f"{_after(steps)}: {error}") from error
     except ComputationError as error:
-        raise ComputationError(f"{_after(iterations)}: {error}") from error
+        raise ComputationError(f"{_after(steps)}: {error}") from error
     values = np.array(history, dtype=np.float64)
     values.flags.writeable = False
-    return Training(current, values)
+    return Training(final, values)
+
+
+# Steps the lean loop takes between its checks of the weights and of the running sums of every
+# z and a. A check that fails makes those steps again with ``backward``, so this trades the cost
+# of checking (a few microseconds) against that of redoing these steps once, in a run that fails.
+CHECK_EVERY = 128
+
+Step = Callable[[Network, int], BackwardResult]
+
+
+def _descend(
+    network: Network,
+    steps: int,
+    step: Step,
+    on_step: Callable[[int, BackwardResult], None] | None,
+    history: list[float],
+    loss: Loss,
+    decimals: int | None,
+    round_z: bool,
+) -> Network:
+    """The network after ``steps`` (≥ 1) steps from ``network``, each step's loss appended to
+    ``history``: the first step by ``step`` (``backward``, which checks the arguments), the
+    others CHECK_EVERY at a time by ``_Descent``, and a run whose check fails again by ``step``."""
+    first = step(network, 0)
+    history.append(first.loss)
+    if on_step is not None:
+        on_step(0, first)
+    stage = _Stage.of(network, first)
+    descent = _Descent(network, first, loss, decimals, round_z)
+    for start in range(1, steps, CHECK_EVERY):
+        count = min(CHECK_EVERY, steps - start)
+        weights, biases, losses_run, stages, ok = descent.run(stage.weights, stage.biases, count, on_step is not None)
+        if not ok:  # something is not finite, or left the loss's domain: backward finds the step
+            stage = _redo(stage, start, count, step, on_step, history)
+            continue
+        history.extend(losses_run)
+        if on_step is None:
+            stage = _Stage(network, weights, biases)
+            continue
+        for offset, (w, b) in enumerate(stages):
+            after = _Stage(network, w, b)
+            on_step(start + offset, _LazyStep.later(losses_run[offset], stage, after, step, start + offset, first))
+            stage = after
+    return stage.network()
+
+
+def _redo(
+    stage: _Stage,
+    start: int,
+    count: int,
+    step: Step,
+    on_step: Callable[[int, BackwardResult], None] | None,
+    history: list[float],
+) -> _Stage:
+    """Steps ``start + 1`` to ``start + count`` from ``stage`` by ``step`` (``backward``), which
+    raises at the step where something went wrong; the stage after them if nothing did."""
+    current = stage.network()
+    for index in range(start, start + count):
+        result = step(current, index)
+        history.append(result.loss)
+        if on_step is not None:
+            on_step(index, result)
+        current = result.network
+    return _Stage.of(stage.base, result)
+
+
+class _Stage:
+    """The weights and biases after some steps, and the Network made of them once it is asked
+    for: making one writes every number's text, which a step does not need."""
+
+    __slots__ = ("_network", "base", "biases", "weights")
+
+    def __init__(self, base: Network, weights: list[np.ndarray], biases: list[np.ndarray], made: Network | None = None):
+        self.base, self.weights, self.biases, self._network = base, weights, biases, made
+
+    @classmethod
+    def of(cls, base: Network, result: BackwardResult) -> _Stage:
+        """The stage a ``backward`` step left, with its network."""
+        layers = result.layers
+        return cls(base, [g.weights for g in layers], [g.biases for g in layers], result.network)
+
+    def network(self) -> Network:
+        """The Network of this stage, made on the first call."""
+        if self._network is None:
+            self._network = self.base.with_parameters(self.weights, self.biases)
+        return self._network
+
+
+class _LazyStep(BackwardResult):
+    """A step of a training run as a ``BackwardResult`` whose loss and settings are there at
+    once and whose trace, gradients and network are worked out (by ``backward``, from the
+    weights before the step) only when first read: a progress bar reads none, and pays for none."""
+
+    @classmethod
+    def later(
+        cls,
+        loss: float,
+        before: _Stage,
+        after: _Stage,
+        step: Step,
+        index: int,
+        first: BackwardResult,
+    ) -> _LazyStep:
+        """Step ``index + 1``, from ``before`` to ``after``, of the run whose first step was ``first``."""
+        result = cls.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(result, "loss", loss)
+        for name in ("targets", "loss_name", "lr", "freeze_biases"):  # the same at every step
+            setattr_(result, name, getattr(first, name))
+        setattr_(result, "_later", (before, after, step, index))
+        return result
+
+    def __getattr__(self, name: str):
+        """The first read of a field not yet worked out: work out all of them."""
+        later = self.__dict__.get("_later")
+        if later is None or name not in BackwardResult._fields:
+            raise AttributeError(name)
+        before, after, step, index = later
+        full = step(before.network(), index)
+        for field in BackwardResult._fields:
+            object.__setattr__(self, field, after.network() if field == "network" else getattr(full, field))
+        object.__delattr__(self, "_later")
+        return getattr(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BackwardResult):
+            return NotImplemented
+        return _plain(self) == _plain(other)
+
+    __hash__ = BackwardResult.__hash__
+
+
+def _plain(result: BackwardResult) -> BackwardResult:
+    """A ``BackwardResult`` with the same fields (and class), to compare with another."""
+    if type(result) is BackwardResult:
+        return result
+    return BackwardResult(**{name: getattr(result, name) for name in BackwardResult._fields})
+
+
+# The losses whose value is not finite wherever they cannot apply to finite outputs and valid
+# targets (log 0, log of a negative, 0·log 0 of a BCE output at 0 or 1), so that a finite loss
+# shows the step stayed in the domain; cross-entropy ignores outputs where the target is 0,
+# so only outputs that cannot be negative (softmax, sigmoid) let it vouch for them.
+_DOMAIN_IN_VALUE = {"half_sse": None, "mse": None, "bce": None, "cross_entropy": ("softmax", "sigmoid")}
+
+
+def _domain_in_value(loss: Loss, output: BoundActivation) -> bool:
+    """Whether a finite batch loss (with every output finite) shows ``loss.check`` passes."""
+    if losses.lookup(loss.name) is not loss or loss.name not in _DOMAIN_IN_VALUE:
+        return False
+    activations = _DOMAIN_IN_VALUE[loss.name]
+    return activations is None or output.name in activations
+
+
+class _Descent:
+    """Gradient descent over bare arrays, with ``backward``'s arithmetic operation for operation.
+
+    What ``backward`` adds to each step (records, copies, read-only flags, a Network with the
+    text of every number, checks) is left out. The checks are kept in a cheaper form: each
+    step's loss must be finite (and the loss's domain holds, where a finite loss does not show
+    it); every z and a is added to a running sum per layer, which stays finite only while they
+    all are (an infinity or NaN never leaves a sum, and a sum of finite numbers that overflows
+    only costs a needless check by ``backward``); the weights and biases, where a non-finite
+    gradient always ends, are looked at with those sums at the end of a run of steps.
+    """
+
+    def __init__(self, network: Network, first: BackwardResult, loss: Loss, decimals: int | None, round_z: bool):
+        self.x, self.t = first.trace.inputs, first.targets
+        self.lr, self.freeze = first.lr, first.freeze_biases
+        self.loss, self.decimals, self.round_z = loss, decimals, round_z
+        self.activations = [layer.activation for layer in network.layers]
+        self.delta_out = _output_delta_rule(network.layers[-1].activation, loss)
+        self.check = None if _domain_in_value(loss, network.layers[-1].activation) else loss.check
+        rows = self.x.shape[0]
+        self.products = [
+            _product(rows, layer.n_inputs, layer.weights, self.x if k == 0 else None)
+            for k, layer in enumerate(network.layers)
+        ]
+        self.sums = [np.zeros((rows, layer.n_neurons)) for layer in network.layers]
+        # Whose a goes into the sums too: the output's is vouched for by the loss where the loss
+        # vouches for its domain (a non-finite output makes half-SSE, MSE and BCE non-finite, and
+        # the softmax or sigmoid of a finite z is finite), every hidden layer's always.
+        last = len(network.layers) - 1
+        self.watched = [k < last or self.check is not None for k in range(last + 1)]
+        self.bias_sums = [np.zeros(layer.n_neurons) for layer in network.layers]
+
+    def run(
+        self, weights: list[np.ndarray], biases: list[np.ndarray], count: int, keep: bool
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[float], list[tuple[list, list]], bool]:
+        """``count`` steps from ``weights`` and ``biases``: the last weights and biases, each
+        step's loss, each step's weights and biases (when ``keep``), and whether every check
+        passed (if not, the rest is to be thrown away: the steps must be made again)."""
+        losses_run: list[float] = []
+        stages: list[tuple[list, list]] = []
+        ok = True
+        with np.errstate(all="ignore"):  # a step that warns fails a check, and backward makes it again
+            for _ in range(count):
+                zs, outs, loss = self._forward(weights, biases)
+                if loss is None:
+                    ok = False
+                    break
+                losses_run.append(loss)
+                weights, biases = self._update(weights, biases, zs, outs)
+                if keep:
+                    stages.append((weights, biases))
+        ok = ok and all(
+            np.isfinite(array).all() for group in (self.sums, self.bias_sums, weights, biases) for array in group
+        )
+        for total in (*self.sums, *self.bias_sums):
+            total.fill(0.0)
+        return weights, biases, losses_run, stages, ok
+
+    def _forward(
+        self, weights: list[np.ndarray], biases: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray], float | None]:
+        """The forward pass as ``engine.forward`` makes it: every z, the inputs and every a, and
+        the batch loss as ``np.mean`` makes it; None for the loss where a check fails."""
+        products, activations, sums, watched = self.products, self.activations, self.sums, self.watched
+        decimals = self.decimals
+        carry = decimals is not None
+        a = self.x
+        zs, outs = [], [a]
+        for k, product in enumerate(products):
+            z = product(a, weights[k], biases[k])
+            if carry and self.round_z:
+                z = round_half_up(z, decimals)
+            a = activations[k](z)
+            if carry:
+                a = round_half_up(a, decimals)
+            total = sums[k]
+            total += z
+            if watched[k]:
+                total += a
+            zs.append(z)
+            outs.append(a)
+        per_sample = self.loss.value(a, self.t)
+        loss = float(np.add.reduce(per_sample, axis=None) / per_sample.size)  # np.mean's own steps
+        if not math.isfinite(loss) or (self.check is not None and self.check(a, self.t) is not None):
+            return zs, outs, None
+        return zs, outs, loss
+
+    def _update(
+        self, weights: list[np.ndarray], biases: list[np.ndarray], zs: list[np.ndarray], outs: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The weights and biases after the step, with ``backward``'s operations in its order."""
+        activations, lr, decimals = self.activations, self.lr, self.decimals
+        carry = decimals is not None
+        batch = outs[0].shape[0]
+        delta = self.delta_out(zs[-1], outs[-1], self.t)
+        if carry:
+            delta = round_half_up(delta, decimals)
+        new_weights, new_biases = weights.copy(), biases.copy()
+        for k in range(len(weights) - 1, -1, -1):
+            grad_w = delta.T @ outs[k]
+            # Σ over one sample is that sample plus 0 (a sum starts from 0, so −0 becomes 0)
+            grad_b = delta[0] + 0.0 if batch == 1 else np.add.reduce(delta, axis=0)
+            if batch != 1:  # x / 1 is x, to the bit
+                grad_w = grad_w / batch
+                grad_b = grad_b / batch
+            if carry:
+                grad_w = round_half_up(grad_w, decimals)
+                grad_b = round_half_up(grad_b, decimals)
+            new_w = weights[k] - lr * grad_w
+            new_weights[k] = round_half_up(new_w, decimals) if carry else new_w
+            if self.freeze:
+                total = self.bias_sums[k]
+                total += grad_b
+            else:
+                new_b = biases[k] - lr * grad_b
+                new_biases[k] = round_half_up(new_b, decimals) if carry else new_b
+            if k > 0:
+                delta = activations[k - 1].backward(zs[k - 1], outs[k], delta @ weights[k])
+                if carry:
+                    delta = round_half_up(delta, decimals)
+        return new_weights, new_biases
+
+
+def _product(
+    rows: int, inputs: int, weights: np.ndarray, fixed: np.ndarray | None
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """``engine.linear`` for ``rows`` rows through weights of this shape, bit for bit, made
+    once for many calls: a short block is padded in a buffer made here (its padding rows stay
+    0), and ``fixed`` rows (the inputs, the same at every step) are copied into it only once."""
+    if rows >= BLOCK_ROWS:
+        return linear
+    buffer = np.zeros((pad_rows(rows, weights.T), inputs))
+    if fixed is not None:
+        buffer[:rows] = fixed
+
+        def fixed_rows(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return (buffer @ w.T)[:rows] + b
+
+        return fixed_rows
+
+    def short(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        buffer[:rows] = a
+        return (buffer @ w.T)[:rows] + b
+
+    return short
 
 
 def _after(steps: int) -> str:

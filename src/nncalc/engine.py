@@ -93,8 +93,8 @@ def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, r
             a = layer.activation(z)
             if decimals is not None:
                 a = round_half_up(a, decimals)
-            layers.append(LayerTrace(z=z, a=a))
-    return Trace(inputs=x, layers=tuple(layers))
+            layers.append(LayerTrace(z, a))
+    return Trace(x, tuple(layers))
 
 
 BLOCK_ROWS = 1024
@@ -115,19 +115,31 @@ def linear(a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray
     product of a few rows, not of 1024.
     """
     rows = a.shape[0]
-    out = np.empty((rows, weights.shape[0]), dtype=np.float64)
     transposed = weights.T
+    if rows < BLOCK_ROWS:  # one short block (one sample, a small batch): no array to assemble
+        padded = np.zeros((pad_rows(rows, transposed), a.shape[1]), dtype=np.float64)
+        padded[:rows] = a
+        return np.add((padded @ transposed)[:rows], biases)
+    out = np.empty((rows, weights.shape[0]), dtype=np.float64)
     full = rows - rows % BLOCK_ROWS
     for start in range(0, full, BLOCK_ROWS):
         np.matmul(a[start : start + BLOCK_ROWS], transposed, out=out[start : start + BLOCK_ROWS])
     if full < rows:
         rest = rows - full
-        step = _pad_multiple(transposed)
-        padded = np.zeros((-(-rest // step) * step, a.shape[1]), dtype=np.float64)
+        padded = np.zeros((pad_rows(rest, transposed), a.shape[1]), dtype=np.float64)
         padded[:rest] = a[full:]
         out[full:] = (padded @ transposed)[:rest]
     out += biases
     return out
+
+
+def pad_rows(rows: int, transposed: np.ndarray) -> int:
+    """How many rows ``linear`` multiplies a short block of ``rows`` rows (fewer than
+    BLOCK_ROWS) as, through weights whose transpose is ``transposed``: ``rows`` rounded up
+    to the multiple ``_pad_multiple`` found for the shape. A loop that multiplies blocks of
+    the same size many times (training) makes its padded block once, with this many rows."""
+    step = _pad_multiple(transposed)
+    return -(-rows // step) * step
 
 
 def _pad_multiple(transposed: np.ndarray) -> int:
