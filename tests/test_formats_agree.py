@@ -91,9 +91,17 @@ PDFLATEX = __import__("shutil").which("pdflatex")
 
 @pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not installed (Debian package: texlive-latex-base)")
 @pytest.mark.parametrize("command", ["backward", "grade", "forward"])
-def test_latex_pages_compile_with_nothing_in_the_margin(nncalc, write, tmp_path, command):
-    """The whole page of each command, as the command writes it, compiles without an Overfull box."""
+def test_latex_pages_compile_with_nothing_in_the_margin(nncalc, write, tmp_path, monkeypatch, command):
+    """The whole page of each command, as the command writes it, compiles without an Overfull box.
+
+    The answers file is named as a person names it (``answers.yaml``), not by the clone's
+    absolute path, whose length the test cannot know.
+    """
+    import shutil
     import subprocess
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(CONFIGS / "answers-course-note.yaml", tmp_path / "answers.yaml")
 
     wide_net = write(
         "six.yaml",
@@ -102,7 +110,7 @@ def test_latex_pages_compile_with_nothing_in_the_margin(nncalc, write, tmp_path,
     )
     args = {
         "backward": ["backward", wide_net, "-i", "0.1,0.2,0.3,0.4,0.5,0.6", "-t", "0.01,0.99"],
-        "grade": ["grade", CONFIGS / "course-note.yaml", "-i", "0.1", "-a", CONFIGS / "answers-course-note.yaml"],
+        "grade": ["grade", CONFIGS / "course-note.yaml", "-i", "0.1", "-a", "answers.yaml"],
         "forward": ["forward", wide_net, "-i", "0.1,0.2,0.3,0.4,0.5,0.6"],
     }[command]
     page = tmp_path / "page.tex"

@@ -625,6 +625,7 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \allowdisplaybreaks
+\setlength{\emergencystretch}{3em}% a line with a long file path stretches its spaces rather than overflow
 \begin{document}
 """
 
