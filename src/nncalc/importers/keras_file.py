@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from nncalc.activations import lookup
 from nncalc.errors import InputError, Location
 from nncalc.importers.files import (
     DEFAULT_MAX_BYTES,
@@ -41,28 +40,11 @@ from nncalc.importers.files import (
     build_network,
     read_bytes,
 )
+from nncalc.importers.keras import ACTIVATIONS  # one table of Keras names, live model or file
 from nncalc.text import visible
 
 CONFIG_LIMIT = 16 * 1024 * 1024  # bytes of config.json: a model's architecture is a few kilobytes
 _H5PY_MISSING = "reading .keras files needs h5py: pip install 'nncalc[keras]'"
-_ACTIVATIONS: dict[str, str | dict] = {
-    "linear": "identity",
-    "relu": "relu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "softmax": "softmax",
-    "elu": "elu",
-    "selu": "selu",
-    "gelu": "gelu",
-    "softplus": "softplus",
-    "softsign": "softsign",
-    "swish": "silu",
-    "silu": "silu",
-    "mish": "mish",
-    "relu6": "relu6",
-    "hard_sigmoid": "hard_sigmoid",
-    "leaky_relu": {"name": "leaky_relu", "negative_slope": 0.2},
-}
 _SKIPPED = {"InputLayer", "Dropout"}
 _INBOUND_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
@@ -394,11 +376,9 @@ class _Builder:
             raise self.refuse(index, layer, "has an activation nncalc cannot read (a custom function?)")
         if value == "hard_sigmoid" and not self.keras3:
             raise self.refuse(index, layer, "uses Keras 2's hard_sigmoid, 0.2z + 0.5, which is not PyTorch's z/6 + 1/2")
-        if value == "exponential" and lookup("exp") is not None:
-            return "exp"
-        if value not in _ACTIVATIONS:
+        if value not in ACTIVATIONS:
             raise self.refuse(index, layer, f"has the activation {visible(value)!r}, which nncalc does not have")
-        return _ACTIVATIONS[value]
+        return ACTIVATIONS[value]
 
     def activation_layer(self, index: int, layer: dict, config: dict) -> str | dict:
         """nncalc's activation for an activation layer (Activation, ReLU, LeakyReLU, ELU, Softmax)."""
