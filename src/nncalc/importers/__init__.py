@@ -13,3 +13,28 @@ No importer imports a framework when it is imported: each reads its model by duc
 scikit-learn installed. A model that nncalc's dense layers cannot express is refused
 with one located ``nncalc.errors.InputError`` naming the first layer it cannot take.
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nncalc.errors import InputError, Location
+
+
+def live_network(
+    layers: list[dict], n_in: int, input_names: Sequence[str] | None, name: str | None, where: Location
+) -> dict:
+    """The network dict around a live model's ``layers``, with the inputs named or counted."""
+    network: dict[str, Any] = {}
+    if name is not None:
+        network["name"] = name
+    if input_names is None:
+        network["inputs"] = n_in
+    else:
+        names = [str(n) for n in input_names]
+        if len(names) != n_in:
+            raise InputError(f"cannot import: {len(names)} input names given, but the model takes {n_in} inputs", where)
+        network["inputs"] = names
+    network["layers"] = layers
+    return network

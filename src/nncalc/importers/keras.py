@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from nncalc.errors import InputError, Location
+from nncalc.importers import live_network
 
 _PACKAGES = ("keras", "tf_keras")  # Keras 3 and 2, and TensorFlow's legacy Keras 2
 
@@ -106,7 +107,7 @@ def network_dict(
         raise InputError(f"cannot import: {_label(layer)} {_why(kind, layers)}", where)
     if not layers:
         raise InputError("cannot import: the model has no Dense layer", where)
-    return _network(layers, widths[0], input_names, name, where)
+    return live_network(layers, widths[0], input_names, name, where)
 
 
 def _is_keras(obj: Any, *kinds: str) -> bool:
@@ -260,21 +261,3 @@ def _why(kind: str, layers: list[dict]) -> str:
             return "is an activation with no Dense layer before it"
         return "is a second activation in a row; nncalc's layer takes one"
     return _NOT_DENSE
-
-
-def _network(
-    layers: list[dict], n_in: int, input_names: Sequence[str] | None, name: str | None, where: Location
-) -> dict:
-    """The network dict around ``layers``, with the inputs named or counted."""
-    network: dict[str, Any] = {}
-    if name is not None:
-        network["name"] = name
-    if input_names is None:
-        network["inputs"] = n_in
-    else:
-        names = [str(n) for n in input_names]
-        if len(names) != n_in:
-            raise InputError(f"cannot import: {len(names)} input names given, but the model takes {n_in} inputs", where)
-        network["inputs"] = names
-    network["layers"] = layers
-    return network

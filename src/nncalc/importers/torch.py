@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nncalc.errors import InputError, Location
+from nncalc.importers import live_network
 
 #: What every refusal says, after naming the module.
 _NOT_DENSE = "is not a dense layer or an activation nncalc knows"
@@ -94,7 +95,7 @@ def network_dict(
         raise InputError("cannot import: the model has no Linear layer", where)
     for layer in layers:
         layer.setdefault("activation", "identity")
-    return _network(layers, widths[0], input_names, name, where)
+    return live_network(layers, widths[0], input_names, name, where)
 
 
 def _modules(module: Any, where: Location, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -177,21 +178,3 @@ def _why(kind: str, layers: list[dict]) -> str:
     if kind == "Flatten":
         return "flattens after a Linear layer or over other dimensions; nncalc's input is one row per sample"
     return _NOT_DENSE
-
-
-def _network(
-    layers: list[dict], n_in: int, input_names: Sequence[str] | None, name: str | None, where: Location
-) -> dict:
-    """The network dict around ``layers``, with the inputs named or counted."""
-    network: dict[str, Any] = {}
-    if name is not None:
-        network["name"] = name
-    if input_names is None:
-        network["inputs"] = n_in
-    else:
-        names = [str(n) for n in input_names]
-        if len(names) != n_in:
-            raise InputError(f"cannot import: {len(names)} input names given, but the model takes {n_in} inputs", where)
-        network["inputs"] = names
-    network["layers"] = layers
-    return network
