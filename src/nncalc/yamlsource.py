@@ -155,8 +155,8 @@ class MapNode(Collection):
 READ_CHUNK_BYTES = 1 << 20
 
 
-def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason.
+def read_capped(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A whole file's bytes, refusing what is missing, unreadable or larger than ``max_bytes``.
 
     The cap holds while reading, not only by the size the file reports: a device or a pipe
     reports 0 (``/dev/zero`` never ends), and a file may grow. Reading goes in chunks, so
@@ -176,7 +176,16 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
                     "(raise it with --max-file-size)",
                     Location(source),
                 )
-            data = _read_at_most(stream, status.st_size, max_bytes, source)
+            return bytes(_read_at_most(stream, status.st_size, max_bytes, source))
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a UTF-8 file, refusing what is missing, too large or not text, with a located reason.
+
+    The size limit is kept as :func:`read_capped` keeps it.
+    """
+    source = str(path)
+    data = read_capped(path, max_bytes)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

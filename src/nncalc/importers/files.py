@@ -15,9 +15,7 @@ network file's dict, with the activations the user names.
 from __future__ import annotations
 
 import io
-import os
 import re
-import stat
 import struct
 import zipfile
 import zlib
@@ -98,24 +96,12 @@ def import_file(
 def read_bytes(path: Path, max_bytes: int) -> bytes:
     """The whole file, refused with a located error if missing, unreadable or larger than ``max_bytes``.
 
-    As for network files, the cap holds while reading too: a pipe or a device reports no size.
+    As for network files (the same reader), the cap holds while reading too: a pipe or a
+    device reports no size.
     """
-    from nncalc.files import reading
-    from nncalc.yamlsource import _read_at_most
+    from nncalc.yamlsource import read_capped
 
-    source = str(path)
-    with reading(source):
-        if path.is_dir():
-            raise IsADirectoryError(source)
-        with open(path, "rb", buffering=0) as stream:
-            status = os.fstat(stream.fileno())
-            size = status.st_size if stat.S_ISREG(status.st_mode) else 0
-            if size > max_bytes:
-                raise InputError(
-                    f"the file is {size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
-                    Location(source),
-                )
-            return bytes(_read_at_most(stream, size, max_bytes, source))
+    return read_capped(path, max_bytes)
 
 
 def detect_format(data: bytes) -> str | None:
