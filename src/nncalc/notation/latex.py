@@ -269,8 +269,9 @@ class DocumentLatexWriter(LatexWriter):
         return [_Text(self.write(node))]
 
     def _grouped(self, node: Expr) -> bool:
-        """A sum written in parentheses as a factor of a product."""
-        return isinstance(node, Sum) and self.prec(node) < PRODUCT + 1
+        """A long sum written in parentheses as a factor of a product: a row may break between its
+        terms. A short one such as ``(1 − a)`` or ``(t − a)`` is read as one thing, never split."""
+        return isinstance(node, Sum) and self.prec(node) < PRODUCT + 1 and math_width(self.write(node)) > SHORT_GROUP
 
     def _terms(self, node: Sum) -> list:
         out: list = [_Text(self.operand(node.terms[0], SUM, first=True))]
@@ -441,6 +442,7 @@ def math_width(latex: str) -> float:
 
 # An article page's text width (345 pt at 10 pt) is 69 digits; the estimate errs on the wide side.
 ROW_WIDTH = 66.0
+SHORT_GROUP = ROW_WIDTH / 6  # a bracketed sum narrower than this is kept on one line
 
 
 # -- rows -----------------------------------------------------------------------------------------
