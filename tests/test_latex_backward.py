@@ -752,7 +752,6 @@ def test_long_sums_continue_on_further_rows():
     assert row.endswith(logical(rf"{nums[3]}) \cdot {f4(h)} \cdot (1 - {f4(h)}) = {f4(dh)}")), row
 
 
-@pytest.mark.xfail(strict=True, reason="a long row is broken inside (1 - a) (nncalc.notation.latex)")
 def test_a_long_row_is_never_broken_inside_a_small_bracket():
     """The hidden δ of four neurons above is broken between the sum's terms, never inside (1 − a)."""
     net = parse_network(
@@ -1002,14 +1001,8 @@ COMPILED = {
 }
 
 
-# a δ column for each sample: from three samples the table runs into the margin
-TOO_WIDE = pytest.mark.xfail(strict=True, reason="a δ column per sample is too wide from 3 samples (nncalc.worked)")
-
-
 @needs_pdflatex
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=TOO_WIDE) if name.endswith("-samples") else name for name in COMPILED]
-)
+@pytest.mark.parametrize("name", list(COMPILED))
 def test_standalone_document_compiles(tmp_path, name):
     compile_pdf(tmp_path, COMPILED[name]())
 
@@ -1054,3 +1047,22 @@ def test_compile_failures_are_detected(tmp_path):
     broken = document(classic(), ["0.05,0.10"], ["0.01,0.99"], standalone=True).replace(r"\begin{align*}", "", 1)
     with pytest.raises(AssertionError):
         compile_pdf(tmp_path, broken)
+
+
+def test_from_three_samples_each_delta_has_a_row_of_its_own():
+    """Five samples through the course chain: the δ are listed a row per sample (a column each
+    would run into the margin), with the values worked by hand, and the biases in a table apart."""
+    xs = (0.1, 0.2, 0.3, 0.4, 0.5)
+    text = document(course(), [str(x) for x in xs], ["0.25"] * 5)
+    expected = []
+    for x in xs:
+        h = sigma(0.15 * x + 0.4)
+        o = sigma(0.45 * h + 0.65)
+        d_o = (o - 0.25) * o * (1 - o)
+        expected.append((d_o, d_o * 0.45 * h * (1 - h)))
+    tables = re.findall(r"sample & neuron & \$\\delta\$ \\\\\n\\hline\n(.*?)\\hline", text, re.S)
+    assert len(tables) == 2  # the output layer, then the hidden one
+    for table, (neuron, which) in zip(tables, (("o1", 0), ("h1", 1)), strict=True):
+        lines = table.strip().splitlines()
+        assert lines == [rf"{s + 1} & {neuron} & ${f4(d[which])}$ \\" for s, d in enumerate(expected)]
+    assert r"neuron & $\partial$L/$\partial$b & b & b$'$ \\" in text

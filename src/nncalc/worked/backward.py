@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nncalc import losses
-from nncalc.backprop import BackwardResult, combined_rule
+from nncalc.backprop import BackwardResult, LayerGradients, combined_rule
 from nncalc.document import Column, Document, Heading, Note, Step, Steps, Table
 from nncalc.expr import Chain, Derivative, Edge, Expr, Frac, Name, Neg, Num, Power, Product, Sigma, Sum, call, total
-from nncalc.network import Network
+from nncalc.network import Layer, Network
 from nncalc.worked import View
 from nncalc.worked.forward import LARGE_LAYER, forward_blocks, layer_title, steps_wanted
 from nncalc.worked.numbers import checked, signed_term, written
@@ -73,6 +73,41 @@ def loss_blocks(network: Network, result: BackwardResult, p: int) -> list:
     return blocks
 
 
+DELTA_COLUMNS = 2  # up to this many samples, each sample's δ is a column beside the biases
+
+
+def delta_tables(layer: Layer, grads: LayerGradients, samples: int) -> list[Table]:
+    """Each neuron's δ, and its bias's gradient and update.
+
+    For one or two samples, one table: a δ column per sample beside ∂L/∂b, b and b′. From
+    three samples on a column per sample would not fit a page, so the δ get a table of their
+    own, a row per sample and neuron, and the biases another.
+    """
+    bias_cells = [
+        (Num(float(grads.grad_biases[j])), Num(float(layer.biases[j]), layer.bias_text[j]), Num(float(grads.biases[j])))
+        for j in range(layer.n_neurons)
+    ]
+    bias_columns = (Column(("∂L/∂b",)), Column(("b",)), Column(("b′",)))
+    neuron_column = Column(("neuron",), numeric=False)
+    if samples <= DELTA_COLUMNS:
+        deltas = [Column(("δ" if samples == 1 else f"δ (sample {s + 1})",)) for s in range(samples)]
+        rows = tuple(
+            (neuron, *(Num(float(grads.delta[s, j])) for s in range(samples)), *bias_cells[j])
+            for j, neuron in enumerate(layer.neurons)
+        )
+        return [Table((neuron_column, *deltas, *bias_columns), rows)]
+    delta_rows = tuple(
+        (str(s + 1), neuron, Num(float(grads.delta[s, j])))
+        for s in range(samples)
+        for j, neuron in enumerate(layer.neurons)
+    )
+    bias_rows = tuple((neuron, *bias_cells[j]) for j, neuron in enumerate(layer.neurons))
+    return [
+        Table((Column(("sample",), numeric=False), neuron_column, Column(("δ",))), delta_rows),
+        Table((neuron_column, *bias_columns), bias_rows),
+    ]
+
+
 def layer_blocks(network: Network, result: BackwardResult, index: int, view: View, show_steps: bool) -> list:
     """One layer's δ table and steps, then its weights' gradients and updates."""
     layer = network.layers[index]
@@ -83,19 +118,7 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
     if layer.n_neurons > LARGE_LAYER and not view.all_rows:
         blocks.append(Note((f"{layer.n_neurons} neurons: δ, gradients and updates in --format json",), kind="detail"))
         return blocks
-    deltas = [Column(("δ" if samples == 1 else f"δ (sample {s + 1})",)) for s in range(samples)]
-    columns = (Column(("neuron",), numeric=False), *deltas, Column(("∂L/∂b",)), Column(("b",)), Column(("b′",)))
-    rows = tuple(
-        (
-            neuron,
-            *(Num(float(grads.delta[s, j])) for s in range(samples)),
-            Num(float(grads.grad_biases[j])),
-            Num(float(layer.biases[j]), layer.bias_text[j]),
-            Num(float(grads.biases[j])),
-        )
-        for j, neuron in enumerate(layer.neurons)
-    )
-    blocks.append(Table(columns, rows))
+    blocks.extend(delta_tables(layer, grads, samples))
     if show_steps:
         for s in range(samples):
             if samples > 1:
