@@ -243,6 +243,19 @@ def reading(source: str) -> Iterator[None]:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
 
 
+def refuse_too_large(fd: int, source: str, max_bytes: int) -> int:
+    """The size a regular file open as ``fd`` reports (0 for a device or pipe), refused with a
+    located error when it is over ``max_bytes``, before anything is read. Readers still keep the
+    cap while they read, since a device reports 0 and a file may grow."""
+    info = os.fstat(fd)
+    if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+        raise InputError(
+            f"the file is {info.st_size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
+            Location(source),
+        )
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

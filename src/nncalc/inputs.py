@@ -10,9 +10,7 @@ at once instead of filling the memory.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -295,7 +293,7 @@ def read_samples_source(
     before it is read. Every way of failing is one located ``InputError``: a missing file,
     a folder, no permission, a closed standard input, and whatever ``read_samples_csv`` refuses.
     """
-    from nncalc.files import reading
+    from nncalc.files import reading, refuse_too_large
 
     if name == "-":
         if stdin is None or stdin.closed:
@@ -303,13 +301,7 @@ def read_samples_source(
         with reading("<stdin>"):
             return read_samples_csv(stdin, "<stdin>", names, extra, max_bytes)
     with reading(name), Path(name).open(encoding="utf-8-sig", newline="") as stream:
-        info = os.fstat(stream.fileno())
-        if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-            raise InputError(
-                f"the file is {info.st_size:,} bytes, more than the limit of {max_bytes:,} "
-                "(raise it with --max-file-size)",
-                Location(name),
-            )
+        refuse_too_large(stream.fileno(), name, max_bytes)
         return read_samples_csv(stream, name, names, extra, max_bytes)
 
 

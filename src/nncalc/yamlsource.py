@@ -16,9 +16,7 @@ sequence at every blanked place; otherwise the original text is parsed as it sta
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -162,21 +160,15 @@ def read_capped(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     reports 0 (``/dev/zero`` never ends), and a file may grow. Reading goes in chunks, so
     Ctrl-C stops it between any two of them.
     """
-    from nncalc.files import reading
+    from nncalc.files import reading, refuse_too_large
 
     source = str(path)
     with reading(source):
         if path.is_dir():
             raise IsADirectoryError(source)
         with open(path, "rb", buffering=0) as stream:
-            status = os.fstat(stream.fileno())
-            if stat.S_ISREG(status.st_mode) and status.st_size > max_bytes:
-                raise InputError(
-                    f"the file is {status.st_size:,} bytes, more than the limit of {max_bytes:,} "
-                    "(raise it with --max-file-size)",
-                    Location(source),
-                )
-            return bytes(_read_at_most(stream, status.st_size, max_bytes, source))
+            size = refuse_too_large(stream.fileno(), source, max_bytes)
+            return bytes(_read_at_most(stream, size, max_bytes, source))
 
 
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
