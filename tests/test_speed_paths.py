@@ -365,3 +365,47 @@ def test_every_short_block_gives_the_rows_of_a_full_block():
     whole = linear(x, weights, biases)
     assert same_bits(whole[:BLOCK_ROWS], full)
     assert same_bits(whole[BLOCK_ROWS:], linear(x[BLOCK_ROWS:], weights, biases))
+
+
+def test_a_short_block_through_a_large_layer_runs_on_one_blas_thread(monkeypatch):
+    """A few rows through 784 → 256 (past OpenBLAS's threading threshold) are multiplied on one
+    BLAS thread, a 2 → 2 layer is left alone, and the rows keep a full block's bits."""
+    import contextlib
+
+    from nncalc import engine
+
+    entered = []
+
+    @contextlib.contextmanager
+    def recording():
+        entered.append(True)
+        yield
+
+    monkeypatch.setattr(engine, "one_blas_thread", recording)
+    rng = np.random.default_rng(5)
+    weights, biases = rng.normal(size=(256, 784)), rng.normal(size=256)
+    x = rng.normal(size=(engine.BLOCK_ROWS, 784))
+    full = x @ weights.T + biases
+    engine.linear(x[:1], weights, biases)  # the shape's padding is probed once, with short products too
+    entered.clear()
+    for rows in (1, 3, 8):
+        assert same_bits(engine.linear(x[:rows], weights, biases), full[:rows])
+    assert len(entered) == 3
+    engine.linear(x[:3, :2], np.eye(2), np.zeros(2))
+    assert len(entered) == 3
+
+
+def test_one_blas_thread_gives_back_the_threads_blas_had():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from nncalc.engine import one_blas_thread
+
+    def threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+    before = threads()
+    with one_blas_thread():
+        assert set(threads()) <= {1}
+    assert threads() == before
+    with pytest.raises(ZeroDivisionError), one_blas_thread():
+        1 / 0  # noqa: B018
+    assert threads() == before

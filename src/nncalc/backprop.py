@@ -15,7 +15,17 @@ import numpy as np
 
 from nncalc import losses
 from nncalc.activations import BoundActivation
-from nncalc.engine import BLOCK_ROWS, Trace, forward, linear, non_finite_problem, pad_rows, round_half_up
+from nncalc.engine import (
+    BLOCK_ROWS,
+    Trace,
+    forward,
+    linear,
+    non_finite_problem,
+    one_blas_thread,
+    pad_rows,
+    round_half_up,
+    threaded,
+)
 from nncalc.errors import ComputationError, InputError
 from nncalc.loader import suggest
 from nncalc.losses import Loss
@@ -600,6 +610,21 @@ def _product(
     if rows >= BLOCK_ROWS:
         return linear
     buffer = np.zeros((pad_rows(rows, weights.T), inputs))
+    if threaded(buffer.shape[0], weights.T):  # as engine.short_product, decided once for the shape
+        plain = _product_with(buffer, rows, fixed)
+
+        def one_thread(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+            with one_blas_thread():
+                return plain(a, w, b)
+
+        return one_thread
+    return _product_with(buffer, rows, fixed)
+
+
+def _product_with(
+    buffer: np.ndarray, rows: int, fixed: np.ndarray | None
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """The product through the padded ``buffer``: its first ``rows`` rows are the block's."""
     if fixed is not None:
         buffer[:rows] = fixed
 

@@ -7,7 +7,8 @@ so a renderer can show any intermediate value exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -119,7 +120,7 @@ def linear(a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray
     if rows < BLOCK_ROWS:  # one short block (one sample, a small batch): no array to assemble
         padded = np.zeros((pad_rows(rows, transposed), a.shape[1]), dtype=np.float64)
         padded[:rows] = a
-        return np.add((padded @ transposed)[:rows], biases)
+        return np.add(short_product(padded, transposed)[:rows], biases)
     out = np.empty((rows, weights.shape[0]), dtype=np.float64)
     full = rows - rows % BLOCK_ROWS
     for start in range(0, full, BLOCK_ROWS):
@@ -128,7 +129,7 @@ def linear(a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray
         rest = rows - full
         padded = np.zeros((pad_rows(rest, transposed), a.shape[1]), dtype=np.float64)
         padded[:rest] = a[full:]
-        out[full:] = (padded @ transposed)[:rest]
+        out[full:] = short_product(padded, transposed)[:rest]
     out += biases
     return out
 
@@ -159,12 +160,67 @@ def _pad_multiple(transposed: np.ndarray) -> int:
             (
                 step
                 for step in PAD_STEPS
-                if all(np.array_equal(probe[: k * step] @ transposed, reference[: k * step]) for k in (1, 2, 3, 5, 9))
+                if all(
+                    np.array_equal(short_product(probe[: k * step], transposed), reference[: k * step])
+                    for k in (1, 2, 3, 5, 9)
+                )
             ),
             BLOCK_ROWS,
         )
         _PAD_TO[shape] = found
     return found
+
+
+# OpenBLAS runs a product on several threads past 4 × 65,536 multiply-adds (its SMP threshold).
+THREADED_PRODUCT = 4 * 65_536
+ONE_THREAD_ROWS = 64  # up to this many rows, a product is kept on one thread
+_BLAS_LIBRARIES: list | None = None  # threadpoolctl's controllers of the BLAS libraries loaded, found once
+
+
+def short_product(padded: np.ndarray, transposed: np.ndarray) -> np.ndarray:
+    """``padded @ transposed`` for a short block, on one BLAS thread when BLAS would use several.
+
+    A product of a few rows is over in tens of microseconds on one core; split over two threads
+    it waits for the second, and when the other core is busy (another program, a test run) that
+    wait was seen to make it twenty times slower. Threads share a product's rows and columns,
+    never its sums, so the bits are the same either way.
+    """
+    if not threaded(padded.shape[0], transposed):
+        return padded @ transposed
+    with one_blas_thread():
+        return padded @ transposed
+
+
+def threaded(rows: int, transposed: np.ndarray) -> bool:
+    """Whether a product of ``rows`` rows through ``transposed`` is worth keeping on one thread:
+    BLAS would split it over threads, yet it has so few rows that waiting for them costs more
+    than they save (a longer block, such as a batch's last few hundred rows, keeps them)."""
+    return rows <= ONE_THREAD_ROWS and rows * transposed.shape[0] * transposed.shape[1] > THREADED_PRODUCT
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block on one BLAS thread, then give BLAS back the threads it had.
+
+    The setting is the process's: while the block runs, BLAS products made by other threads of
+    the program run on one thread too. threadpoolctl is imported here, the first time a product
+    is large enough to need it, so small networks never pay for its import.
+    """
+    global _BLAS_LIBRARIES
+    if _BLAS_LIBRARIES is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_LIBRARIES = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    before = [library.get_num_threads() for library in _BLAS_LIBRARIES]
+    for library, threads in zip(_BLAS_LIBRARIES, before, strict=True):
+        if threads != 1:
+            library.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for library, threads in zip(_BLAS_LIBRARIES, before, strict=True):
+            if threads != 1:
+                library.set_num_threads(threads)
 
 
 def first_non_finite(trace: Trace) -> NonFinite | None:
