@@ -19,7 +19,7 @@ import re
 from typing import TextIO
 
 from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
-from nncalc.expr import ATOM, PRODUCT, Call, Chain, Derivative, Edge, Expr, Frac, Name, Num, Power, Product
+from nncalc.expr import ATOM, PRODUCT, Call, Chain, Derivative, Edge, Expr, Frac, Matrix, Name, Num, Power, Product
 from nncalc.notation.formula import FormulaWriter
 from nncalc.render.numbers import show
 from nncalc.text import visible
@@ -163,6 +163,17 @@ class MathMLWriter(FormulaWriter):
 
     def relation(self, relation: str) -> str:
         return f"<mo>{text(relation)}</mo>"
+
+    def matrix(self, node: Matrix) -> str:
+        """An ``<mtable>`` in square brackets that grow with it, its shape (``2×2``) beneath."""
+        rows = "".join(
+            "<mtr>" + "".join(f"<mtd>{self.write(cell)}</mtd>" for cell in row) + "</mtr>" for row in node.rows
+        )
+        shape = f"<mrow><mn>{node.shape[0]}</mn><mo>×</mo><mn>{node.shape[1]}</mn></mrow>"
+        return f"<munder><mrow><mo>[</mo><mtable>{rows}</mtable><mo>]</mo></mrow>{shape}</munder>"
+
+    def dots(self, words: str) -> str:
+        return f"<mo>{text(words)}</mo>"
 
 
 class HtmlWriter:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
-from nncalc.expr import PRODUCT, SUM, Call, Chain, Edge, Expr, Frac, Name, Neg, Num, Product, Sigma, Sum
+from nncalc.expr import PRODUCT, SUM, Call, Chain, Edge, Expr, Frac, Name, Neg, Num, Product, Sigma, Sum, has_matrix
 from nncalc.notation.formula import LatexWriter
 from nncalc.records import record
 from nncalc.text import visible
@@ -237,7 +237,7 @@ class DocumentLatexWriter(LatexWriter):
             rf"\operatorname{{{name}}}" if name.isascii() and name.isalnum() else self.name_text(name)
         )
         args = ", ".join(self.write(a) for a in node.args)
-        tall = any(isinstance(a, (Frac, Sigma)) for a in node.args)
+        tall = any(isinstance(a, (Frac, Sigma)) or has_matrix(a) for a in node.args)
         return rf"{function}\left({args}\right)" if tall else f"{function}({args})"
 
     # -- rows that can be broken ----------------------------------------------------------------
@@ -249,6 +249,12 @@ class DocumentLatexWriter(LatexWriter):
         """
         if isinstance(node, Sum):
             return self._terms(node)
+        if isinstance(node, Product) and has_matrix(node) and not any(self._grouped(f) for f in node.factors):
+            joiner = self.product(["", ""], node).strip()  # a product of matrices may break before a factor
+            out = [_Text(self.operand(node.factors[0], PRODUCT + 1, first=True))]
+            for factor in node.factors[1:]:
+                out.extend((_Break("term", " ", _CONTINUED), _Text(f"{joiner} {self.operand(factor, PRODUCT + 1)}")))
+            return out
         if isinstance(node, Product) and any(self._grouped(f) for f in node.factors):
             joiner = self.product(["", ""], node)
             out: list = []
@@ -367,6 +373,11 @@ _COMMAND_WIDTHS = {
     "textbar": 0.56,
     "backslash": 1.0,
     "surd": 1.7,
+    "odot": 2.44,
+    "cdots": 2.7,
+    "vdots": 0.6,
+    "ddots": 2.7,
+    "top": 1.5,
 }
 _FRACTIONS = {"frac": 1.0, "dfrac": 1.0, "tfrac": 0.7}
 _ONE_ARGUMENT = {"text", "mathrm", "operatorname", "textbf", "texttt", "hat", "mathit", "textit", "ensuremath"}
@@ -419,11 +430,36 @@ class _Measure:
             return _FRACTIONS[name] * max(top, bottom) + 0.5
         if name == "sqrt":
             return self.argument() + 1.7
+        if name == "underset":
+            under, over = self.argument(), self.argument()
+            return max(_SCRIPT * under, over)
+        if name == "begin":
+            return self.environment()
         if name in _ONE_ARGUMENT:
             return self.argument()
         if name in _COMMAND_WIDTHS:
             return _COMMAND_WIDTHS[name]
         return 1.2  # a Greek letter, an escaped character
+
+    def environment(self) -> float:
+        """A matrix (``\\begin{bmatrix} … \\end{bmatrix}``): its widest entry in each column, the
+        space between columns (2 digits) and its brackets."""
+        match = re.compile(r"\s*\{([A-Za-z*]+)\}").match(self.text, self.at)
+        if match is None:
+            return 0.0
+        end = self.text.find(rf"\end{{{match.group(1)}}}", match.end())
+        end = len(self.text) if end < 0 else end
+        body = self.text[match.end() : end]
+        self.at = min(len(self.text), end + len(match.group(1)) + 6)
+        columns: list[float] = []
+        for row in re.split(r"\\\\|\\cr(?![A-Za-z])", body):
+            for k, cell in enumerate(row.split("&")):
+                width = math_width(cell.strip())
+                if k < len(columns):
+                    columns[k] = max(columns[k], width)
+                else:
+                    columns.append(width)
+        return sum(columns) + 2.0 * max(len(columns) - 1, 0) + 3.2
 
 
 @functools.lru_cache(maxsize=4096)

@@ -42,8 +42,9 @@ def backward_document(
     """The forward pass, the loss, each layer's δ, gradients and updates, and the learning rate."""
     p = view.precision
     samples = result.trace.inputs.shape[0]
-    show_steps = steps_wanted(network, samples, View(p, True if view.steps is None else view.steps, view.all_rows))
-    blocks = forward_blocks(network, result.trace, input_texts, View(p, view.steps, view.all_rows))
+    shown = True if view.steps is None else view.steps
+    show_steps = steps_wanted(network, samples, View(p, shown, view.all_rows, view.form))
+    blocks = forward_blocks(network, result.trace, input_texts, View(p, view.steps, view.all_rows, view.form))
     blocks.extend(loss_blocks(network, result, p))
     for index in range(len(network.layers) - 1, -1, -1):
         blocks.extend(layer_blocks(network, result, index, view, show_steps))
@@ -96,7 +97,7 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
         for j, neuron in enumerate(layer.neurons)
     )
     blocks.append(Table(columns, rows))
-    if show_steps:
+    if show_steps and view.form != "matrix":
         for s in range(samples):
             if samples > 1:
                 blocks.append(Note((f"sample {s + 1}:",), kind="detail"))
@@ -120,7 +121,11 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
         for i in range(layer.n_inputs)
     )
     blocks.append(Table(weight_columns, weight_rows))
-    if show_steps:
+    if show_steps and view.form == "matrix":
+        from nncalc.worked.matrix import backward_steps
+
+        blocks.append(backward_steps(network, result, index, view))
+    elif show_steps:
         items = []
         for j in range(layer.n_neurons):
             items.extend(Step(weight_chains(network, result, index, j, i, p)) for i in range(layer.n_inputs))
