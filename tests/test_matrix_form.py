@@ -237,7 +237,8 @@ def test_terminal_brackets_line_up_over_every_row(which):
 def test_the_terminal_shows_each_matrix_with_its_shape():
     text = terminal(classic_backward()[2])
     assert "z_1 = W_1 · x + b_1 = ┌ 0.15  0.20 ┐ · ┌ 0.05 ┐ + ┌ 0.35 ┐ = ┌ 0.3775 ┐" in text
-    assert "δ_1 = (W_2^⊤ · δ_2) ⊙ f′(z_1)" in text
+    assert "δ_1 = (W_2^⊤ · δ_2) ⊙ f′(z_1) = ⎛ ┌ 0.40  0.50 ┐ · ┌  0.1385 ┐ ⎞ ⊙ ┌ 0.2413 ┐" in text
+    assert "⎝ └ 0.45  0.55 ┘   └ −0.0381 ┘ ⎠   └ 0.2406 ┘" in text  # parentheses as tall as the matrices
     assert "∂L/∂W_2 = δ_2 · a_1^⊤" in text
     assert "[ 0.5933  0.5969 ]" in text  # a₁ᵀ, one row
     assert text.count("2×2") >= 8

@@ -27,7 +27,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from nncalc.document import Document, Heading, Note, Steps, Styled, Table
-from nncalc.expr import Chain, Dots, Expr, Matrix, Num, has_matrix
+from nncalc.expr import Call, Chain, Dots, Expr, Matrix, Num, has_matrix
 from nncalc.notation.formula import InlineTextWriter, TextWriter
 from nncalc.render.numbers import show
 from nncalc.text import visible
@@ -178,7 +178,9 @@ def _steps(block: Steps, writer: TextWriter) -> list[Text]:
 
 ROW_WIDTH = 80  # a chain of matrices wider than this continues on the next block, at a relation
 _PLACE = "\ue000"  # where a matrix stands in a chain written on one line, before it is laid out
-_PLACES = re.compile(f"{_PLACE}(\\d+){_PLACE}")
+_OPEN, _CLOSE = "\ue001", "\ue002"  # parentheses around a matrix, drawn as tall as the matrices
+_PLACES = re.compile(f"{_PLACE}(\\d+){_PLACE}|{_OPEN}|{_CLOSE}")
+_TALL = {_OPEN: ("(", "⎛ ", "⎜ ", "⎝ "), _CLOSE: (")", " ⎞", " ⎟", " ⎠")}
 
 
 class _PlacingWriter(TextWriter):
@@ -191,6 +193,14 @@ class _PlacingWriter(TextWriter):
     def matrix(self, node: Matrix) -> str:
         self.matrices.append(node)
         return f"{_PLACE}{len(self.matrices) - 1}{_PLACE}"
+
+    def parens(self, text: str) -> str:
+        return f"{_OPEN}{text}{_CLOSE}" if _PLACE in text else super().parens(text)
+
+    def call(self, node: Call) -> str:
+        if node.name in ("sqrt", "abs") or not any(has_matrix(a) for a in node.args):
+            return super().call(node)
+        return node.name + self.parens(", ".join(self.write(a) for a in node.args))
 
 
 class _Box:
@@ -233,14 +243,25 @@ def matrix_lines(node: Matrix, writer: TextWriter) -> tuple[list[str], int]:
 
 
 def _laid_out(text: str, matrices: list[Matrix], writer: TextWriter) -> _Box:
-    """A chain's text with its matrix markers replaced by their blocks, all on one middle row."""
+    """A chain's text with its matrix markers replaced by their blocks, all on one middle row;
+    parentheses around matrices as tall as the tallest matrix of the row."""
+    found = list(_PLACES.finditer(text))
+    laid = {k: matrix_lines(matrices[int(f.group(1))], writer) for k, f in enumerate(found) if f.group(1)}
+    top = max((middle for _, middle in laid.values()), default=0)
+    bottom = max((len(lines) - 2 - middle for lines, middle in laid.values()), default=0)  # the shape aside
     boxes: list[_Box] = []
     at = 0
-    for found in _PLACES.finditer(text):
-        if found.start() > at:
-            boxes.append(_Box([visible(text[at : found.start()])], 0))
-        boxes.append(_Box(*matrix_lines(matrices[int(found.group(1))], writer)))
-        at = found.end()
+    for k, place in enumerate(found):
+        if place.start() > at:
+            boxes.append(_Box([visible(text[at : place.start()])], 0))
+        if k in laid:
+            boxes.append(_Box(*laid[k]))
+        else:
+            one, first, inner, last = _TALL[place.group()]
+            height = top + bottom + 1
+            lines = [one] if height == 1 else [first, *[inner] * (height - 2), last]
+            boxes.append(_Box(lines, top))
+        at = place.end()
     if at < len(text) or not boxes:
         boxes.append(_Box([visible(text[at:])], 0))
     above = max(box.middle for box in boxes)
