@@ -369,3 +369,18 @@ def test_steps_matrix_on_a_large_layer_needs_no_all(nncalc, write):
     result = nncalc("forward", path, "-i", "1", "-f", "table", "--steps", "matrix")
     assert result.code == 0, result.err
     assert "40×1" in result.out and "⋮" in result.out
+
+
+def test_backward_writes_a_large_layer_in_elided_matrices(nncalc, write):
+    rows = ", ".join(f"[{(k % 7) / 10}]" for k in range(40))
+    out = ", ".join("0.1" for _ in range(40))
+    path = write(
+        "wide.yaml",
+        f"inputs: 1\nactivation: sigmoid\nlayers:\n  - weights: [{rows}]\n    biases: 0\n"
+        f"  - weights: [[{out}]]\n    biases: 0\n",
+    )
+    result = nncalc("backward", path, "-i", "1", "-t", "0.5", "-f", "table", "--steps", "matrix")
+    assert result.code == 0, result.err
+    text = result.out
+    assert "∂L/∂W_1 = δ_1 · x^⊤" in text and "40×1" in text and "1×40" in text
+    assert "⋯" in text and "⋮" in text

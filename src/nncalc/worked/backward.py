@@ -83,6 +83,10 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
     blocks: list = [Heading(3, layer_title(network, index, "backward: "))]
     if layer.n_neurons > LARGE_LAYER and not view.all_rows:
         blocks.append(Note((f"{layer.n_neurons} neurons: δ, gradients and updates in --format json",), kind="detail"))
+        if show_steps and view.form == "matrix":  # its matrices elided in the middle
+            from nncalc.worked.matrix import backward_steps
+
+            blocks.append(backward_steps(network, result, index, view))
         return blocks
     deltas = [Column(("δ" if samples == 1 else f"δ (sample {s + 1})",)) for s in range(samples)]
     columns = (Column(("neuron",), numeric=False), *deltas, Column(("∂L/∂b",)), Column(("b",)), Column(("b′",)))
