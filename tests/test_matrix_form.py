@@ -384,3 +384,23 @@ def test_backward_writes_a_large_layer_in_elided_matrices(nncalc, write):
     text = result.out
     assert "∂L/∂W_1 = δ_1 · x^⊤" in text and "40×1" in text and "1×40" in text
     assert "⋯" in text and "⋮" in text
+
+
+@pytest.mark.parametrize(
+    ("fmt", "spelling"),
+    [
+        ("table", "┌ 0.15  0.20 ┐"),
+        ("markdown", r"\begin{bmatrix} 0.15 & 0.20 \cr"),
+        ("latex", r"0.15 & 0.20 \\"),
+        ("html", "<mtd><mn>0.15</mn></mtd><mtd><mn>0.20</mn></mtd>"),
+    ],
+)
+def test_every_format_writes_the_matrices_and_none_without_steps(nncalc, fmt, spelling):
+    args = ("forward", CLASSIC, "-i", "0.05,0.10", "-f", fmt)
+    with_matrices = nncalc(*args, "--steps", "matrix")
+    assert with_matrices.code == 0, with_matrices.err
+    assert spelling in with_matrices.out
+    assert "0.3775" in with_matrices.out and "0.5969" in with_matrices.out
+    neurons = nncalc(*args, "--steps")
+    assert spelling not in neurons.out and "0.3775" in neurons.out
+    assert spelling not in nncalc(*args, "--no-steps").out
