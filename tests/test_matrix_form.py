@@ -293,9 +293,33 @@ def compiles(tmp_path, source: str) -> None:
 
 
 @pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not installed")
-@pytest.mark.parametrize("which", ["chain", "classic", "batch", "wide"])
+def eight_by_eight() -> Document:
+    """8 inputs, 8 tanh neurons, 8 softmax outputs, two samples: the widest matrices written whole
+    (seven columns) and elided ones, negative four-decimal numbers, products broken between matrices."""
+    rng = np.random.default_rng(3)
+    data = {
+        "inputs": 8,
+        "activation": "tanh",
+        "layers": [
+            {
+                "weights": np.round(rng.uniform(-1, 1, (8, 8)), 4).tolist(),
+                "biases": np.round(rng.uniform(-1, 1, 8), 4).tolist(),
+            },
+            {"weights": np.round(rng.uniform(-1, 1, (7, 8)), 4).tolist(), "biases": 0.5, "activation": "softmax"},
+        ],
+    }
+    network = Network.from_dict(data)
+    x = np.array([[0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8], [1, 2, 3, 4, 5, 6, 7, 8]])
+    t = np.eye(7)[[3, 6]]
+    result = backward(network, x, t, "cross_entropy", 0.5)
+    return backward_document(network, result, None, MATRIX)
+
+
+@pytest.mark.parametrize("which", ["chain", "classic", "batch", "wide", "eight"])
 def test_the_matrix_form_compiles_with_pdflatex_within_the_margins(tmp_path, which):
-    if which == "chain":
+    if which == "eight":
+        document = eight_by_eight()
+    elif which == "chain":
         network = load_network(CHAIN)
         result = backward(network, np.array([[0.1]]), np.array([[0.25]]), "half_sse", 0.4)
         document = backward_document(network, result, [["0.1"]], MATRIX)

@@ -167,11 +167,15 @@ class _Break:
 
 @record
 class _Bracket:
-    """A parenthesis around a sum that may be broken: ``broken`` is its spelling when it is."""
+    """A parenthesis around a sum that may be broken: ``broken`` is its spelling when it is.
+
+    Around a matrix (``matrix``) it stays ``\\left(`` … ``\\right)`` as tall as the matrix, each
+    line it spans closed with ``\\right.`` and opened with ``\\left.``."""
 
     group: int
     plain: str
     broken: str
+    matrix: bool = False
 
 
 _RELATION_BREAK = " \\\\\n&"
@@ -249,43 +253,64 @@ class DocumentLatexWriter(LatexWriter):
         """
         if isinstance(node, Sum):
             return self._terms(node)
-        if isinstance(node, Product) and has_matrix(node) and not any(self._grouped(f) for f in node.factors):
-            joiner = self.product(["", ""], node).strip()  # a product of matrices may break before a factor
-            out = [_Text(self.operand(node.factors[0], PRODUCT + 1, first=True))]
-            for factor in node.factors[1:]:
-                out.extend((_Break("term", " ", _CONTINUED), _Text(f"{joiner} {self.operand(factor, PRODUCT + 1)}")))
-            return out
+        if self._matrices(node):
+            return self._factors(node, "")
         if isinstance(node, Product) and any(self._grouped(f) for f in node.factors):
             joiner = self.product(["", ""], node)
             out: list = []
             for k, factor in enumerate(node.factors):
-                if k:
+                if k and has_matrix(factor) and has_matrix(node.factors[k - 1]):
+                    out.extend((_Break("term", " ", _CONTINUED), _Text(joiner.lstrip())))
+                elif k:
                     out.append(_Text(joiner))
                 if self._grouped(factor):
                     inner = self.write(factor)
                     wrapped = self.parens(inner)
                     at = wrapped.find(inner)
                     group = next(self._groups)
-                    out.append(_Bracket(group, wrapped[:at], _tall_bracket(wrapped[:at])))
-                    out.extend(self._terms(factor))
-                    out.append(_Bracket(group, wrapped[at + len(inner) :], _tall_bracket(wrapped[at + len(inner) :])))
+                    matrix = has_matrix(factor)
+                    opening, closing = wrapped[:at], wrapped[at + len(inner) :]
+                    out.append(_Bracket(group, opening, _tall_bracket(opening), matrix))
+                    out.extend(self._factors(factor, "") if isinstance(factor, Product) else self._terms(factor))
+                    out.append(_Bracket(group, closing, _tall_bracket(closing), matrix))
                 else:
                     out.append(_Text(self.operand(factor, PRODUCT + 1, first=k == 0)))
             return out
         return [_Text(self.write(node))]
 
     def _grouped(self, node: Expr) -> bool:
-        """A sum written in parentheses as a factor of a product."""
+        """A sum, or a product of matrices, written in parentheses as a factor of a product."""
+        if isinstance(node, Product):
+            return self._matrices(node)
         return isinstance(node, Sum) and self.prec(node) < PRODUCT + 1
 
     def _terms(self, node: Sum) -> list:
-        out: list = [_Text(self.operand(node.terms[0], SUM, first=True))]
+        first = node.terms[0]
+        out: list = self._factors(first, "") if self._matrices(first) else [_Text(self.operand(first, SUM, first=True))]
         for term in node.terms[1:]:
-            if isinstance(term, Neg):
-                text = self.minus_sign().lstrip() + self.operand(term.operand, PRODUCT)
+            sign = (self.minus_sign() if isinstance(term, Neg) else self.plus_sign()).lstrip()
+            operand = term.operand if isinstance(term, Neg) else term
+            out.append(_Break("term", " ", _CONTINUED))
+            if self._matrices(operand):
+                out.extend(self._factors(operand, sign))
             else:
-                text = self.plus_sign().lstrip() + self.operand(term, PRODUCT)
-            out.extend((_Break("term", " ", _CONTINUED), _Text(text)))
+                out.append(_Text(sign + self.operand(operand, PRODUCT)))
+        return out
+
+    def _matrices(self, node: Expr) -> bool:
+        """A product of matrices, none of its factors a sum: it may break between two matrices."""
+        return isinstance(node, Product) and has_matrix(node) and not any(self._grouped(f) for f in node.factors)
+
+    def _factors(self, node: Product, sign: str) -> list:
+        """A product of matrices as pieces, ``sign`` before it, a break before each ``\\cdot``."""
+        joiner = self.product(["", ""], node)
+        out: list = [_Text(sign + self.operand(node.factors[0], PRODUCT + 1, first=not sign))]
+        for before, factor in zip(node.factors, node.factors[1:], strict=False):
+            text = self.operand(factor, PRODUCT + 1)
+            if has_matrix(before) and has_matrix(factor):  # between two matrices
+                out.extend((_Break("term", " ", _CONTINUED), _Text(f"{joiner.lstrip()}{text}")))
+            else:
+                out.append(_Text(joiner + text))
         return out
 
     def chain_pieces(self, chain: Chain, first: bool) -> list:
@@ -633,13 +658,22 @@ def _spell(pieces: Sequence, taken: set[int]) -> str:
         elif isinstance(piece, _Break) and id(piece) in taken:
             spanning.update(open_groups)
     out = []
+    tall: list[int] = []  # the groups around matrices open here: closed and reopened at a taken break
     for piece in pieces:
         if isinstance(piece, _Text):
             out.append(piece.text)
+        elif isinstance(piece, _Bracket) and piece.matrix:
+            out.append(piece.plain)
+            if tall and tall[-1] == piece.group:
+                tall.pop()
+            else:
+                tall.append(piece.group)
         elif isinstance(piece, _Bracket):
             out.append(piece.broken if piece.group in spanning else piece.plain)
+        elif id(piece) in taken:
+            out.append(r"\right." * len(tall) + piece.broken + r"\left." * len(tall))
         else:
-            out.append(piece.broken if id(piece) in taken else piece.inline)
+            out.append(piece.inline)
     return "".join(out)
 
 

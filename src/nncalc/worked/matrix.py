@@ -53,7 +53,7 @@ from nncalc.render.numbers import relation
 from nncalc.worked import View
 from nncalc.worked.numbers import shown_by, written
 
-LIMIT = 8  # a matrix longer than this in either direction is elided in the middle, unless --all
+LIMIT = 6  # a matrix longer than this in either direction is elided in the middle, unless --all (to fit a page)
 HEAD, TAIL = 3, 2  # the rows (columns) an elided matrix keeps before and after its dots
 MAX_LISTED_SAMPLES = 4  # ∂L/∂b of a larger batch is written as a mean without its columns
 TRANSPOSED = Name("⊤")
