@@ -428,3 +428,24 @@ def test_every_format_writes_the_matrices_and_none_without_steps(nncalc, fmt, sp
     neurons = nncalc(*args, "--steps")
     assert spelling not in neurons.out and "0.3775" in neurons.out
     assert spelling not in nncalc(*args, "--no-steps").out
+
+
+def test_one_line_text_writes_rows_separated_by_semicolons_and_the_dots_as_they_are():
+    from nncalc.notation.formula import TextWriter
+
+    matrix = Matrix(((Num(0.15, "0.15"), Dots("⋯"), Num(-0.5)), (Dots("⋮"), Dots("⋱"), Dots("⋮"))), (9, 9))
+    assert TextWriter(4).write(matrix) == "[0.15, ⋯, −0.5; ⋮, ⋱, ⋮]"
+
+
+def test_the_check_of_a_matrix_step_works_from_the_shown_numbers_exactly():
+    from nncalc.expr import Product, Sum
+    from nncalc.worked.matrix import checked
+
+    w = Matrix(((Num(0.1, "0.1"), Num(0.2, "0.2")),), (1, 2))
+    x = Matrix(((Num(0.3, "0.3"),), (Num(0.4, "0.4"),)), (2, 1))
+    b = Matrix(((Num(0.05, "0.05"),),), (1, 1))
+    # 0.1 · 0.3 + 0.2 · 0.4 + 0.05 = 0.16 exactly (in floats 0.16000000000000003)
+    exact = checked((Name("z"), Sum((Product((w, x)), b)), Matrix(((Num(0.16),),), (1, 1))), 4)
+    near = checked((Name("z"), Sum((Product((w, x)), b)), Matrix(((Num(0.1601),),), (1, 1))), 4)
+    elided = checked((Name("z"), Product((w, Matrix(((Dots("⋮"),),), (9, 1)))), Matrix(((Num(0.1601),),), (1, 1))), 4)
+    assert (exact.relations[-1], near.relations[-1], elided.relations[-1]) == ("=", "≈", "=")
