@@ -37,11 +37,43 @@ app = typer.Typer(
 
 
 class _Command(typer.core.TyperCommand):
-    """A command whose usage line reads as man pages write it: ``NETWORK``, not ``{NETWORK}``."""
+    """A command whose usage line reads as man pages write it: ``NETWORK``, not ``{NETWORK}``.
+
+    ``--steps`` takes an optional form (``--steps``, ``--steps matrix``, ``--steps=matrix``): a
+    bare ``--steps`` is read as ``--steps=neurons`` before parsing, so that the word after it
+    is taken as its form only when it is one, never the network file that follows it.
+    """
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = super().collect_usage_pieces(ctx)
         return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece for piece in pieces]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if any(param.name == "steps_form" for param in self.params):
+            args = _steps_forms(args)
+        return super().parse_args(ctx, args)
+
+
+STEP_FORMS = ("neurons", "matrix")
+
+
+def _steps_forms(args: list[str]) -> list[str]:
+    """``--steps FORM`` as ``--steps=FORM`` and a bare ``--steps`` as ``--steps=neurons`` (up to ``--``)."""
+    out: list[str] = []
+    at = 0
+    while at < len(args):
+        arg = args[at]
+        if arg == "--":
+            return out + args[at:]
+        if arg == "--steps":
+            following = args[at + 1] if at + 1 < len(args) else None
+            if following is not None and following.lower() in STEP_FORMS:
+                arg, at = f"--steps={following}", at + 1
+            else:
+                arg = "--steps=neurons"
+        out.append(arg)
+        at += 1
+    return out
 
 
 DOCUMENT_FORMATS = ("table", "markdown", "latex", "html")  # written from the worked-solution model
@@ -216,14 +248,41 @@ StandaloneOption = Annotated[
         "opens in a browser with nothing fetched.",
     ),
 ]
-StepsOption = Annotated[
-    bool | None,
-    typer.Option(
-        "--steps/--no-steps",
-        help="Write out each derivation. Default: on when every layer is small enough to read.",
+
+
+def _steps_option(help: str) -> Any:
+    """``--steps [neurons|matrix]``: the derivations, neuron by neuron or a layer at once in matrices.
+
+    The form is optional: ``_Command.parse_args`` reads a bare ``--steps`` as ``--steps=neurons``."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.lower() not in STEP_FORMS:
+            raise typer.BadParameter(f"unknown form {value!r}; --steps takes: {', '.join(STEP_FORMS)}")
+        return value.lower()
+
+    return typer.Option(
+        "--steps",
+        metavar="[neurons|matrix]",
+        callback=check,
+        help=help + " 'matrix' writes each layer at once: Z = W·x + b with the matrices written out.",
         show_default=False,
-    ),
+    )
+
+
+StepsOption = Annotated[
+    str | None,
+    _steps_option("Write out each derivation. Default: on when every layer is small enough to read."),
 ]
+NoStepsOption = Annotated[bool, typer.Option("--no-steps", help="Leave the derivations out.")]
+
+
+def _steps_wanted(form: str | None, no_steps: bool) -> tuple[bool | None, str]:
+    """What ``--steps [FORM]`` and ``--no-steps`` ask for: on, off or by default (None), and the form."""
+    if form is not None and no_steps:
+        raise InputError("give --steps or --no-steps, not both")
+    return (False if no_steps else True if form is not None else None), form or "neurons"
 
 
 def _format_option(formats: tuple[str, ...], default: str) -> Any:
@@ -292,7 +351,8 @@ def forward(
         str | None,
         _format_option(FORWARD_FORMATS, "table on a terminal, csv otherwise"),
     ] = None,
-    steps: StepsOption = None,
+    steps_form: StepsOption = None,
+    no_steps: NoStepsOption = False,
     precision: PrecisionOption = None,
     trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,
     round_to: RoundOption = None,
@@ -336,6 +396,7 @@ def forward(
     from nncalc.loader import load_network
     from nncalc.output import refuse_unused
 
+    steps, form = _steps_wanted(steps_form, no_steps)
     network = load_network(network_file, max_bytes=max_file_size)
     fmt = _choose(output_format, output, FORWARD_FORMATS, "csv", [network_file])
     streamed = inputs_file is not None and not input_values and fmt in ("csv", "jsonl", "json")
@@ -390,7 +451,7 @@ def forward(
             from nncalc.worked import View
             from nncalc.worked.forward import forward_document
 
-            document = forward_document(network, result, samples.texts, View(shown, steps, all_rows))
+            document = forward_document(network, result, samples.texts, View(shown, steps, all_rows, form))
             write_document(document, fmt, stream, standalone)
         else:
             from nncalc.render import data
@@ -530,12 +591,8 @@ def backward(
         str | None,
         _format_option(BACKWARD_FORMATS, "table on a terminal, json otherwise"),
     ] = None,
-    steps: Annotated[
-        bool | None,
-        typer.Option(
-            "--steps/--no-steps", help="Write out each δ, gradient and update (default: on).", show_default=False
-        ),
-    ] = None,
+    steps_form: Annotated[str | None, _steps_option("Write out each δ, gradient and update (default: on).")] = None,
+    no_steps: NoStepsOption = False,
     standalone: StandaloneOption = False,
     precision: PrecisionOption = None,
     round_to: RoundOption = None,
@@ -572,6 +629,7 @@ def backward(
 
     if lr < 0:
         raise InputError(f"the learning rate must be ≥ 0, got {lr:g}", Location("--lr"))
+    steps, form = _steps_wanted(steps_form, no_steps)
     network = load_network(network_file, max_bytes=max_file_size)
     fmt = _choose(output_format, output, BACKWARD_FORMATS, "json", [network_file])
     refuse_unused(
@@ -636,7 +694,7 @@ def backward(
                 from nncalc.worked import View
                 from nncalc.worked.backward import backward_document
 
-                document = backward_document(network, result, samples.texts, View(shown, steps))
+                document = backward_document(network, result, samples.texts, View(shown, steps, form=form))
                 write_document(document, fmt, stream, standalone)
         else:
             from nncalc.engine import forward as run_forward

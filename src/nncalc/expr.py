@@ -149,11 +149,53 @@ class Derivative(Expr):
 
 
 @record
+class Matrix(Expr):
+    """A matrix written out, ``rows`` of entries (numbers, or ``Dots`` where the middle is left out).
+
+    ``shape`` is the whole matrix's (rows, columns), which an elided matrix shows fewer of; every
+    notation writes it beside the matrix (``2×2``), as exercise sheets ask for it. A column vector
+    is a matrix of one column.
+    """
+
+    rows: tuple[tuple[Expr, ...], ...]
+    shape: tuple[int, int]
+
+
+@record
+class Dots(Expr):
+    """Entries left out of a large matrix: ``⋯`` along a row, ``⋮`` down a column, ``⋱`` at the crossing."""
+
+    text: str  # "⋯" | "⋮" | "⋱"
+
+
+@record
 class Chain:
     """A derivation: ``parts[0] rel[0] parts[1] rel[1] …``, such as ``z = 0.15 · 0.1 + 0.4 = 0.415``."""
 
     parts: tuple[Expr, ...]
     relations: tuple[str, ...]  # "=" or "≈" (or "←" for an update), one fewer than parts
+
+
+def has_matrix(node: Expr | Chain) -> bool:
+    """Whether ``node`` (or a chain's parts) holds a written-out matrix: such a formula needs more than one line."""
+    if isinstance(node, Chain):
+        return any(has_matrix(part) for part in node.parts)
+    if isinstance(node, Matrix):
+        return True
+    if isinstance(node, Sum):
+        return any(has_matrix(t) for t in node.terms)
+    if isinstance(node, Product):
+        return any(has_matrix(f) for f in node.factors)
+    if isinstance(node, Neg):
+        return has_matrix(node.operand)
+    if isinstance(node, (Frac, Power)):
+        first, second = (node.numerator, node.denominator) if isinstance(node, Frac) else (node.base, node.exponent)
+        return has_matrix(first) or has_matrix(second)
+    if isinstance(node, Call):
+        return any(has_matrix(a) for a in node.args)
+    if isinstance(node, Sigma):
+        return has_matrix(node.body)
+    return False
 
 
 def as_expr(value: Expr | float | int) -> Expr:

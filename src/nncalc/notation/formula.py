@@ -17,9 +17,11 @@ from nncalc.expr import (
     Call,
     Chain,
     Derivative,
+    Dots,
     Edge,
     Expr,
     Frac,
+    Matrix,
     Name,
     Neg,
     Num,
@@ -28,6 +30,7 @@ from nncalc.expr import (
     Sigma,
     Sum,
     Word,
+    has_matrix,
     precedence,
 )
 from nncalc.render.numbers import show
@@ -81,6 +84,10 @@ class FormulaWriter:
             return self.sigma(node.index, self.operand(node.body, PRODUCT))
         if isinstance(node, Derivative):
             return self.derivative(node)
+        if isinstance(node, Matrix):
+            return self.matrix(node)
+        if isinstance(node, Dots):
+            return self.dots(node.text)
         raise TypeError(f"no notation for {type(node).__name__}")
 
     def operand(self, node: Expr, needed: int, first: bool = False) -> str:
@@ -154,6 +161,14 @@ class FormulaWriter:
         raise NotImplementedError
 
     def relation(self, relation: str) -> str:
+        raise NotImplementedError
+
+    def matrix(self, node: Matrix) -> str:
+        """A matrix written out, its shape (``node.shape``) beside it."""
+        raise NotImplementedError
+
+    def dots(self, text: str) -> str:
+        """Entries left out of a matrix: ``⋯``, ``⋮`` or ``⋱``."""
         raise NotImplementedError
 
 
@@ -246,6 +261,14 @@ class TextWriter(FormulaWriter):
 
     def relation(self, relation: str) -> str:
         return f" {relation} "
+
+    def matrix(self, node: Matrix) -> str:
+        """On one line, rows separated by semicolons: ``[0.15, 0.2; 0.25, 0.3]``. The terminal lays a
+        step holding a matrix out on several lines instead, brackets aligned, its shape beneath."""
+        return "[" + "; ".join(", ".join(self.write(cell) for cell in row) for row in node.rows) + "]"
+
+    def dots(self, text: str) -> str:
+        return text
 
 
 _LATEX_FUNCTIONS = {
@@ -344,7 +367,7 @@ class LatexWriter(FormulaWriter):
         return "-" + operand
 
     def product(self, factors: list[str], node: Product) -> str:
-        return r" \cdot ".join(factors)
+        return (r" \odot " if node.sign == "⊙" else r" \cdot ").join(factors)
 
     def fraction(self, node: Frac) -> str:
         return rf"\frac{{{self.write(node.numerator)}}}{{{self.write(node.denominator)}}}"
@@ -362,7 +385,7 @@ class LatexWriter(FormulaWriter):
         return rf"{function}\left({args}\right)" if self._tall(node) else f"{function}({args})"
 
     def _tall(self, node: Call) -> bool:
-        return any(isinstance(a, (Frac, Sigma)) for a in node.args)
+        return any(isinstance(a, (Frac, Sigma)) or has_matrix(a) for a in node.args)
 
     def sigma(self, index: str, body: str) -> str:
         return rf"\sum_{{{index}}} {body}" if index else rf"\sum {body}"
@@ -371,7 +394,19 @@ class LatexWriter(FormulaWriter):
         return rf"\frac{{\partial {self.write(node.of)}}}{{\partial {self.write(node.by)}}}"
 
     def parens(self, text: str) -> str:
-        return rf"\left({text}\right)" if r"\frac" in text or r"\sum" in text else f"({text})"
+        tall = r"\frac" in text or r"\sum" in text or "bmatrix" in text
+        return rf"\left({text}\right)" if tall else f"({text})"
 
     def relation(self, relation: str) -> str:
         return {"=": " = ", "≈": r" \approx ", "←": r" \leftarrow "}.get(relation, f" {relation} ")
+
+    row_end = r" \\ "  # between a matrix's rows
+
+    def matrix(self, node: Matrix) -> str:
+        """``\\underset{2 \\times 2}{\\begin{bmatrix} … \\end{bmatrix}}``: the shape under the matrix."""
+        body = self.row_end.join(" & ".join(self.write(cell) for cell in row) for row in node.rows)
+        rows, columns = node.shape
+        return rf"\underset{{{rows} \times {columns}}}{{\begin{{bmatrix}} {body} \end{{bmatrix}}}}"
+
+    def dots(self, text: str) -> str:
+        return {"⋯": r"\cdots", "⋮": r"\vdots", "⋱": r"\ddots"}[text]

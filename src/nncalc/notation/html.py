@@ -19,7 +19,7 @@ import re
 from typing import TextIO
 
 from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
-from nncalc.expr import ATOM, PRODUCT, Call, Chain, Derivative, Edge, Expr, Frac, Name, Num, Power, Product
+from nncalc.expr import ATOM, PRODUCT, Call, Chain, Derivative, Edge, Expr, Frac, Matrix, Name, Num, Power, Product
 from nncalc.notation.formula import FormulaWriter
 from nncalc.render.numbers import show
 from nncalc.text import visible
@@ -38,6 +38,7 @@ CSS = """\
 .nncalc th{background:rgba(127,127,127,.1);font-weight:600}
 .nncalc .num{text-align:right;font-variant-numeric:tabular-nums}
 .nncalc math{font-size:1.15em}
+.nncalc mtd{text-align:right}
 .nncalc ul.steps{list-style:none;margin:.4em 0 .8em;padding:0}
 .nncalc ul.steps>li{display:flex;gap:1em;margin:.5em 0}
 .nncalc .label{min-width:2.5em;font-weight:600}
@@ -156,13 +157,26 @@ class MathMLWriter(FormulaWriter):
         return f"<mfrac>{top}<mrow><mi>∂</mi>{self.write(node.by)}</mrow></mfrac>"
 
     def parens(self, inner: str) -> str:
-        """Parentheses that grow only around a fraction or a Σ (browsers space stretched ones widely)."""
+        """Parentheses that grow only around a fraction, a Σ or a matrix (browsers space stretched ones widely)."""
+        if "<mtable" in inner:  # as tall as the matrix and its shape beneath, not twice its depth
+            return f'<mrow><mo symmetric="false">(</mo>{inner}<mo symmetric="false">)</mo></mrow>'
         if "<mfrac" in inner or "∑" in inner:
             return f"<mrow><mo>(</mo>{inner}<mo>)</mo></mrow>"
         return f'<mrow><mo stretchy="false">(</mo>{inner}<mo stretchy="false">)</mo></mrow>'
 
     def relation(self, relation: str) -> str:
         return f"<mo>{text(relation)}</mo>"
+
+    def matrix(self, node: Matrix) -> str:
+        """An ``<mtable>`` in square brackets that grow with it, its shape (``2×2``) beneath."""
+        rows = "".join(
+            "<mtr>" + "".join(f"<mtd>{self.write(cell)}</mtd>" for cell in row) + "</mtr>" for row in node.rows
+        )
+        shape = f"<mrow><mn>{node.shape[0]}</mn><mo>×</mo><mn>{node.shape[1]}</mn></mrow>"
+        return f"<munder><mrow><mo>[</mo><mtable>{rows}</mtable><mo>]</mo></mrow>{shape}</munder>"
+
+    def dots(self, words: str) -> str:
+        return f"<mo>{text(words)}</mo>"
 
 
 class HtmlWriter:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
-from nncalc.expr import PRODUCT, SUM, Call, Chain, Edge, Expr, Frac, Name, Neg, Num, Product, Sigma, Sum
+from nncalc.expr import PRODUCT, SUM, Call, Chain, Edge, Expr, Frac, Name, Neg, Num, Product, Sigma, Sum, has_matrix
 from nncalc.notation.formula import LatexWriter
 from nncalc.records import record
 from nncalc.text import visible
@@ -167,11 +167,15 @@ class _Break:
 
 @record
 class _Bracket:
-    """A parenthesis around a sum that may be broken: ``broken`` is its spelling when it is."""
+    """A parenthesis around a sum that may be broken: ``broken`` is its spelling when it is.
+
+    Around a matrix (``matrix``) it stays ``\\left(`` … ``\\right)`` as tall as the matrix, each
+    line it spans closed with ``\\right.`` and opened with ``\\left.``."""
 
     group: int
     plain: str
     broken: str
+    matrix: bool = False
 
 
 _RELATION_BREAK = " \\\\\n&"
@@ -237,7 +241,7 @@ class DocumentLatexWriter(LatexWriter):
             rf"\operatorname{{{name}}}" if name.isascii() and name.isalnum() else self.name_text(name)
         )
         args = ", ".join(self.write(a) for a in node.args)
-        tall = any(isinstance(a, (Frac, Sigma)) for a in node.args)
+        tall = any(isinstance(a, (Frac, Sigma)) or has_matrix(a) for a in node.args)
         return rf"{function}\left({args}\right)" if tall else f"{function}({args})"
 
     # -- rows that can be broken ----------------------------------------------------------------
@@ -249,38 +253,66 @@ class DocumentLatexWriter(LatexWriter):
         """
         if isinstance(node, Sum):
             return self._terms(node)
+        if self._matrices(node):
+            return self._factors(node, "")
         if isinstance(node, Product) and any(self._grouped(f) for f in node.factors):
             joiner = self.product(["", ""], node)
             out: list = []
             for k, factor in enumerate(node.factors):
-                if k:
+                if k and has_matrix(factor) and has_matrix(node.factors[k - 1]):
+                    out.extend((_Break("term", " ", _CONTINUED), _Text(joiner.lstrip())))
+                elif k:
                     out.append(_Text(joiner))
                 if self._grouped(factor):
                     inner = self.write(factor)
                     wrapped = self.parens(inner)
                     at = wrapped.find(inner)
                     group = next(self._groups)
-                    out.append(_Bracket(group, wrapped[:at], _tall_bracket(wrapped[:at])))
-                    out.extend(self._terms(factor))
-                    out.append(_Bracket(group, wrapped[at + len(inner) :], _tall_bracket(wrapped[at + len(inner) :])))
+                    matrix = has_matrix(factor)
+                    opening, closing = wrapped[:at], wrapped[at + len(inner) :]
+                    out.append(_Bracket(group, opening, _tall_bracket(opening), matrix))
+                    out.extend(self._factors(factor, "") if isinstance(factor, Product) else self._terms(factor))
+                    out.append(_Bracket(group, closing, _tall_bracket(closing), matrix))
                 else:
                     out.append(_Text(self.operand(factor, PRODUCT + 1, first=k == 0)))
             return out
         return [_Text(self.write(node))]
 
     def _grouped(self, node: Expr) -> bool:
-        """A long sum written in parentheses as a factor of a product: a row may break between its
-        terms. A short one such as ``(1 − a)`` or ``(t − a)`` is read as one thing, never split."""
+        """A sum written in parentheses as a factor of a product that a row may break inside: a
+        product of matrices, or a long sum. A short sum such as ``(1 − a)`` or ``(t − a)`` is read
+        as one thing, never split."""
+        if isinstance(node, Product):
+            return self._matrices(node)
         return isinstance(node, Sum) and self.prec(node) < PRODUCT + 1 and math_width(self.write(node)) > SHORT_GROUP
 
     def _terms(self, node: Sum) -> list:
-        out: list = [_Text(self.operand(node.terms[0], SUM, first=True))]
+        first = node.terms[0]
+        out: list = self._factors(first, "") if self._matrices(first) else [_Text(self.operand(first, SUM, first=True))]
         for term in node.terms[1:]:
-            if isinstance(term, Neg):
-                text = self.minus_sign().lstrip() + self.operand(term.operand, PRODUCT)
+            sign = (self.minus_sign() if isinstance(term, Neg) else self.plus_sign()).lstrip()
+            operand = term.operand if isinstance(term, Neg) else term
+            out.append(_Break("term", " ", _CONTINUED))
+            if self._matrices(operand):
+                out.extend(self._factors(operand, sign))
             else:
-                text = self.plus_sign().lstrip() + self.operand(term, PRODUCT)
-            out.extend((_Break("term", " ", _CONTINUED), _Text(text)))
+                out.append(_Text(sign + self.operand(operand, PRODUCT)))
+        return out
+
+    def _matrices(self, node: Expr) -> bool:
+        """A product of matrices, none of its factors a sum: it may break between two matrices."""
+        return isinstance(node, Product) and has_matrix(node) and not any(self._grouped(f) for f in node.factors)
+
+    def _factors(self, node: Product, sign: str) -> list:
+        """A product of matrices as pieces, ``sign`` before it, a break before each ``\\cdot``."""
+        joiner = self.product(["", ""], node)
+        out: list = [_Text(sign + self.operand(node.factors[0], PRODUCT + 1, first=not sign))]
+        for before, factor in zip(node.factors, node.factors[1:], strict=False):
+            text = self.operand(factor, PRODUCT + 1)
+            if has_matrix(before) and has_matrix(factor):  # between two matrices
+                out.extend((_Break("term", " ", _CONTINUED), _Text(f"{joiner.lstrip()}{text}")))
+            else:
+                out.append(_Text(joiner + text))
         return out
 
     def chain_pieces(self, chain: Chain, first: bool) -> list:
@@ -368,6 +400,11 @@ _COMMAND_WIDTHS = {
     "textbar": 0.56,
     "backslash": 1.0,
     "surd": 1.7,
+    "odot": 2.44,
+    "cdots": 2.7,
+    "vdots": 0.6,
+    "ddots": 2.7,
+    "top": 1.5,
 }
 _FRACTIONS = {"frac": 1.0, "dfrac": 1.0, "tfrac": 0.7}
 _ONE_ARGUMENT = {"text", "mathrm", "operatorname", "textbf", "texttt", "hat", "mathit", "textit", "ensuremath"}
@@ -420,11 +457,36 @@ class _Measure:
             return _FRACTIONS[name] * max(top, bottom) + 0.5
         if name == "sqrt":
             return self.argument() + 1.7
+        if name == "underset":
+            under, over = self.argument(), self.argument()
+            return max(_SCRIPT * under, over)
+        if name == "begin":
+            return self.environment()
         if name in _ONE_ARGUMENT:
             return self.argument()
         if name in _COMMAND_WIDTHS:
             return _COMMAND_WIDTHS[name]
         return 1.2  # a Greek letter, an escaped character
+
+    def environment(self) -> float:
+        """A matrix (``\\begin{bmatrix} … \\end{bmatrix}``): its widest entry in each column, the
+        space between columns (2 digits) and its brackets."""
+        match = re.compile(r"\s*\{([A-Za-z*]+)\}").match(self.text, self.at)
+        if match is None:
+            return 0.0
+        end = self.text.find(rf"\end{{{match.group(1)}}}", match.end())
+        end = len(self.text) if end < 0 else end
+        body = self.text[match.end() : end]
+        self.at = min(len(self.text), end + len(match.group(1)) + 6)
+        columns: list[float] = []
+        for row in re.split(r"\\\\|\\cr(?![A-Za-z])", body):
+            for k, cell in enumerate(row.split("&")):
+                width = math_width(cell.strip())
+                if k < len(columns):
+                    columns[k] = max(columns[k], width)
+                else:
+                    columns.append(width)
+        return sum(columns) + 2.0 * max(len(columns) - 1, 0) + 3.2
 
 
 @functools.lru_cache(maxsize=4096)
@@ -599,13 +661,22 @@ def _spell(pieces: Sequence, taken: set[int]) -> str:
         elif isinstance(piece, _Break) and id(piece) in taken:
             spanning.update(open_groups)
     out = []
+    tall: list[int] = []  # the groups around matrices open here: closed and reopened at a taken break
     for piece in pieces:
         if isinstance(piece, _Text):
             out.append(piece.text)
+        elif isinstance(piece, _Bracket) and piece.matrix:
+            out.append(piece.plain)
+            if tall and tall[-1] == piece.group:
+                tall.pop()
+            else:
+                tall.append(piece.group)
         elif isinstance(piece, _Bracket):
             out.append(piece.broken if piece.group in spanning else piece.plain)
+        elif id(piece) in taken:
+            out.append(r"\right." * len(tall) + piece.broken + r"\left." * len(tall))
         else:
-            out.append(piece.broken if id(piece) in taken else piece.inline)
+            out.append(piece.inline)
     return "".join(out)
 
 

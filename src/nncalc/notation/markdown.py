@@ -4,7 +4,8 @@ Headings are ``#``, ``##``, ``###``; tables are GitHub pipe tables (numeric colu
 maths is LaTeX between single ``$`` (as GitHub, JupyterLab, VS Code and Colab render it),
 written by the same LaTeX writer as the LaTeX notation. A labelled step is a list item
 ``- h1: $z = …$, $a = …$``; an unlabelled one ``- $…$, $…$``. For notebooks, where Colab
-shows inline maths in list items raw, ``display_math`` writes each step as ``$$…$$`` blocks.
+shows inline maths in list items raw, ``display_math`` writes each step as ``$$…$$`` blocks,
+as every step holding a matrix (``bmatrix``) is written.
 
 Words from a user's file are made visible (:func:`nncalc.text.visible`) and escaped, so no
 name can start a link, emphasis, a table cell, HTML, code or a formula. Inside maths a
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
-from nncalc.expr import Chain, Num
+from nncalc.expr import Chain, Num, has_matrix
 from nncalc.notation.latex import DocumentLatexWriter, labelled_chains
 from nncalc.text import visible
 
@@ -69,7 +70,12 @@ _FULL_WIDTH = str.maketrans({ch: chr(ord(ch) + 0xFEE0) for ch in "_%&#$@"})
 
 
 class MarkdownMathWriter(DocumentLatexWriter):
-    """LaTeX maths for Markdown: names spelled so that MathJax and KaTeX both show them as written."""
+    """LaTeX maths for Markdown: names spelled so that MathJax and KaTeX both show them as written.
+
+    A matrix's rows end with ``\\cr``, which MathJax and KaTeX read as ``\\\\``: GitHub's Markdown
+    may take a backslash before a backslash as an escape, never one before a letter."""
+
+    row_end = r" \cr "
 
     def name_text(self, text: str) -> str:
         out: list[str] = []
@@ -105,7 +111,8 @@ class _MarkdownPage:
                 yield self.table(block)
             elif isinstance(block, Steps):
                 if block.items:
-                    yield "\n\n".join(map(self.display, block.items)) if self.display_math else self.items(block)
+                    display = self.display_math or any(has_matrix(c) for step in block.items for c in step.chains)
+                    yield "\n\n".join(map(self.display, block.items)) if display else self.items(block)
             elif isinstance(block, Note):
                 yield self.note(block)
             else:  # pragma: no cover - the document model has no other block

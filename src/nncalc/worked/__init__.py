@@ -16,8 +16,10 @@ from nncalc.records import record
 
 @record
 class View:
-    """What a person asked to see: the precision, the derivations (None: where readable), every row."""
+    """What a person asked to see: the precision, the derivations (None: where readable), every row,
+    and the form of the derivations: "neurons" (each neuron's sums) or "matrix" (a layer at once)."""
 
     precision: int = 4
     steps: bool | None = None
     all_rows: bool = False
+    form: str = "neurons"

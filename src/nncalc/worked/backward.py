@@ -42,8 +42,9 @@ def backward_document(
     """The forward pass, the loss, each layer's δ, gradients and updates, and the learning rate."""
     p = view.precision
     samples = result.trace.inputs.shape[0]
-    show_steps = steps_wanted(network, samples, View(p, True if view.steps is None else view.steps, view.all_rows))
-    blocks = forward_blocks(network, result.trace, input_texts, View(p, view.steps, view.all_rows))
+    shown = True if view.steps is None else view.steps
+    show_steps = steps_wanted(network, samples, View(p, shown, view.all_rows, view.form))
+    blocks = forward_blocks(network, result.trace, input_texts, View(p, view.steps, view.all_rows, view.form))
     blocks.extend(loss_blocks(network, result, p))
     for index in range(len(network.layers) - 1, -1, -1):
         blocks.extend(layer_blocks(network, result, index, view, show_steps))
@@ -117,9 +118,13 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
     blocks: list = [Heading(3, layer_title(network, index, "backward: "))]
     if layer.n_neurons > LARGE_LAYER and not view.all_rows:
         blocks.append(Note((f"{layer.n_neurons} neurons: δ, gradients and updates in --format json",), kind="detail"))
+        if show_steps and view.form == "matrix":  # its matrices elided in the middle
+            from nncalc.worked.matrix import backward_steps
+
+            blocks.append(backward_steps(network, result, index, view))
         return blocks
     blocks.extend(delta_tables(layer, grads, samples))
-    if show_steps:
+    if show_steps and view.form != "matrix":
         for s in range(samples):
             if samples > 1:
                 blocks.append(Note((f"sample {s + 1}:",), kind="detail"))
@@ -143,7 +148,11 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
         for i in range(layer.n_inputs)
     )
     blocks.append(Table(weight_columns, weight_rows))
-    if show_steps:
+    if show_steps and view.form == "matrix":
+        from nncalc.worked.matrix import backward_steps
+
+        blocks.append(backward_steps(network, result, index, view))
+    elif show_steps:
         items = []
         for j in range(layer.n_neurons):
             items.extend(Step(weight_chains(network, result, index, j, i, p)) for i in range(layer.n_inputs))

@@ -33,7 +33,7 @@ def steps_wanted(network: Network, samples: int, view: View) -> bool:
     Asking for them on a large layer without ``--all`` is refused: it would write thousands of lines.
     """
     large = [i for i, layer in enumerate(network.layers) if layer.n_neurons > LARGE_LAYER]
-    if view.steps and large and not view.all_rows:
+    if view.steps and large and not view.all_rows and view.form != "matrix":  # matrices are elided
         layer = network.layers[large[0]]
         raise InputError(
             f"--steps on {network.layer_label(large[0])} would write {2 * layer.n_neurons} lines per sample; "
@@ -98,14 +98,27 @@ def layer_blocks(
     blocks: list = [Heading(3, layer_title(network, index))]
     if layer.n_neurons > LARGE_LAYER and not view.all_rows:
         blocks.extend(summary_blocks(network, trace, index, sample, p))
+        if show_steps and view.form == "matrix":
+            blocks.append(matrix_steps(network, trace, index, sample, texts, view))
         return blocks
     z = trace.layers[index].z[sample]
     a = trace.layers[index].a[sample]
     rows = tuple((neuron, Num(float(z[j])), Num(float(a[j]))) for j, neuron in enumerate(layer.neurons))
     blocks.append(Table((Column(("neuron",), numeric=False), Column(("z",)), Column(("a",))), rows))
-    if show_steps:
+    if show_steps and view.form == "matrix":
+        blocks.append(matrix_steps(network, trace, index, sample, texts, view))
+    elif show_steps:
         blocks.append(Steps(tuple(neuron_steps(network, trace, index, sample, texts, p))))
     return blocks
+
+
+def matrix_steps(
+    network: Network, trace: Trace, index: int, sample: int, texts: Sequence[str] | None, view: View
+) -> Steps:
+    """The layer at once in matrices (``--steps matrix``): see ``nncalc.worked.matrix``."""
+    from nncalc.worked.matrix import forward_steps
+
+    return forward_steps(network, trace, index, sample, texts, view)
 
 
 def summary_blocks(network: Network, trace: Trace, index: int, sample: int, p: int) -> list:
