@@ -29,26 +29,7 @@ def grade_document(network: Network, grade, answers_source: str, view: View) -> 
         *assignments(network.inputs, grade.exact.inputs[0], texts),
     )
     blocks.append(Heading(2, heading))
-    columns = (
-        Column(("neuron",), numeric=False),
-        Column(("",), numeric=False),
-        Column(("yours",)),
-        Column(("expected",)),
-        Column(("mark",), numeric=False),
-    )
-    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
-        rows = tuple(
-            (
-                layer.neurons[mark.neuron],
-                mark.quantity,
-                mark.given.text if mark.given is not None else "—",
-                expected_text(mark, p),
-                _verdict(mark.correct),
-            )
-            for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
-            for mark in (z_mark, a_mark)
-        )
-        blocks.extend([Heading(3, layer_title(network, index)), Table(columns, rows)])
+    blocks.extend(forward_tables(network, grade, p))
     first = grade.first_wrong
     if first is not None:
         blocks.extend(first_wrong_blocks(network, grade, first, p))
@@ -59,7 +40,35 @@ def grade_document(network: Network, grade, answers_source: str, view: View) -> 
     return Document(network.name or "", tuple(blocks), p)
 
 
-def _verdict(correct: bool | None) -> object:
+def forward_tables(network: Network, grade, p: int, heading: str = "") -> list:
+    """A table per layer marking each written z and a (``heading`` before each layer's title)."""
+    columns = (
+        Column(("neuron",), numeric=False),
+        Column(("",), numeric=False),
+        Column(("yours",)),
+        Column(("expected",)),
+        Column(("mark",), numeric=False),
+    )
+    blocks: list = []
+    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
+        rows = tuple(
+            (
+                layer.neurons[mark.neuron],
+                mark.quantity,
+                mark.given.text if mark.given is not None else "—",
+                expected_text(mark, p),
+                verdict(mark.correct),
+            )
+            for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
+            for mark in (z_mark, a_mark)
+        )
+        blocks.extend(
+            [Heading(3, (*((heading,) if heading else ()), *layer_title(network, index))), Table(columns, rows)]
+        )
+    return blocks
+
+
+def verdict(correct: bool | None) -> object:
     if correct is None:
         return ""
     return Styled("✓ right", "right") if correct else Styled("✗ wrong", "wrong")
