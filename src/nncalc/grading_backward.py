@@ -488,6 +488,10 @@ def _batched(settings: Settings, what: str) -> tuple[str, str]:
 def _loss_candidates(mine: _Pass, settings: Settings) -> list[tuple[str, float]]:
     loss = mine.loss
     found: list[tuple[str, float]] = []
+    # a batch summed where averaged comes first: with two samples it is also the ½ dropped, and more likely
+    if mine.samples > 1:
+        message, way = _batched(settings, "the loss")
+        found.append((message, loss * mine.samples if way == "times" else loss / mine.samples))
     if settings.loss == "half_sse":
         found.append(("the ½ of half-SSE is dropped (Σ(t − a)² without the ½)", 2 * loss))
         found.append(("the ½ of half-SSE is taken twice", loss / 2))
@@ -500,9 +504,6 @@ def _loss_candidates(mine: _Pass, settings: Settings) -> list[tuple[str, float]]
             values = other.value(a, t)
             value = float(np.mean(values) if settings.batch == "mean" else np.sum(values))
         found.append((f"this is the {name} loss, not {settings.loss} ({other.summary})", value))
-    if mine.samples > 1:
-        message, way = _batched(settings, "the loss")
-        found.append((message, loss * mine.samples if way == "times" else loss / mine.samples))
     return found
 
 
