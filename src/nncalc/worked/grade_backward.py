@@ -225,7 +225,7 @@ class _Work:
         return Num(float(graded.delta_used[s, j]), _text(mark.given))
 
     def chain(self, mark: BackMark) -> tuple[Chain, tuple]:
-        result = Num(mark.expected)
+        result = Num(mark.expected, expected_text(mark, self.p))  # to the decimals written, at least
         if mark.quantity == "loss":
             return self.loss(result), ()
         if mark.quantity == "delta":
