@@ -40,8 +40,9 @@ def grade_document(network: Network, grade, answers_source: str, view: View) -> 
     return Document(network.name or "", tuple(blocks), p)
 
 
-def forward_tables(network: Network, grade, p: int, heading: str = "") -> list:
-    """A table per layer marking each written z and a (``heading`` before each layer's title)."""
+def forward_tables(network: Network, grade, p: int, heading: str = "", written_only: bool = False) -> list:
+    """A table per layer marking each written z and a (``heading`` before each layer's title);
+    with ``written_only``, the layers where nothing is written are left out."""
     columns = (
         Column(("neuron",), numeric=False),
         Column(("",), numeric=False),
@@ -51,6 +52,8 @@ def forward_tables(network: Network, grade, p: int, heading: str = "") -> list:
     )
     blocks: list = []
     for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
+        if written_only and all(m.given is None for m in (*graded.z, *graded.a)):
+            continue
         rows = tuple(
             (
                 layer.neurons[mark.neuron],

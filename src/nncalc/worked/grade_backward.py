@@ -37,7 +37,8 @@ def backward_grade_document(
     target_texts: Sequence[Sequence[str]],
     view: View,
 ) -> Document:
-    """The forward marks, the loss and each layer's backward marks, the first wrong value worked out, the tally."""
+    """The marks of the values written (forward, the loss, each layer from the output back), the
+    first wrong value worked out, the settings graded under, and the tally (with the values left out)."""
     p = view.precision
     samples = len(grade.forward)
     blocks: list = []
@@ -63,7 +64,7 @@ def backward_grade_document(
             targets = assignments(network.outputs, grade.targets[s], target_texts[s])
             blocks.append(Heading(3, (f"sample {s + 1}: ", *inputs, ", target ", *targets)))
             prefix = f"sample {s + 1}, "
-        blocks.extend(forward_tables(network, graded, p, prefix))
+        blocks.extend(forward_tables(network, graded, p, prefix, written_only=True))
     blocks.extend(_loss_table(grade, p))
     for k in range(len(network.layers) - 1, -1, -1):
         blocks.extend(_layer_table(network, grade, k, p))
@@ -116,6 +117,8 @@ def _row(name: object, mark: BackMark, samples: int, p: int) -> tuple:
 
 def _loss_table(grade: BackwardGrade, p: int) -> list:
     samples = len(grade.forward)
+    if grade.loss.given is None:
+        return []
     name = "L" if grade.settings.batch == "mean" or samples == 1 else "L (sum)"
     title = f"loss ({grade.settings.loss})"
     return [Heading(3, (title,)), Table(_columns(samples), (_row(name, grade.loss, samples, p),))]
@@ -147,7 +150,9 @@ def _layer_table(network: Network, grade: BackwardGrade, k: int, p: int) -> list
         marks += [graded.grad_biases[j], graded.biases[j]]
         for i in range(layer.n_inputs):
             marks += [graded.grad_weights[j * layer.n_inputs + i], graded.weights[j * layer.n_inputs + i]]
-        rows.extend(_row(value_name(network, m), m, samples, p) for m in marks)
+        rows.extend(_row(value_name(network, m), m, samples, p) for m in marks if m.given is not None)
+    if not rows:
+        return []
     return [Heading(3, layer_title(network, k, "backward: ")), Table(_columns(samples), tuple(rows))]
 
 
