@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -460,3 +461,79 @@ def _as_dict(values: dict) -> dict:
             layer[q] = [values[(q, k, (j,))] for j in range(2)]
         layers.append(layer)
     return {"loss": values[("loss", None, ())], "layers": layers}
+
+
+def test_batch_sheet_in_every_format(nncalc, write):
+    """Two samples: a δ row per sample, the loss as the mean of theirs, every notation written."""
+    values = reference([X1, X2], [T1, T2], slip=(("delta", 1, (1, 1)), 0.02))
+    answers = write("batch.yaml", sheet_text(values, 2))
+    args = ("grade", CLASSIC, "-i", "0.05,0.10", "-t", "0.01,0.99", "-i", "0.3,-0.2", "-t", "0.9,0.1", "-a", answers)
+    table = nncalc(*args, tty=True)
+    assert table.code == 1
+    assert "first wrong value: δ of o2, sample 2 in layer 2 (output)" in table.out
+    document = json.loads(nncalc(*args, "-f", "json").out)
+    assert document["input"] == [X1, X2] and document["target"] == [T1, T2]
+    (mark,) = [m for m in document["marks"] if m["correct"] is False]
+    assert (mark["quantity"], mark["neuron"], mark["sample"]) == ("delta", "o2", 2)
+    for fmt in ("markdown", "latex", "html"):
+        assert nncalc(*args, "-f", fmt).code == 1
+
+
+def test_softmax_cross_entropy_output():
+    """Softmax with cross-entropy: δ = a − t at the output; a sheet worked by hand is right."""
+    from nncalc.loader import parse_network
+
+    network = parse_network(
+        "inputs: [x]\nlayers:\n  - weights: [[1.0], [-1.0]]\n    biases: [0.0, 0.5]\n    activation: softmax\n"
+    )
+    e1, e2 = math.exp(2.0), math.exp(-2.0 + 0.5)
+    a = [e1 / (e1 + e2), e2 / (e1 + e2)]
+    t = [0.0, 1.0]
+    delta = [a[0] - t[0], a[1] - t[1]]
+    loss = -math.log(a[1])
+    text = (
+        f"loss: {loss:.6f}\nlayers:\n  - a: [{a[0]:.6f}, {a[1]:.6f}]\n"
+        f"    delta: [{delta[0]:.6f}, {delta[1]:.6f}]\n"
+        f"    grad_weights: [[{2 * delta[0]:.6f}], [{2 * delta[1]:.6f}]]\n"
+        f"    weights: [[{1 - 0.1 * 2 * delta[0]:.6f}], [{-1 - 0.1 * 2 * delta[1]:.6f}]]\n"
+    )
+    sheet = parse_sheet(text, network, "answers.yaml")
+    settings = settings_for(sheet, loss="cross_entropy", lr=0.1)
+    result = grade_backward(network, np.array([[2.0]]), (("2",),), np.array([t]), sheet, settings)
+    assert result.all_correct, [(m.quantity, m.expected) for m in result.wrong]
+    flipped = text.replace(f"delta: [{delta[0]:.6f}", f"delta: [{-delta[0]:.6f}")
+    sheet = parse_sheet(flipped, network, "answers.yaml")
+    wrong = grade_backward(network, np.array([[2.0]]), (("2",),), np.array([t]), sheet, settings).wrong
+    assert [(m.quantity, m.index) for m in wrong] == [("delta", (0, 0))]
+    assert "sign is flipped" in wrong[0].diagnosis
+
+
+def test_optimizer_and_option_mistakes_on_the_command_line(nncalc, write):
+    """SGD with momentum's first step is the plain step; a wrong option is located and exits 2."""
+    answers = write(
+        "course.yaml",
+        "layers:\n  - {weights: [[0.1496]], biases: [0.3959]}\n  - {weights: [[0.4272]], biases: [0.6121]}\n",
+    )
+    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-a", answers)
+    assert nncalc(*args, "--optimizer", "{name: sgd, momentum: 0.9}").code == 0
+    assert nncalc(*args, "--optimizer", "adam").code == 1
+    bad = nncalc(*args, "--optimizer", "adamm")
+    assert bad.code == 2 and bad.err.startswith("error: --optimizer: unknown optimizer 'adamm'; did you mean 'adam'?")
+    assert nncalc(*args, "--error", "t+a").err.startswith("error: --error: must be one of a-t, t-a")
+    no_target = nncalc("grade", COURSE, "-i", "0.1", "--lr", "0.4", "-a", answers)
+    assert no_target.code == 2 and "--target" in no_target.err
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_compiles(nncalc, tmp_path):
+    """The graded sheet with its first wrong value compiles with pdflatex, nothing in the margin."""
+    from tests.test_latex_backward import compile_pdf
+
+    result = nncalc(
+        "grade",
+        CLASSIC,
+        *("-i", "0.05,0.10", "-t", "0.01,0.99", "--freeze-biases"),
+        *("-a", CONFIGS / "answers-classic-backward.yaml", "-f", "latex", "--standalone"),
+    )
+    assert result.code == 1
+    compile_pdf(tmp_path, result.out)

@@ -170,9 +170,7 @@ def settings_for(
             if allowed is None:
                 get_loss(value)  # the loss's own message
             problems.append(
-                Problem(
-                    f"{options[key]} must be one of {', '.join(allowed or ())}, got {value!r}", Location(options[key])
-                )
+                Problem(f"must be one of {', '.join(allowed or ())}, got {value!r}", Location(options[key]))
             )
             continue
         chosen[key] = canonical
