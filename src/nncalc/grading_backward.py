@@ -250,6 +250,8 @@ class _Pass:
         count = len(network.layers)
         self.expected: dict[str, list] = {q: [None] * count for q in BACKWARD}
         self.used: dict[str, list] = {q: [None] * count for q in BACKWARD}
+        # before rounding to ``decimals``: a value written with more digits than that is not wrong
+        self.unrounded: dict[str, list] = {q: [None] * count for q in BACKWARD}
         self.derivatives = [
             layer.activation.derivative(z, a) for layer, z, a in zip(network.layers, zs, activations, strict=True)
         ]
@@ -279,7 +281,9 @@ class _Pass:
         true = self.sign * delta
         return true.T @ self.received(k) / self.scale, true.sum(axis=0) / self.scale
 
-    def update(self, k: int, grad_w: np.ndarray, grad_b: np.ndarray, lr: float | None = None) -> tuple:
+    def update(
+        self, k: int, grad_w: np.ndarray, grad_b: np.ndarray, lr: float | None = None, carry: bool = True
+    ) -> tuple:
         """The weights and biases after one step from the gradients (plain or the optimizer's first step)."""
         layer, settings = self.network.layers[k], self.settings
         lr = settings.lr if lr is None else lr
@@ -294,21 +298,23 @@ class _Pass:
             new_w, new_b = stepped[0], (stepped[1] if len(stepped) > 1 else layer.biases)
         if settings.freeze_biases:
             new_b = layer.biases.copy()
-        return self.carried(new_w), self.carried(new_b)
+        return (self.carried(new_w), self.carried(new_b)) if carry else (new_w, new_b)
 
     def _layer(self, k: int, given: dict[str, list[np.ndarray]]) -> None:
-        expected, used = self.expected, self.used
-        delta = self.carried(self.delta(k))
-        expected["delta"][k], used["delta"][k] = delta, _use(given["delta"][k], delta)
-        grad_w, grad_b = self.gradients(k, used["delta"][k])
-        grad_w, grad_b = self.carried(grad_w), self.carried(grad_b)
-        expected["grad_weights"][k], expected["grad_biases"][k] = grad_w, grad_b
-        used["grad_weights"][k] = _use(given["grad_weights"][k], grad_w)
-        used["grad_biases"][k] = _use(given["grad_biases"][k], grad_b)
-        new_w, new_b = self.update(k, used["grad_weights"][k], used["grad_biases"][k])
-        expected["weights"][k], expected["biases"][k] = new_w, new_b
-        used["weights"][k] = _use(given["weights"][k], new_w)
-        used["biases"][k] = _use(given["biases"][k], new_b)
+        expected, used, raw = self.expected, self.used, self.unrounded
+        raw["delta"][k] = self.delta(k)
+        expected["delta"][k] = delta = self.carried(raw["delta"][k])
+        used["delta"][k] = _use(given["delta"][k], delta)
+        raw["grad_weights"][k], raw["grad_biases"][k] = self.gradients(k, used["delta"][k])
+        for quantity in ("grad_weights", "grad_biases"):
+            expected[quantity][k] = self.carried(raw[quantity][k])
+            used[quantity][k] = _use(given[quantity][k], expected[quantity][k])
+        raw["weights"][k], raw["biases"][k] = self.update(
+            k, used["grad_weights"][k], used["grad_biases"][k], carry=False
+        )
+        for quantity in ("weights", "biases"):
+            expected[quantity][k] = self.carried(raw[quantity][k])
+            used[quantity][k] = _use(given[quantity][k], expected[quantity][k])
 
 
 # ---------------------------------------------------------------------------------------
@@ -388,7 +394,14 @@ def grade_backward(
                 _diagnose(m, [(text, array[m.index]) for text, array in candidates[quantity]])
                 if m.correct is False
                 else m
-                for m in _judge(quantity, k, slots, mine.expected[quantity][k], exact.expected[quantity][k], tolerance)
+                for m in _judge(
+                    quantity,
+                    k,
+                    slots,
+                    (mine.expected[quantity][k], mine.unrounded[quantity][k]),
+                    exact.expected[quantity][k],
+                    tolerance,
+                )
             )
         layers.append(
             BackLayer(
@@ -424,18 +437,25 @@ def _slot(slots: Any, index: tuple[int, ...]) -> Answer | None:
     return slots
 
 
-def _judge_one(quantity, layer, index, answer, expected, exact, tolerance) -> BackMark:
+def _judge_one(quantity, layer, index, answer, expected, exact, tolerance, unrounded=None) -> BackMark:
+    """Right within the tolerance of the value recomputed from the person's values (rounded to
+    ``--round``'s decimals, or not), or of the exact one."""
     if answer is None:
         return BackMark(quantity, layer, index, None, float(expected), float(exact), None, None)
     tol = tolerance if tolerance is not None else tolerance_for(answer)
-    correct = _within(answer.value, expected, tol) or _within(answer.value, exact, tol)
+    also = expected if unrounded is None else unrounded
+    correct = any(_within(answer.value, value, tol) for value in (expected, also, exact))
     return BackMark(quantity, layer, index, answer, float(expected), float(exact), tol, correct)
 
 
-def _judge(quantity: str, layer: int, slots: Any, expected: np.ndarray, exact: np.ndarray, tolerance) -> list[BackMark]:
+def _judge(quantity: str, layer: int, slots: Any, expected: tuple, exact: np.ndarray, tolerance) -> list[BackMark]:
+    """Every value of one quantity of a layer; ``expected`` is the recomputed values, rounded and not."""
+    rounded, unrounded = expected
     return [
-        _judge_one(quantity, layer, index, _slot(slots, index), expected[index], exact[index], tolerance)
-        for index in np.ndindex(expected.shape)
+        _judge_one(
+            quantity, layer, index, _slot(slots, index), rounded[index], exact[index], tolerance, unrounded[index]
+        )
+        for index in np.ndindex(rounded.shape)
     ]
 
 
