@@ -537,3 +537,15 @@ def test_latex_compiles(nncalc, tmp_path):
     )
     assert result.code == 1
     compile_pdf(tmp_path, result.out)
+
+
+def test_round_keeps_longer_values_right_and_finds_the_cut_off_loss(nncalc):
+    """With --round 4 a gradient written to more digits (0.00102) is still right; the course's
+    loss 0.1082 is ½·(0.25 − 0.7153)² = 0.108252 cut off, where rounding gives 0.1083."""
+    assert round(0.5 * (0.25 - 0.7153) ** 2, 6) == 0.108252
+    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-a", CONFIGS / "answers-course-backprop.yaml")
+    result = nncalc(*args, "--round", "4", "-f", "json")
+    assert result.code == 1
+    (mark,) = [m for m in json.loads(result.out)["marks"] if m["correct"] is False]
+    assert mark["quantity"] == "loss" and "cut off" in mark["diagnosis"]
+    assert nncalc(*args).code == 0  # without rounding, 0.1082 is the exact loss to four decimals
