@@ -10,7 +10,16 @@ The format (see README.md, "nncalc grade")::
 
 A layer is written one way or the other, never both. Under a layer, a key whose value is
 a mapping is a neuron (so neurons called ``z`` or ``a`` can be answered by name); a list,
-a number or ~ is the quantity z or a.
+a number or ~ is a quantity.
+
+A sheet of the backward pass adds a top-level ``loss`` and, per layer, ``delta`` (per
+neuron, as z and a), ``grad_weights`` and ``weights`` (the updated values; shaped as the
+network file's weights: a row per neuron, a value per input), ``grad_biases`` and
+``biases``. A quantity may also be given by name, ``delta: {o1: 0.1385}``,
+``grad_weights: {w(h1→o1): 0.0822, h2->o1: 0.0827}``, and a neuron's incoming weights by
+their source, ``o1: {weights: {h1: 0.3589}}``. With several samples, z, a and δ are a row
+per sample. ``conventions: {error: t-a, batch: sum, loss: half-sse}`` names the course's
+conventions (see ``nncalc.grading_backward``).
 
 The number text matters: ``0.60`` claims two decimals, ``0.6`` one, and grading uses it.
 """

@@ -613,7 +613,9 @@ def _candidates(mine: _Pass, given: dict[str, list[np.ndarray]], k: int) -> dict
         updates("the step goes the wrong way (w + lr·∂L/∂w: the gradient is added, not subtracted)", -gw_used, -gb_used)
         if settings.freeze_biases:
             b_step = layer.biases - lr * gb_used
-            new_b.append(("the biases are frozen (--freeze-biases), so b′ = b", mine.carried(b_step)))
+            new_b.append(
+                ("the bias is updated, but the biases are frozen (--freeze-biases: b′ = b)", mine.carried(b_step))
+            )
         else:
             new_b.append(("the bias is not updated (only --freeze-biases keeps it)", layer.biases))
         w_exp = expected["weights"][k]
