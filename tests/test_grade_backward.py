@@ -98,7 +98,10 @@ def reference(
                     d = e if mistake == "missing f'" else e * fprime
                 else:
                     weights = new_w if mistake == "updated weights" else {(m, j): W[1][m][j] for m in range(2)}
-                    d = sum(weights[(m, j)] * deltas[(1, s, m)] for m in range(2)) * fprime
+                    if mistake == "rows for columns":  # w(h_m→o_j) in place of w(h_j→o_m)
+                        weights = {(m, j): W[1][j][m] for m in range(2)}
+                    d = sum(weights[(m, j)] * deltas[(1, s, m)] for m in range(2))
+                    d = d if mistake == "missing hidden f'" else d * fprime
                 deltas[(k, s, j)] = put(("delta", k, (s, j)), d)
         grads = {}
         for j in range(2):
@@ -258,6 +261,8 @@ def _output_deltas(samples=1):
         ("half dropped", _output_deltas(), "½ of half-SSE is dropped"),
         ("loss half dropped", {("loss", None, ())}, "½ of half-SSE is dropped"),
         ("updated weights", {("delta", 0, (0, 0)), ("delta", 0, (0, 1))}, "updated weights of the layer above"),
+        ("missing hidden f'", {("delta", 0, (0, 0)), ("delta", 0, (0, 1))}, "f′(z) is missing"),
+        ("rows for columns", {("delta", 0, (0, 0)), ("delta", 0, (0, 1))}, "read the other way round"),
         ("lr twice", None, "learning rate is applied twice"),
         ("lr none", None, "learning rate is not applied"),
         ("transposed", {("grad_weights", 1, (0, 1)), ("grad_weights", 1, (1, 0))}, "transposed"),

@@ -787,10 +787,15 @@ def grade(
     mark everything after it wrong. The first wrong value is written out with your numbers
     and, where it can be told, what likely went wrong.
 
+    With --target the backward pass is graded too: the loss, each δ, gradient and
+    updated value, under the course's conventions (--error, --batch, or the answers
+    file's conventions: mapping).
+
     \b
     Examples:
       nncalc grade configs/course-note.yaml --input 0.1 --answers configs/answers-course-note.yaml
       nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -a configs/answers-classic.yaml --format json
+      nncalc grade configs/course-backprop.yaml -i 0.1 -t 0.25 --lr 0.4 -a configs/answers-course-backprop.yaml
     """
     from nncalc.answers import load_sheet as load_answers
     from nncalc.grading import grade as run_grade
