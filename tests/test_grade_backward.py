@@ -554,3 +554,20 @@ def test_round_keeps_longer_values_right_and_finds_the_cut_off_loss(nncalc):
     (mark,) = [m for m in json.loads(result.out)["marks"] if m["correct"] is False]
     assert mark["quantity"] == "loss" and "cut off" in mark["diagnosis"]
     assert nncalc(*args).code == 0  # without rounding, 0.1082 is the exact loss to four decimals
+
+
+def test_a_loss_that_is_infinite_from_the_persons_outputs_is_judged_against_the_exact_one():
+    """BCE of a written a = 1.0 is infinite: the loss written is judged against the exact loss only."""
+    from nncalc.loader import parse_network
+
+    network = parse_network("inputs: 1\nlayers:\n  - {weights: 0.5, biases: 0.0}\n")
+    exact = -(0.25 * math.log(sigma(0.5)) + 0.75 * math.log(1 - sigma(0.5)))
+
+    def loss_mark(loss_text):
+        sheet = parse_sheet(f"loss: {loss_text}\nlayers:\n  - a: [1.0]\n", network, "answers.yaml")
+        settings = settings_for(sheet, loss="bce")
+        result = grade_backward(network, np.array([[1.0]]), (("1",),), np.array([[0.25]]), sheet, settings)
+        return result.loss
+
+    assert loss_mark("0.5").correct is False
+    assert loss_mark(f"{exact:.4f}").correct is True

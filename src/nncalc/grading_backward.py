@@ -444,7 +444,8 @@ def _judge_one(quantity, layer, index, answer, expected, exact, tolerance, unrou
         return BackMark(quantity, layer, index, None, float(expected), float(exact), None, None)
     tol = tolerance if tolerance is not None else tolerance_for(answer)
     also = expected if unrounded is None else unrounded
-    correct = any(_within(answer.value, value, tol) for value in (expected, also, exact))
+    # a value recomputed from the person's values may be infinite (their a = 1 in BCE): only the finite count
+    correct = any(_within(answer.value, value, tol) for value in (expected, also, exact) if math.isfinite(value))
     return BackMark(quantity, layer, index, answer, float(expected), float(exact), tol, correct)
 
 
