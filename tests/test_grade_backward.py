@@ -482,6 +482,9 @@ def test_batch_sheet_in_every_format(nncalc, write):
     assert (mark["quantity"], mark["neuron"], mark["sample"]) == ("delta", "o2", 2)
     for fmt in ("markdown", "latex", "html"):
         assert nncalc(*args, "-f", fmt).code == 1
+    forward_slip = write("forward.yaml", sheet_text(reference([X1, X2], [T1, T2], slip=(("a", 0, (1, 0)), 0.02)), 2))
+    table = nncalc(*args[:-1], forward_slip, tty=True)
+    assert "first wrong value: a of h1, sample 2 in layer 1 (hidden)" in table.out
 
 
 def test_softmax_cross_entropy_output():

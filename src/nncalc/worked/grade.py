@@ -96,10 +96,12 @@ def expected_text(mark, precision: int) -> str:
     return text
 
 
-def first_wrong_blocks(network: Network, grade, mark, p: int) -> list:
-    """The first wrong value: where it is, its step with the person's own earlier numbers, and the likely slip."""
+def first_wrong_blocks(network: Network, grade, mark, p: int, sample: int | None = None) -> list:
+    """The first wrong value: where it is (in which ``sample`` of a batch, from 0), its step with
+    the person's own earlier numbers, and the likely slip."""
     neuron = network.layers[mark.layer].neurons[mark.neuron]
-    where = f"{mark.quantity} of {neuron} in {network.layer_label(mark.layer)}, at {mark.given.location}"
+    of = f"{neuron}, sample {sample + 1}" if sample is not None else neuron
+    where = f"{mark.quantity} of {of} in {network.layer_label(mark.layer)}, at {mark.given.location}"
     blocks: list = [
         Note((where,), kind="wrong", lead="first wrong value:"),
         Steps((Step((graded_chain(network, grade, mark, p),), after=(f", not {mark.given.text}",)),)),

@@ -71,7 +71,7 @@ def backward_grade_document(
     first = grade.first_wrong
     if isinstance(first, Mark):
         sample = next(s for s, g in enumerate(grade.forward) if any(m is first for m in g.marks))
-        blocks.extend(first_wrong_blocks(network, grade.forward[sample], first, p))
+        blocks.extend(first_wrong_blocks(network, grade.forward[sample], first, p, sample if samples > 1 else None))
     elif first is not None:
         blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, p))
     right, wrong = len(grade.right), len(grade.wrong)
