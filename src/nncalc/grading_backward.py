@@ -386,23 +386,28 @@ def grade_backward(
         loss_mark = _diagnose(loss_mark, _loss_candidates(mine, settings))
     layers = []
     for k in range(count):
-        candidates = _candidates(mine, given, k)
-        marks = {}
-        for quantity in BACKWARD:
-            slots = getattr(sheet.layers[k], quantity)
-            marks[quantity] = tuple(
+        judged = {
+            quantity: _judge(
+                quantity,
+                k,
+                getattr(sheet.layers[k], quantity),
+                (mine.expected[quantity][k], mine.unrounded[quantity][k]),
+                exact.expected[quantity][k],
+                tolerance,
+            )
+            for quantity in BACKWARD
+        }
+        wrong = any(m.correct is False for found in judged.values() for m in found)
+        candidates = _candidates(mine, given, k) if wrong else {}  # worked out only where needed
+        marks = {
+            quantity: tuple(
                 _diagnose(m, [(text, array[m.index]) for text, array in candidates[quantity]])
                 if m.correct is False
                 else m
-                for m in _judge(
-                    quantity,
-                    k,
-                    slots,
-                    (mine.expected[quantity][k], mine.unrounded[quantity][k]),
-                    exact.expected[quantity][k],
-                    tolerance,
-                )
+                for m in found
             )
+            for quantity, found in judged.items()
+        }
         layers.append(
             BackLayer(
                 **marks,
