@@ -10,24 +10,44 @@ The format (see README.md, "nncalc grade")::
 
 A layer is written one way or the other, never both. Under a layer, a key whose value is
 a mapping is a neuron (so neurons called ``z`` or ``a`` can be answered by name); a list,
-a number or ~ is the quantity z or a.
+a number or ~ is a quantity.
+
+A sheet of the backward pass adds a top-level ``loss`` and, per layer, ``delta`` (per
+neuron, as z and a), ``grad_weights`` and ``weights`` (the updated values; shaped as the
+network file's weights: a row per neuron, a value per input), ``grad_biases`` and
+``biases``. A quantity may also be given by name, ``delta: {o1: 0.1385}``,
+``grad_weights: {w(h1→o1): 0.0822, h2->o1: 0.0827}``, and a neuron's incoming weights by
+their source, ``o1: {weights: {h1: 0.3589}}``. With several samples, z, a and δ are a row
+per sample. ``conventions: {error: t-a, batch: sum, loss: half-sse}`` names the course's
+conventions (see ``nncalc.grading_backward``).
 
 The number text matters: ``0.60`` claims two decimals, ``0.6`` one, and grading uses it.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import NamedTuple
 
+from nncalc import losses
+from nncalc.activations import name_key
 from nncalc.errors import InputError, Location
 from nncalc.loader import DocumentChecker, suggest
 from nncalc.network import Network
 from nncalc.records import record
 from nncalc.yamlsource import DEFAULT_MAX_BYTES, MapNode, Node, ScalarNode, SeqNode, load_yaml, read_text
 
-ANSWER_KEYS = ("name", "description", "layers")
-QUANTITIES = ("z", "a")
+ANSWER_KEYS = ("name", "description", "conventions", "loss", "layers")
+FORWARD = ("z", "a")
+PER_SAMPLE = ("z", "a", "delta")  # one value per neuron, for each sample
+PER_NEURON = ("grad_biases", "biases")  # one value per neuron
+PER_WEIGHT = ("grad_weights", "weights")  # one value per weight: rows per neuron, as in the network file
+BACKWARD = ("delta", "grad_weights", "grad_biases", "weights", "biases")
+QUANTITIES = FORWARD + BACKWARD
 MISSING = ("~", "null", "")
+# The conventions an answers file may name, and the values each takes (None: a loss's name).
+CONVENTIONS: dict[str, tuple[str, ...] | None] = {"error": ("a-t", "t-a"), "batch": ("mean", "sum"), "loss": None}
 
 
 @record
@@ -39,6 +59,9 @@ class Answer:
     location: Location
 
 
+Slot = Answer | None
+
+
 @record
 class LayerAnswers:
     """A layer's answers, one slot per neuron for z and for a (None where left out)."""
@@ -47,30 +70,125 @@ class LayerAnswers:
     a: tuple[Answer | None, ...]
 
 
+@record
+class LayerSheet:
+    """Everything written for one layer: z, a and δ per sample and neuron ([sample][neuron]),
+    the gradients and updated values of the weights ([neuron][source]) and of the biases."""
+
+    z: tuple[tuple[Slot, ...], ...]
+    a: tuple[tuple[Slot, ...], ...]
+    delta: tuple[tuple[Slot, ...], ...]
+    grad_weights: tuple[tuple[Slot, ...], ...]
+    grad_biases: tuple[Slot, ...]
+    weights: tuple[tuple[Slot, ...], ...]
+    biases: tuple[Slot, ...]
+
+    def written(self, quantity: str) -> list[Answer]:
+        """The answers written for ``quantity``, in order."""
+        slots = getattr(self, quantity)
+        flat = [slot for row in slots for slot in row] if quantity not in PER_NEURON else list(slots)
+        return [slot for slot in flat if slot is not None]
+
+
+@record
+class Convention:
+    """A convention the answers file names: ``error: t-a``, where it is written."""
+
+    key: str
+    value: str
+    location: Location
+
+
+@record
+class Sheet:
+    """A whole answer sheet: each layer's values, the loss, and the conventions it names."""
+
+    layers: tuple[LayerSheet, ...]
+    loss: Answer | None = None
+    conventions: tuple[Convention, ...] = ()
+    samples: int = 1
+
+    def forward(self, sample: int = 0) -> list[LayerAnswers]:
+        """One sample's z and a, as forward grading reads them."""
+        return [LayerAnswers(layer.z[sample], layer.a[sample]) for layer in self.layers]
+
+    def convention(self, key: str) -> Convention | None:
+        """The convention ``key`` named in the file, or None."""
+        return next((c for c in self.conventions if c.key == key), None)
+
+    def first_backward(self) -> Location | None:
+        """Where the first value of the backward pass (the loss, a δ, a gradient, an update) is written."""
+        if self.loss is not None:
+            return self.loss.location
+        for layer in self.layers:
+            for quantity in BACKWARD:
+                written = layer.written(quantity)
+                if written:
+                    return written[0].location
+        return None
+
+
 def load_answers(path: str | Path, network: Network, max_bytes: int = DEFAULT_MAX_BYTES) -> list[LayerAnswers]:
     """Read an answers file for ``network``; raise ``InputError`` listing every problem."""
-    path = Path(path)
-    return parse_answers(read_text(path, max_bytes), network, str(path))
+    return load_sheet(path, network, max_bytes=max_bytes).forward(0)
 
 
 def parse_answers(text: str, network: Network, source: str = "<answers>") -> list[LayerAnswers]:
     """Validate answers given as YAML text against the network's layers and neuron names."""
+    return parse_sheet(text, network, source).forward(0)
+
+
+def load_sheet(path: str | Path, network: Network, samples: int = 1, max_bytes: int = DEFAULT_MAX_BYTES) -> Sheet:
+    """Read a whole answer sheet (forward and backward pass) for ``samples`` samples."""
+    path = Path(path)
+    return parse_sheet(read_text(path, max_bytes), network, str(path), samples)
+
+
+def parse_sheet(text: str, network: Network, source: str = "<answers>", samples: int = 1) -> Sheet:
+    """Validate a whole answer sheet given as YAML text; raise ``InputError`` listing every problem.
+
+    With several samples, z, a and δ are written one row per sample (by position) or one
+    list of a value per sample (by name); the gradients, updates and loss are the batch's.
+    """
     root = load_yaml(text, source)
     checker = _AnswersChecker(source)
-    layers = checker.answers(root, network)
-    if checker.problems or layers is None:
+    sheet = checker.sheet(root, network, samples)
+    if checker.problems or sheet is None:
         raise InputError(checker.problems or [f"{source}: no answers"])
-    return layers
+    return sheet
+
+
+def _weight_key(text: str) -> tuple[str, str] | None:
+    """``w(h1→o1)``, ``w(h1->o1)``, ``h1→o1`` or ``h1->o1`` as (source, neuron); None for anything else."""
+    inner = text.strip()
+    if inner.startswith("w(") and inner.endswith(")"):
+        inner = inner[2:-1]
+    parts = re.split(r"\s*(?:→|->)\s*", inner.strip())
+    return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
+
+
+class _Shape(NamedTuple):
+    """What a layer's answers are checked against."""
+
+    label: str
+    neurons: tuple[str, ...]
+    below: tuple[str, ...]
+    samples: int
 
 
 class _AnswersChecker(DocumentChecker):
-    def answers(self, root: Node, network: Network) -> list[LayerAnswers] | None:
+    def sheet(self, root: Node, network: Network, samples: int) -> Sheet | None:
         entries = self.entries(root, ANSWER_KEYS, "the answers file", "")
         if entries is None:
             return None
+        loss = self.answer(entries["loss"][1], "loss") if "loss" in entries else None
+        conventions = self.conventions(entries["conventions"][1]) if "conventions" in entries else ()
         if "layers" not in entries:
-            self.error(root, "missing key 'layers' (your z and a values, layer by layer)")
-            return None
+            if loss is None:
+                self.error(root, "missing key 'layers' (your z and a values, layer by layer)")
+                return None
+            layers = [self.layer(None, network, index, samples) for index in range(len(network.layers))]
+            return Sheet(tuple(layers), loss, conventions, samples)
         node = entries["layers"][1]
         if not isinstance(node, SeqNode):
             self.error(node, f"layers must be a list, one entry per layer, got {node.kind}")
@@ -81,25 +199,48 @@ class _AnswersChecker(DocumentChecker):
                 f"there are {len(node.items)} layers of answers, but the network has {len(network.layers)}",
             )
             return None
-        result = []
-        for index, layer in enumerate(network.layers):
-            if index < len(node.items):
-                result.append(self.layer(node.items[index], network, index))
-            else:
-                empty = (None,) * layer.n_neurons
-                result.append(LayerAnswers(empty, empty))
-        return result
+        layers = [
+            self.layer(node.items[index] if index < len(node.items) else None, network, index, samples)
+            for index in range(len(network.layers))
+        ]
+        return Sheet(tuple(layers), loss, conventions, samples)
 
-    def layer(self, node: Node, network: Network, index: int) -> LayerAnswers:
+    def conventions(self, node: Node) -> tuple[Convention, ...]:
+        """``conventions: {error: t-a, batch: sum, loss: half-sse}``, each value checked."""
+        entries = self.entries(node, tuple(CONVENTIONS), "conventions", "conventions: ")
+        found = []
+        for key, (_, value) in (entries or {}).items():
+            if key not in CONVENTIONS:
+                continue
+            text = self.text(value, f"conventions: {key}")
+            if text is None:
+                continue
+            choice = convention_value(key, text)
+            if choice is None:
+                allowed = CONVENTIONS[key] or tuple(losses.known_names())
+                self.error(
+                    value,
+                    f"conventions: {key}: unknown {key} {text!r}{suggest(text, allowed)} (known: {', '.join(allowed)})",
+                )
+                continue
+            found.append(Convention(key, choice, value.location))
+        return tuple(found)
+
+    def layer(self, node: Node | None, network: Network, index: int, samples: int) -> LayerSheet:
         layer = network.layers[index]
-        label = network.layer_label(index)
-        n = layer.n_neurons
-        slots: dict[str, list[Answer | None]] = {q: [None] * n for q in QUANTITIES}
-        if isinstance(node, ScalarNode) and node.text in MISSING and not node.quoted:
-            return LayerAnswers(tuple(slots["z"]), tuple(slots["a"]))
+        below = tuple(network.inputs) if index == 0 else network.layers[index - 1].neurons
+        shape = _Shape(network.layer_label(index), tuple(layer.neurons), below, samples)
+        n, n_in = layer.n_neurons, layer.n_inputs
+        slots: dict[str, list] = {q: [[None] * n for _ in range(samples)] for q in PER_SAMPLE}
+        slots.update({q: [[None] * n_in for _ in range(n)] for q in PER_WEIGHT})
+        slots.update({q: [None] * n for q in PER_NEURON})
+        if node is None or (isinstance(node, ScalarNode) and node.text in MISSING and not node.quoted):
+            return _layer_sheet(slots)
         if not isinstance(node, MapNode):
-            self.error(node, f"{label}: answers must be a mapping such as {{z: [...], a: [...]}}, got {node.kind}")
-            return LayerAnswers(tuple(slots["z"]), tuple(slots["a"]))
+            self.error(
+                node, f"{shape.label}: answers must be a mapping such as {{z: [...], a: [...]}}, got {node.kind}"
+            )
+            return _layer_sheet(slots)
         forms = {key: self.form(key, value, layer.neurons) for key, (_, value) in node.entries.items()}
         first = next((form for form in forms.values() if form is not None), None)
         for key, (key_node, value) in node.entries.items():
@@ -107,24 +248,25 @@ class _AnswersChecker(DocumentChecker):
             if form is None:
                 allowed = [*layer.neurons] if isinstance(value, MapNode) else [*layer.neurons, *QUANTITIES]
                 hint = suggest(key, allowed) or f" (this layer's neurons: {', '.join(layer.neurons)})"
-                self.error(key_node, f"{label}: unknown neuron or key {key!r}{hint}")
+                self.error(key_node, f"{shape.label}: unknown neuron or key {key!r}{hint}")
             elif form != first:
                 self.error(
                     key_node,
-                    f"{label}: a layer's answers are written either as z/a lists or neuron by neuron, not both",
+                    f"{shape.label}: a layer's answers are written either as z/a lists or neuron by neuron, not both",
                 )
             elif form == "lists":
-                self.vector(value, slots[key], f"{label}: {key}")
+                self.quantity(key, value, slots[key], shape)
             else:
-                self.neuron(key, value, layer.neurons.index(key), slots, label)
-        return LayerAnswers(tuple(slots["z"]), tuple(slots["a"]))
+                self.neuron(key, value, layer.neurons.index(key), slots, shape)
+        return _layer_sheet(slots)
 
     @staticmethod
     def form(key: str, value: Node, neurons: tuple[str, ...]) -> str | None:
         """How one entry of a layer is written: "lists" (``z: [...]``), "neurons" (``h1: {...}``), None: neither.
 
         The key alone cannot tell when a neuron is called ``z`` or ``a``; the value can: a
-        neuron's answers are a mapping, a quantity's a list (or one number, or ~).
+        neuron's answers are a mapping, a quantity's a list (or one number, or ~). A quantity
+        may be a mapping too, by name (``delta: {o1: 0.1385}``), where no neuron has its name.
         """
         if key in neurons and (isinstance(value, MapNode) or key not in QUANTITIES):
             return "neurons"
@@ -132,16 +274,127 @@ class _AnswersChecker(DocumentChecker):
             return "lists"
         return None
 
-    def neuron(self, key: str, value: Node, j: int, slots: dict[str, list[Answer | None]], label: str) -> None:
-        """Neuron ``key``'s answers, ``h1: {z: 0.4, a: 0.6}``, into slot ``j`` of z and of a."""
-        values = self.entries(value, QUANTITIES, f"neuron {key}", f"{label}: {key}: ")
+    def quantity(self, key: str, node: Node, slot: list, shape: _Shape) -> None:
+        """A quantity of a layer, by position (shaped as in the network file) or by name."""
+        what = f"{shape.label}: {key}"
+        if isinstance(node, MapNode):
+            for name, (key_node, value) in node.entries.items():
+                if key in PER_WEIGHT:
+                    pair = self.weight(name, key_node, shape, what)
+                    if pair is not None:
+                        slot[pair[0]][pair[1]] = self.answer(value, f"{what}: {name}")
+                    continue
+                if name not in shape.neurons:
+                    hint = suggest(name, shape.neurons) or f" (this layer's neurons: {', '.join(shape.neurons)})"
+                    self.error(key_node, f"{what}: unknown neuron {name!r}{hint}")
+                    continue
+                j = shape.neurons.index(name)
+                if key in PER_SAMPLE:
+                    self.per_sample(value, slot, j, f"{what}: {name}", shape.samples)
+                else:
+                    slot[j] = self.answer(value, f"{what}: {name}")
+            return
+        if key in PER_SAMPLE:
+            if shape.samples == 1:
+                self.vector(node, slot[0], what)
+            else:
+                self.rows(node, slot, what, "sample", "neuron")
+        elif key in PER_NEURON:
+            self.vector(node, slot, what)
+        else:
+            self.weights(node, slot, what, shape)
+
+    def weights(self, node: Node, slot: list, what: str, shape: _Shape) -> None:
+        """Weights by position, as the network file writes them: a row per neuron, a flat list
+        for a one-neuron layer, one number for one neuron with one input."""
+        n, n_in = len(shape.neurons), len(shape.below)
+        if isinstance(node, ScalarNode):
+            if (n == 1 and n_in == 1) or (node.text in MISSING and not node.quoted):
+                slot[0][0] = self.answer(node, what)
+            else:
+                self.error(
+                    node, f"{what}: one number is for a layer of one neuron with one input; write a row per neuron"
+                )
+            return
+        if isinstance(node, SeqNode) and all(isinstance(item, ScalarNode) for item in node.items):
+            if n == 1:
+                self.vector(node, slot[0], what, "input")
+            else:
+                self.error(
+                    node,
+                    f"{what}: a flat list is for a one-neuron layer, and this layer has {n} neurons: "
+                    "write one row per neuron, e.g. [[0.1, 0.2], [0.3, 0.4]]",
+                )
+            return
+        self.rows(node, slot, what, "neuron", "input")
+
+    def rows(self, node: Node, slot: list, what: str, row_word: str, value_word: str) -> None:
+        """A list of rows, one per ``row_word``, each of a value per ``value_word``."""
+        if not isinstance(node, SeqNode) or not all(isinstance(item, SeqNode) for item in node.items):
+            kind = node.kind if not isinstance(node, SeqNode) else "numbers and rows mixed"
+            self.error(node, f"{what} must be a list of rows, one per {row_word}, got {kind}")
+            return
+        if len(node.items) != len(slot):
+            rows = f"{len(node.items)} row{'s' if len(node.items) != 1 else ''}"
+            self.error(node, f"{what} has {rows}, expected {len(slot)} (one per {row_word})")
+            return
+        for r, (item, row) in enumerate(zip(node.items, slot, strict=True), 1):
+            self.vector(item, row, f"{what}, row {r}", value_word)
+
+    def per_sample(self, node: Node, slot: list, j: int, what: str, samples: int) -> None:
+        """One neuron's value of a per-sample quantity: a number, or a list of one per sample."""
+        if samples == 1:
+            slot[0][j] = self.answer(node, what)
+            return
+        column: list[Slot] = [None] * samples
+        self.vector(node, column, what, "sample")
+        for s in range(samples):
+            slot[s][j] = column[s]
+
+    def weight(self, name: str, node: Node, shape: _Shape, what: str) -> tuple[int, int] | None:
+        """(neuron, source) of a weight named ``w(h1→o1)`` or ``h1->o1``; None (reported) if unknown."""
+        pair = _weight_key(name)
+        if pair is not None and pair[0] in shape.below and pair[1] in shape.neurons:
+            return shape.neurons.index(pair[1]), shape.below.index(pair[0])
+        names = [f"w({b}→{n})" for n in shape.neurons for b in shape.below]
+        hint = (
+            suggest(name, names)
+            or f" (write w(source→neuron), e.g. {names[0]}, or {shape.below[0]}->{shape.neurons[0]})"
+        )
+        self.error(node, f"{what}: unknown weight {name!r}{hint}")
+        return None
+
+    def neuron(self, key: str, value: Node, j: int, slots: dict[str, list], shape: _Shape) -> None:
+        """Neuron ``key``'s answers, ``h1: {z: 0.4, a: 0.6, delta: 0.01}``, into its slots."""
+        label = f"{shape.label}: {key}"
+        values = self.entries(value, QUANTITIES, f"neuron {key}", f"{label}: ")
         if values is None:
             return
-        for quantity in QUANTITIES:
-            if quantity in values:
-                slots[quantity][j] = self.answer(values[quantity][1], f"{label}: {key}: {quantity}")
+        for quantity, (_, node) in values.items():
+            what = f"{label}: {quantity}"
+            if quantity in PER_SAMPLE:
+                self.per_sample(node, slots[quantity], j, what, shape.samples)
+            elif quantity in PER_NEURON:
+                slots[quantity][j] = self.answer(node, what)
+            elif quantity in PER_WEIGHT:
+                self.neuron_weights(node, slots[quantity][j], key, what, shape)
 
-    def vector(self, node: Node, slots: list[Answer | None], what: str) -> None:
+    def neuron_weights(self, node: Node, row: list, neuron: str, what: str, shape: _Shape) -> None:
+        """A neuron's incoming weights: a value per source in order, or by source (``h1``, ``w(h1→o1)``)."""
+        if not isinstance(node, MapNode):
+            self.vector(node, row, what, "input")
+            return
+        for name, (key_node, value) in node.entries.items():
+            pair = _weight_key(name)
+            source = pair[0] if pair is not None and pair[1] == neuron else name
+            if source not in shape.below:
+                names = [*shape.below, *(f"w({b}→{neuron})" for b in shape.below)]
+                hint = suggest(name, names) or f" (the sources: {', '.join(shape.below)})"
+                self.error(key_node, f"{what}: unknown weight {name!r}{hint}")
+                continue
+            row[shape.below.index(source)] = self.answer(value, f"{what}: {name}")
+
+    def vector(self, node: Node, slots: list[Answer | None], what: str, per: str = "neuron") -> None:
         if isinstance(node, ScalarNode):
             items = [node]
         elif isinstance(node, SeqNode):
@@ -153,7 +406,7 @@ class _AnswersChecker(DocumentChecker):
             self.error(
                 node,
                 f"{what} has {len(items)} value{'s' if len(items) != 1 else ''}, expected {len(slots)} "
-                "(one per neuron; write ~ for one you left out)",
+                f"(one per {per}; write ~ for one you left out)",
             )
             return
         for j, item in enumerate(items):
@@ -166,3 +419,18 @@ class _AnswersChecker(DocumentChecker):
         if number is None:
             return None
         return Answer(number[0], number[1], node.location)
+
+
+def _layer_sheet(slots: dict[str, list]) -> LayerSheet:
+    def frozen(value: list) -> tuple:
+        return tuple(frozen(v) if isinstance(v, list) else v for v in value)
+
+    return LayerSheet(**{q: frozen(slots[q]) for q in QUANTITIES})
+
+
+def convention_value(key: str, text: str) -> str | None:
+    """A convention's value as nncalc names it: ``t−a`` → ``t-a``, ``Half-SSE`` → ``half_sse``; None if unknown."""
+    if CONVENTIONS.get(key) is None:
+        return {name_key(n): n for n in losses.known_names()}.get(name_key(text))
+    plain = text.strip().lower().replace("−", "-").replace("–", "-").replace(" ", "")
+    return plain if plain in (CONVENTIONS[key] or ()) else None

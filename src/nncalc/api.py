@@ -82,6 +82,9 @@ def batch(network: Network, values: ArrayLike, what: str = "input", width: int |
     return array
 
 
+_rows = batch  # for functions whose own parameter is called batch
+
+
 class _Shown:
     """What every result shares: its document, written in any notation, and shown in a notebook."""
 
@@ -210,13 +213,18 @@ class BackwardResult(_Shown):
 
 
 class Marks(_Shown):
-    """A graded answer sheet: ``all_correct``, the ``right`` and ``wrong`` marks, the ``first_wrong``."""
+    """A graded answer sheet: ``all_correct``, the ``right`` and ``wrong`` marks, the ``first_wrong``.
 
-    def __init__(self, network: Network, grade: Any, source: str, precision: int):
+    With a target, the marks cover the backward pass too: the loss, each δ, gradient and
+    updated value (``nncalc.grading_backward.BackMark``), after the forward marks.
+    """
+
+    def __init__(self, network: Network, grade: Any, source: str, precision: int, texts: Any = None):
         self.network = network
         self.grade = grade
         self.source = source
         self.precision = precision
+        self._texts = texts  # the inputs' and targets' texts, for the backward pass
 
     @property
     def all_correct(self) -> bool:
@@ -235,12 +243,18 @@ class Marks(_Shown):
 
     @property
     def first_wrong(self) -> Any:
-        """The first wrong mark in network order, or None."""
+        """The first wrong mark in the order of the work (forward, loss, then from the output back), or None."""
         return self.grade.first_wrong
 
     def document(self) -> Document:
         """The marks worked out: a table per layer, and the first wrong value with your numbers."""
         from nncalc.worked import View
+
+        if self._texts is not None:
+            from nncalc.worked.grade_backward import backward_grade_document
+
+            inputs, targets = self._texts
+            return backward_grade_document(self.network, self.grade, self.source, inputs, targets, View(self.precision))
         from nncalc.worked.grade import grade_document
 
         return grade_document(self.network, self.grade, self.source, View(self.precision))
@@ -295,28 +309,53 @@ def grade(
     inputs: ArrayLike,
     answers: Mapping[str, Any] | str | Path,
     *,
+    target: ArrayLike | None = None,
+    lr: float = 0.5,
+    loss: str | None = None,
+    freeze_biases: bool = False,
+    optimizer: str | None = None,
+    error: str | None = None,
+    batch: str | None = None,
     tolerance: float | None = None,
     precision: int = 4,
     round: int | None = None,
     round_z: bool = False,
 ) -> Marks:
-    """Mark worked answers (the answers file's format as a dict, or its path) for one sample."""
-    from nncalc.answers import load_answers, parse_answers
+    """Mark worked answers (the answers file's format as a dict, or its path) for one sample.
+
+    With ``target`` (one row per sample of ``inputs``) the backward pass is marked too, as
+    ``nncalc grade --target`` does; ``lr``, ``loss``, ``freeze_biases``, ``optimizer`` (a
+    name or ``"{name: sgd, momentum: 0.9}"``), ``error`` ("a-t" or "t-a") and ``batch``
+    ("mean" or "sum") mean what the command's options do.
+    """
+    from nncalc.answers import load_sheet, parse_sheet
     from nncalc.grading import grade as run
 
-    x = batch(network, inputs)
-    if x.shape[0] != 1:
+    x = _rows(network, inputs)
+    samples = x.shape[0]
+    if target is None and samples != 1:
         raise InputError("an answer sheet is for one sample: give one input")
     if isinstance(answers, (str, Path)):
-        sheet, source = load_answers(answers, network), str(answers)
+        sheet, source = load_sheet(answers, network, samples), str(answers)
     else:
         import yaml
 
         source = "<answers>"
-        sheet = parse_answers(yaml.safe_dump(_plain(answers), sort_keys=False, allow_unicode=True), network, source)
-    texts = tuple(repr(float(v)) for v in x[0])
-    result = run(network, x[0], texts, sheet, tolerance=tolerance, decimals=round, round_z=round_z)
-    return Marks(network, result, source, precision)
+        text = yaml.safe_dump(_plain(answers), sort_keys=False, allow_unicode=True)
+        sheet = parse_sheet(text, network, source, samples)
+    texts = tuple(tuple(repr(float(v)) for v in row) for row in x)
+    if target is None:
+        if sheet.first_backward() is not None:
+            raise InputError("the answers hold values of the backward pass; give the targets to grade them")
+        result = run(network, x[0], texts[0], sheet.forward(0), tolerance=tolerance, decimals=round, round_z=round_z)
+        return Marks(network, result, source, precision)
+    from nncalc.grading_backward import grade_backward, settings_for
+
+    t = _rows(network, target, "target", len(network.outputs))
+    settings = settings_for(sheet, loss, lr, freeze_biases, optimizer, error, batch)
+    result = grade_backward(network, x, texts, t, sheet, settings, tolerance=tolerance, decimals=round, round_z=round_z)
+    target_texts = tuple(tuple(repr(float(v)) for v in row) for row in t)
+    return Marks(network, result, source, precision, (texts, target_texts))
 
 
 def save(network: Network, path: str | Path, force: bool = True) -> None:

@@ -753,9 +753,70 @@ def grade(
     input_values: Annotated[
         list[str],
         typer.Option(
-            "--input", "-i", metavar="VALUES", help='The input the answers are for: "0.05,0.10".', show_default=False
+            "--input",
+            "-i",
+            metavar="VALUES",
+            help='The input the answers are for: "0.05,0.10" (with --target, once per sample of the batch).',
+            show_default=False,
         ),
     ],
+    target_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            "-t",
+            metavar="VALUES",
+            help="The targets for the --input in the same place; grades the backward pass too.",
+            show_default=False,
+        ),
+    ] = None,
+    loss: Annotated[
+        str | None,
+        typer.Option(
+            "--loss",
+            metavar="NAME",
+            help="half_sse, mse, cross_entropy or bce (default: the answers file's, else half_sse).",
+            autocompletion=_loss_names,
+            show_default=False,
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option("--lr", parser=_finite_number, metavar="RATE", help="Learning rate (≥ 0; default 0.5)."),
+    ] = None,
+    freeze_biases: Annotated[
+        bool, typer.Option("--freeze-biases", help="The biases are left as they are, as some worked examples do.")
+    ] = False,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            metavar="OPTIMIZER",
+            help="The updates are the first step of this optimizer: sgd, adam, adamw, rmsprop or "
+            "'{name: sgd, momentum: 0.9}' (default: w − lr·∂L/∂w).",
+            show_default=False,
+        ),
+    ] = None,
+    error: Annotated[
+        str | None,
+        typer.Option(
+            "--error",
+            metavar="a-t|t-a",
+            help="How the error term is written: a-t (δ = ∂L/∂z) or t-a (δ = −∂L/∂z, update w + lr·δ·a). "
+            "Default: the answers file's conventions, else a-t.",
+            show_default=False,
+        ),
+    ] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option(
+            "--batch",
+            metavar="mean|sum",
+            help="Gradients and loss averaged (mean) or summed over the samples. "
+            "Default: the answers file's conventions, else mean.",
+            show_default=False,
+        ),
+    ] = None,
     tolerance: Annotated[
         float | None,
         typer.Option(
@@ -784,12 +845,17 @@ def grade(
     mark everything after it wrong. The first wrong value is written out with your numbers
     and, where it can be told, what likely went wrong.
 
+    With --target the backward pass is graded too: the loss, each δ, gradient and
+    updated value, under the course's conventions (--error, --batch, or the answers
+    file's conventions: mapping).
+
     \b
     Examples:
       nncalc grade configs/course-note.yaml --input 0.1 --answers configs/answers-course-note.yaml
       nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -a configs/answers-classic.yaml --format json
+      nncalc grade configs/course-backprop.yaml -i 0.1 -t 0.25 --lr 0.4 -a configs/answers-course-backprop.yaml
     """
-    from nncalc.answers import load_answers
+    from nncalc.answers import load_sheet as load_answers
     from nncalc.grading import grade as run_grade
     from nncalc.inputs import samples_from_options
     from nncalc.loader import load_network
@@ -805,10 +871,37 @@ def grade(
         {"--precision": ("table", "markdown", "latex", "html"), "--standalone": ("latex", "html")},
     )
     _refuse_round_z_alone(round_to, round_z)
+    if target_values or error or batch or loss or optimizer or freeze_biases or lr is not None:
+        _grade_backward(
+            network,
+            network_file,
+            answers_file,
+            input_values,
+            target_values or [],
+            dict(loss=loss, lr=lr, freeze_biases=freeze_biases, optimizer=optimizer, error=error, batch=batch),
+            dict(tolerance=tolerance, decimals=round_to, round_z=round_z),
+            fmt,
+            precision,
+            standalone,
+            output,
+            max_file_size,
+        )
+        return
     sample = samples_from_options([_one(input_values, "--input")], network.inputs)
     answers = load_answers(answers_file, network, max_bytes=max_file_size)
+    if answers.first_backward() is not None:
+        raise InputError(
+            "the answers hold values of the backward pass; give the targets with --target to grade them",
+            answers.first_backward(),
+        )
     result = run_grade(
-        network, sample.values[0], sample.texts[0], answers, tolerance=tolerance, decimals=round_to, round_z=round_z
+        network,
+        sample.values[0],
+        sample.texts[0],
+        answers.forward(0),
+        tolerance=tolerance,
+        decimals=round_to,
+        round_z=round_z,
     )
     with text_destination(output, [network_file, answers_file]) as stream:
         if fmt == "json":
@@ -822,6 +915,55 @@ def grade(
 
             shown = DEFAULT_PRECISION if precision is None else precision
             document = grade_document(network, result, str(answers_file), View(shown))
+            write_document(document, fmt, stream, standalone)
+    if not result.all_correct:
+        raise typer.Exit(ExitStatus.NO)
+
+
+def _grade_backward(
+    network,
+    network_file: Path,
+    answers_file: Path,
+    input_values: list[str],
+    target_values: list[str],
+    options: dict,
+    grading: dict,
+    fmt: str,
+    precision: int | None,
+    standalone: bool,
+    output: Path | None,
+    max_file_size: int,
+) -> None:
+    """``grade --target``: the forward and the backward pass of one sample or a batch."""
+    from nncalc.answers import load_sheet
+    from nncalc.grading_backward import grade_backward, settings_for
+    from nncalc.inputs import samples_from_options
+    from nncalc.output import text_destination
+
+    if not target_values:
+        given = [name for name, value in options.items() if value is not None and value is not False]
+        raise InputError(f"--{given[0].replace('_', '-')} is for the backward pass: give the targets with --target")
+    if len(input_values) != len(target_values):
+        raise InputError(f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)")
+    samples = samples_from_options(input_values, network.inputs)
+    targets = samples_from_options(target_values, network.outputs, option="--target")
+    sheet = load_sheet(answers_file, network, samples=len(input_values), max_bytes=max_file_size)
+    settings = settings_for(sheet, **(options | {"lr": 0.5 if options["lr"] is None else options["lr"]}))
+    result = grade_backward(network, samples.values, samples.texts, targets.values, sheet, settings, **grading)
+    with text_destination(output, [network_file, answers_file]) as stream:
+        if fmt == "json":
+            from nncalc.render.data import backward_grade_dict, write_document
+
+            write_document(stream, backward_grade_dict(network, result))
+        else:
+            from nncalc.notation import write_document
+            from nncalc.worked import View
+            from nncalc.worked.grade_backward import backward_grade_document
+
+            shown = DEFAULT_PRECISION if precision is None else precision
+            document = backward_grade_document(
+                network, result, str(answers_file), samples.texts, targets.texts, View(shown)
+            )
             write_document(document, fmt, stream, standalone)
     if not result.all_correct:
         raise typer.Exit(ExitStatus.NO)

@@ -228,6 +228,73 @@ def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
     }
 
 
+def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:
+    """A graded sheet with a backward pass: every mark, forward and backward, located, and the settings.
+
+    A mark names its ``layer``, ``quantity``, ``neuron``, the ``source`` of a weight and the
+    ``sample`` (from 1) of a per-sample value; the loss has no layer.
+    """
+    marks = []
+    for s, graded in enumerate(grade.forward):
+        for mark in graded.marks:
+            layer = network.layers[mark.layer]
+            marks.append(
+                {"layer": layer.name, "quantity": mark.quantity, "neuron": layer.neurons[mark.neuron], "source": None}
+                | {"sample": s + 1}
+                | _verdict_dict(mark)
+            )
+    for mark in grade.backward_marks:
+        entry: dict[str, Any] = {"layer": None, "quantity": mark.quantity, "neuron": None, "source": None}
+        entry["sample"] = mark.index[0] + 1 if mark.quantity == "delta" else None
+        if mark.layer is not None:
+            layer = network.layers[mark.layer]
+            below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
+            entry["layer"] = layer.name
+            entry["neuron"] = layer.neurons[mark.index[1] if mark.quantity == "delta" else mark.index[0]]
+            if mark.quantity in ("grad_weights", "weights"):
+                entry["source"] = below[mark.index[1]]
+        marks.append(entry | _verdict_dict(mark))
+    settings = grade.settings
+    return {
+        "network": network.name,
+        # one sample: its input and target, as forward grading gives the input; several: a row each
+        "input": _floats(grade.forward[0].exact.inputs[0])
+        if len(grade.forward) == 1
+        else [_floats(g.exact.inputs[0]) for g in grade.forward],
+        "target": _floats(grade.targets[0]) if len(grade.forward) == 1 else _floats(grade.targets),
+        "settings": {
+            "loss": settings.loss,
+            "lr": settings.lr,
+            "freeze_biases": settings.freeze_biases,
+            "optimizer": None
+            if settings.optimizer is None
+            else {"name": settings.optimizer.name} | {k: v for k, v in settings.optimizer.options},
+            "error": settings.error,
+            "batch": settings.batch,
+        },
+        "correct": grade.all_correct,
+        "right": len(grade.right),
+        "wrong": len(grade.wrong),
+        "marks": marks,
+    }
+
+
+def _verdict_dict(mark: Any) -> dict[str, Any]:
+    """What was written, where, what it should be, and the verdict, as ``grade_dict`` gives them."""
+    given = mark.given
+    return {
+        "given": given.value if given is not None else None,
+        "text": given.text if given is not None else None,
+        "line": given.location.line if given is not None else None,
+        "column": given.location.column if given is not None else None,
+        "expected": mark.expected if math.isfinite(mark.expected) else None,
+        "exact": mark.exact if math.isfinite(mark.exact) else None,
+        "tolerance": mark.tolerance if mark.tolerance is None or math.isfinite(mark.tolerance) else None,
+        "correct": mark.correct,
+        "diagnosis": mark.diagnosis,
+    }
+
+
 def write_grade_json(stream: TextIO, network: Network, grade: Any) -> None:
     """The graded sheet as one JSON document."""
     stream.write(dumps_readable(grade_dict(network, grade)))

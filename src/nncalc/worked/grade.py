@@ -29,26 +29,7 @@ def grade_document(network: Network, grade, answers_source: str, view: View) -> 
         *assignments(network.inputs, grade.exact.inputs[0], texts),
     )
     blocks.append(Heading(2, heading))
-    columns = (
-        Column(("neuron",), numeric=False),
-        Column(("",), numeric=False),
-        Column(("yours",)),
-        Column(("expected",)),
-        Column(("mark",), numeric=False),
-    )
-    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
-        rows = tuple(
-            (
-                layer.neurons[mark.neuron],
-                mark.quantity,
-                mark.given.text if mark.given is not None else "—",
-                expected_text(mark, p),
-                _verdict(mark.correct),
-            )
-            for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
-            for mark in (z_mark, a_mark)
-        )
-        blocks.extend([Heading(3, layer_title(network, index)), Table(columns, rows)])
+    blocks.extend(forward_tables(network, grade, p))
     first = grade.first_wrong
     if first is not None:
         blocks.extend(first_wrong_blocks(network, grade, first, p))
@@ -59,7 +40,38 @@ def grade_document(network: Network, grade, answers_source: str, view: View) -> 
     return Document(network.name or "", tuple(blocks), p)
 
 
-def _verdict(correct: bool | None) -> object:
+def forward_tables(network: Network, grade, p: int, heading: str = "", written_only: bool = False) -> list:
+    """A table per layer marking each written z and a (``heading`` before each layer's title);
+    with ``written_only``, the layers where nothing is written are left out."""
+    columns = (
+        Column(("neuron",), numeric=False),
+        Column(("",), numeric=False),
+        Column(("yours",)),
+        Column(("expected",)),
+        Column(("mark",), numeric=False),
+    )
+    blocks: list = []
+    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
+        if written_only and all(m.given is None for m in (*graded.z, *graded.a)):
+            continue
+        rows = tuple(
+            (
+                layer.neurons[mark.neuron],
+                mark.quantity,
+                mark.given.text if mark.given is not None else "—",
+                expected_text(mark, p),
+                verdict(mark.correct),
+            )
+            for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
+            for mark in (z_mark, a_mark)
+        )
+        blocks.extend(
+            [Heading(3, (*((heading,) if heading else ()), *layer_title(network, index))), Table(columns, rows)]
+        )
+    return blocks
+
+
+def verdict(correct: bool | None) -> object:
     if correct is None:
         return ""
     return Styled("✓ right", "right") if correct else Styled("✗ wrong", "wrong")
@@ -84,10 +96,12 @@ def expected_text(mark, precision: int) -> str:
     return text
 
 
-def first_wrong_blocks(network: Network, grade, mark, p: int) -> list:
-    """The first wrong value: where it is, its step with the person's own earlier numbers, and the likely slip."""
+def first_wrong_blocks(network: Network, grade, mark, p: int, sample: int | None = None) -> list:
+    """The first wrong value: where it is (in which ``sample`` of a batch, from 0), its step with
+    the person's own earlier numbers, and the likely slip."""
     neuron = network.layers[mark.layer].neurons[mark.neuron]
-    where = f"{mark.quantity} of {neuron} in {network.layer_label(mark.layer)}, at {mark.given.location}"
+    of = f"{neuron}, sample {sample + 1}" if sample is not None else neuron
+    where = f"{mark.quantity} of {of} in {network.layer_label(mark.layer)}, at {mark.given.location}"
     blocks: list = [
         Note((where,), kind="wrong", lead="first wrong value:"),
         Steps((Step((graded_chain(network, grade, mark, p),), after=(f", not {mark.given.text}",)),)),

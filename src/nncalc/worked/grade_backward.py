@@ -1,0 +1,349 @@
+"""A graded backward pass worked out: each value marked, then the first mistake with the person's own numbers.
+
+The forward pass is marked as ``nncalc grade`` marks it; then the loss, and each layer from
+the output back: δ, ∂L/∂b, b′, ∂L/∂w and w′ per neuron. The first wrong value is written
+out as the person would work it, from their own earlier values (``δ_o1 = (a_o1 − t_o1) ·
+a_o1 · (1 − a_o1) = (0.7514 − 0.01) · 0.7514 · (1 − 0.7514) = 0.1385, not 0.1384``), in
+the course's conventions (t − a, a batch summed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nncalc import losses
+from nncalc.answers import Answer
+from nncalc.backprop import combined_rule
+from nncalc.document import Column, Document, Heading, Note, Step, Steps, Styled, Table, joined
+from nncalc.expr import Chain, Derivative, Edge, Expr, Frac, Name, Neg, Num, Sigma, Sum, call, total
+from nncalc.grading import Mark
+from nncalc.grading_backward import BackMark, BackwardGrade
+from nncalc.network import Network
+from nncalc.render.numbers import show
+from nncalc.worked import View
+from nncalc.worked.backward import MAX_TERMS, minus, times
+from nncalc.worked.forward import assignments, layer_title
+from nncalc.worked.grade import expected_text, first_wrong_blocks, forward_tables, verdict
+from nncalc.worked.numbers import checked, signed_term, written
+
+SYMBOLS = {"delta": "δ", "grad_biases": "∂L/∂b", "biases": "b′", "grad_weights": "∂L/∂w", "weights": "w′"}
+
+
+def backward_grade_document(
+    network: Network,
+    grade: BackwardGrade,
+    answers_source: str,
+    input_texts: Sequence[Sequence[str]],
+    target_texts: Sequence[Sequence[str]],
+    view: View,
+) -> Document:
+    """The marks of the values written (forward, the loss, each layer from the output back), the
+    first wrong value worked out, the settings graded under, and the tally (with the values left out)."""
+    p = view.precision
+    samples = len(grade.forward)
+    blocks: list = []
+    if network.name:
+        blocks.append(Heading(1, (network.name,)))
+    if samples == 1:
+        heading = (
+            Styled("grading"),
+            f" {answers_source} for input ",
+            *assignments(network.inputs, grade.forward[0].exact.inputs[0], input_texts[0]),
+            ", target ",
+            *assignments(network.outputs, grade.targets[0], target_texts[0]),
+        )
+    else:
+        heading = (Styled("grading"), f" {answers_source} for {samples} samples")
+    blocks.append(Heading(2, heading))
+    for s, graded in enumerate(grade.forward):
+        if not any(m.given is not None for m in graded.marks):
+            continue
+        prefix = ""
+        if samples > 1:
+            inputs = assignments(network.inputs, graded.exact.inputs[0], input_texts[s])
+            targets = assignments(network.outputs, grade.targets[s], target_texts[s])
+            blocks.append(Heading(3, (f"sample {s + 1}: ", *inputs, ", target ", *targets)))
+            prefix = f"sample {s + 1}, "
+        blocks.extend(forward_tables(network, graded, p, prefix, written_only=True))
+    blocks.extend(_loss_table(grade, p))
+    for k in range(len(network.layers) - 1, -1, -1):
+        blocks.extend(_layer_table(network, grade, k, p))
+    first = grade.first_wrong
+    if isinstance(first, Mark):
+        sample = next(s for s, g in enumerate(grade.forward) if any(m is first for m in g.marks))
+        blocks.extend(first_wrong_blocks(network, grade.forward[sample], first, p, sample if samples > 1 else None))
+    elif first is not None:
+        blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, p))
+    right, wrong = len(grade.right), len(grade.wrong)
+    blank = sum(1 for m in grade.marks if m.correct is None)
+    tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
+    blocks.append(Note(_settings_text(grade), kind="detail"))
+    blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
+    return Document(network.name or "", tuple(blocks), p)
+
+
+def _settings_text(grade: BackwardGrade) -> tuple:
+    settings = grade.settings
+    parts = [
+        ("loss ", settings.loss),
+        ("learning rate ", Num(settings.lr)),
+        ("error written ", "a − t" if settings.error == "a-t" else "t − a"),
+        ("batch ", "averaged" if settings.batch == "mean" else "summed"),
+    ]
+    if settings.optimizer is not None:
+        changed = ", ".join(f"{k}: {v}" for k, v in settings.optimizer.changed().items())
+        parts.append(("optimizer ", settings.optimizer.name + (f" ({changed})" if changed else "")))
+    if settings.freeze_biases:
+        parts.append(("biases frozen",))
+    return joined(parts, "; ")
+
+
+def _columns(samples: int) -> tuple[Column, ...]:
+    sample = (Column(("sample",)),) if samples > 1 else ()
+    return (
+        Column(("",), numeric=False),
+        *sample,
+        Column(("yours",)),
+        Column(("expected",)),
+        Column(("mark",), numeric=False),
+    )
+
+
+def _row(name: object, mark: BackMark, samples: int, p: int) -> tuple:
+    sample = (str(mark.index[0] + 1) if mark.quantity == "delta" else "",) if samples > 1 else ()
+    given = mark.given.text if mark.given is not None else "—"
+    return (name, *sample, given, expected_text(mark, p), verdict(mark.correct))
+
+
+def _loss_table(grade: BackwardGrade, p: int) -> list:
+    samples = len(grade.forward)
+    if grade.loss.given is None:
+        return []
+    name = "L" if grade.settings.batch == "mean" or samples == 1 else "L (sum)"
+    title = f"loss ({grade.settings.loss})"
+    return [Heading(3, (title,)), Table(_columns(samples), (_row(name, grade.loss, samples, p),))]
+
+
+def value_name(network: Network, mark: BackMark) -> Expr | str:
+    """How a value is named in the table: δ_o1, ∂L/∂b_o1, b′_o1, ∂L/∂w(h1→o1), w′(h1→o1)."""
+    if mark.layer is None:
+        return Name("L")
+    layer = network.layers[mark.layer]
+    below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
+    if mark.quantity == "delta":
+        return Name("δ", layer.neurons[mark.index[1]])
+    neuron = layer.neurons[mark.index[0]]
+    if mark.quantity == "grad_biases":
+        return Derivative(Name("L"), Name("b", neuron))
+    if mark.quantity == "biases":
+        return Name("b", neuron, "prime")
+    edge = Edge("w", below[mark.index[1]], neuron)
+    return Derivative(Name("L"), edge) if mark.quantity == "grad_weights" else Edge("w′", below[mark.index[1]], neuron)
+
+
+def _layer_table(network: Network, grade: BackwardGrade, k: int, p: int) -> list:
+    layer, graded = network.layers[k], grade.layers[k]
+    samples = len(grade.forward)
+    rows = []
+    for j in range(layer.n_neurons):
+        marks = [m for m in graded.delta if m.index[1] == j]
+        marks += [graded.grad_biases[j], graded.biases[j]]
+        for i in range(layer.n_inputs):
+            marks += [graded.grad_weights[j * layer.n_inputs + i], graded.weights[j * layer.n_inputs + i]]
+        rows.extend(_row(value_name(network, m), m, samples, p) for m in marks if m.given is not None)
+    if not rows:
+        return []
+    return [Heading(3, layer_title(network, k, "backward: ")), Table(_columns(samples), tuple(rows))]
+
+
+def _where(network: Network, mark: BackMark, samples: int) -> str:
+    if mark.layer is None:
+        return f"the loss, at {mark.given.location}"
+    layer = network.layers[mark.layer]
+    below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
+    if mark.quantity == "delta":
+        what = f"δ of {layer.neurons[mark.index[1]]}" + (f", sample {mark.index[0] + 1}" if samples > 1 else "")
+    elif mark.quantity in ("grad_biases", "biases"):
+        what = f"{SYMBOLS[mark.quantity]} of {layer.neurons[mark.index[0]]}"
+    else:
+        symbol = "∂L/∂w" if mark.quantity == "grad_weights" else "w′"
+        what = f"{symbol}({below[mark.index[1]]}→{layer.neurons[mark.index[0]]})"
+    return f"{what} in {network.layer_label(mark.layer)}, at {mark.given.location}"
+
+
+def first_wrong_backward(
+    network: Network,
+    grade: BackwardGrade,
+    mark: BackMark,
+    input_texts: Sequence[Sequence[str]],
+    target_texts: Sequence[Sequence[str]],
+    p: int,
+) -> list:
+    """The first wrong value of the backward pass: where it is, its step with the person's numbers, the likely slip."""
+    samples = len(grade.forward)
+    work = _Work(network, grade, input_texts, target_texts, p)
+    chain, after = work.chain(mark)
+    blocks: list = [
+        Note((_where(network, mark, samples),), kind="wrong", lead="first wrong value:"),
+        Steps((Step((chain,), after=(*after, f", not {mark.given.text}")),)),
+    ]
+    if mark.diagnosis:
+        blocks.append(Note((f"likely: {mark.diagnosis}",), kind="detail"))
+    if abs(mark.expected - mark.exact) > (mark.tolerance or 0):
+        exact = f"(from your earlier values; with exact earlier values it is {show(mark.exact, p)})"
+        blocks.append(Note((exact,), kind="detail"))
+    return blocks
+
+
+def _text(answer: Answer | None) -> str | None:
+    return answer.text if answer is not None else None
+
+
+class _Work:
+    """The steps behind graded values, written with the person's own numbers (their text) where they gave them."""
+
+    def __init__(self, network, grade: BackwardGrade, input_texts, target_texts, p: int):
+        self.network, self.grade, self.p = network, grade, p
+        self.input_texts, self.target_texts = input_texts, target_texts
+        self.sign = 1.0 if grade.settings.error == "a-t" else -1.0
+        self.samples = len(grade.forward)
+
+    def z(self, k: int, s: int, j: int) -> Num:
+        forward = self.grade.forward[s].layers[k].z[j]
+        return Num(float(self.grade.layers[k].z[s, j]), _text(forward.given))
+
+    def a(self, k: int, s: int, j: int) -> Num:
+        forward = self.grade.forward[s].layers[k].a[j]
+        return Num(float(self.grade.layers[k].a[s, j]), _text(forward.given))
+
+    def received(self, k: int, s: int, i: int) -> Num:
+        if k == 0:
+            return Num(float(self.grade.layers[0].received[s, i]), self.input_texts[s][i])
+        return self.a(k - 1, s, i)
+
+    def target(self, s: int, j: int) -> Num:
+        return Num(float(self.grade.targets[s, j]), self.target_texts[s][j])
+
+    def delta(self, k: int, s: int, j: int) -> Num:
+        graded = self.grade.layers[k]
+        mark = next(m for m in graded.delta if m.index == (s, j))
+        return Num(float(graded.delta_used[s, j]), _text(mark.given))
+
+    def chain(self, mark: BackMark) -> tuple[Chain, tuple]:
+        result = Num(mark.expected, expected_text(mark, self.p))  # to the decimals written, at least
+        if mark.quantity == "loss":
+            return self.loss(result), ()
+        if mark.quantity == "delta":
+            return self.delta_chain(mark.layer, *mark.index, result), ()
+        if mark.quantity in ("grad_weights", "grad_biases"):
+            return self.gradient_chain(mark, result), ()
+        return self.update_chain(mark, result)
+
+    def loss(self, result: Num) -> Chain:
+        loss = losses.REGISTRY[self.grade.settings.loss]
+        out = len(self.network.layers) - 1
+        outputs = self.network.layers[out].n_neurons
+        if self.samples == 1 and loss.expanded is not None and outputs <= MAX_TERMS:
+            a = [self.a(out, 0, j) for j in range(outputs)]
+            t = [self.target(0, j) for j in range(outputs)]
+            return checked((Name("L"), loss.symbols, loss.expanded(a, t), result), self.p)
+        each = total([Num(float(v)) for v in self.grade.sample_losses])
+        if self.grade.settings.batch == "mean":
+            return checked((Name("L"), Frac(each, Num(float(self.samples))), result), self.p)
+        return checked((Name("L"), each, result), self.p)
+
+    def delta_chain(self, k: int, s: int, j: int, result: Num) -> Chain:
+        network = self.network
+        layer = network.layers[k]
+        name = layer.neurons[j]
+        activation = layer.activation
+        derivative = activation.activation.derivative_formula
+        d = Num(float(self.grade.layers[k].derivative[s, j]))
+        z, a = self.z(k, s, j), self.a(k, s, j)
+        f_symbols = derivative(Name("z", name), Name("a", name), call("f′", Name("z", name)), activation.params)
+        f_numbers = derivative(z, a, d, activation.params)
+        lhs = Name("δ", name)
+        if k == len(network.layers) - 1:
+            loss_name = self.grade.settings.loss
+            t = self.target(s, j)
+            n = Num(float(layer.n_neurons))
+            rule = combined_rule(activation.name, loss_name)
+            if rule is not None:
+                symbols, numbers = self._error(Name("a", name), Name("t", name)), self._error(a, t)
+                if rule == "(a − t)/n":
+                    symbols, numbers = Frac(symbols, n), Frac(numbers, n)
+                return checked((lhs, symbols, numbers, result), self.p)
+            if not activation.activation.elementwise:
+                return Chain((lhs, result), ("=",))
+            loss = losses.REGISTRY[loss_name]
+            if loss_name == "half_sse":
+                g_symbols, g_numbers = self._error(Name("a", name), Name("t", name)), self._error(a, t)
+            else:
+                g_symbols = loss.gradient_formula(Name("a", name), Name("t", name), n)
+                g_numbers = loss.gradient_formula(a, t, n)
+                if self.sign < 0:
+                    g_symbols, g_numbers = Neg(g_symbols), Neg(g_numbers)
+            return checked((lhs, times(g_symbols, f_symbols), times(g_numbers, f_numbers), result), self.p)
+        above = network.layers[k + 1]
+        if above.n_neurons > MAX_TERMS or not activation.activation.elementwise:
+            return Chain((lhs, result), ("=",))
+        below = network.layers[k].neurons
+        weighted = total([times(Edge("w", below[j], m), Name("δ", m)) for m in above.neurons])
+        numbers = total(
+            [
+                signed_term(above.weight_text[m][j], float(above.weights[m, j]), self.delta(k + 1, s, m), "·")
+                for m in range(above.n_neurons)
+            ]
+        )
+        return checked((lhs, times(weighted, f_symbols), times(numbers, f_numbers), result), self.p)
+
+    def _error(self, a: Expr, t: Expr) -> Expr:
+        """a − t, or t − a where the course writes the error so."""
+        return Sum((a, Neg(t))) if self.sign > 0 else Sum((t, Neg(a)))
+
+    def gradient_chain(self, mark: BackMark, result: Num) -> Chain:
+        network, k = self.network, mark.layer
+        layer = network.layers[k]
+        j = mark.index[0]
+        name = layer.neurons[j]
+        if mark.quantity == "grad_weights":
+            i = mark.index[1]
+            below = network.inputs if k == 0 else network.layers[k - 1].neurons
+            lhs = Derivative(Name("L"), Edge("w", below[i], name))
+            source = Name(below[i]) if k == 0 else Name("a", below[i])
+            symbols = times(Name("δ", name), source)
+            terms = [times(self.delta(k, s, j), self.received(k, s, i)) for s in range(self.samples)]
+        else:
+            lhs = Derivative(Name("L"), Name("b", name))
+            symbols = Name("δ", name)
+            terms = [self.delta(k, s, j) for s in range(self.samples)]
+        if self.sign < 0:
+            symbols, terms = Neg(symbols), [Neg(term) for term in terms]
+        if self.samples == 1:
+            return checked((lhs, symbols, terms[0], result), self.p)
+        sum_symbols, sum_numbers = Sigma("s", symbols), total(terms)
+        if self.grade.settings.batch == "mean":
+            mean = Frac(Num(1.0), Num(float(self.samples)))
+            sum_symbols, sum_numbers = times(mean, sum_symbols), times(mean, sum_numbers)
+        return checked((lhs, sum_symbols, sum_numbers, result), self.p)
+
+    def update_chain(self, mark: BackMark, result: Num) -> tuple[Chain, tuple]:
+        network, k = self.network, mark.layer
+        layer, graded, settings = network.layers[k], self.grade.layers[mark.layer], self.grade.settings
+        j = mark.index[0]
+        if mark.quantity == "weights":
+            i = mark.index[1]
+            old = written(layer.weight_text[j][i], float(layer.weights[j, i]))
+            position = j * layer.n_inputs + i
+            gradient = Num(float(graded.grad_weights_used[j, i]), _text(graded.grad_weights[position].given))
+            lhs = Name("w", mark="prime")
+        else:
+            old = written(layer.bias_text[j], float(layer.biases[j]))
+            gradient = Num(float(graded.grad_biases_used[j]), _text(graded.grad_biases[j].given))
+            lhs = Name("b", mark="prime")
+            if settings.freeze_biases:
+                return Chain((lhs, old), ("=",)), (" (biases frozen)",)
+        if settings.optimizer is not None:
+            after = (f" (the first {settings.optimizer.name} step from ", old, " with gradient ", gradient, ")")
+            return Chain((lhs, result), ("=",)), after
+        return checked((lhs, minus(old, Num(settings.lr), gradient), result), self.p), ()
