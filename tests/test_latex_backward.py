@@ -1066,3 +1066,16 @@ def test_from_three_samples_each_delta_has_a_row_of_its_own():
         lines = table.strip().splitlines()
         assert lines == [rf"{s + 1} & {neuron} & ${f4(d[which])}$ \\" for s, d in enumerate(expected)]
     assert r"neuron & $\partial$L/$\partial$b & b & b$'$ \\" in text
+
+
+@needs_pdflatex
+@pytest.mark.parametrize("folder", ["/work/main/configs", "/home/student/course/week-3/answers", "/tmp/c"])
+def test_a_heading_with_a_long_path_breaks_at_a_slash(tmp_path, folder):
+    """A heading naming a file by a long path is set ragged right, so it breaks after a slash
+    instead of running into the margin (a justified heading could only stretch one space)."""
+    from nncalc.document import Document, Heading
+    from nncalc.notation.latex import latex_source
+
+    heading = f"grading {folder}/answers-classic-backward.yaml"
+    source = latex_source(Document("", (Heading(1, heading), Heading(2, heading), Heading(3, heading)), 4), True)
+    compile_pdf(tmp_path, source)

@@ -699,6 +699,14 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage{amssymb}
 \allowdisplaybreaks
 \setlength{\emergencystretch}{3em}% a line with a long file path stretches its spaces rather than overflow
+\makeatletter% headings as article's, ragged right: a long file path in one breaks at a slash
+\renewcommand\section{\@startsection{section}{1}{\z@}{-3.5ex \@plus -1ex \@minus -.2ex}{2.3ex \@plus.2ex}%
+  {\normalfont\Large\bfseries\raggedright}}
+\renewcommand\subsection{\@startsection{subsection}{2}{\z@}{-3.25ex\@plus -1ex \@minus -.2ex}{1.5ex \@plus .2ex}%
+  {\normalfont\large\bfseries\raggedright}}
+\renewcommand\subsubsection{\@startsection{subsubsection}{3}{\z@}{-3.25ex\@plus -1ex \@minus -.2ex}%
+  {1.5ex \@plus .2ex}{\normalfont\normalsize\bfseries\raggedright}}
+\makeatother
 \begin{document}
 """
 
