@@ -3,6 +3,12 @@
 Vectorised per layer over the whole batch: δ has shape (samples, neurons), and the
 gradients of the batch loss (the mean of the per-sample losses) are ∂L/∂W = δᵀ·A_prev / B
 and ∂L/∂b = Σ_s δ_s / B. Every intermediate is kept so a renderer can show the working.
+
+Without an optimizer a step is plain gradient descent, W ← W − lr·∂L/∂W. With one
+(``nncalc.optimizers``: SGD with momentum, Adam, AdamW, RMSprop) the gradients are the same
+and the optimizer makes the update, one parameter array at a time, in PyTorch's order of a
+``Sequential``'s parameters (each layer's weights, then its biases), its state carried from
+step to step.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from nncalc.errors import ComputationError, InputError
 from nncalc.loader import suggest
 from nncalc.losses import Loss
 from nncalc.network import Network
+from nncalc.optimizers import BoundOptimizer, State, StepTrace, init_state
+from nncalc.optimizers import step as optimizer_step
 from nncalc.records import record
 
 
@@ -52,6 +60,22 @@ class BackwardResult:
     loss_name: str
     lr: float
     freeze_biases: bool = False
+    optimizer: BoundOptimizer | None = None
+    state_before: State | None = None
+    state: State | None = None
+    updates: tuple[StepTrace | None, ...] | None = None
+
+    def update_of(self, layer: int, biases: bool = False) -> StepTrace | None:
+        """The optimizer's working for one layer's weights (or biases): None without an optimizer,
+        and for biases that are frozen."""
+        if self.updates is None:
+            return None
+        return self.updates[2 * layer + (1 if biases else 0)]
+
+    def state_of(self, layer: int, biases: bool = False, before: bool = True):
+        """The optimizer's state for one layer's weights (or biases), before (or after) the step."""
+        state = self.state_before if before else self.state
+        return None if state is None else state.params[2 * layer + (1 if biases else 0)]
 
 
 class Training(NamedTuple):
@@ -64,6 +88,8 @@ class Training(NamedTuple):
     network: Network
     losses: np.ndarray
 
+    state = None  # an optimizer's state after the last step: see ``OptimizedTraining``
+
     @property
     def initial_loss(self) -> float:
         return float(self.losses[0])
@@ -71,6 +97,16 @@ class Training(NamedTuple):
     @property
     def final_loss(self) -> float:
         return float(self.losses[-1])
+
+
+class OptimizedTraining(Training):
+    """What ``train`` returns with an optimizer: a ``Training`` (it unpacks as one) that also holds
+    ``state``, the optimizer's state after the last step, to continue from."""
+
+    def __new__(cls, network: Network, losses: np.ndarray, state: State):
+        made = super().__new__(cls, network, losses)
+        made.state = state
+        return made
 
 
 def get_loss(loss: str | Loss) -> Loss:
@@ -176,6 +212,8 @@ def backward(
     freeze_biases: bool = False,
     decimals: int | None = None,
     round_z: bool = False,
+    optimizer: BoundOptimizer | None = None,
+    state: State | None = None,
 ) -> BackwardResult:
     """One step of gradient descent on the batch loss (the mean over samples) for
     ``inputs`` (samples, inputs) and ``targets`` (samples, outputs); W ← W − lr·∂L/∂W.
@@ -183,9 +221,19 @@ def backward(
     With ``decimals`` every value is rounded (half up) as a person carries it on paper:
     each a (and z with ``round_z``) in the forward pass, each δ before it is used and
     passed back, each gradient, and the updated weights and biases.
+
+    With ``optimizer`` the update is that optimizer's step with learning rate ``lr``, from
+    ``state`` (its state after earlier steps; None for the first step), and the result holds
+    the state before and after the step and each parameter's working (``updates``). Frozen
+    biases take no part: their state stays as it was. With ``decimals`` the updated weights
+    and biases are rounded; the optimizer's buffers are kept exact.
     """
     loss_fn = get_loss(loss)
     lr = _check_lr(lr)
+    if optimizer is None and state is not None:
+        raise InputError("an optimizer's state was given without its optimizer")
+    if optimizer is not None:
+        state = check_state(network, optimizer, state)
     trace, t = _evaluate(network, inputs, targets, loss_fn, decimals, round_z)
 
     def carried(values: np.ndarray) -> np.ndarray:
@@ -208,14 +256,20 @@ def backward(
             received = trace.activations(k)
             grad_w = carried(delta.T @ received / batch)
             grad_b = carried(delta.sum(axis=0) / batch)
-            new_w = carried(layer.weights - lr * grad_w)
-            new_b = layer.biases.copy() if freeze_biases else carried(layer.biases - lr * grad_b)
+            if optimizer is None:
+                new_w = carried(layer.weights - lr * grad_w)
+                new_b = layer.biases.copy() if freeze_biases else carried(layer.biases - lr * grad_b)
+            else:  # the optimizer's step, below, once every gradient is known
+                new_w, new_b = layer.weights, layer.biases
             found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b, derivatives[k])
             if k > 0:
                 below, values = network.layers[k - 1], trace.layers[k - 1]
                 delta = carried(below.activation.backward(values.z, values.a, delta @ layer.weights))
 
     grads = tuple(g for g in found if g is not None)
+    after, updates = None, None
+    if optimizer is not None:
+        grads, after, updates = _optimized(network, grads, optimizer, lr, state, freeze_biases, carried)
     # A non-finite δ or gradient always reaches the new weights (W − lr·g, and 0·inf is NaN).
     for k, g in enumerate(grads):
         if not (np.isfinite(g.weights).all() and np.isfinite(g.biases).all() and np.isfinite(g.grad_biases).all()):
@@ -237,7 +291,76 @@ def backward(
         loss_name=loss_fn.name,
         lr=lr,
         freeze_biases=freeze_biases,
+        optimizer=optimizer,
+        state_before=state,
+        state=after,
+        updates=updates,
     )
+
+
+def parameters(network: Network) -> list[np.ndarray]:
+    """The network's parameter arrays in PyTorch's order for a ``Sequential``: W₁, b₁, W₂, b₂, …"""
+    return [array for layer in network.layers for array in (layer.weights, layer.biases)]
+
+
+def check_state(network: Network, optimizer: BoundOptimizer, state: State | None) -> State:
+    """``state`` (a fresh one when None), checked to be of this network's shapes: an InputError if not."""
+    params = parameters(network)
+    if state is None:
+        return init_state(optimizer, params)
+    if len(state.params) != len(params):
+        raise InputError(
+            f"the optimizer's state is for {len(state.params) // 2} layers; the network has {len(network.layers)}"
+        )
+    for index, (param, entry) in enumerate(zip(params, state.params, strict=True)):
+        what = f"{network.layer_label(index // 2)}, {'biases' if index % 2 else 'weights'}"
+        for name in ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg"):
+            buffer = getattr(entry, name)
+            if buffer is not None and np.shape(buffer) != param.shape:
+                raise InputError(
+                    f"the optimizer's state: {what}: {name} has shape {np.shape(buffer)}, the parameter {param.shape}"
+                )
+        fresh = optimizer.spec.new_state(optimizer, param)
+        for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg"):
+            if (getattr(fresh, name) is None) != (getattr(entry, name) is None):
+                kept = "keeps" if getattr(entry, name) is not None else "lacks"
+                raise InputError(
+                    f"the optimizer's state {kept} {name} for {what}, which {optimizer.spec.title} "
+                    f"with these parameters does {'not ' if kept == 'keeps' else ''}keep"
+                )
+    return state
+
+
+def _optimized(
+    network: Network,
+    grads: tuple[LayerGradients, ...],
+    optimizer: BoundOptimizer,
+    lr: float,
+    state: State,
+    freeze_biases: bool,
+    carried: Callable[[np.ndarray], np.ndarray],
+) -> tuple[tuple[LayerGradients, ...], State, tuple[StepTrace | None, ...]]:
+    """The optimizer's step on every parameter array that takes part (all but frozen biases):
+    the layers' gradients with their updated weights and biases, the new state, each array's working."""
+    params = parameters(network)
+    gradients = [array for g in grads for array in (g.grad_weights, g.grad_biases)]
+    moving = [i for i in range(len(params)) if not (freeze_biases and i % 2 == 1)]
+    new, moved, traces = optimizer_step(
+        optimizer,
+        lr,
+        [params[i] for i in moving],
+        [gradients[i] for i in moving],
+        State(tuple(state.params[i] for i in moving)),
+    )
+    entries, updated = list(state.params), [p.copy() for p in params]
+    all_traces: list[StepTrace | None] = [None] * len(params)
+    for slot, i in enumerate(moving):
+        entries[i], updated[i], all_traces[i] = moved.params[slot], carried(new[slot]), traces[slot]
+    layers = tuple(
+        LayerGradients(g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative)
+        for k, g in enumerate(grads)
+    )
+    return layers, State(tuple(entries)), tuple(all_traces)
 
 
 def batch_loss(
@@ -269,6 +392,8 @@ def train(
     on_step: Callable[[int, BackwardResult], None] | None = None,
     decimals: int | None = None,
     round_z: bool = False,
+    optimizer: BoundOptimizer | None = None,
+    state: State | None = None,
 ) -> Training:
     """Repeat ``backward`` ``iterations`` times on the same batch (full-batch gradient descent).
 
@@ -283,6 +408,10 @@ def train(
     its loss. The checks ``backward`` makes at every step are made every ``CHECK_EVERY``
     steps, on sums that carry any infinity or NaN along; when one finds a problem, those
     steps are made again by ``backward``, which names the step where it began.
+
+    With ``optimizer`` every step is ``backward``'s with that optimizer, its state carried
+    from one step to the next (starting from ``state``, or afresh), and the result is an
+    ``OptimizedTraining`` holding the state after the last step.
     """
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InputError(f"iterations must be a whole number ≥ 0, got {iterations!r}")
@@ -291,10 +420,16 @@ def train(
     steps = int(iterations)
     history: list[float] = []
 
-    def step(current: Network, index: int) -> BackwardResult:
-        """Step ``index + 1`` by ``backward``, its errors saying which step it was."""
+    if optimizer is not None:
+        state = check_state(network, optimizer, state)
+    elif state is not None:
+        raise InputError("an optimizer's state was given without its optimizer")
+
+    def step(current: Network, index: int, before: State | None = None) -> BackwardResult:
+        """Step ``index + 1`` by ``backward`` (with the optimizer, from its state ``before``),
+        its errors saying which step it was."""
         try:
-            return backward(current, inputs, targets, loss_fn, lr, freeze_biases, decimals, round_z)
+            return backward(current, inputs, targets, loss_fn, lr, freeze_biases, decimals, round_z, optimizer, before)
         except InputError as error:
             if index == 0:
                 raise
@@ -302,7 +437,10 @@ def train(
         except ComputationError as error:
             raise ComputationError(f"step {index + 1}: {error}") from error
 
-    final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
+    if optimizer is not None:
+        final, state = _optimize(network, steps, on_step, history, state, step)
+    else:
+        final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
     try:
         history.append(batch_loss(final, inputs, targets, loss_fn, decimals, round_z))
     except InputError as error:
@@ -313,7 +451,27 @@ def train(
         raise ComputationError(f"{_after(steps)}: {error}") from error
     values = np.array(history, dtype=np.float64)
     values.flags.writeable = False
-    return Training(final, values)
+    return Training(final, values) if optimizer is None else OptimizedTraining(final, values, state)
+
+
+def _optimize(
+    network: Network,
+    steps: int,
+    on_step: Callable[[int, BackwardResult], None] | None,
+    history: list[float],
+    state: State,
+    step: Callable[[Network, int, State], BackwardResult],
+) -> tuple[Network, State]:
+    """The network and the optimizer's state after ``steps`` optimizer steps from ``network`` and
+    ``state``, each step's loss appended to ``history``."""
+    current = network
+    for index in range(steps):
+        result = step(current, index, state)
+        history.append(result.loss)
+        if on_step is not None:
+            on_step(index, result)
+        current, state = result.network, result.state
+    return current, state
 
 
 # Steps the lean loop takes between its checks of the weights and of the running sums of every
