@@ -133,7 +133,8 @@ class _StateReader(DocumentChecker):
         if len(layers_node.items) != len(network.layers):
             self.error(
                 layers_node,
-                f"the state has {len(layers_node.items)} layers; the network {network.source} has {len(network.layers)}",
+                f"the state has {len(layers_node.items)} layers; "
+                f"the network {network.source} has {len(network.layers)}",
             )
             return None
         if optimizer is None or step is None:
