@@ -45,10 +45,25 @@ def backward_document(
     show_steps = steps_wanted(network, samples, View(p, True if view.steps is None else view.steps, view.all_rows))
     blocks = forward_blocks(network, result.trace, input_texts, View(p, view.steps, view.all_rows))
     blocks.extend(loss_blocks(network, result, p))
+    if result.optimizer is not None:
+        from nncalc.worked.optimizer import legend
+
+        blocks.append(Note((legend(result.optimizer, result.lr, result.state.step),), kind="detail"))
     for index in range(len(network.layers) - 1, -1, -1):
         blocks.extend(layer_blocks(network, result, index, view, show_steps))
     lr, loss = Num(result.lr), Num(result.loss)
-    blocks.append(Note(("learning rate ", lr, "; loss before the step ", loss), kind="output"))
+    if result.optimizer is not None:
+        from nncalc.worked.optimizer import describe
+
+        step = result.state.step
+        blocks.append(
+            Note(
+                (f"{describe(result.optimizer, result.lr)}, step t = {step}; loss before the step ", loss),
+                kind="output",
+            )
+        )
+    else:
+        blocks.append(Note(("learning rate ", lr, "; loss before the step ", loss), kind="output"))
     return Document(network.name or "", tuple(blocks), p)
 
 
@@ -84,13 +99,22 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
         blocks.append(Note((f"{layer.n_neurons} neurons: δ, gradients and updates in --format json",), kind="detail"))
         return blocks
     deltas = [Column(("δ" if samples == 1 else f"δ (sample {s + 1})",)) for s in range(samples)]
-    columns = (Column(("neuron",), numeric=False), *deltas, Column(("∂L/∂b",)), Column(("b",)), Column(("b′",)))
+    buffers = _buffers(result, index, True)
+    columns = (
+        Column(("neuron",), numeric=False),
+        *deltas,
+        Column(("∂L/∂b",)),
+        Column(("b",)),
+        *(Column((label,)) for label, _ in buffers),
+        Column(("b′",)),
+    )
     rows = tuple(
         (
             neuron,
             *(Num(float(grads.delta[s, j])) for s in range(samples)),
             Num(float(grads.grad_biases[j])),
             Num(float(layer.biases[j]), layer.bias_text[j]),
+            *(Num(float(values[j])) for _, values in buffers),
             Num(float(grads.biases[j])),
         )
         for j, neuron in enumerate(layer.neurons)
@@ -108,12 +132,20 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
                     )
                 )
             )
-    weight_columns = (Column(("weight",), numeric=False), Column(("w",)), Column(("∂L/∂w",)), Column(("w′",)))
+    buffers = _buffers(result, index, False)
+    weight_columns = (
+        Column(("weight",), numeric=False),
+        Column(("w",)),
+        Column(("∂L/∂w",)),
+        *(Column((label,)) for label, _ in buffers),
+        Column(("w′",)),
+    )
     weight_rows = tuple(
         (
             weight_name(network, index, j, i),
             Num(float(layer.weights[j, i]), layer.weight_text[j][i]),
             Num(float(grads.grad_weights[j, i])),
+            *(Num(float(values[j, i])) for _, values in buffers),
             Num(float(grads.weights[j, i])),
         )
         for j in range(layer.n_neurons)
@@ -123,10 +155,31 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
     if show_steps:
         items = []
         for j in range(layer.n_neurons):
-            items.extend(Step(weight_chains(network, result, index, j, i, p)) for i in range(layer.n_inputs))
-            items.append(bias_step(network, result, index, j, p))
+            for i in range(layer.n_inputs):
+                items.extend(_lines(weight_chains(network, result, index, j, i, p)))
+            items.extend(bias_steps(network, result, index, j, p))
         blocks.append(Steps(tuple(items)))
     return blocks
+
+
+def _lines(chains: tuple) -> list[Step]:
+    """The steps of a weight's or bias's working: one line, or with an optimizer the gradient
+    with the first group of its lines, then each further group on a line of its own."""
+    if not chains or isinstance(chains[-1], Chain):
+        return [Step(chains)]
+    first, *groups = chains[1:]
+    return [Step((chains[0], *first)), *(Step(group) for group in groups)]
+
+
+def _buffers(result: BackwardResult, index: int, biases: bool) -> list:
+    """(heading, values after the step) of each optimizer buffer a table shows; none without an
+    optimizer, or for frozen biases."""
+    trace = result.update_of(index, biases)
+    if trace is None:
+        return []
+    from nncalc.worked.optimizer import buffer_columns
+
+    return [(label, getattr(trace, field)) for label, field in buffer_columns(result.optimizer)]
 
 
 def weight_name(network: Network, layer: int, neuron: int, source: int) -> Edge:
@@ -206,8 +259,9 @@ def delta_chain(network: Network, result: BackwardResult, index: int, sample: in
 
 def weight_chains(
     network: Network, result: BackwardResult, index: int, neuron: int, source: int, p: int
-) -> tuple[Chain, Chain]:
-    """``∂L/∂w(h1→o1) = δ_o1 · a_h1 = 0.1385 · 0.5933 = 0.0822`` and ``w′ = 0.40 − 0.5 · 0.0822 = 0.3589``."""
+) -> tuple[Chain, ...]:
+    """``∂L/∂w(h1→o1) = δ_o1 · a_h1 = 0.1385 · 0.5933 = 0.0822`` and ``w′ = 0.40 − 0.5 · 0.0822 = 0.3589``
+    (with an optimizer, its lines instead of the last: ``nncalc.worked.optimizer``)."""
     grads = result.layers[index]
     received = result.trace.activations(index)
     below = network.inputs if index == 0 else network.layers[index - 1].neurons
@@ -228,9 +282,26 @@ def weight_chains(
             grad = Chain((lhs, times(mean, Sigma("s", symbols)), gradient), ("=", "="))
     layer = network.layers[index]
     old = written(layer.weight_text[neuron][source], float(layer.weights[neuron, source]))
+    if result.optimizer is not None:
+        from nncalc.worked.optimizer import update_chains
+
+        return (grad, *update_chains(result, index, False, (neuron, source), old, gradient, p))  # type: ignore[return-value]
     new = Num(float(grads.weights[neuron, source]))
     update = checked((Name("w", mark="prime"), minus(old, Num(result.lr), gradient), new), p)
     return grad, update
+
+
+def bias_steps(network: Network, result: BackwardResult, index: int, neuron: int, p: int) -> list[Step]:
+    """``bias_step``'s working as lines: one, or with an optimizer one per group of its lines."""
+    if result.optimizer is None or result.freeze_biases:
+        return [bias_step(network, result, index, neuron, p)]
+    from nncalc.worked.optimizer import update_chains
+
+    grads, layer = result.layers[index], network.layers[index]
+    grad = bias_step(network, result, index, neuron, p).chains[0]
+    old = written(layer.bias_text[neuron], float(layer.biases[neuron]))
+    gradient = Num(float(grads.grad_biases[neuron]))
+    return _lines((grad, *update_chains(result, index, True, (neuron,), old, gradient, p)))
 
 
 def bias_step(network: Network, result: BackwardResult, index: int, neuron: int, p: int) -> Step:
