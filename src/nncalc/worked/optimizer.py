@@ -49,32 +49,28 @@ def describe(optimizer: BoundOptimizer, lr: float) -> str:
 
 def legend(optimizer: BoundOptimizer, lr: float, step: int) -> str:
     """What the update lines' letters stand for, written once above them."""
-    names = {
-        "sgd": "v the momentum buffer" if optimizer["momentum"] != 0 else "",
-        "adam": "m and v the running averages of g and g²",
-        "adamw": "m and v the running averages of g and g²",
-        "rmsprop": "v the running average of g²"
-        + (", g_avg of g" if optimizer["centered"] else "")
-        + (", u the momentum buffer" if optimizer["momentum"] > 0 else ""),
-    }[optimizer.name]
+    if optimizer.name == "sgd":
+        names = "v the momentum buffer" if optimizer["momentum"] != 0 else ""
+    elif optimizer.name in ("adam", "adamw"):
+        names = "m and v the running averages of g and g²"
+    else:
+        names = "v the running average of g²"
+        names += ", g_avg of g" if optimizer["centered"] else ""
+        names += ", u the momentum buffer" if optimizer["momentum"] > 0 else ""
     buffers = f"; {names} before the step (primed: after it)" if names else ""
     return f"updates by {describe(optimizer, lr)}, step t = {step}: g is each ∂L/∂w (∂L/∂b){buffers}"
 
 
 def buffer_columns(optimizer: BoundOptimizer) -> list[tuple[str, str]]:
-    """The (heading, StepTrace field) of each buffer a table shows beside the new values."""
+    """The (heading, StepTrace field) of each buffer a table shows beside the new values: at most
+    two, so that a page's table stays within its width (AMSGrad's maximum and a centered RMSprop's
+    average of g are in the lines below the table)."""
     name = optimizer.name
     if name == "sgd":
         return [("v′", "momentum_buffer")] if optimizer["momentum"] != 0 else []
     if name in ("adam", "adamw"):
-        columns = [("m′", "exp_avg"), ("v′", "exp_avg_sq")]
-        return columns + ([("v′max", "max_exp_avg_sq")] if optimizer["amsgrad"] else [])
-    columns = [("v′", "square_avg")]
-    if optimizer["centered"]:
-        columns.append(("g′avg", "grad_avg"))
-    if optimizer["momentum"] > 0:
-        columns.append(("u′", "momentum_buffer"))
-    return columns
+        return [("m′", "exp_avg"), ("v′", "exp_avg_sq")]
+    return [("v′", "square_avg")] + ([("u′", "momentum_buffer")] if optimizer["momentum"] > 0 else [])
 
 
 def update_chains(
@@ -291,7 +287,9 @@ def _rmsprop(lines: _Lines, optimizer: BoundOptimizer) -> tuple[Expr, Expr]:
     under_numbers: Expr = v
     if trace.grad_avg is not None:
         avg = lines.average(Name("g", "avg", "prime"), a, alpha, "grad_avg", G, g, trace.grad_avg)
-        under_symbols = Sum((under_symbols, Neg(Power(Name("g", "avg", "prime"), Num(2.0, "2")))))
+        # g′avg · g′avg rather than a power: a primed name takes no exponent in LaTeX
+        average = Name("g", "avg", "prime")
+        under_symbols = Sum((under_symbols, Neg(_times(average, average))))
         under_numbers = Sum((v, Neg(Power(avg, Num(2.0, "2")))))
     eps = Num(optimizer["eps"])
     denominator_symbols = Sum((Call("sqrt", (under_symbols,)), Name("ε")))
