@@ -99,7 +99,8 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
         blocks.append(Note((f"{layer.n_neurons} neurons: δ, gradients and updates in --format json",), kind="detail"))
         return blocks
     deltas = [Column(("δ" if samples == 1 else f"δ (sample {s + 1})",)) for s in range(samples)]
-    buffers = _buffers(result, index, True)
+    # a δ column per sample leaves room for fewer of the optimizer's (the lines below show them all)
+    buffers = _buffers(result, index, True) if samples == 1 else []
     columns = (
         Column(("neuron",), numeric=False),
         *deltas,
