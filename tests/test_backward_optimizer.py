@@ -69,7 +69,7 @@ def test_sgd_momentum_two_steps_by_hand(nncalc):
     )
     for key, value in course_weights(document).items():
         assert value == pytest.approx(p2[key], abs=1e-15)
-    state = document["optimizer"]
+    state = document["optimizer_state"]
     assert state["optimizer"]["name"] == "sgd" and state["optimizer"]["momentum"] == 0.9
     assert state["step"] == 2 and state["lr"] == 0.4
     assert state["layers"][1]["weights"]["momentum_buffer"][0][0] == pytest.approx(v2["w2"], abs=1e-15)
@@ -90,13 +90,13 @@ def test_adam_two_steps_by_hand(nncalc):
     document = cli_json(nncalc, COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.01", "-n", "2", "--optimizer", "adam")
     for key, value in course_weights(document).items():
         assert value == pytest.approx(params[key], abs=1e-13)
-    layer = document["optimizer"]["layers"][1]["weights"]
+    layer = document["optimizer_state"]["layers"][1]["weights"]
     assert layer["exp_avg"][0][0] == pytest.approx(m["w2"], rel=1e-12)
     assert layer["exp_avg_sq"][0][0] == pytest.approx(v["w2"], rel=1e-12)
     # Adam's first step moves every parameter by about lr, against its gradient's sign
     one = cli_json(nncalc, COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.01", "--optimizer", "adam")
     assert one["layers"][1]["weights"][0][0] == pytest.approx(0.45 - 0.01, abs=1e-8)
-    assert one["optimizer"]["step"] == 1
+    assert one["optimizer_state"]["step"] == 1
 
 
 def test_the_worked_page_writes_each_update_with_its_numbers(nncalc):
@@ -171,7 +171,7 @@ def test_rmsprop_one_step_by_hand(nncalc):
     document = cli_json(nncalc, COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.01", "--optimizer", "rmsprop")
     square = (1 - alpha) * g["w2"] ** 2
     assert document["layers"][1]["weights"][0][0] == pytest.approx(0.45 - lr * g["w2"] / (math.sqrt(square) + 1e-8))
-    assert document["optimizer"]["layers"][1]["weights"]["square_avg"][0][0] == pytest.approx(square, rel=1e-14)
+    assert document["optimizer_state"]["layers"][1]["weights"]["square_avg"][0][0] == pytest.approx(square, rel=1e-14)
 
 
 def test_frozen_biases_stay_and_keep_no_state(nncalc):
@@ -190,19 +190,19 @@ def test_frozen_biases_stay_and_keep_no_state(nncalc):
     )
     for layer in document["network"]["layers"]:
         assert layer["biases"] == [0.35, 0.35] or layer["biases"] == [0.6, 0.6]
-    for layer in document["optimizer"]["layers"]:
+    for layer in document["optimizer_state"]["layers"]:
         assert layer["biases"] == {"step": 0}
         assert len(layer["weights"]["momentum_buffer"]) == 2
 
 
 def test_without_an_optimizer_nothing_changes(nncalc):
     plain = cli_json(nncalc, COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4")
-    assert "optimizer" not in plain
+    assert "optimizer_state" not in plain
     # plain SGD as an optimizer takes the same step as plain gradient descent
     sgd = cli_json(nncalc, COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "--optimizer", "sgd")
     assert course_weights(sgd) == course_weights(plain)
     trained = cli_json(nncalc, COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-n", "3")
-    assert "optimizer" not in trained and len(trained["losses"]) == 4
+    assert "optimizer_state" not in trained and len(trained["losses"]) == 4
 
 
 # --- continuing a run ------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_two_then_three_steps_are_five(nncalc, tmp_path, optimizer):
     # the learning rate and the optimizer come from the state file
     three = cli_json(nncalc, net, *common, "-n", "3", "--state", state)
     assert three["network"]["layers"] == five["network"]["layers"]
-    assert three["optimizer"] == five["optimizer"]
+    assert three["optimizer_state"] == five["optimizer_state"]
     assert three["losses"] == five["losses"][2:]
 
 
@@ -280,9 +280,9 @@ def test_a_state_file_is_continued_in_place_and_the_json_output_reads_back(nncal
     assert course_weights(json.loads(step.out)) == course_weights(five)
     # the JSON output's optimizer section is a state file too
     saved = tmp_path / "from-json.json"
-    saved.write_text(json.dumps(five["optimizer"]), encoding="utf-8")
+    saved.write_text(json.dumps(five["optimizer_state"]), encoding="utf-8")
     more = cli_json(nncalc, COURSE, *args, "--state", saved)
-    assert more["optimizer"]["step"] == 6
+    assert more["optimizer_state"]["step"] == 6
 
 
 def test_the_api_continues_from_a_result(tmp_path):
@@ -458,7 +458,7 @@ def test_several_steps_match_torch_optim(nncalc, name, options, freeze):
         *(["--freeze-biases"] if freeze else []),
     )
     for layer, linear, state in zip(
-        document["network"]["layers"], linears, document["optimizer"]["layers"], strict=True
+        document["network"]["layers"], linears, document["optimizer_state"]["layers"], strict=True
     ):
         np.testing.assert_allclose(layer["weights"], linear.weight.detach().numpy(), rtol=0, atol=1e-14)
         np.testing.assert_allclose(layer["biases"], linear.bias.detach().numpy(), rtol=0, atol=1e-14)
@@ -467,7 +467,7 @@ def test_several_steps_match_torch_optim(nncalc, name, options, freeze):
             if key != "step":
                 np.testing.assert_allclose(values, theirs[key].numpy(), rtol=1e-12, atol=1e-16)
         if "step" in theirs:
-            assert document["optimizer"]["step"] == int(theirs["step"])
+            assert document["optimizer_state"]["step"] == int(theirs["step"])
 
 
 def test_the_api_matches_torch_optim():

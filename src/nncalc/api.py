@@ -213,7 +213,7 @@ class BackwardResult(_Shown):
     @property
     def optimizer_state(self) -> dict[str, Any] | None:
         """The optimizer and its state after the step as plain data: what ``--format json`` writes
-        under ``optimizer`` (and ``state=`` takes back); None without an optimizer."""
+        under ``optimizer_state`` (and ``state=`` takes back); None without an optimizer."""
         if self.result.optimizer is None:
             return None
         from nncalc.optimizer_state import state_dict

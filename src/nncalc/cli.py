@@ -717,14 +717,20 @@ def backward(
                 if optimizer is not None:
                     from nncalc.optimizer_state import state_dict
 
-                    document["optimizer"] = state_dict(final, optimizer, lr, state)
+                    document["optimizer_state"] = state_dict(final, optimizer, lr, state)
                 write_document(stream, document)
             else:
                 from nncalc.notation import write_document
                 from nncalc.worked import View
                 from nncalc.worked.summaries import training_document
 
-                document = training_document(final, np.asarray(losses), outputs, View(shown))
+                updates = None
+                if optimizer is not None:
+                    from nncalc.worked.optimizer import describe
+
+                    first = state.step - iterations + 1
+                    updates = f"updates by {describe(optimizer, lr)}, its steps {first} to {state.step}"
+                document = training_document(final, np.asarray(losses), outputs, View(shown), updates)
                 write_document(document, fmt, stream)
     if write is not None:
         from nncalc.files import output_text_file

@@ -1,6 +1,6 @@
 """An optimizer's state as plain data and as a file, so that a second run continues the first.
 
-``state_dict`` is what ``--format json`` adds under ``optimizer`` and what ``--write-state``
+``state_dict`` is what ``--format json`` adds under ``optimizer_state`` and what ``--write-state``
 saves (as YAML): the optimizer's name and every parameter, the learning rate, the number of
 steps made, and per layer the buffers PyTorch keeps for its weights and biases (``momentum_buffer``,
 ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``, ``square_avg``, ``grad_avg``) as nested lists.

@@ -260,12 +260,12 @@ def backward_dict(network: Network, result: Any) -> dict[str, Any]:
 
 
 def _optimizer_section(result: Any) -> dict[str, Any]:
-    """``{"optimizer": ...}``: the optimizer and its state after the step, where one made the update."""
+    """``{"optimizer_state": ...}``: the optimizer and its state after the step, where one made the update."""
     if getattr(result, "optimizer", None) is None:
         return {}
     from nncalc.optimizer_state import state_dict
 
-    return {"optimizer": state_dict(result.network, result.optimizer, result.lr, result.state)}
+    return {"optimizer_state": state_dict(result.network, result.optimizer, result.lr, result.state)}
 
 
 def training_dict(network: Network, final: Network, losses: Any, outputs: np.ndarray) -> dict[str, Any]:
