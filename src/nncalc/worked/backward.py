@@ -48,7 +48,7 @@ def backward_document(
     if result.optimizer is not None:
         from nncalc.worked.optimizer import legend
 
-        blocks.append(Note((legend(result.optimizer, result.lr, result.state.step),), kind="detail"))
+        blocks.extend(Note((line,), kind="detail") for line in legend(result.optimizer, result.lr, result.state.step))
     for index in range(len(network.layers) - 1, -1, -1):
         blocks.extend(layer_blocks(network, result, index, view, show_steps))
     lr, loss = Num(result.lr), Num(result.loss)

@@ -47,18 +47,22 @@ def describe(optimizer: BoundOptimizer, lr: float) -> str:
     return f"{optimizer.spec.title} ({', '.join(shown)})"
 
 
-def legend(optimizer: BoundOptimizer, lr: float, step: int) -> str:
-    """What the update lines' letters stand for, written once above them."""
+def legend(optimizer: BoundOptimizer, lr: float, step: int) -> tuple[str, str]:
+    """The optimizer and the step, and what the update lines' letters stand for: two lines, written
+    once above them."""
     if optimizer.name == "sgd":
         names = "v the momentum buffer" if optimizer["momentum"] != 0 else ""
     elif optimizer.name in ("adam", "adamw"):
-        names = "m and v the running averages of g and g²"
+        names = "m and v the averages of g and g²"
     else:
-        names = "v the running average of g²"
+        names = "v the average of g²"
         names += ", g_avg of g" if optimizer["centered"] else ""
         names += ", u the momentum buffer" if optimizer["momentum"] > 0 else ""
-    buffers = f"; {names} before the step (primed: after it)" if names else ""
-    return f"updates by {describe(optimizer, lr)}, step t = {step}: g is each ∂L/∂w (∂L/∂b){buffers}"
+    buffers = f", {names}" if names else ""
+    return (
+        f"updates by {describe(optimizer, lr)}, step t = {step}",
+        f"g = ∂L/∂w or ∂L/∂b{buffers} (primed: after the step)",
+    )
 
 
 def buffer_columns(optimizer: BoundOptimizer) -> list[tuple[str, str]]:
