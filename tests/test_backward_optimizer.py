@@ -480,3 +480,48 @@ def test_the_api_matches_torch_optim():
         net, state = step.network, step.state
     for layer, linear in zip(net.layers, linears, strict=True):
         np.testing.assert_allclose(layer.weights, linear.weight.detach().numpy(), rtol=0, atol=1e-14)
+
+
+# --- training: the lean loop against backward step by step -------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize(("freeze", "decimals"), [(False, None), (True, None), (False, 4)])
+def test_training_is_backward_step_by_step_to_the_bit(optimizer, freeze, decimals):
+    from nncalc.backprop import backward, train
+    from nncalc.optimizers import parse_optimizer
+
+    net = nncalc.load(CLASSIC)
+    x, t = np.array([[0.05, 0.10], [0.2, -0.1]]), np.array([[0.01, 0.99], [0.5, 0.5]])
+    bound = parse_optimizer(optimizer)
+    seen = []
+    trained = train(net, x, t, "half_sse", 0.05, 6, freeze, lambda i, r: seen.append(r), decimals, optimizer=bound)
+    current, state = net, None
+    for i in range(6):
+        result = backward(current, x, t, "half_sse", 0.05, freeze, decimals, False, bound, state)
+        assert result.loss == trained.losses[i]
+        assert result == seen[i]  # a step of the run, worked out when read, is backward's
+        current, state = result.network, result.state
+    assert current == trained.network
+    assert state == trained.state
+
+
+def test_a_run_that_overflows_names_the_step():
+    from nncalc.backprop import train
+    from nncalc.errors import ComputationError
+    from nncalc.optimizers import parse_optimizer
+
+    net = nncalc.Network.from_dict(
+        {"inputs": 1, "layers": [{"weights": [[1.0]], "biases": [0.0], "activation": "identity"}]}
+    )
+    # w grows as the momentum builds: 1 + 10·100·(1 + …) overflows the loss within a few dozen steps
+    momentum = parse_optimizer("{name: sgd, momentum: 0.9}")
+    x, t = np.array([[10.0]]), np.array([[0.0]])
+    with pytest.raises(ComputationError, match=r"^step (\d+): the loss half_sse is not finite") as failed:
+        train(net, x, t, "half_sse", 10.0, 300, optimizer=momentum)
+    step = int(re.search(r"step (\d+)", str(failed.value)).group(1))
+    # the loss before that step is the loss after the one before: finite one step earlier
+    losses = train(net, x, t, "half_sse", 10.0, step - 2, optimizer=momentum).losses
+    assert np.isfinite(losses).all()
+    with pytest.raises(ComputationError, match=f"^after {step - 1} steps: the loss half_sse is not finite"):
+        train(net, x, t, "half_sse", 10.0, step - 1, optimizer=momentum)

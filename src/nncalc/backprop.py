@@ -13,6 +13,7 @@ step to step.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -342,8 +343,28 @@ def _optimized(
 ) -> tuple[tuple[LayerGradients, ...], State, tuple[StepTrace | None, ...]]:
     """The optimizer's step on every parameter array that takes part (all but frozen biases):
     the layers' gradients with their updated weights and biases, the new state, each array's working."""
-    params = parameters(network)
     gradients = [array for g in grads for array in (g.grad_weights, g.grad_biases)]
+    updated, after, traces = optimizer_update(
+        parameters(network), gradients, optimizer, lr, state, freeze_biases, carried
+    )
+    layers = tuple(
+        LayerGradients(g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative)
+        for k, g in enumerate(grads)
+    )
+    return layers, after, traces
+
+
+def optimizer_update(
+    params: list[np.ndarray],
+    gradients: list[np.ndarray],
+    optimizer: BoundOptimizer,
+    lr: float,
+    state: State,
+    freeze_biases: bool,
+    carried: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[list[np.ndarray], State, tuple[StepTrace | None, ...]]:
+    """One optimizer step on W₁, b₁, W₂, b₂, … (frozen biases left as they are, their state too):
+    the new parameters (``carried``: rounded as they are passed on), the new state, each array's working."""
     moving = [i for i in range(len(params)) if not (freeze_biases and i % 2 == 1)]
     new, moved, traces = optimizer_step(
         optimizer,
@@ -355,12 +376,9 @@ def _optimized(
     entries, updated = list(state.params), [p.copy() for p in params]
     all_traces: list[StepTrace | None] = [None] * len(params)
     for slot, i in enumerate(moving):
-        entries[i], updated[i], all_traces[i] = moved.params[slot], carried(new[slot]), traces[slot]
-    layers = tuple(
-        LayerGradients(g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative)
-        for k, g in enumerate(grads)
-    )
-    return layers, State(tuple(entries)), tuple(all_traces)
+        value = new[slot] if carried is None else carried(new[slot])
+        entries[i], updated[i], all_traces[i] = moved.params[slot], value, traces[slot]
+    return updated, State(tuple(entries)), tuple(all_traces)
 
 
 def batch_loss(
@@ -438,7 +456,7 @@ def train(
             raise ComputationError(f"step {index + 1}: {error}") from error
 
     if optimizer is not None:
-        final, state = _optimize(network, steps, on_step, history, state, step)
+        final, state = _optimize(network, steps, on_step, history, state, step, loss_fn, decimals, round_z)
     else:
         final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
     try:
@@ -460,18 +478,52 @@ def _optimize(
     on_step: Callable[[int, BackwardResult], None] | None,
     history: list[float],
     state: State,
-    step: Callable[[Network, int, State], BackwardResult],
+    step: Callable[..., BackwardResult],
+    loss: Loss,
+    decimals: int | None,
+    round_z: bool,
 ) -> tuple[Network, State]:
     """The network and the optimizer's state after ``steps`` optimizer steps from ``network`` and
-    ``state``, each step's loss appended to ``history``."""
-    current = network
-    for index in range(steps):
-        result = step(current, index, state)
-        history.append(result.loss)
+    ``state``, each step's loss appended to ``history``. As ``_descend`` does for plain gradient
+    descent: the first step by ``backward`` (which checks the arguments), the others CHECK_EVERY
+    at a time over bare arrays, and a run whose check fails again by ``backward``, which names the
+    step where something went wrong. A step's ``BackwardResult`` is worked out only when read."""
+    if steps == 0:
+        return network, state
+    first = step(network, 0, state)
+    history.append(first.loss)
+    if on_step is not None:
+        on_step(0, first)
+    stage, state = _Stage.of(network, first), first.state
+    descent = _Descent(network, first, loss, decimals, round_z)
+    for start in range(1, steps, CHECK_EVERY):
+        count = min(CHECK_EVERY, steps - start)
+        run = descent.run_optimized(stage.weights, stage.biases, state, first.optimizer, count, on_step is not None)
+        weights, biases, after, losses_run, stages, ok = run
+        if not ok:  # backward makes these steps again, and finds the one that went wrong
+            current = stage.network()
+            for index in range(start, start + count):
+                result = step(current, index, state)
+                history.append(result.loss)
+                if on_step is not None:
+                    on_step(index, result)
+                current, state = result.network, result.state
+            stage = _Stage.of(network, result)
+            continue
+        history.extend(losses_run)
         if on_step is not None:
-            on_step(index, result)
-        current, state = result.network, result.state
-    return current, state
+            for offset, (w, b, before) in enumerate(stages):
+                later = _Stage(network, w, b)
+                redo = functools.partial(_step_from, step, before)
+                on_step(start + offset, _LazyStep.later(losses_run[offset], stage, later, redo, start + offset, first))
+                stage = later
+        stage, state = _Stage(network, weights, biases), after
+    return stage.network(), state
+
+
+def _step_from(step: Callable[..., BackwardResult], state: State, network: Network, index: int) -> BackwardResult:
+    """``step`` from the optimizer's ``state``: how a lazy step of a run is worked out when read."""
+    return step(network, index, state)
 
 
 # Steps the lean loop takes between its checks of the weights and of the running sums of every
@@ -683,6 +735,74 @@ class _Descent:
         for total in (*self.sums, *self.bias_sums):
             total.fill(0.0)
         return weights, biases, losses_run, stages, ok
+
+    def run_optimized(
+        self,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        state: State,
+        optimizer: BoundOptimizer,
+        count: int,
+        keep: bool,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], State, list[float], list[tuple[list, list, State]], bool]:
+        """``run`` with the optimizer's update from ``state``: also the state after the last step,
+        and with ``keep`` the state before each step beside its weights and biases after it."""
+        losses_run: list[float] = []
+        stages: list[tuple[list, list, State]] = []
+        carried = None if self.decimals is None else functools.partial(round_half_up, decimals=self.decimals)
+        ok = True
+        with np.errstate(all="ignore"):  # a step that warns fails a check, and backward makes it again
+            for _ in range(count):
+                zs, outs, loss = self._forward(weights, biases)
+                if loss is None:
+                    ok = False
+                    break
+                losses_run.append(loss)
+                grad_w, grad_b = self._gradients(weights, zs, outs)
+                params = [array for pair in zip(weights, biases, strict=True) for array in pair]
+                gradients = [array for pair in zip(grad_w, grad_b, strict=True) for array in pair]
+                before = state
+                updated, state, _ = optimizer_update(params, gradients, optimizer, self.lr, state, self.freeze, carried)
+                weights, biases = updated[0::2], updated[1::2]
+                if keep:
+                    stages.append((weights, biases, before))
+        ok = ok and all(
+            np.isfinite(array).all() for group in (self.sums, self.bias_sums, weights, biases) for array in group
+        )
+        for total in (*self.sums, *self.bias_sums):
+            total.fill(0.0)
+        return weights, biases, state, losses_run, stages, ok
+
+    def _gradients(
+        self, weights: list[np.ndarray], zs: list[np.ndarray], outs: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Every layer's ∂L/∂W and ∂L/∂b, with ``_update``'s operations in its order (so ``backward``'s)."""
+        activations, decimals = self.activations, self.decimals
+        carry = decimals is not None
+        batch = outs[0].shape[0]
+        delta = self.delta_out(zs[-1], outs[-1], self.t)
+        if carry:
+            delta = round_half_up(delta, decimals)
+        grads_w: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
+        grads_b: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
+        for k in range(len(weights) - 1, -1, -1):
+            grad_w = delta.T @ outs[k]
+            grad_b = delta[0] + 0.0 if batch == 1 else np.add.reduce(delta, axis=0)
+            if batch != 1:
+                grad_w = grad_w / batch
+                grad_b = grad_b / batch
+            if carry:
+                grad_w = round_half_up(grad_w, decimals)
+                grad_b = round_half_up(grad_b, decimals)
+            grads_w[k], grads_b[k] = grad_w, grad_b
+            if self.freeze:  # frozen biases take no step: their gradients are checked by their sums
+                total = self.bias_sums[k]
+                total += grad_b
+            if k > 0:
+                delta = activations[k - 1].backward(zs[k - 1], outs[k], delta @ weights[k])
+                if carry:
+                    delta = round_half_up(delta, decimals)
+        return grads_w, grads_b
 
     def _forward(
         self, weights: list[np.ndarray], biases: list[np.ndarray]
