@@ -278,6 +278,9 @@ def test_a_state_file_is_continued_in_place_and_the_json_output_reads_back(nncal
         )
         assert step.code == 0, step.err
     assert course_weights(json.loads(step.out)) == course_weights(five)
+    # the same optimizer may be named again, and --lr given anew
+    same = cli_json(nncalc, net, *args, "--state", state, "--optimizer", "{name: adam, eps: 1e-8}", "--lr", "0.02")
+    assert same["optimizer_state"]["lr"] == 0.02 and same["optimizer_state"]["step"] == 6
     # the JSON output's optimizer section is a state file too
     saved = tmp_path / "from-json.json"
     saved.write_text(json.dumps(five["optimizer_state"]), encoding="utf-8")
@@ -376,14 +379,19 @@ def test_every_notation_writes_the_update(nncalc, optimizer, fmt):
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_the_latex_page_compiles_without_running_into_the_margin(tmp_path, optimizer):
+@pytest.mark.parametrize("samples", [1, 2])
+def test_the_latex_page_compiles_without_running_into_the_margin(tmp_path, optimizer, samples):
     from tests.test_latex_backward import PDFLATEX, compile_pdf
 
     if PDFLATEX is None:
         pytest.skip("pdflatex is not installed")
     net = nncalc.load(CLASSIC)
-    step = net.backward([[0.05, 0.10], [0.2, -0.1]], [[0.01, 0.99], [0.5, 0.5]], lr=0.1, optimizer=optimizer)
-    compile_pdf(tmp_path, step.to_latex(standalone=True))
+    x, t = [[0.05, 0.10], [0.2, -0.1]][:samples], [[0.01, 0.99], [0.5, 0.5]][:samples]
+    step = net.backward(x, t, lr=0.1, optimizer=optimizer)
+    # a second step from the file's own numbers (a trained network's are written to every digit),
+    # so that the buffers written are not zeros
+    second = net.backward(x, t, state=step.optimizer_state)
+    compile_pdf(tmp_path, second.to_latex(standalone=True))
 
 
 # --- PyTorch ---------------------------------------------------------------------------------------
