@@ -449,3 +449,34 @@ def test_the_check_of_a_matrix_step_works_from_the_shown_numbers_exactly():
     near = checked((Name("z"), Sum((Product((w, x)), b)), Matrix(((Num(0.1601),),), (1, 1))), 4)
     elided = checked((Name("z"), Product((w, Matrix(((Dots("⋮"),),), (9, 1)))), Matrix(((Num(0.1601),),), (1, 1))), 4)
     assert (exact.relations[-1], near.relations[-1], elided.relations[-1]) == ("=", "≈", "=")
+
+
+def test_with_an_optimizer_the_matrices_stop_at_the_gradients_and_the_update_is_written_weight_by_weight(nncalc):
+    """Adam's first step on the course chain: the matrix form writes δ and ∂L/∂W as matrices, not
+    gradient descent's W′ = W − η·∂L/∂W, then Adam's update of each weight, worked by hand here:
+    m̂ = g and v̂ = g² after one step, so w′ = w − lr·g/(|g| + ε)."""
+    import math
+
+    result = nncalc(
+        "backward",
+        CONFIGS / "course-backprop.yaml",
+        "-i",
+        "0.1",
+        "-t",
+        "0.25",
+        "--optimizer",
+        "adam",
+        "--steps",
+        "matrix",
+        "-f",
+        "markdown",
+    )
+    assert result.code == 0, result.err
+    assert "W'_{2} = W" not in result.out and "W'_{1} = W" not in result.out  # gradient descent's update
+    assert "\\partial L" in result.out and "bmatrix" in result.out
+    h = 1 / (1 + math.exp(-(0.15 * 0.1 + 0.4)))
+    o = 1 / (1 + math.exp(-(0.45 * h + 0.65)))
+    g = (o - 0.25) * o * (1 - o) * h
+    new_w = 0.45 - 0.5 * g / (math.sqrt(g * g) + 1e-8)
+    assert "the update, weight by weight" in result.out
+    assert f"\\approx {new_w:.4f}$" in result.out

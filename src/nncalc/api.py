@@ -201,6 +201,28 @@ class BackwardResult(_Shown):
         and the f′(z) ``derivative`` the chain rule used."""
         return self.result.layers
 
+    @property
+    def optimizer(self) -> Any:
+        """The optimizer that made the update (``nncalc.optimizers.BoundOptimizer``), or None for
+        plain gradient descent."""
+        return self.result.optimizer
+
+    @property
+    def state(self) -> Any:
+        """The optimizer's state after the step (``nncalc.optimizers.State``), to pass as ``state=``
+        to the next step; None without an optimizer."""
+        return self.result.state
+
+    @property
+    def optimizer_state(self) -> dict[str, Any] | None:
+        """The optimizer and its state after the step as plain data: what ``--format json`` writes
+        under ``optimizer_state`` (and ``state=`` takes back); None without an optimizer."""
+        if self.result.optimizer is None:
+            return None
+        from nncalc.optimizer_state import state_dict
+
+        return state_dict(self.network, self.result.optimizer, self.result.lr, self.result.state)
+
     def document(self) -> Document:
         """The step worked out: the forward pass, the loss, each δ, gradient and update."""
         from nncalc.worked import View
@@ -209,7 +231,8 @@ class BackwardResult(_Shown):
         return backward_document(self.before, self.result, self._texts, View(self.precision, self.steps))
 
     def __repr__(self) -> str:
-        return f"<BackwardResult: loss {self.loss:.{self.precision}g} before the step, lr {self.result.lr:g}>"
+        by = "" if self.optimizer is None else f", {self.optimizer.spec.title} step {self.state.step}"
+        return f"<BackwardResult: loss {self.loss:.{self.precision}g} before the step, lr {self.result.lr:g}{by}>"
 
 
 class Marks(_Shown):
@@ -285,23 +308,58 @@ def backward(
     inputs: ArrayLike,
     target: ArrayLike,
     *,
-    lr: float = 0.5,
+    lr: float | None = None,
     loss: str = "half_sse",
     freeze_biases: bool = False,
+    optimizer: str | Mapping[str, Any] | Any = None,
+    state: Any = None,
     precision: int = 4,
     steps: bool | None = None,
     round: int | None = None,
     round_z: bool = False,
 ) -> BackwardResult:
-    """One step of gradient descent on the batch (``inputs`` and its ``target``); see ``BackwardResult``."""
+    """One step of gradient descent on the batch (``inputs`` and its ``target``); see ``BackwardResult``.
+
+    ``optimizer`` makes the update PyTorch's ``"sgd"``, ``"adam"``, ``"adamw"`` or ``"rmsprop"``:
+    a name, a mapping of its parameters (``{"name": "sgd", "momentum": 0.9}``) or the text
+    ``--optimizer`` takes. ``state`` continues from an earlier step: its result's ``state``, or
+    its ``optimizer_state`` (plain data, which also names the optimizer and the learning rate).
+    ``lr`` is the learning rate: by default the plain-data state's, else 0.5.
+    """
     from nncalc.backprop import backward as run
 
     x = batch(network, inputs)
     t = batch(network, target, "target", len(network.outputs))
     if t.shape[0] != x.shape[0]:
         raise InputError(f"give one target per sample ({x.shape[0]} samples, {t.shape[0]} targets)")
-    result = run(network, x, t, loss, lr, freeze_biases, round, round_z)
+    bound = _optimizer(optimizer)
+    if isinstance(state, Mapping):
+        import yaml
+
+        from nncalc.optimizer_state import parse_state
+
+        text = yaml.safe_dump(_plain(state), sort_keys=False, allow_unicode=True)
+        bound, saved_lr, state = parse_state(text, network, bound, "<state>")
+        lr = saved_lr if lr is None else lr
+    result = run(network, x, t, loss, 0.5 if lr is None else lr, freeze_biases, round, round_z, bound, state)
     return BackwardResult(network, result, None, precision, steps)
+
+
+def _optimizer(optimizer: Any) -> Any:
+    """An optimizer from a name (or ``--optimizer`` text), a mapping with a ``name``, or a bound one."""
+    from nncalc.optimizers import BoundOptimizer, bind, parse_optimizer
+
+    if optimizer is None or isinstance(optimizer, BoundOptimizer):
+        return optimizer
+    if isinstance(optimizer, str):
+        return parse_optimizer(optimizer, "optimizer")
+    if isinstance(optimizer, Mapping):
+        options = {str(k): v for k, v in _plain(optimizer).items()}
+        name = options.pop("name", None)
+        if not isinstance(name, str):
+            raise InputError("an optimizer mapping needs a name: sgd, adam, adamw or rmsprop")
+        return bind(name, "optimizer", **options)
+    raise InputError(f"optimizer must be a name or a mapping, not {type(optimizer).__name__}")
 
 
 def grade(

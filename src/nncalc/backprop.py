@@ -3,10 +3,17 @@
 Vectorised per layer over the whole batch: δ has shape (samples, neurons), and the
 gradients of the batch loss (the mean of the per-sample losses) are ∂L/∂W = δᵀ·A_prev / B
 and ∂L/∂b = Σ_s δ_s / B. Every intermediate is kept so a renderer can show the working.
+
+Without an optimizer a step is plain gradient descent, W ← W − lr·∂L/∂W. With one
+(``nncalc.optimizers``: SGD with momentum, Adam, AdamW, RMSprop) the gradients are the same
+and the optimizer makes the update, one parameter array at a time, in PyTorch's order of a
+``Sequential``'s parameters (each layer's weights, then its biases), its state carried from
+step to step.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -30,6 +37,8 @@ from nncalc.errors import ComputationError, InputError
 from nncalc.loader import suggest
 from nncalc.losses import Loss
 from nncalc.network import Network
+from nncalc.optimizers import BoundOptimizer, State, StepTrace, init_state
+from nncalc.optimizers import step as optimizer_step
 from nncalc.records import record
 
 
@@ -62,6 +71,22 @@ class BackwardResult:
     loss_name: str
     lr: float
     freeze_biases: bool = False
+    optimizer: BoundOptimizer | None = None
+    state_before: State | None = None
+    state: State | None = None
+    updates: tuple[StepTrace | None, ...] | None = None
+
+    def update_of(self, layer: int, biases: bool = False) -> StepTrace | None:
+        """The optimizer's working for one layer's weights (or biases): None without an optimizer,
+        and for biases that are frozen."""
+        if self.updates is None:
+            return None
+        return self.updates[2 * layer + (1 if biases else 0)]
+
+    def state_of(self, layer: int, biases: bool = False, before: bool = True):
+        """The optimizer's state for one layer's weights (or biases), before (or after) the step."""
+        state = self.state_before if before else self.state
+        return None if state is None else state.params[2 * layer + (1 if biases else 0)]
 
 
 class Training(NamedTuple):
@@ -74,6 +99,8 @@ class Training(NamedTuple):
     network: Network
     losses: np.ndarray
 
+    state = None  # an optimizer's state after the last step: see ``OptimizedTraining``
+
     @property
     def initial_loss(self) -> float:
         return float(self.losses[0])
@@ -81,6 +108,16 @@ class Training(NamedTuple):
     @property
     def final_loss(self) -> float:
         return float(self.losses[-1])
+
+
+class OptimizedTraining(Training):
+    """What ``train`` returns with an optimizer: a ``Training`` (it unpacks as one) that also holds
+    ``state``, the optimizer's state after the last step, to continue from."""
+
+    def __new__(cls, network: Network, losses: np.ndarray, state: State):
+        made = super().__new__(cls, network, losses)
+        made.state = state
+        return made
 
 
 def get_loss(loss: str | Loss) -> Loss:
@@ -186,6 +223,8 @@ def backward(
     freeze_biases: bool = False,
     decimals: int | None = None,
     round_z: bool = False,
+    optimizer: BoundOptimizer | None = None,
+    state: State | None = None,
 ) -> BackwardResult:
     """One step of gradient descent on the batch loss (the mean over samples) for
     ``inputs`` (samples, inputs) and ``targets`` (samples, outputs); W ← W − lr·∂L/∂W.
@@ -193,9 +232,19 @@ def backward(
     With ``decimals`` every value is rounded (half up) as a person carries it on paper:
     each a (and z with ``round_z``) in the forward pass, each δ before it is used and
     passed back, each gradient, and the updated weights and biases.
+
+    With ``optimizer`` the update is that optimizer's step with learning rate ``lr``, from
+    ``state`` (its state after earlier steps; None for the first step), and the result holds
+    the state before and after the step and each parameter's working (``updates``). Frozen
+    biases take no part: their state stays as it was. With ``decimals`` the updated weights
+    and biases are rounded; the optimizer's buffers are kept exact.
     """
     loss_fn = get_loss(loss)
     lr = _check_lr(lr)
+    if optimizer is None and state is not None:
+        raise InputError("an optimizer's state was given without its optimizer")
+    if optimizer is not None:
+        state = check_state(network, optimizer, state)
     trace, t = _evaluate(network, inputs, targets, loss_fn, decimals, round_z)
 
     def carried(values: np.ndarray) -> np.ndarray:
@@ -218,14 +267,20 @@ def backward(
             received = trace.activations(k)
             grad_w = carried(delta.T @ received / batch)
             grad_b = carried(delta.sum(axis=0) / batch)
-            new_w = carried(layer.weights - lr * grad_w)
-            new_b = layer.biases.copy() if freeze_biases else carried(layer.biases - lr * grad_b)
+            if optimizer is None:
+                new_w = carried(layer.weights - lr * grad_w)
+                new_b = layer.biases.copy() if freeze_biases else carried(layer.biases - lr * grad_b)
+            else:  # the optimizer's step, below, once every gradient is known
+                new_w, new_b = layer.weights, layer.biases
             found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b, derivatives[k])
             if k > 0:
                 below, values = network.layers[k - 1], trace.layers[k - 1]
                 delta = carried(below.activation.backward(values.z, values.a, delta @ layer.weights))
 
     grads = tuple(g for g in found if g is not None)
+    after, updates = None, None
+    if optimizer is not None:
+        grads, after, updates = _optimized(network, grads, optimizer, lr, state, freeze_biases, carried)
     # A non-finite δ or gradient always reaches the new weights (W − lr·g, and 0·inf is NaN).
     for k, g in enumerate(grads):
         if not (np.isfinite(g.weights).all() and np.isfinite(g.biases).all() and np.isfinite(g.grad_biases).all()):
@@ -247,7 +302,93 @@ def backward(
         loss_name=loss_fn.name,
         lr=lr,
         freeze_biases=freeze_biases,
+        optimizer=optimizer,
+        state_before=state,
+        state=after,
+        updates=updates,
     )
+
+
+def parameters(network: Network) -> list[np.ndarray]:
+    """The network's parameter arrays in PyTorch's order for a ``Sequential``: W₁, b₁, W₂, b₂, …"""
+    return [array for layer in network.layers for array in (layer.weights, layer.biases)]
+
+
+def check_state(network: Network, optimizer: BoundOptimizer, state: State | None) -> State:
+    """``state`` (a fresh one when None), checked to be of this network's shapes: an InputError if not."""
+    params = parameters(network)
+    if state is None:
+        return init_state(optimizer, params)
+    if len(state.params) != len(params):
+        raise InputError(
+            f"the optimizer's state is for {len(state.params) // 2} layers; the network has {len(network.layers)}"
+        )
+    for index, (param, entry) in enumerate(zip(params, state.params, strict=True)):
+        what = f"{network.layer_label(index // 2)}, {'biases' if index % 2 else 'weights'}"
+        for name in ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg"):
+            buffer = getattr(entry, name)
+            if buffer is not None and np.shape(buffer) != param.shape:
+                raise InputError(
+                    f"the optimizer's state: {what}: {name} has shape {np.shape(buffer)}, the parameter {param.shape}"
+                )
+        fresh = optimizer.spec.new_state(optimizer, param)
+        for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg"):
+            if (getattr(fresh, name) is None) != (getattr(entry, name) is None):
+                kept = "keeps" if getattr(entry, name) is not None else "lacks"
+                raise InputError(
+                    f"the optimizer's state {kept} {name} for {what}, which {optimizer.spec.title} "
+                    f"with these parameters does {'not ' if kept == 'keeps' else ''}keep"
+                )
+    return state
+
+
+def _optimized(
+    network: Network,
+    grads: tuple[LayerGradients, ...],
+    optimizer: BoundOptimizer,
+    lr: float,
+    state: State,
+    freeze_biases: bool,
+    carried: Callable[[np.ndarray], np.ndarray],
+) -> tuple[tuple[LayerGradients, ...], State, tuple[StepTrace | None, ...]]:
+    """The optimizer's step on every parameter array that takes part (all but frozen biases):
+    the layers' gradients with their updated weights and biases, the new state, each array's working."""
+    gradients = [array for g in grads for array in (g.grad_weights, g.grad_biases)]
+    updated, after, traces = optimizer_update(
+        parameters(network), gradients, optimizer, lr, state, freeze_biases, carried
+    )
+    layers = tuple(
+        LayerGradients(g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative)
+        for k, g in enumerate(grads)
+    )
+    return layers, after, traces
+
+
+def optimizer_update(
+    params: list[np.ndarray],
+    gradients: list[np.ndarray],
+    optimizer: BoundOptimizer,
+    lr: float,
+    state: State,
+    freeze_biases: bool,
+    carried: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[list[np.ndarray], State, tuple[StepTrace | None, ...]]:
+    """One optimizer step on W₁, b₁, W₂, b₂, … (frozen biases left as they are, their state too):
+    the new parameters (``carried``: rounded as they are passed on), the new state, each array's working."""
+    moving = [i for i in range(len(params)) if not (freeze_biases and i % 2 == 1)]
+    new, moved, traces = optimizer_step(
+        optimizer,
+        lr,
+        [params[i] for i in moving],
+        [gradients[i] for i in moving],
+        State(tuple(state.params[i] for i in moving)),
+    )
+    entries, updated = list(state.params), [p.copy() for p in params]
+    all_traces: list[StepTrace | None] = [None] * len(params)
+    for slot, i in enumerate(moving):
+        value = new[slot] if carried is None else carried(new[slot])
+        entries[i], updated[i], all_traces[i] = moved.params[slot], value, traces[slot]
+    return updated, State(tuple(entries)), tuple(all_traces)
 
 
 def batch_loss(
@@ -279,6 +420,8 @@ def train(
     on_step: Callable[[int, BackwardResult], None] | None = None,
     decimals: int | None = None,
     round_z: bool = False,
+    optimizer: BoundOptimizer | None = None,
+    state: State | None = None,
 ) -> Training:
     """Repeat ``backward`` ``iterations`` times on the same batch (full-batch gradient descent).
 
@@ -293,6 +436,10 @@ def train(
     its loss. The checks ``backward`` makes at every step are made every ``CHECK_EVERY``
     steps, on sums that carry any infinity or NaN along; when one finds a problem, those
     steps are made again by ``backward``, which names the step where it began.
+
+    With ``optimizer`` every step is ``backward``'s with that optimizer, its state carried
+    from one step to the next (starting from ``state``, or afresh), and the result is an
+    ``OptimizedTraining`` holding the state after the last step.
     """
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InputError(f"iterations must be a whole number ≥ 0, got {iterations!r}")
@@ -301,10 +448,16 @@ def train(
     steps = int(iterations)
     history: list[float] = []
 
-    def step(current: Network, index: int) -> BackwardResult:
-        """Step ``index + 1`` by ``backward``, its errors saying which step it was."""
+    if optimizer is not None:
+        state = check_state(network, optimizer, state)
+    elif state is not None:
+        raise InputError("an optimizer's state was given without its optimizer")
+
+    def step(current: Network, index: int, before: State | None = None) -> BackwardResult:
+        """Step ``index + 1`` by ``backward`` (with the optimizer, from its state ``before``),
+        its errors saying which step it was."""
         try:
-            return backward(current, inputs, targets, loss_fn, lr, freeze_biases, decimals, round_z)
+            return backward(current, inputs, targets, loss_fn, lr, freeze_biases, decimals, round_z, optimizer, before)
         except InputError as error:
             if index == 0:
                 raise
@@ -312,7 +465,10 @@ def train(
         except ComputationError as error:
             raise ComputationError(f"step {index + 1}: {error}") from error
 
-    final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
+    if optimizer is not None:
+        final, state = _optimize(network, steps, on_step, history, state, step, loss_fn, decimals, round_z)
+    else:
+        final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
     try:
         history.append(batch_loss(final, inputs, targets, loss_fn, decimals, round_z))
     except InputError as error:
@@ -323,7 +479,61 @@ def train(
         raise ComputationError(f"{_after(steps)}: {error}") from error
     values = np.array(history, dtype=np.float64)
     values.flags.writeable = False
-    return Training(final, values)
+    return Training(final, values) if optimizer is None else OptimizedTraining(final, values, state)
+
+
+def _optimize(
+    network: Network,
+    steps: int,
+    on_step: Callable[[int, BackwardResult], None] | None,
+    history: list[float],
+    state: State,
+    step: Callable[..., BackwardResult],
+    loss: Loss,
+    decimals: int | None,
+    round_z: bool,
+) -> tuple[Network, State]:
+    """The network and the optimizer's state after ``steps`` optimizer steps from ``network`` and
+    ``state``, each step's loss appended to ``history``. As ``_descend`` does for plain gradient
+    descent: the first step by ``backward`` (which checks the arguments), the others CHECK_EVERY
+    at a time over bare arrays, and a run whose check fails again by ``backward``, which names the
+    step where something went wrong. A step's ``BackwardResult`` is worked out only when read."""
+    if steps == 0:
+        return network, state
+    first = step(network, 0, state)
+    history.append(first.loss)
+    if on_step is not None:
+        on_step(0, first)
+    stage, state = _Stage.of(network, first), first.state
+    descent = _Descent(network, first, loss, decimals, round_z)
+    for start in range(1, steps, CHECK_EVERY):
+        count = min(CHECK_EVERY, steps - start)
+        run = descent.run_optimized(stage.weights, stage.biases, state, first.optimizer, count, on_step is not None)
+        weights, biases, after, losses_run, stages, ok = run
+        if not ok:  # backward makes these steps again, and finds the one that went wrong
+            current = stage.network()
+            for index in range(start, start + count):
+                result = step(current, index, state)
+                history.append(result.loss)
+                if on_step is not None:
+                    on_step(index, result)
+                current, state = result.network, result.state
+            stage = _Stage.of(network, result)
+            continue
+        history.extend(losses_run)
+        if on_step is not None:
+            for offset, (w, b, before) in enumerate(stages):
+                later = _Stage(network, w, b)
+                redo = functools.partial(_step_from, step, before)
+                on_step(start + offset, _LazyStep.later(losses_run[offset], stage, later, redo, start + offset, first))
+                stage = later
+        stage, state = _Stage(network, weights, biases), after
+    return stage.network(), state
+
+
+def _step_from(step: Callable[..., BackwardResult], state: State, network: Network, index: int) -> BackwardResult:
+    """``step`` from the optimizer's ``state``: how a lazy step of a run is worked out when read."""
+    return step(network, index, state)
 
 
 # Steps the lean loop takes between its checks of the weights and of the running sums of every
@@ -535,6 +745,74 @@ class _Descent:
         for total in (*self.sums, *self.bias_sums):
             total.fill(0.0)
         return weights, biases, losses_run, stages, ok
+
+    def run_optimized(
+        self,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        state: State,
+        optimizer: BoundOptimizer,
+        count: int,
+        keep: bool,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], State, list[float], list[tuple[list, list, State]], bool]:
+        """``run`` with the optimizer's update from ``state``: also the state after the last step,
+        and with ``keep`` the state before each step beside its weights and biases after it."""
+        losses_run: list[float] = []
+        stages: list[tuple[list, list, State]] = []
+        carried = None if self.decimals is None else functools.partial(round_half_up, decimals=self.decimals)
+        ok = True
+        with np.errstate(all="ignore"):  # a step that warns fails a check, and backward makes it again
+            for _ in range(count):
+                zs, outs, loss = self._forward(weights, biases)
+                if loss is None:
+                    ok = False
+                    break
+                losses_run.append(loss)
+                grad_w, grad_b = self._gradients(weights, zs, outs)
+                params = [array for pair in zip(weights, biases, strict=True) for array in pair]
+                gradients = [array for pair in zip(grad_w, grad_b, strict=True) for array in pair]
+                before = state
+                updated, state, _ = optimizer_update(params, gradients, optimizer, self.lr, state, self.freeze, carried)
+                weights, biases = updated[0::2], updated[1::2]
+                if keep:
+                    stages.append((weights, biases, before))
+        ok = ok and all(
+            np.isfinite(array).all() for group in (self.sums, self.bias_sums, weights, biases) for array in group
+        )
+        for total in (*self.sums, *self.bias_sums):
+            total.fill(0.0)
+        return weights, biases, state, losses_run, stages, ok
+
+    def _gradients(
+        self, weights: list[np.ndarray], zs: list[np.ndarray], outs: list[np.ndarray]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Every layer's ∂L/∂W and ∂L/∂b, with ``_update``'s operations in its order (so ``backward``'s)."""
+        activations, decimals = self.activations, self.decimals
+        carry = decimals is not None
+        batch = outs[0].shape[0]
+        delta = self.delta_out(zs[-1], outs[-1], self.t)
+        if carry:
+            delta = round_half_up(delta, decimals)
+        grads_w: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
+        grads_b: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
+        for k in range(len(weights) - 1, -1, -1):
+            grad_w = delta.T @ outs[k]
+            grad_b = delta[0] + 0.0 if batch == 1 else np.add.reduce(delta, axis=0)
+            if batch != 1:
+                grad_w = grad_w / batch
+                grad_b = grad_b / batch
+            if carry:
+                grad_w = round_half_up(grad_w, decimals)
+                grad_b = round_half_up(grad_b, decimals)
+            grads_w[k], grads_b[k] = grad_w, grad_b
+            if self.freeze:  # frozen biases take no step: their gradients are checked by their sums
+                total = self.bias_sums[k]
+                total += grad_b
+            if k > 0:
+                delta = activations[k - 1].backward(zs[k - 1], outs[k], delta @ weights[k])
+                if carry:
+                    delta = round_half_up(delta, decimals)
+        return grads_w, grads_b
 
     def _forward(
         self, weights: list[np.ndarray], biases: list[np.ndarray]

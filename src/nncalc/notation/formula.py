@@ -286,6 +286,10 @@ _LATEX_SYMBOLS = {
     "Σ": r"\Sigma",
     "α": r"\alpha",
     "β": r"\beta",
+    "μ": r"\mu",
+    "τ": r"\tau",
+    "λ": r"\lambda",
+    "ε": r"\epsilon",
     "⊤": r"\top",
 }
 _LATEX_SPECIALS = str.maketrans(

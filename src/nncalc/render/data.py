@@ -322,7 +322,17 @@ def backward_dict(network: Network, result: Any) -> dict[str, Any]:
         ],
         "samples": [sample_dict(network, result.trace, s) for s in range(result.trace.inputs.shape[0])],
         "targets": _floats(result.targets),
+        **_optimizer_section(result),
     }
+
+
+def _optimizer_section(result: Any) -> dict[str, Any]:
+    """``{"optimizer_state": ...}``: the optimizer and its state after the step, where one made the update."""
+    if getattr(result, "optimizer", None) is None:
+        return {}
+    from nncalc.optimizer_state import state_dict
+
+    return {"optimizer_state": state_dict(result.network, result.optimizer, result.lr, result.state)}
 
 
 def training_dict(network: Network, final: Network, losses: Any, outputs: np.ndarray) -> dict[str, Any]:

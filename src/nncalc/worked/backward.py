@@ -46,10 +46,25 @@ def backward_document(
     show_steps = steps_wanted(network, samples, View(p, shown, view.all_rows, view.form))
     blocks = forward_blocks(network, result.trace, input_texts, View(p, view.steps, view.all_rows, view.form))
     blocks.extend(loss_blocks(network, result, p))
+    if result.optimizer is not None:
+        from nncalc.worked.optimizer import legend
+
+        blocks.extend(Note((line,), kind="detail") for line in legend(result.optimizer, result.lr, result.state.step))
     for index in range(len(network.layers) - 1, -1, -1):
         blocks.extend(layer_blocks(network, result, index, view, show_steps))
     lr, loss = Num(result.lr), Num(result.loss)
-    blocks.append(Note(("learning rate ", lr, "; loss before the step ", loss), kind="output"))
+    if result.optimizer is not None:
+        from nncalc.worked.optimizer import describe
+
+        step = result.state.step
+        blocks.append(
+            Note(
+                (f"{describe(result.optimizer, result.lr)}, step t = {step}; loss before the step ", loss),
+                kind="output",
+            )
+        )
+    else:
+        blocks.append(Note(("learning rate ", lr, "; loss before the step ", loss), kind="output"))
     return Document(network.name or "", tuple(blocks), p)
 
 
@@ -77,18 +92,31 @@ def loss_blocks(network: Network, result: BackwardResult, p: int) -> list:
 DELTA_COLUMNS = 2  # up to this many samples, each sample's δ is a column beside the biases
 
 
-def delta_tables(layer: Layer, grads: LayerGradients, samples: int) -> list[Table]:
-    """Each neuron's δ, and its bias's gradient and update.
+def delta_tables(
+    layer: Layer, grads: LayerGradients, samples: int, buffers: Sequence[tuple[str, Sequence[float]]] = ()
+) -> list[Table]:
+    """Each neuron's δ, and its bias's gradient, the optimizer's ``buffers`` after the step
+    (a column each, by label), and the update.
 
     For one or two samples, one table: a δ column per sample beside ∂L/∂b, b and b′. From
     three samples on a column per sample would not fit a page, so the δ get a table of their
     own, a row per sample and neuron, and the biases another.
     """
     bias_cells = [
-        (Num(float(grads.grad_biases[j])), Num(float(layer.biases[j]), layer.bias_text[j]), Num(float(grads.biases[j])))
+        (
+            Num(float(grads.grad_biases[j])),
+            Num(float(layer.biases[j]), layer.bias_text[j]),
+            *(Num(float(values[j])) for _, values in buffers),
+            Num(float(grads.biases[j])),
+        )
         for j in range(layer.n_neurons)
     ]
-    bias_columns = (Column(("∂L/∂b",)), Column(("b",)), Column(("b′",)))
+    bias_columns = (
+        Column(("∂L/∂b",)),
+        Column(("b",)),
+        *(Column((label,)) for label, _ in buffers),
+        Column(("b′",)),
+    )
     neuron_column = Column(("neuron",), numeric=False)
     if samples <= DELTA_COLUMNS:
         deltas = [Column(("δ" if samples == 1 else f"δ (sample {s + 1})",)) for s in range(samples)]
@@ -121,9 +149,10 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
         if show_steps and view.form == "matrix":  # its matrices elided in the middle
             from nncalc.worked.matrix import backward_steps
 
-            blocks.append(backward_steps(network, result, index, view))
+            blocks.append(backward_steps(network, result, index, view, updates=result.optimizer is None))
         return blocks
-    blocks.extend(delta_tables(layer, grads, samples))
+    # a δ column per sample leaves room for fewer of the optimizer's buffers (the lines below show them all)
+    blocks.extend(delta_tables(layer, grads, samples, _buffers(result, index, True) if samples != 2 else []))
     if show_steps and view.form != "matrix":
         for s in range(samples):
             if samples > 1:
@@ -136,12 +165,20 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
                     )
                 )
             )
-    weight_columns = (Column(("weight",), numeric=False), Column(("w",)), Column(("∂L/∂w",)), Column(("w′",)))
+    buffers = _buffers(result, index, False)
+    weight_columns = (
+        Column(("weight",), numeric=False),
+        Column(("w",)),
+        Column(("∂L/∂w",)),
+        *(Column((label,)) for label, _ in buffers),
+        Column(("w′",)),
+    )
     weight_rows = tuple(
         (
             weight_name(network, index, j, i),
             Num(float(layer.weights[j, i]), layer.weight_text[j][i]),
             Num(float(grads.grad_weights[j, i])),
+            *(Num(float(values[j, i])) for _, values in buffers),
             Num(float(grads.weights[j, i])),
         )
         for j in range(layer.n_neurons)
@@ -151,14 +188,43 @@ def layer_blocks(network: Network, result: BackwardResult, index: int, view: Vie
     if show_steps and view.form == "matrix":
         from nncalc.worked.matrix import backward_steps
 
-        blocks.append(backward_steps(network, result, index, view))
+        blocks.append(backward_steps(network, result, index, view, updates=result.optimizer is None))
+        if result.optimizer is not None:  # an optimizer's update is written weight by weight
+            blocks.append(Note(("the update, weight by weight:",), kind="detail"))
+            blocks.append(update_steps(network, result, index, p))
     elif show_steps:
-        items = []
-        for j in range(layer.n_neurons):
-            items.extend(Step(weight_chains(network, result, index, j, i, p)) for i in range(layer.n_inputs))
-            items.append(bias_step(network, result, index, j, p))
-        blocks.append(Steps(tuple(items)))
+        blocks.append(update_steps(network, result, index, p))
     return blocks
+
+
+def update_steps(network: Network, result: BackwardResult, index: int, p: int) -> Steps:
+    """Each weight's and bias's gradient and update, neuron by neuron."""
+    items = []
+    for j in range(network.layers[index].n_neurons):
+        for i in range(network.layers[index].n_inputs):
+            items.extend(_lines(weight_chains(network, result, index, j, i, p)))
+        items.extend(bias_steps(network, result, index, j, p))
+    return Steps(tuple(items))
+
+
+def _lines(chains: tuple) -> list[Step]:
+    """The steps of a weight's or bias's working: one line, or with an optimizer the gradient
+    with the first group of its lines, then each further group on a line of its own."""
+    if not chains or isinstance(chains[-1], Chain):
+        return [Step(chains)]
+    first, *groups = chains[1:]
+    return [Step((chains[0], *first)), *(Step(group) for group in groups)]
+
+
+def _buffers(result: BackwardResult, index: int, biases: bool) -> list:
+    """(heading, values after the step) of each optimizer buffer a table shows; none without an
+    optimizer, or for frozen biases."""
+    trace = result.update_of(index, biases)
+    if trace is None:
+        return []
+    from nncalc.worked.optimizer import buffer_columns
+
+    return [(label, getattr(trace, field)) for label, field in buffer_columns(result.optimizer)]
 
 
 def weight_name(network: Network, layer: int, neuron: int, source: int) -> Edge:
@@ -238,8 +304,9 @@ def delta_chain(network: Network, result: BackwardResult, index: int, sample: in
 
 def weight_chains(
     network: Network, result: BackwardResult, index: int, neuron: int, source: int, p: int
-) -> tuple[Chain, Chain]:
-    """``∂L/∂w(h1→o1) = δ_o1 · a_h1 = 0.1385 · 0.5933 = 0.0822`` and ``w′ = 0.40 − 0.5 · 0.0822 = 0.3589``."""
+) -> tuple[Chain, ...]:
+    """``∂L/∂w(h1→o1) = δ_o1 · a_h1 = 0.1385 · 0.5933 = 0.0822`` and ``w′ = 0.40 − 0.5 · 0.0822 = 0.3589``
+    (with an optimizer, its lines instead of the last: ``nncalc.worked.optimizer``)."""
     grads = result.layers[index]
     received = result.trace.activations(index)
     below = network.inputs if index == 0 else network.layers[index - 1].neurons
@@ -260,9 +327,26 @@ def weight_chains(
             grad = Chain((lhs, times(mean, Sigma("s", symbols)), gradient), ("=", "="))
     layer = network.layers[index]
     old = written(layer.weight_text[neuron][source], float(layer.weights[neuron, source]))
+    if result.optimizer is not None:
+        from nncalc.worked.optimizer import update_chains
+
+        return (grad, *update_chains(result, index, False, (neuron, source), old, gradient, p))  # type: ignore[return-value]
     new = Num(float(grads.weights[neuron, source]))
     update = checked((Name("w", mark="prime"), minus(old, Num(result.lr), gradient), new), p)
     return grad, update
+
+
+def bias_steps(network: Network, result: BackwardResult, index: int, neuron: int, p: int) -> list[Step]:
+    """``bias_step``'s working as lines: one, or with an optimizer one per group of its lines."""
+    if result.optimizer is None or result.freeze_biases:
+        return [bias_step(network, result, index, neuron, p)]
+    from nncalc.worked.optimizer import update_chains
+
+    grads, layer = result.layers[index], network.layers[index]
+    grad = bias_step(network, result, index, neuron, p).chains[0]
+    old = written(layer.bias_text[neuron], float(layer.biases[neuron]))
+    gradient = Num(float(grads.grad_biases[neuron]))
+    return _lines((grad, *update_chains(result, index, True, (neuron,), old, gradient, p)))
 
 
 def bias_step(network: Network, result: BackwardResult, index: int, neuron: int, p: int) -> Step:

@@ -262,8 +262,9 @@ def _applied(activation, symbol: Name, values: Matrix) -> tuple[Expr, ...]:
 # -- backward --------------------------------------------------------------------------------------
 
 
-def backward_steps(network: Network, result: BackwardResult, index: int, view: View) -> Steps:
-    """One layer of the backward pass at once, for the whole batch: δ, ∂L/∂W, ∂L/∂b, W′ and b′."""
+def backward_steps(network: Network, result: BackwardResult, index: int, view: View, updates: bool = True) -> Steps:
+    """One layer of the backward pass at once, for the whole batch: δ, ∂L/∂W, ∂L/∂b, and with
+    ``updates`` gradient descent's W′ and b′ (an optimizer's update is written elsewhere)."""
     grads = result.layers[index]
     p = view.precision
     samples = grads.delta.shape[0]
@@ -295,6 +296,8 @@ def backward_steps(network: Network, result: BackwardResult, index: int, view: V
         else:
             items.append(Step((Chain((lhs_b, symbols_b, gradient_b), ("=", "=")),)))
 
+    if not updates:
+        return Steps(tuple(items))
     lr = Num(result.lr)
     eta = Name("η")
     new_w = numbers(grads.weights, view.all_rows)

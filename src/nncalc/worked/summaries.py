@@ -14,12 +14,16 @@ from nncalc.worked.forward import LARGE_LAYER, assignments
 SHOWN_WEIGHTS = 8  # a trained layer's table shows the weights from at most this many inputs
 
 
-def training_document(final: Network, losses: np.ndarray, outputs: np.ndarray, view: View) -> Document:
-    """Repeated steps: the loss at selected iterations, then the final weights and outputs."""
+def training_document(
+    final: Network, losses: np.ndarray, outputs: np.ndarray, view: View, updates: str | None = None
+) -> Document:
+    """Repeated steps: the loss at selected iterations, then the final weights and outputs.
+    ``updates`` says what made the updates, where it was not plain gradient descent."""
     iterations = len(losses) - 1
     rows = tuple((Num(float(i), str(i)), Num(float(losses[i]))) for i in selected_iterations(iterations))
     blocks: list = [
         Heading(3, (f"training: {iterations} steps on the same batch (iteration 0 is before the first)",)),
+        *((Note((updates,), kind="detail"),) if updates else ()),
         Table((Column(("iteration",)), Column(("loss",))), rows),
     ]
     for index, layer in enumerate(final.layers):
