@@ -55,6 +55,7 @@ def load_answers(path: str | Path, network: Network, max_bytes: int = DEFAULT_MA
 
 def parse_answers(text: str, network: Network, source: str = "<answers>") -> list[LayerAnswers]:
     """Validate answers given as YAML text against the network's layers and neuron names."""
+    network.refuse_spatial("grade")
     root = load_yaml(text, source)
     checker = _AnswersChecker(source)
     layers = checker.answers(root, network)

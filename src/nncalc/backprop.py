@@ -184,6 +184,7 @@ def backward(
     each a (and z with ``round_z``) in the forward pass, each δ before it is used and
     passed back, each gradient, and the updated weights and biases.
     """
+    network.refuse_spatial("backward")
     loss_fn = get_loss(loss)
     lr = _check_lr(lr)
     trace, t = _evaluate(network, inputs, targets, loss_fn, decimals, round_z)
@@ -284,6 +285,7 @@ def train(
     steps, on sums that carry any infinity or NaN along; when one finds a problem, those
     steps are made again by ``backward``, which names the step where it began.
     """
+    network.refuse_spatial("train")
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InputError(f"iterations must be a whole number ≥ 0, got {iterations!r}")
     loss_fn = get_loss(loss)
