@@ -522,3 +522,21 @@ def test_the_api_refuses_backward_on_a_spatial_network():
     network = load_network(TEXTBOOK)
     with pytest.raises(InputError, match="backward does not support conv2d layers yet"):
         network.backward([1.0] * 25, [1.0, 0.0])
+
+
+def test_the_api_takes_an_image_as_a_matrix_or_a_batch_of_maps():
+    network = load_network(TEXTBOOK)
+    image = np.array([[2, 3, 3, 0, 1], [3, 2, 3, 1, 0], [3, 3, 2, 0, 0], [2, 3, 3, 1, 0], [3, 2, 3, 0, 1]])
+    flat = network.forward(image.reshape(-1)).output
+    assert np.array_equal(network.forward(image).output, flat)  # (height, width) for one channel
+    assert np.array_equal(network.forward(image[None]).output, flat)  # (channels, height, width)
+    assert np.array_equal(network.forward(np.stack([image[None]] * 3)).output, np.vstack([flat] * 3))
+    with pytest.raises(InputError, match="25 value"):
+        network.forward(np.ones((4, 4)))
+
+
+def test_an_overflow_names_the_cell(nncalc):
+    huge = ",".join(["1e308", "1e308", "0", "0", "0"] * 5)  # z[0, 0, 0] = 3 × 1e308 − 0
+    result = nncalc("forward", TEXTBOOK, "-i", huge, "-f", "csv")
+    assert result.code == 1
+    assert "layer 1 (conv), cell 0.0.0: z is an overflow (inf)" in result.err
