@@ -539,4 +539,4 @@ def test_an_overflow_names_the_cell(nncalc):
     huge = ",".join(["1e308", "1e308", "0", "0", "0"] * 5)  # z[0, 0, 0] = 3 × 1e308 − 0
     result = nncalc("forward", TEXTBOOK, "-i", huge, "-f", "csv")
     assert result.code == 1
-    assert "layer 1 (conv), cell 0.0.0: z is an overflow (inf)" in result.err
+    assert "layer 1 (conv), cell 0.0.0, sample 1: z is an overflow (inf)" in result.err
