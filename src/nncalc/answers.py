@@ -150,6 +150,7 @@ def parse_sheet(text: str, network: Network, source: str = "<answers>", samples:
     With several samples, z, a and δ are written one row per sample (by position) or one
     list of a value per sample (by name); the gradients, updates and loss are the batch's.
     """
+    network.refuse_spatial("grade")
     root = load_yaml(text, source)
     checker = _AnswersChecker(source)
     sheet = checker.sheet(root, network, samples)

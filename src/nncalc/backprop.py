@@ -239,6 +239,7 @@ def backward(
     biases take no part: their state stays as it was. With ``decimals`` the updated weights
     and biases are rounded; the optimizer's buffers are kept exact.
     """
+    network.refuse_spatial("backward")
     loss_fn = get_loss(loss)
     lr = _check_lr(lr)
     if optimizer is None and state is not None:
@@ -441,6 +442,7 @@ def train(
     from one step to the next (starting from ``state``, or afresh), and the result is an
     ``OptimizedTraining`` holding the state after the last step.
     """
+    network.refuse_spatial("backward")
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InputError(f"iterations must be a whole number ≥ 0, got {iterations!r}")
     loss_fn = get_loss(loss)

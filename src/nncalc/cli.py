@@ -342,7 +342,8 @@ def forward(
         typer.Option(
             "--inputs",
             help="Read samples from a CSV file ('-' for standard input): one row per sample, "
-            "an optional header row of input names.",
+            "an optional header row of input names; or from a .yaml file of samples (an image as a "
+            "matrix per channel).",
             metavar="FILE",
             show_default=False,
         ),
@@ -399,7 +400,12 @@ def forward(
     steps, form = _steps_wanted(steps_form, no_steps)
     network = load_network(network_file, max_bytes=max_file_size)
     fmt = _choose(output_format, output, FORWARD_FORMATS, "csv", [network_file])
-    streamed = inputs_file is not None and not input_values and fmt in ("csv", "jsonl", "json")
+    streamed = (
+        inputs_file is not None
+        and not input_values
+        and fmt in ("csv", "jsonl", "json")
+        and Path(inputs_file).suffix.lower() not in (".yaml", ".yml")  # YAML samples are read whole
+    )
     refuse_unused(
         fmt,
         {
@@ -497,7 +503,9 @@ def _read_csv_samples(network, inputs_file: Path, max_bytes: int):
 
     if str(inputs_file) == "-":
         _say_reading_from_terminal()
-    return read_samples_source(str(inputs_file), network.inputs, network.outputs, sys.stdin, max_bytes)
+    return read_samples_source(
+        str(inputs_file), network.inputs, network.outputs, sys.stdin, max_bytes, network.input_shape
+    )
 
 
 def _forward_stream(

@@ -1,6 +1,8 @@
 """Forward propagation over a batch, keeping every z and every a.
 
-One matrix product per layer for the whole batch: Z = A_prev · Wᵀ + b, A = f(Z).
+One matrix product per layer for the whole batch: Z = A_prev · Wᵀ + b, A = f(Z); a
+spatial layer (``nncalc.spatial``) computes its Z its own way, and every Z and A is kept
+2-D, (samples, values), maps flattened in PyTorch's order.
 Nothing is computed in place and nothing is rounded unless asked (``decimals``),
 so a renderer can show any intermediate value exactly.
 """
@@ -88,10 +90,10 @@ def forward(network: Network, inputs: np.ndarray, decimals: int | None = None, r
     layers = []
     with np.errstate(over="ignore", invalid="ignore"):
         for layer in network.layers:
-            z = linear(a, layer.weights, layer.biases)
+            z = layer.pre_activation(a)  # a dense layer's linear, a convolution, a pooling, a flatten
             if decimals is not None and round_z:
                 z = round_half_up(z, decimals)
-            a = layer.activation(z)
+            a = layer.activation(z) if layer.has_activation else z  # pooling and flatten: a is z
             if decimals is not None:
                 a = round_half_up(a, decimals)
             layers.append(LayerTrace(z, a))
@@ -246,7 +248,8 @@ def non_finite_problem(
     if bad is None:
         return None
     what = "NaN" if bad.value != bad.value else "an overflow (inf)"
-    where = f"{network.layer_label(bad.layer)}, neuron {network.layers[bad.layer].neurons[bad.neuron]}"
+    layer = network.layers[bad.layer]
+    where = f"{network.layer_label(bad.layer)}, {'neuron' if layer.dense else 'cell'} {layer.neurons[bad.neuron]}"
     if source is not None and lines is not None:
         return Problem(f"{where}: {bad.quantity} is {what}", Location(source, int(lines[bad.sample])))
     return Problem(f"{where}, sample {bad.sample + 1}: {bad.quantity} is {what}")

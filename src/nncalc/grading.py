@@ -126,6 +126,7 @@ def grade(
     ``ComputationError`` where a value to grade against is not finite (the exact one, or
     the one recomputed from the person's values): nothing can be right or wrong against it.
     """
+    network.refuse_spatial("grade")
     _check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(1, -1)
     exact = forward(network, x, decimals=decimals, round_z=round_z)

@@ -8,12 +8,15 @@ The numbers' text as written in the file is kept too, so derivations can show ``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from nncalc.activations import BoundActivation
 from nncalc.records import default, record, replace
+
+if TYPE_CHECKING:
+    from nncalc.spatial import AvgPool2d, Conv2d, Flatten, MaxPool2d
 
 
 @record
@@ -34,7 +37,17 @@ class LayerLayout:
 
 @record
 class Layer:
-    """One fully connected layer: z = W·a_prev + b, a = f(z)."""
+    """One fully connected layer: z = W·a_prev + b, a = f(z).
+
+    Every layer type answers ``kind``, ``input_shape``, ``output_shape``, ``n_inputs``,
+    ``n_neurons``, ``neurons``, ``n_params``, ``activation`` and ``pre_activation``; the
+    spatial ones are in ``nncalc.spatial``.
+    """
+
+    kind = "dense"
+    dense = True  # code written for fully connected layers only checks this (see Network.refuse_spatial)
+    has_activation = True
+    spatial_output = False
 
     name: str
     neurons: tuple[str, ...]
@@ -57,18 +70,42 @@ class Layer:
     def n_params(self) -> int:
         return int(self.weights.size + self.biases.size)
 
+    @property
+    def input_shape(self) -> tuple[int]:
+        return (self.n_inputs,)
+
+    @property
+    def output_shape(self) -> tuple[int]:
+        return (self.n_neurons,)
+
+    def pre_activation(self, a: np.ndarray) -> np.ndarray:
+        """z = A·Wᵀ + b for the batch ``a`` (samples, n_inputs), each sample's bits independent of the batch."""
+        from nncalc.engine import linear
+
+        return linear(a, self.weights, self.biases)
+
+
+AnyLayer = Union[Layer, "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten"]
+"""Any layer a network holds: dense (``Layer``) or one of ``nncalc.spatial``'s."""
+
 
 @record
 class Network:
-    """A feed-forward network: its inputs' names and its layers, in order."""
+    """A feed-forward network: its inputs' names and its layers, in order.
+
+    ``input_shape`` is (channels, height, width) when the inputs are an image (``inputs:
+    {shape: [C, H, W]}``), their values given in PyTorch's flatten order, and None when
+    they are a vector; ``inputs`` always names every value.
+    """
 
     inputs: tuple[str, ...]
-    layers: tuple[Layer, ...]
+    layers: tuple[AnyLayer, ...]
     name: str | None = None
     description: str | None = None
     activation: BoundActivation | None = None
     inputs_given_as_names: bool = False
     source: str = "<network>"
+    input_shape: tuple[int, ...] | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -85,12 +122,35 @@ class Network:
         """How many weights and biases the network has."""
         return sum(layer.n_params for layer in self.layers)
 
+    @property
+    def spatial(self) -> bool:
+        """Whether any layer is not fully connected (convolution, pooling, flatten)."""
+        return any(not layer.dense for layer in self.layers)
+
+    def refuse_spatial(self, what: str) -> None:
+        """Raise ``InputError`` (exit 2) naming the first layer ``what`` cannot work on yet.
+
+        ``what`` is the command or the use, e.g. "backward": "backward does not support
+        conv2d layers yet (layer 1 (conv1))". Code written for dense layers calls this first.
+        """
+        for index, layer in enumerate(self.layers):
+            if not layer.dense:
+                from nncalc.errors import InputError, Location
+
+                raise InputError(
+                    f"{what} does not support {layer.kind} layers yet ({self.layer_label(index)})",
+                    Location(self.source),
+                )
+
     def layer_label(self, index: int) -> str:
         """``layer 2 (output)``: how messages and headings name a layer (index from 0)."""
         return f"layer {index + 1} ({self.layers[index].name})"
 
     def with_parameters(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Network:
-        """The same network with new weights and biases (their text becomes the exact value)."""
+        """The same network with new weights and biases (their text becomes the exact value).
+
+        For dense networks only (training); a network with spatial layers is refused."""
+        self.refuse_spatial("training")
         layers = []
         for layer, w, b in zip(self.layers, weights, biases, strict=True):
             w = np.array(w, dtype=np.float64)
@@ -142,6 +202,12 @@ class Network:
         save(self, path, force)
 
     def __repr__(self) -> str:
+        if self.spatial:  # <Network 'x': 1×5×5 → conv2d 1×3×3 (relu) → maxpool2d 1×2×2 → flatten 4 → 2 (softmax), …>
+            steps = ["×".join(map(str, self.input_shape or (self.n_inputs,)))]
+            for layer in self.layers:
+                step = ("" if layer.dense else f"{layer.kind} ") + "×".join(map(str, layer.output_shape))
+                steps.append(step + (f" ({layer.activation.describe()})" if layer.has_activation else ""))
+            return f"<Network {self.name or self.source!r}: {' → '.join(steps)}, {self.n_params} parameters>"
         shape = "-".join(str(n) for n in (self.n_inputs, *(layer.n_neurons for layer in self.layers)))
         activations = ", ".join(layer.activation.describe() for layer in self.layers)
         return f"<Network {self.name or self.source!r}: {shape} ({activations}), {self.n_params} parameters>"

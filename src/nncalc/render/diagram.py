@@ -118,6 +118,7 @@ def to_dot(network: Network, trace: Trace | None = None, sample: int = 0, precis
 
     Each column is a rank=same subgraph, so layers line up left to right in file order.
     """
+    network.refuse_spatial("draw")
     columns, edges = _picture(network, trace, sample, precision)
     out = [
         "digraph network {",
@@ -173,6 +174,7 @@ def to_mermaid(network: Network, trace: Trace | None = None, sample: int = 0, pr
 
     Node ids are positional (L1_2 is layer 1's second neuron), so any name is safe in a label.
     """
+    network.refuse_spatial("draw")
     columns, edges = _picture(network, trace, sample, precision)
     out = []
     if network.name:

@@ -80,7 +80,8 @@ def assignments(names: Sequence[str], values: np.ndarray, texts: Sequence[str] |
 
 def layer_title(network: Network, index: int, prefix: str = "") -> tuple:
     layer = network.layers[index]
-    return (f"{prefix}{network.layer_label(index)} · {layer.activation.describe()}",)
+    what = layer.activation.describe() if layer.has_activation else layer.kind  # pooling, flatten: no activation
+    return (f"{prefix}{network.layer_label(index)} · {what}",)
 
 
 def layer_blocks(
@@ -104,10 +105,11 @@ def layer_blocks(
     z = trace.layers[index].z[sample]
     a = trace.layers[index].a[sample]
     rows = tuple((neuron, Num(float(z[j])), Num(float(a[j]))) for j, neuron in enumerate(layer.neurons))
-    blocks.append(Table((Column(("neuron",), numeric=False), Column(("z",)), Column(("a",))), rows))
-    if show_steps and view.form == "matrix":
+    what = "neuron" if layer.dense else "cell"  # a map's cells are channel.row.column
+    blocks.append(Table((Column((what,), numeric=False), Column(("z",)), Column(("a",))), rows))
+    if show_steps and layer.dense and view.form == "matrix":
         blocks.append(matrix_steps(network, trace, index, sample, texts, view))
-    elif show_steps:
+    elif show_steps and layer.dense:  # a spatial layer shows its values only, for now
         blocks.append(Steps(tuple(neuron_steps(network, trace, index, sample, texts, p))))
     return blocks
 
