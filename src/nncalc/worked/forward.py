@@ -62,7 +62,12 @@ def forward_blocks(network: Network, trace: Trace, input_texts: Sequence[Sequenc
     for s in range(samples):
         texts = input_texts[s] if input_texts is not None else None
         lead = f"sample {s + 1} of {samples}:" if samples > 1 else "input:"
-        blocks.append(Heading(2, (Styled(lead), " ", *assignments(network.inputs, trace.inputs[s], texts))))
+        if network.input_shape is not None:  # an image: a grid per channel
+            from nncalc.worked.spatial import image_blocks
+
+            blocks.extend(image_blocks(network, trace, s, texts, lead, view))
+        else:
+            blocks.append(Heading(2, (Styled(lead), " ", *assignments(network.inputs, trace.inputs[s], texts))))
         for index in range(len(network.layers)):
             blocks.extend(layer_blocks(network, trace, index, s, texts, view, show_steps))
         blocks.append(Note(assignments(network.outputs, trace.output[s]), kind="output", lead="output:"))
@@ -94,6 +99,10 @@ def layer_blocks(
 ) -> list:
     """One layer of one sample: its heading, its table (or summary), its steps."""
     layer = network.layers[index]
+    if not layer.dense:  # convolution, pooling, flatten: maps as grids, cells worked beside their windows
+        from nncalc.worked.spatial import spatial_blocks
+
+        return spatial_blocks(network, trace, index, sample, texts, view, show_steps)
     p = view.precision
     blocks: list = [Heading(3, layer_title(network, index))]
     if layer.n_neurons > LARGE_LAYER and not view.all_rows:
