@@ -140,7 +140,14 @@ def window_words(layer: SpatialLayer, row: int, column: int) -> str:
 
 
 def _span(first: int, last: int) -> str:
-    return str(first) if first == last else f"{first}–{last}"
+    """``0–2``; ``−1 to 1`` where the window starts in the padding (a dash would read as a minus)."""
+    if first == last:
+        return _index(first)
+    return f"{_index(first)} to {_index(last)}" if first < 0 else f"{first}–{last}"
+
+
+def _index(n: int) -> str:
+    return f"−{-n}" if n < 0 else str(n)
 
 
 # -- convolution ---------------------------------------------------------------------------------
