@@ -59,6 +59,11 @@ class Context(NamedTuple):
     activation: BoundActivation
 
     @property
+    def gives(self) -> str:
+        """``the inputs give`` or ``layer 1 (conv1) gives``."""
+        return f"{self.feeds} give" if self.feeds == "the inputs" else f"{self.feeds} gives"
+
+    @property
     def prefix(self) -> str:
         return f"{self.label}: "
 
@@ -100,7 +105,7 @@ def _maps(ctx: Context, kind: str) -> tuple[int, int, int] | None:
                 f"{kind} needs the inputs as images: write inputs: {{shape: [channels, height, width]}}",
             )
         else:
-            ctx.error(None, f"{kind} needs maps (channels, height, width), and {ctx.feeds} gives a vector")
+            ctx.error(None, f"{kind} needs maps (channels, height, width), and {ctx.gives} a vector")
         return None
     return ctx.shape  # type: ignore[return-value]
 
@@ -263,7 +268,7 @@ def read_conv2d(ctx: Context) -> Read:
         tensor = read_tensor(ctx, entries[form][1], 4, form, axes)
         if tensor is not None and form == "kernel":  # Keras's Conv2D.kernel → PyTorch's order
             tensor = tensor[0].transpose(3, 2, 0, 1), tensor[1].transpose(3, 2, 0, 1)
-    out_channels = int(tensor[0].shape[0]) if tensor is not None else None
+    out_channels = int(tensor[0].shape[0]) if tensor is not None else _channels_written(entries, form)
     biases = _conv_biases(ctx, out_channels)
     if tensor is None or maps is None or stride is None or padding is None:
         return Read(None, None)
@@ -275,7 +280,7 @@ def read_conv2d(ctx: Context) -> Read:
         ctx.error(
             entries[form][1],
             f"{form} has {weights.shape[1]} input channel{'s' * (weights.shape[1] != 1)} (its {written} dimension), "
-            f"expected {channels}: {ctx.feeds} gives {describe_shape(maps)} maps",
+            f"expected {channels}: {ctx.gives} {describe_shape(maps)} maps",
         )
         ok = False
     kernel = (int(weights.shape[2]), int(weights.shape[3]))
@@ -312,6 +317,14 @@ def read_conv2d(ctx: Context) -> Read:
         layout=layout,
     )
     return Read(layer, shape, how)
+
+
+def _channels_written(entries: dict, form: str) -> int | None:
+    """How many output channels a convolution's weights are written for, whatever their values."""
+    node = entries.get(form, (None, None))[1]
+    if form == "weights" and isinstance(node, SeqNode) and node.items:
+        return len(node.items)
+    return None
 
 
 def _nested(texts: np.ndarray) -> Any:
