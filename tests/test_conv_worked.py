@@ -360,8 +360,14 @@ def test_a_large_map_is_summarised_and_all_shows_it():
     assert any("144 values" in n for n in notes)  # the image
     assert any("2 maps of 10×10 (200 values)" in n for n in notes)
     everything = page(large_network(), IMAGE_12, View(all_rows=True))
-    z0 = next(grid for block in blocks_of(everything, Grids) for grid in block.items if grid.title == ("z, map 0",))
-    assert [cell.value for row in z0.rows for cell in row] == laplace
+    bands = [
+        grid for block in blocks_of(everything, Grids) for grid in block.items if grid.title[0].startswith("z, map 0")
+    ]
+    # ten columns in bands of six, side by side with a's bands, so no line of a page is too wide
+    assert [band.title for band in bands] == [("z, map 0, columns 0–5",), ("z, map 0, columns 6–9",)]
+    assert [band.column_labels for band in bands] == [tuple("012345"), tuple("6789")]
+    rows = [left + right for left, right in zip(bands[0].rows, bands[1].rows, strict=True)]
+    assert [cell.value for row in rows for cell in row] == laplace
 
 
 def test_a_large_flatten_names_both_ends_of_its_order(nncalc):
@@ -399,6 +405,16 @@ def test_several_channels_with_padding_compile_without_overfull_lines(tmp_path):
     compile_pdf(tmp_path, latex_source(document, standalone=True))
 
 
+@needs_pdflatex
+def test_a_wide_map_shown_whole_compiles_without_overfull_lines(tmp_path):
+    from nncalc.notation.latex import latex_source
+
+    document = page(large_network(), [[v - 2.123456 for v in row] for row in IMAGE_12], View(all_rows=True))
+    compile_pdf(tmp_path, latex_source(document, standalone=True))
+    precise = page(large_network(), [[v - 2.123456 for v in row] for row in IMAGE_12], View(9, all_rows=True))
+    compile_pdf(tmp_path, latex_source(precise, standalone=True))
+
+
 def test_the_html_page_is_well_formed_with_a_captioned_table_per_grid(nncalc, textbook):
     fragment = run(nncalc, "forward", textbook, "-i", FLAT_INPUT, "-f", "html", "--steps")
     root = ET.fromstring(fragment)  # well-formed XML
@@ -430,3 +446,38 @@ def test_cells_are_numbers_the_trace_holds():
     flat = [cell for row in z.rows for cell in row]
     assert all(isinstance(cell, Num) for cell in flat)
     assert [cell.value for cell in flat] == trace.layers[0].z[0].tolist()
+
+
+# -- the shipped exercise --------------------------------------------------------------------------
+
+SHIPPED_IMAGE = [[2, 3, 3, 0, 1], [3, 2, 3, 1, 0], [3, 3, 2, 0, 0], [2, 3, 3, 1, 0], [3, 2, 3, 0, 1]]
+
+
+def test_the_shipped_exercise_derives_every_cell_as_on_paper(nncalc):
+    """configs/conv-textbook.yaml on configs/conv-image.yaml, bias 0: every cell's line, worked here."""
+    from tests.conftest import CONFIGS
+
+    out = run(
+        nncalc,
+        "forward",
+        CONFIGS / "conv-textbook.yaml",
+        "--inputs",
+        CONFIGS / "conv-image.yaml",
+        "-f",
+        "table",
+        "--steps",
+    )
+    z = convolve(SHIPPED_IMAGE, EDGE, 0)
+    assert z == [[0, 7, 7], [0, 6, 8], [0, 7, 7]]  # bright on the left, dark on the right
+    for i in range(3):
+        for j in range(3):
+            cells = flat(window(SHIPPED_IMAGE, i, j, 3))
+            terms = " + ".join(
+                f"{k} × {x}" if k >= 0 else f"(−{-k}) × {x}" for k, x in zip(flat(EDGE), cells, strict=True)
+            )
+            assert f"[{i},{j}]  z = {terms} + 0 = {z[i][j]}" in out
+    pooled = max_pool(relu(z), 2, 1)
+    for i in range(2):
+        for j in range(2):
+            cells = ", ".join(str(v) for v in flat(window(relu(z), i, j, 2)))
+            assert f"[{i},{j}]  a = max({cells}) = {pooled[i][j]}" in out

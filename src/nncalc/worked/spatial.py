@@ -32,6 +32,7 @@ from nncalc.worked import View
 from nncalc.worked.forward import LARGE_LAYER, a_chain, activation_of_shown, received
 from nncalc.worked.numbers import checked, shown_by, signed_term, written
 
+LINE_DIGITS = 58  # what a LaTeX line holds beside a grid's row labels, in digits (half an em)
 CONV_TERMS = 27  # beyond this many products (three channels of a 3×3 kernel), a cell's sum is written with Σ
 FLATTEN_SHOWN = 3  # a large flatten names this many cells at each end of its order
 
@@ -46,12 +47,36 @@ def cell_label(shape: tuple[int, ...], flat: int) -> str:
     return f"[{r},{k}]" if channels == 1 else f"[{c},{r},{k}]"
 
 
-def map_grid(title: str, values: Sequence[Expr], shape: tuple[int, ...], channel: int) -> Grid:
-    """Channel ``channel`` of a (C, H, W) map whose values are in flatten order, rows and columns numbered."""
+def map_grid(
+    title: str, values: Sequence[Expr], shape: tuple[int, ...], channel: int, columns: range | None = None
+) -> Grid:
+    """Channel ``channel`` of a (C, H, W) map whose values are in flatten order, rows and columns
+    numbered; only ``columns`` where given."""
     _, height, width = shape
+    columns = columns if columns is not None else range(width)
     start = channel * height * width
-    rows = tuple(tuple(values[start + r * width + k] for k in range(width)) for r in range(height))
-    return Grid((title,), rows, tuple(map(str, range(height))), tuple(map(str, range(width))))
+    rows = tuple(tuple(values[start + r * width + k] for k in columns) for r in range(height))
+    return Grid((title,), rows, tuple(map(str, range(height))), tuple(map(str, columns)))
+
+
+def grid_columns(precision: int) -> int:
+    """How many columns of numbers at ``precision`` fit one line of a page: ``−0.1234`` is 7 digits
+    wide, and a column adds about 2.4 of space (six columns at 4 decimals, ten at none)."""
+    return max(2, int(LINE_DIGITS // (precision + 5.4)))
+
+
+def map_blocks(
+    maps: Sequence[tuple[str, Sequence[Expr]]], shape: tuple[int, ...], channel: int, precision: int
+) -> list[Grids]:
+    """One channel of several maps side by side (z beside a); a map wider than a line holds
+    (``grid_columns``) in bands of columns, each band of every map side by side."""
+    width, step = shape[2], grid_columns(precision)
+    bands = [range(start, min(start + step, width)) for start in range(0, width, step)]
+    out = []
+    for band in bands:
+        titled = [(title if len(bands) == 1 else f"{title}, columns {band[0]}–{band[-1]}", v) for title, v in maps]
+        out.append(Grids(tuple(map_grid(title, values, shape, channel, band) for title, values in titled)))
+    return out
 
 
 def map_title(symbol: str, shape: tuple[int, ...], channel: int) -> str:
@@ -72,8 +97,10 @@ def image_blocks(
     if network.n_inputs > LARGE_LAYER and not view.all_rows:
         return [heading, Note((f"{network.n_inputs} values  (--all shows every one)",))]
     values = received(network, trace, 0, sample, texts)
-    grids = tuple(map_grid(map_title("x", shape, c), values, shape, c) for c in range(shape[0]))
-    return [heading, Grids(grids)]
+    bands = [map_blocks([(map_title("x", shape, c), values)], shape, c, view.precision) for c in range(shape[0])]
+    if all(len(channel) == 1 for channel in bands):  # the channels side by side
+        return [heading, Grids(tuple(channel[0].items[0] for channel in bands))]
+    return [heading, *(block for channel in bands for block in channel)]
 
 
 # -- a layer -------------------------------------------------------------------------------------
@@ -169,8 +196,8 @@ def conv_blocks(
     _, height, width = shape
     blocks: list = []
     for c in range(shape[0]):
-        z_grid = map_grid(map_title("z", shape, c), zs, shape, c)
-        blocks.append(Grids((z_grid, map_grid(map_title("a", shape, c), activations, shape, c))))
+        maps = [(map_title("z", shape, c), zs), (map_title("a", shape, c), activations)]
+        blocks.extend(map_blocks(maps, shape, c, p))
         for row, column in worked_cells(shape, c, cells):
             flat = c * height * width + row * width + column
             blocks.append(Grids(tuple(conv_window_grids(layer, inputs, c, row, column))))
@@ -244,7 +271,7 @@ def pool_blocks(
     _, height, width = shape
     blocks: list = []
     for c in range(shape[0]):
-        blocks.append(Grids((map_grid(map_title("a", shape, c), values, shape, c),)))
+        blocks.extend(map_blocks([(map_title("a", shape, c), values)], shape, c, p))
         steps = []
         for row, column in worked_cells(shape, c, cells):
             flat = c * height * width + row * width + column
