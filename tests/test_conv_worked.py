@@ -436,6 +436,15 @@ def test_every_format_shows_every_cell_value(nncalc, textbook, fmt):
         assert shown in out or shown.replace("-", "−") in out, value
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex", "html"])
+def test_no_steps_leaves_out_windows_and_derivations_in_every_format(nncalc, textbook, fmt):
+    shown = run(nncalc, "forward", textbook, "-i", FLAT_INPUT, "-f", fmt)
+    quiet = run(nncalc, "forward", textbook, "-i", FLAT_INPUT, "-f", fmt, "--no-steps")
+    for words in ("window: rows 0–2, columns 0–2", "window: rows 0–1, columns 0–1"):
+        assert words in shown and words not in quiet
+    assert ("kernel" in shown) and ("kernel" not in quiet)
+
+
 def test_cells_are_numbers_the_trace_holds():
     """Every number a map's grid holds is the engine's value at that cell, not worked again."""
     network = textbook_network()
