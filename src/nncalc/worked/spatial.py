@@ -130,7 +130,7 @@ def spatial_blocks(
     return [heading, *pool_blocks(network, trace, index, sample, texts, view.precision, cells)]
 
 
-def worked_cells(shape: tuple[int, ...], channel: int, cells: str) -> list[tuple[int, int]]:
+def worked_cells(shape: tuple[int, ...], cells: str) -> list[tuple[int, int]]:
     """The (row, column) positions of one map worked out: all, the first, or none."""
     if cells == "none":
         return []
@@ -198,7 +198,7 @@ def conv_blocks(
     for c in range(shape[0]):
         maps = [(map_title("z", shape, c), zs), (map_title("a", shape, c), activations)]
         blocks.extend(map_blocks(maps, shape, c, p))
-        for row, column in worked_cells(shape, c, cells):
+        for row, column in worked_cells(shape, cells):
             flat = c * height * width + row * width + column
             blocks.append(Grids(tuple(conv_window_grids(layer, inputs, c, row, column))))
             chains = (
@@ -273,7 +273,7 @@ def pool_blocks(
     for c in range(shape[0]):
         blocks.extend(map_blocks([(map_title("a", shape, c), values)], shape, c, p))
         steps = []
-        for row, column in worked_cells(shape, c, cells):
+        for row, column in worked_cells(shape, cells):
             flat = c * height * width + row * width + column
             steps.append(
                 Step(
