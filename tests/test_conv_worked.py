@@ -415,14 +415,14 @@ def test_a_wide_map_shown_whole_compiles_without_overfull_lines(tmp_path):
     compile_pdf(tmp_path, latex_source(precise, standalone=True))
 
 
-def test_the_html_page_is_well_formed_with_a_captioned_table_per_grid(nncalc, textbook):
+def test_the_html_page_is_well_formed_with_a_titled_table_per_grid(nncalc, textbook):
     fragment = run(nncalc, "forward", textbook, "-i", FLAT_INPUT, "-f", "html", "--steps")
     root = ET.fromstring(fragment)  # well-formed XML
     grids = [div for div in root.iter("div") if div.get("class") == "grids"]
-    captions = [[t.find("caption").text for t in div.iter("table")] for div in grids]
+    captions = [[f.find("figcaption").text for f in div.iter("figure")] for div in grids]
     assert captions[0] == ["x"] and captions[1] == ["z", "a"]
     assert captions[2] == ["window: rows 0–2, columns 0–2", "kernel"]
-    z = grids[1].findall("table")[0]
+    z = next(grids[1].iter("table"))
     assert [[td.text for td in tr.findall("td")] for tr in z.find("tbody")] == [[f"{v:g}" for v in row] for row in Z]
     standalone = run(nncalc, "forward", textbook, "-i", FLAT_INPUT, "-f", "html", "--standalone")
     parsed(standalone)

@@ -38,8 +38,9 @@ CSS = """\
 .nncalc th{background:rgba(127,127,127,.1);font-weight:600}
 .nncalc .num{text-align:right;font-variant-numeric:tabular-nums}
 .nncalc .grids{display:flex;flex-wrap:wrap;gap:.4em 2.5em;align-items:flex-start;margin:.4em 0 .6em}
+.nncalc .grids figure{margin:0}
+.nncalc .grids figcaption{font-weight:600;white-space:nowrap;padding-bottom:.2em}
 .nncalc .grids table{margin:0}
-.nncalc .grids caption{font-weight:600;text-align:left;padding-bottom:.2em}
 .nncalc .grids th{font-weight:400;opacity:.75}
 .nncalc math{font-size:1.15em}
 .nncalc ul.steps{list-style:none;margin:.4em 0 .8em;padding:0}
@@ -244,8 +245,9 @@ class HtmlWriter:
         return self.piece(cell)
 
     def grid(self, grid: Grid) -> str:
-        """One grid as a ``<table>`` under its title (a caption): column labels above, row labels as row headers."""
-        lines = [f"<table><caption>{self.inline(grid.title)}</caption>"]
+        """One grid as a ``<figure>``: its title (never folded to the grid's width) over a ``<table>`` with the
+        column labels above and the row labels as row headers."""
+        lines = [f"<figure><figcaption>{self.inline(grid.title)}</figcaption>", "<table>"]
         if grid.column_labels:
             corner = "<th></th>" if grid.row_labels else ""
             labels = "".join(f'<th scope="col" class="num">{text(label)}</th>' for label in grid.column_labels)
@@ -256,7 +258,7 @@ class HtmlWriter:
             head = f'<th scope="row">{text(label)}</th>' if label is not None else ""
             cells = "".join(f'<td class="num">{self.cell(cell)}</td>' for cell in row)
             lines.append(f"<tr>{head}{cells}</tr>")
-        lines.append("</tbody></table>")
+        lines.append("</tbody></table></figure>")
         return "\n".join(lines)
 
     def grids(self, grids: Grids) -> str:
