@@ -239,7 +239,7 @@ def test_every_max_pooling_window_with_steps(nncalc, textbook):
         for j in range(2):
             cells = ", ".join(f"{v:g}" for line in window(A, i, j, 2) for v in line)
             where = f"rows {i}–{i + 1}, columns {j}–{j + 1}"
-            assert f"[{i},{j}]  a = max({cells}) = {POOLED[i][j]:g}  (window: {where})" in out
+            assert f"[{i},{j}]  a = max({cells}) = {POOLED[i][j]:g}  ({where})" in out
 
 
 def test_average_pooling_shows_the_sum_over_the_window_size():
@@ -323,7 +323,7 @@ def test_max_pooling_leaves_the_padding_out_of_the_max():
     document = page(network, [[-1, -2], [-3, -4]])
     step = blocks_of(document, Steps)[0].items[0]
     assert TextWriter(4).chain(step.chains[0]) == "a = max(−1) = −1"
-    assert step.after == ("  (window: rows −1 to 0, columns −1 to 0)",)
+    assert step.after == ("  (rows −1 to 0, columns −1 to 0)",)
 
 
 # -- large maps ---------------------------------------------------------------------------------------
@@ -440,7 +440,7 @@ def test_every_format_shows_every_cell_value(nncalc, textbook, fmt):
 def test_no_steps_leaves_out_windows_and_derivations_in_every_format(nncalc, textbook, fmt):
     shown = run(nncalc, "forward", textbook, "-i", FLAT_INPUT, "-f", fmt)
     quiet = run(nncalc, "forward", textbook, "-i", FLAT_INPUT, "-f", fmt, "--no-steps")
-    for words in ("window: rows 0–2, columns 0–2", "window: rows 0–1, columns 0–1"):
+    for words in ("window: rows 0–2, columns 0–2", "(rows 0–1, columns 0–1)"):
         assert words in shown and words not in quiet
     assert ("kernel" in shown) and ("kernel" not in quiet)
 

@@ -4,7 +4,7 @@ For a convolution, each output map's z and a are grids side by side, and a cell 
 as a person writes it: the window of the input it reads, beside the kernel, then
 ``z = 1 × 1 + 0 × 2 + (−1) × 0 + … + 0.5 = 2.5`` and ``a = max(0, 2.5) = 2.5``. For a
 pooling layer, each map is a grid and a cell is ``a = max(2.5, 0, 1.5, 0) = 2.5`` or
-``a = (2.5 + 0 + 1.5 + 0) / 4 = 1``, with the rows and columns its window covers. A
+``a = (2.5 + 0 + 1.5 + 0) / 4 = 1``, then the rows and columns of its window. A
 flatten lists which cell becomes which value. An image input is shown as a grid per channel.
 
 The first cell of each map is worked by default, every cell with ``--steps``, none with
@@ -279,7 +279,7 @@ def pool_blocks(
                 Step(
                     (pool_chain(layer, inputs, c, row, column, float(a[flat]), p),),
                     label=cell_label(shape, flat),
-                    after=(f"  (window: {window_words(layer, row, column)})",),
+                    after=(f"  ({window_words(layer, row, column)})",),  # short: LaTeX sets it on the chain's line
                 )
             )
         if steps:
@@ -344,6 +344,6 @@ def summary_blocks(layer: SpatialLayer, trace: Trace, index: int, sample: int) -
         (Column(("",), numeric=False), Column(("min",)), Column(("max",)), Column(("mean",))),
         tuple(rows),
     )
-    top = joined([(chain(Name("a", cell_label(shape, j)), Num(a)),) for j, _, a in summary.top])
+    top = joined([(chain(Name(cell_label(shape, j)), Num(a)),) for j, _, a in summary.top])
     maps = f"{shape[0]} map{'' if shape[0] == 1 else 's'} of {shape[1]}×{shape[2]}"
     return [table, Note((f"{maps} ({layer.n_neurons} values); highest a: ", *top, "  (--all shows every map)"))]
