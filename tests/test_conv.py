@@ -539,3 +539,8 @@ def test_an_overflow_names_the_cell(nncalc):
     result = nncalc("forward", TEXTBOOK, "-i", huge, "-f", "csv")
     assert result.code == 1
     assert "layer 1 (conv), cell 0.0.0, sample 1: z is an overflow (inf)" in result.err
+
+
+def test_a_wrong_kernel_size_is_not_also_reported_as_a_missing_stride():
+    text = "inputs: {shape: [1, 4, 4]}\nlayers:\n  - {type: maxpool2d, kernel_size: a}\n"
+    assert _problems(text) == ["net.yaml:3:36: layer 1: kernel_size: 'a' is not a whole number"]

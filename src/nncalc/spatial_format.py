@@ -337,7 +337,9 @@ def _read_pool(kind: str, cls: type) -> Callable[[Context], Read]:
     def read(ctx: Context) -> Read:
         maps = _maps(ctx, kind)
         kernel, kernel_pair = _pair(ctx, "kernel_size", None, 1)
-        stride, stride_pair = _pair(ctx, "stride", kernel, 1)
+        stride, stride_pair = None, False
+        if kernel is not None or "stride" in ctx.entries:  # the default stride is the kernel's size
+            stride, stride_pair = _pair(ctx, "stride", kernel, 1)
         padding, padding_pair = _pair(ctx, "padding", (0, 0), 0)
         if padding is not None and kernel is not None and (2 * padding[0] > kernel[0] or 2 * padding[1] > kernel[1]):
             ctx.error(
