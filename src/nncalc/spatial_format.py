@@ -1,7 +1,7 @@
 """The file format of spatial layers: reading (checked, located), writing back, and the JSON Schema.
 
 One ``LayerFormat`` per layer type in ``FORMATS``, by the name a file gives in ``type:``:
-the keys it takes, how to read it (every independent mistake reported, with the
+its record class (``nncalc.spatial``), the keys it takes, how to read it (every independent mistake reported, with the
 arithmetic of shapes spelled out), how to write it back and its schema. The loader
 (``nncalc.loader``) hands a layer whose ``type:`` is one of these to its ``read``; the
 writer and the schema take ``write`` and ``schema``.
@@ -82,8 +82,9 @@ class Read(NamedTuple):
 
 @record
 class LayerFormat:
-    """One layer type in the file: its keys, reader, writer (the lines of its mapping) and schema."""
+    """One layer type in the file: its record class, keys, reader, writer (its mapping's lines) and schema."""
 
+    cls: type
     keys: tuple[str, ...]
     read: Callable[[Context], Read]
     write: Callable[[Any], list[str]]
@@ -333,7 +334,7 @@ def _nested(texts: np.ndarray) -> Any:
     return tuple(_nested(t) for t in texts)
 
 
-def _read_pool(kind: str, cls: type) -> Callable[[Context], Read]:
+def _read_pool(kind: str) -> Callable[[Context], Read]:
     def read(ctx: Context) -> Read:
         maps = _maps(ctx, kind)
         kernel, kernel_pair = _pair(ctx, "kernel_size", None, 1)
@@ -363,7 +364,9 @@ def _read_pool(kind: str, cls: type) -> Callable[[Context], Read]:
             given=tuple(k for k in ("stride", "padding") if k in ctx.entries),
             name_given="name" in ctx.entries,
         )
-        layer = cls(name="", input_shape=maps, kernel_size=kernel, stride=stride, padding=padding, layout=layout)
+        layer = FORMATS[kind].cls(
+            name="", input_shape=maps, kernel_size=kernel, stride=stride, padding=padding, layout=layout
+        )
         return Read(layer, (maps[0], rows, cols), f"{how}, {maps[0]} channel{'s' * (maps[0] != 1)}")
 
     return read
@@ -505,6 +508,7 @@ def schema_flatten(defs: dict[str, Any]) -> dict[str, Any]:
 
 FORMATS: dict[str, LayerFormat] = {
     "conv2d": LayerFormat(
+        cls=Conv2d,
         keys=("type", "name", "weights", "kernel", "biases", "stride", "padding", "activation"),
         read=read_conv2d,
         write=write_conv2d,
@@ -512,20 +516,23 @@ FORMATS: dict[str, LayerFormat] = {
         default_name="conv",
     ),
     "maxpool2d": LayerFormat(
+        cls=MaxPool2d,
         keys=("type", "name", "kernel_size", "stride", "padding"),
-        read=_read_pool("maxpool2d", MaxPool2d),
+        read=_read_pool("maxpool2d"),
         write=_write_pool,
         schema=_schema_pool("maxpool2d"),
         default_name="pool",
     ),
     "avgpool2d": LayerFormat(
+        cls=AvgPool2d,
         keys=("type", "name", "kernel_size", "stride", "padding"),
-        read=_read_pool("avgpool2d", AvgPool2d),
+        read=_read_pool("avgpool2d"),
         write=_write_pool,
         schema=_schema_pool("avgpool2d"),
         default_name="pool",
     ),
     "flatten": LayerFormat(
+        cls=Flatten,
         keys=("type", "name"),
         read=read_flatten,
         write=write_flatten,
@@ -533,4 +540,4 @@ FORMATS: dict[str, LayerFormat] = {
         default_name="flatten",
     ),
 }
-"""The spatial layer types' file formats by their ``type:`` name (the records are ``nncalc.spatial.LAYER_TYPES``)."""
+"""The spatial layer types by their ``type:`` name (``dense``, the default, is ``nncalc.network.Layer``)."""
