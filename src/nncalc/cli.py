@@ -1123,8 +1123,9 @@ def draw(
 ) -> None:
     """Draw the network as courses do: inputs on the left, every weight on its edge.
 
-    Every neuron shows its bias and activation, and with --input its z and a. svg and png
-    are drawn by Graphviz (its 'dot' program must be installed); dot and mermaid are text.
+    Every neuron shows its bias and activation, and with --input its z and a; a convolution,
+    pooling or flatten is one block with the shape it gives. svg and png are drawn by
+    Graphviz (its 'dot' program must be installed); dot and mermaid are text.
 
     \b
     Examples:

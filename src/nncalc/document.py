@@ -21,6 +21,10 @@ Conventions every notation follows:
   subscript of each chain's left-hand name). A step without a label writes its chains on
   one line, separated. ``Step.after`` is inline text that follows the last chain (", not
   0.7153").
+- A ``Grids`` block is one or more ``Grid``s side by side, read together (a map's z beside
+  its a, a window beside its kernel); a notation puts the next grid under the others where
+  they do not fit on one line. A grid's cells are table cells; its row and column labels,
+  where it has them, are written beside and above it (a map's row and column indices).
 - A ``Note`` is a line of text; ``lead`` is its first words, emphasised ("output:"), and
   ``kind`` what it is for, which a notation may colour: "info", "output", "right", "wrong".
 """
@@ -86,6 +90,31 @@ class Steps:
 
 
 @record
+class Grid:
+    """A matrix of cells under a title: a feature map, a window of one, a kernel.
+
+    ``row_labels`` and ``column_labels`` are written beside and above the cells (empty: none).
+    """
+
+    title: Inline
+    rows: tuple[tuple, ...]
+    row_labels: tuple[str, ...] = ()
+    column_labels: tuple[str, ...] = ()
+
+    @property
+    def width(self) -> int:
+        """How many cells a row holds."""
+        return max((len(row) for row in self.rows), default=0)
+
+
+@record
+class Grids:
+    """Grids side by side, read together (see the module docstring)."""
+
+    items: tuple[Grid, ...]
+
+
+@record
 class Note:
     """A line of text, its ``lead`` words emphasised; ``kind`` says what it is for."""
 
@@ -94,7 +123,7 @@ class Note:
     lead: str = ""
 
 
-Block = Heading | Table | Steps | Note
+Block = Heading | Table | Grids | Steps | Note
 
 
 @record

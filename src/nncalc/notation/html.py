@@ -18,7 +18,7 @@ import html
 import re
 from typing import TextIO
 
-from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
+from nncalc.document import Document, Grid, Grids, Heading, Note, Step, Steps, Styled, Table
 from nncalc.expr import ATOM, PRODUCT, Call, Chain, Derivative, Edge, Expr, Frac, Matrix, Name, Num, Power, Product
 from nncalc.notation.formula import FormulaWriter
 from nncalc.render.numbers import show
@@ -37,6 +37,11 @@ CSS = """\
 .nncalc th,.nncalc td{border:1px solid rgba(127,127,127,.35);padding:.25em .7em;text-align:left}
 .nncalc th{background:rgba(127,127,127,.1);font-weight:600}
 .nncalc .num{text-align:right;font-variant-numeric:tabular-nums}
+.nncalc .grids{display:flex;flex-wrap:wrap;gap:.4em 2.5em;align-items:flex-start;margin:.4em 0 .6em}
+.nncalc .grids figure{margin:0}
+.nncalc .grids figcaption{font-weight:600;white-space:nowrap;padding-bottom:.2em}
+.nncalc .grids table{margin:0}
+.nncalc .grids th{font-weight:400;opacity:.75}
 .nncalc math{font-size:1.15em}
 .nncalc mtd{text-align:right}
 .nncalc ul.steps{list-style:none;margin:.4em 0 .8em;padding:0}
@@ -213,6 +218,8 @@ class HtmlWriter:
             return self.heading(block)
         if isinstance(block, Table):
             return self.table(block)
+        if isinstance(block, Grids):
+            return self.grids(block)
         if isinstance(block, Steps):
             return self.steps(block)
         if isinstance(block, Note):
@@ -250,6 +257,27 @@ class HtmlWriter:
         if isinstance(cell, Num):
             return text(cell.text if cell.text is not None else show(cell.value, self.document.precision))
         return self.piece(cell)
+
+    def grid(self, grid: Grid) -> str:
+        """One grid as a ``<figure>``: its title (never folded to the grid's width) over a ``<table>`` with the
+        column labels above and the row labels as row headers."""
+        lines = [f"<figure><figcaption>{self.inline(grid.title)}</figcaption>", "<table>"]
+        if grid.column_labels:
+            corner = "<th></th>" if grid.row_labels else ""
+            labels = "".join(f'<th scope="col" class="num">{text(label)}</th>' for label in grid.column_labels)
+            lines.append(f"<thead><tr>{corner}{labels}</tr></thead>")
+        lines.append("<tbody>")
+        for r, row in enumerate(grid.rows):
+            label = grid.row_labels[r] if r < len(grid.row_labels) else None
+            head = f'<th scope="row">{text(label)}</th>' if label is not None else ""
+            cells = "".join(f'<td class="num">{self.cell(cell)}</td>' for cell in row)
+            lines.append(f"<tr>{head}{cells}</tr>")
+        lines.append("</tbody></table></figure>")
+        return "\n".join(lines)
+
+    def grids(self, grids: Grids) -> str:
+        """The grids side by side (a wrapping flex row): ``<div class="grids">``."""
+        return '<div class="grids">\n' + "\n".join(self.grid(grid) for grid in grids.items) + "\n</div>"
 
     def steps(self, steps: Steps) -> str:
         """Derivations as a list, one step an item: see :meth:`step`."""

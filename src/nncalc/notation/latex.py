@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
+from nncalc.document import Document, Grid, Grids, Heading, Note, Step, Steps, Styled, Table
 from nncalc.expr import PRODUCT, SUM, Call, Chain, Edge, Expr, Frac, Name, Neg, Num, Product, Sigma, Sum, has_matrix
 from nncalc.notation.formula import LatexWriter
 from nncalc.records import record
@@ -726,6 +726,8 @@ class _LatexPage:
                     yield rf"\{SECTIONS.get(block.level, 'paragraph')}*{{{text}}}"
             elif isinstance(block, Table):
                 yield self.table(block)
+            elif isinstance(block, Grids):
+                yield self.grids(block)
             elif isinstance(block, Steps):
                 if block.items:
                     yield self.steps(block)
@@ -776,6 +778,31 @@ class _LatexPage:
         lines.extend(" & ".join(self.cell(cell) for cell in row) + r" \\" for row in table.rows)
         lines += [r"\hline", r"\end{tabular}", r"\end{center}"]
         return "\n".join(lines)
+
+    def grid(self, grid: Grid) -> str:
+        """One grid as a ``tabular`` aligned at its top: its title centred over an inner ``tabular``
+        of the column labels, a rule, then the rows (row labels before a vertical rule)."""
+        width = grid.width
+        labelled = bool(grid.row_labels)
+        spec = ("r|" if labelled else "") + "r" * width
+        lines = [r"\begin{tabular}[t]{@{}c@{}}", self.inline(grid.title) + r" \\", rf"\begin{{tabular}}{{{spec}}}"]
+        if grid.column_labels:
+            columns = [escape_latex(label) for label in grid.column_labels]
+            columns += [""] * (width - len(columns))
+            lines.append(" & ".join(([""] if labelled else []) + columns) + r" \\")
+        lines.append(r"\hline")
+        for r, row in enumerate(grid.rows):
+            cells = [self.cell(cell) for cell in row] + [""] * (width - len(row))
+            if labelled:
+                cells.insert(0, escape_latex(grid.row_labels[r]) if r < len(grid.row_labels) else "")
+            lines.append(" & ".join(cells) + r" \\")
+        lines += [r"\end{tabular}", r"\end{tabular}"]
+        return "\n".join(lines)
+
+    def grids(self, grids: Grids) -> str:
+        """The grids side by side in a ``center``; the space between two is where a line may break."""
+        body = "\n\\qquad\n".join(self.grid(grid) for grid in grids.items)
+        return "\\begin{center}\n" + body + "\n\\end{center}"
 
     def steps(self, steps: Steps) -> str:
         rows = [row for step in steps.items for row in _rows(step, self.writer, self.in_maths(step.after))]

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
-from nncalc.document import Document, Heading, Note, Step, Steps, Styled, Table
+from nncalc.document import Document, Grids, Heading, Note, Step, Steps, Styled, Table
 from nncalc.expr import Chain, Num, has_matrix
 from nncalc.notation.latex import DocumentLatexWriter, labelled_chains
 from nncalc.text import visible
@@ -109,6 +109,8 @@ class _MarkdownPage:
                     yield "#" * min(max(block.level, 1), 6) + " " + text
             elif isinstance(block, Table):
                 yield self.table(block)
+            elif isinstance(block, Grids):
+                yield self.grids(block)
             elif isinstance(block, Steps):
                 if block.items:
                     display = self.display_math or any(has_matrix(c) for step in block.items for c in step.chains)
@@ -146,6 +148,34 @@ class _MarkdownPage:
             "| " + " | ".join("---:" if column.numeric else "---" for column in table.columns) + " |",
         ]
         lines.extend("| " + " | ".join(self.cell(cell) for cell in row) + " |" for row in table.rows)
+        return "\n".join(lines)
+
+    def grids(self, grids: Grids) -> str:
+        """Grids side by side as one pipe table: per grid, its title over its row labels, then its
+        columns (headed by their labels); an empty column between two grids."""
+        height = max(len(grid.rows) for grid in grids.items)
+        head: list[str] = []
+        rule: list[str] = []
+        body: list[list[str]] = [[] for _ in range(height)]
+        for k, grid in enumerate(grids.items):
+            if k:
+                head.append(" ")
+                rule.append("---")
+                for line in body:
+                    line.append(" ")
+            head.append(self.inline(grid.title))
+            rule.append("---")
+            head.extend(escape_markdown(label) for label in grid.column_labels)
+            head.extend(" " for _ in range(grid.width - len(grid.column_labels)))
+            rule.extend("---:" for _ in range(grid.width))
+            for r, line in enumerate(body):
+                row = grid.rows[r] if r < len(grid.rows) else ()
+                label = grid.row_labels[r] if r < len(grid.row_labels) and r < len(grid.rows) else ""
+                line.append(escape_markdown(label) if label else " ")
+                line.extend(self.cell(cell) for cell in row)
+                line.extend(" " for _ in range(grid.width - len(row)))
+        lines = ["| " + " | ".join(head) + " |", "| " + " | ".join(rule) + " |"]
+        lines.extend("| " + " | ".join(line) + " |" for line in body)
         return "\n".join(lines)
 
     def items(self, steps: Steps) -> str:

@@ -26,7 +26,7 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from nncalc.document import Document, Heading, Note, Steps, Styled, Table
+from nncalc.document import Document, Grid, Grids, Heading, Note, Steps, Styled, Table
 from nncalc.expr import Call, Chain, Dots, Expr, Matrix, Num, has_matrix
 from nncalc.notation.formula import InlineTextWriter, TextWriter
 from nncalc.render.numbers import show
@@ -74,6 +74,8 @@ def renderables(document: Document) -> Group:
             items.extend(_spaced(items, _heading(block, writer, title if block.level == 2 else "")))
         elif isinstance(block, Table):
             items.append(Whole(_table(block, writer)))
+        elif isinstance(block, Grids):
+            items.append(Whole(_grids(block, writer)))
         elif isinstance(block, Steps):
             items.extend(_steps(block, writer))
         elif isinstance(block, Note):
@@ -148,6 +150,34 @@ def _table(block: Table, writer: TextWriter) -> RichTable:
     for row in block.rows:
         table.add_row(*(_cell(cell, writer) for cell in row))
     return table
+
+
+def _grid(grid: Grid, writer: TextWriter) -> Group:
+    """One grid: its title above (never cut to the grid's width), its column labels as a header,
+    its row labels dim on the left."""
+    title = Text(style="bold")
+    _inline(title, grid.title, writer)
+    table = RichTable(show_header=bool(grid.column_labels), show_edge=True)
+    if grid.row_labels:
+        table.add_column("", justify="right", style="dim", no_wrap=True)
+    for k in range(grid.width):
+        label = grid.column_labels[k] if k < len(grid.column_labels) else ""
+        table.add_column(Text(visible(label), style="dim"), justify="right", no_wrap=True)
+    for r, row in enumerate(grid.rows):
+        cells = [_cell(cell, writer) for cell in row]
+        if grid.row_labels:
+            cells.insert(0, Text(visible(grid.row_labels[r])))
+        table.add_row(*cells)
+    return Group(title, table)
+
+
+def _grids(block: Grids, writer: TextWriter) -> RichTable:
+    """The grids side by side, tops aligned, a few spaces apart."""
+    row = RichTable.grid(padding=(0, 3))
+    for _ in block.items:
+        row.add_column(vertical="top", no_wrap=True)
+    row.add_row(*(_grid(grid, writer) for grid in block.items))
+    return row
 
 
 def _steps(block: Steps, writer: TextWriter) -> list[Text]:

@@ -1,5 +1,9 @@
 """Network diagrams as courses draw them: inputs on the left, one column per layer, weights on the edges.
 
+A convolution, a pooling or a flatten is drawn as one block with what it does and the shape
+it gives (``conv2d 3×3, 1→8, stride 1 · relu`` over ``8×26×26``), and an image input as one
+block with its shape; a dense layer after a block is joined to it by one plain edge per neuron.
+
 ``to_dot`` and ``to_mermaid`` write text for Graphviz and Mermaid, which do the layout;
 ``render_graphviz`` runs Graphviz's ``dot`` program to turn DOT text into SVG or PNG.
 Every number is shown as the file wrote it (weights, biases) or formatted by ``show`` (z, a).
@@ -15,9 +19,11 @@ import subprocess
 
 from nncalc.engine import Trace
 from nncalc.errors import InputError
+from nncalc.layer_text import describe
 from nncalc.network import Network
 from nncalc.records import record
 from nncalc.render.numbers import show
+from nncalc.spatial import describe_shape
 from nncalc.text import visible
 
 GRAPHVIZ_FORMATS = ("svg", "png")
@@ -30,10 +36,11 @@ MISSING_GRAPHVIZ = (
 
 @record
 class _Node:
-    """One circle of the picture: a layout-safe id and its label, one entry per line."""
+    """One circle of the picture (a box for a block of values): a layout-safe id and its label, one entry per line."""
 
     id: str
     lines: tuple[str, ...]
+    block: bool = False
 
 
 @record
@@ -59,7 +66,9 @@ def _picture(network: Network, trace: Trace | None, sample: int, precision: int)
     if trace is not None:
         _check_trace(network, trace, sample)
     inputs = []
-    for i, name in enumerate(network.inputs):
+    if network.input_shape is not None:  # an image: one block
+        inputs.append(_Node("L0_1", ("image", describe_shape(network.input_shape)), block=True))
+    for i, name in enumerate(network.inputs if network.input_shape is None else ()):
         name = visible(name)
         text = name if trace is None else f"{name} = {show(trace.inputs[sample, i], precision)}"
         inputs.append(_Node(f"L0_{i + 1}", (text,)))
@@ -67,6 +76,12 @@ def _picture(network: Network, trace: Trace | None, sample: int, precision: int)
     edges = []
     previous = columns[0].nodes
     for k, layer in enumerate(network.layers, 1):
+        if not layer.dense:
+            node = _Node(f"L{k}_1", _block_lines(layer), block=True)
+            edges.extend(_Edge(source.id, node.id, "") for source in previous)
+            columns.append(_Column(f"L{k}", visible(network.layer_label(k - 1)), (node,)))
+            previous = columns[-1].nodes
+            continue
         nodes = []
         activation = visible(layer.activation.describe())
         for j, neuron in enumerate(layer.neurons):
@@ -78,10 +93,18 @@ def _picture(network: Network, trace: Trace | None, sample: int, precision: int)
             node = _Node(f"L{k}_{j + 1}", tuple(lines))
             nodes.append(node)
             for i, source in enumerate(previous):
-                edges.append(_Edge(source.id, node.id, visible(layer.weight_text[j][i])))
+                weight = "" if source.block else visible(layer.weight_text[j][i])  # a block holds many values
+                edges.append(_Edge(source.id, node.id, weight))
         columns.append(_Column(f"L{k}", visible(network.layer_label(k - 1)), tuple(nodes)))
         previous = columns[-1].nodes
     return columns, edges
+
+
+def _block_lines(layer) -> tuple[str, ...]:
+    """A spatial layer's block: what it does (and its activation), then the shape it gives."""
+    head = describe(layer) + (f" · {visible(layer.activation.describe())}" if layer.has_activation else "")
+    shape = layer.output_shape
+    return head, describe_shape(shape) if len(shape) == 3 else f"{shape[0]} values"
 
 
 def _check_trace(network: Network, trace: Trace, sample: int) -> None:
@@ -118,7 +141,6 @@ def to_dot(network: Network, trace: Trace | None = None, sample: int = 0, precis
 
     Each column is a rank=same subgraph, so layers line up left to right in file order.
     """
-    network.refuse_spatial("draw")
     columns, edges = _picture(network, trace, sample, precision)
     out = [
         "digraph network {",
@@ -135,7 +157,8 @@ def to_dot(network: Network, trace: Trace | None = None, sample: int = 0, precis
         out.append("    rank=same;")
         out.append(f"    {heading} [shape=plaintext, fontsize=12, label={_dot_string(column.title)}];")
         for node in column.nodes:
-            out.append(f"    {node.id} [label={_dot_label(node.lines)}];")
+            shape = "shape=box, " if node.block else ""
+            out.append(f"    {node.id} [{shape}label={_dot_label(node.lines)}];")
         # Invisible links keep the heading on top and the neurons in the file's order.
         chain = " -> ".join([heading, *(node.id for node in column.nodes)])
         out.append(f"    {chain} [style=invis];")
@@ -144,7 +167,8 @@ def to_dot(network: Network, trace: Trace | None = None, sample: int = 0, precis
     headings = " -> ".join(f"{column.id}_title" for column in columns)
     out.append(f"  {headings} [style=invis, weight=100];")
     for edge in edges:
-        out.append(f"  {edge.source} -> {edge.target} [label={_dot_string(edge.label)}];")
+        label = f" [label={_dot_string(edge.label)}]" if edge.label else ""
+        out.append(f"  {edge.source} -> {edge.target}{label};")
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -174,7 +198,6 @@ def to_mermaid(network: Network, trace: Trace | None = None, sample: int = 0, pr
 
     Node ids are positional (L1_2 is layer 1's second neuron), so any name is safe in a label.
     """
-    network.refuse_spatial("draw")
     columns, edges = _picture(network, trace, sample, precision)
     out = []
     if network.name:
@@ -184,10 +207,14 @@ def to_mermaid(network: Network, trace: Trace | None = None, sample: int = 0, pr
     for column in columns:
         out.append(f"  subgraph {column.id} [{_mermaid_string(column.title)}]")
         for node in column.nodes:
-            out.append(f"    {node.id}[{_mermaid_string(chr(10).join(node.lines))}]")
+            label = _mermaid_string(chr(10).join(node.lines))
+            out.append(f"    {node.id}[[{label}]]" if node.block else f"    {node.id}[{label}]")
         out.append("  end")
     for edge in edges:
-        out.append(f"  {edge.source} -- {_mermaid_string(edge.label)} --> {edge.target}")
+        if edge.label:
+            out.append(f"  {edge.source} -- {_mermaid_string(edge.label)} --> {edge.target}")
+        else:
+            out.append(f"  {edge.source} --> {edge.target}")
     return "\n".join(out) + "\n"
 
 

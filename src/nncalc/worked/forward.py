@@ -62,7 +62,12 @@ def forward_blocks(network: Network, trace: Trace, input_texts: Sequence[Sequenc
     for s in range(samples):
         texts = input_texts[s] if input_texts is not None else None
         lead = f"sample {s + 1} of {samples}:" if samples > 1 else "input:"
-        blocks.append(Heading(2, (Styled(lead), " ", *assignments(network.inputs, trace.inputs[s], texts))))
+        if network.input_shape is not None:  # an image: a grid per channel
+            from nncalc.worked.spatial import image_blocks
+
+            blocks.extend(image_blocks(network, trace, s, texts, lead, view))
+        else:
+            blocks.append(Heading(2, (Styled(lead), " ", *assignments(network.inputs, trace.inputs[s], texts))))
         for index in range(len(network.layers)):
             blocks.extend(layer_blocks(network, trace, index, s, texts, view, show_steps))
         blocks.append(Note(assignments(network.outputs, trace.output[s]), kind="output", lead="output:"))
@@ -95,6 +100,10 @@ def layer_blocks(
 ) -> list:
     """One layer of one sample: its heading, its table (or summary), its steps."""
     layer = network.layers[index]
+    if not layer.dense:  # convolution, pooling, flatten: maps as grids, cells worked beside their windows
+        from nncalc.worked.spatial import spatial_blocks
+
+        return spatial_blocks(network, trace, index, sample, texts, view, show_steps)
     p = view.precision
     blocks: list = [Heading(3, layer_title(network, index))]
     if layer.n_neurons > LARGE_LAYER and not view.all_rows:
@@ -105,11 +114,10 @@ def layer_blocks(
     z = trace.layers[index].z[sample]
     a = trace.layers[index].a[sample]
     rows = tuple((neuron, Num(float(z[j])), Num(float(a[j]))) for j, neuron in enumerate(layer.neurons))
-    what = "neuron" if layer.dense else "cell"  # a map's cells are channel.row.column
-    blocks.append(Table((Column((what,), numeric=False), Column(("z",)), Column(("a",))), rows))
-    if show_steps and layer.dense and view.form == "matrix":
+    blocks.append(Table((Column(("neuron",), numeric=False), Column(("z",)), Column(("a",))), rows))
+    if show_steps and view.form == "matrix":
         blocks.append(matrix_steps(network, trace, index, sample, texts, view))
-    elif show_steps and layer.dense:  # a spatial layer shows its values only, for now
+    elif show_steps:
         blocks.append(Steps(tuple(neuron_steps(network, trace, index, sample, texts, p))))
     return blocks
 
