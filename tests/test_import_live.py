@@ -451,7 +451,10 @@ def _torch_refused(nn):
     train_dropout.train()
     return [
         (nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), "layer 1 (BatchNorm1d) is not a dense layer"),
-        (nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(3, 4)), "layer 0 (Conv2d) is not a dense layer"),
+        (
+            nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(3, 4)),
+            "layer 0 (Conv2d) is a convolution, and the shape of the model's input",
+        ),
         (nn.Sequential(nn.Linear(3, 4), Residual()), "layer 1 (Residual) is not a dense layer"),
         (nn.Sequential(nn.Linear(3, 4), ReLU()), "layer 1 (ReLU) is not a dense layer"),
         (nn.Sequential(nn.ReLU(), nn.Linear(3, 4)), "layer 0 (ReLU) is an activation with no Linear layer before it"),
@@ -465,7 +468,7 @@ def _torch_refused(nn):
         ),
         (nn.Sequential(nn.Linear(3, 4), nn.Flatten()), "layer 1 (Flatten) flattens after a Linear layer"),
         (Residual(), "the model is a Residual"),
-        (nn.Sequential(), "the model has no Linear layer"),
+        (nn.Sequential(), "the model has no Linear or Conv2d layer"),
     ]
 
 

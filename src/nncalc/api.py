@@ -335,15 +335,28 @@ def from_sklearn(model: Any, name: str | None = None) -> Network:
     return network_from_dict(network_dict(model, name), "<sklearn>")
 
 
-def from_torch(module: Any, input_names: Sequence[str] | None = None, name: str | None = None) -> Network:
-    """A PyTorch ``nn.Sequential`` of ``Linear`` layers and activations as a network."""
+def from_torch(
+    module: Any,
+    input_names: Sequence[str] | None = None,
+    name: str | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Network:
+    """A PyTorch ``nn.Sequential`` of ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten`` and
+    activations as a network.
+
+    A model that starts with a convolution or pooling needs ``input_shape``: one image's
+    (channels, height, width), or (height, width) with the channels its first ``Conv2d``
+    takes, e.g. ``from_torch(model, input_shape=(28, 28))``.
+    """
     from nncalc.importers.torch import network_dict
 
-    return network_from_dict(network_dict(module, input_names, name), "<torch>")
+    return network_from_dict(network_dict(module, input_names, name, input_shape=input_shape), "<torch>")
 
 
 def from_keras(model: Any, name: str | None = None) -> Network:
-    """A Keras 3 ``Sequential`` or functional chain of ``Dense`` layers (activation layers folded in) as a network."""
+    """A Keras 3 ``Sequential`` or functional chain of ``Dense``, ``Conv2D``, ``MaxPooling2D``,
+    ``AveragePooling2D`` and ``Flatten`` layers (activation layers folded in) as a network; the
+    input shape is the model's own, (height, width, channels) turned to nncalc's (channels, height, width)."""
     from nncalc.importers.keras import network_dict
 
     return network_from_dict(network_dict(model, name), "<keras>")

@@ -33,6 +33,16 @@ import numpy as np
 
 from nncalc.errors import InputError, Location
 from nncalc.importers import live_network
+from nncalc.importers.spatial import (
+    ShapeError,
+    Shapes,
+    conv_entry,
+    flatten_entry,
+    keras_columns,
+    pair,
+    pool_entry,
+    same_padding,
+)
 
 _PACKAGES = ("keras", "tf_keras")  # Keras 3 and 2, and TensorFlow's legacy Keras 2
 
@@ -82,32 +92,144 @@ def network_dict(
             "or functional model; nncalc cannot see what its call() does",
             where,
         )
+    shapes = Shapes(_input_maps(model))
     layers: list[dict] = []
-    widths: list[int] = []  # the network's inputs, then each layer's neurons
-    pending: dict | None = None  # the last Dense layer while it may still take an activation layer
+    pending: dict | None = None  # the last Dense or Conv2D layer while it may still take an activation layer
+    flattened: tuple | None = None  # the maps a Flatten just turned into a vector, in Keras's order
     for layer in _layers(model, where):
         kind = type(layer).__name__
-        if kind == "InputLayer" or kind == "Dropout" or (kind == "Flatten" and not layers):
+        if kind == "InputLayer" or kind == "Dropout":
             continue
-        if kind == "Dense":
-            entry, n_in = _dense(layer, where)
-            if widths and n_in != widths[-1]:
-                raise InputError(
-                    f"cannot import: {_label(layer)} takes {n_in} inputs but the layer before gives {widths[-1]}",
-                    where,
-                )
-            widths.extend([n_in, len(entry["weights"])] if not widths else [len(entry["weights"])])
-            layers.append(entry)
-            pending = entry if entry["activation"] == "identity" else None
-            continue
+        try:
+            if kind == "Flatten" and (shapes.maps or not layers):
+                if shapes.maps:
+                    flattened = _keras_order(layer, shapes.shape)
+                    shapes.flatten()
+                    layers.append(flatten_entry(str(layer.name)))
+                    pending = None
+                continue
+            if kind in _SPATIAL:
+                entry = _SPATIAL[kind](layer, shapes, where)
+                layers.append(entry)
+                pending = entry if entry.get("activation") == "identity" else None
+                continue
+            if kind == "Dense":
+                entry, kernel = _dense(layer, where)
+                shapes.dense(kernel.shape[0], kernel.shape[1])
+                if flattened is not None:
+                    entry["weights"] = keras_columns(kernel, flattened).tolist()
+                layers.append(entry)
+                pending = entry if entry["activation"] == "identity" else None
+                flattened = None
+                continue
+        except ShapeError as error:
+            raise InputError(f"cannot import: {_label(layer)} {error}", where) from None
         if kind in _ACTIVATION_LAYERS and pending is not None:
             pending["activation"] = _activation_layer(layer, where)
             pending = None
             continue
         raise InputError(f"cannot import: {_label(layer)} {_why(kind, layers)}", where)
     if not layers:
-        raise InputError("cannot import: the model has no Dense layer", where)
-    return live_network(layers, widths[0], input_names, name, where)
+        raise InputError("cannot import: the model has no Dense or Conv2D layer", where)
+    return live_network(layers, shapes, input_names, name, where)
+
+
+def _input_maps(model: Any) -> tuple[int, int, int] | None:
+    """(C, H, W) from the model's input (batch, H, W, C); None for any other input (a Dense reads its width)."""
+    try:
+        shape = tuple(model.inputs[0].shape)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    if len(shape) != 4 or any(n is None for n in shape[1:]):
+        return None
+    height, width, channels = (int(n) for n in shape[1:])
+    return channels, height, width
+
+
+def _keras_order(layer: Any, maps: tuple) -> tuple | None:
+    """The maps (C, H, W) whose Keras flattening (H, W, C) the next Dense reads; None when Keras flattens (C, H, W)."""
+    return None if layer.get_config().get("data_format") == "channels_first" else maps
+
+
+def _channels_last(layer: Any, config: dict, where: Location) -> None:
+    """Refuse a layer working on channels-first maps: nncalc reads Keras's maps as (height, width, channels)."""
+    if config.get("data_format", "channels_last") not in (None, "channels_last"):
+        raise InputError(
+            f"cannot import: {_label(layer)} has data_format={config['data_format']!r}; "
+            "nncalc imports Keras models with channels last",
+            where,
+        )
+
+
+def _padding(layer: Any, config: dict, shapes: Shapes, kernel: tuple, stride: tuple, where: Location) -> tuple:
+    """Keras's 'valid' (no padding) or 'same' as zero padding on each side; uneven 'same' padding is refused."""
+    if config.get("padding", "valid") == "valid":
+        return 0, 0
+    sizes = shapes.shape[1:] if shapes.maps else (0, 0)
+    found = [same_padding(n, k, s) for n, k, s in zip(sizes, kernel, stride, strict=True)]
+    if config.get("padding") != "same" or None in found:
+        raise InputError(
+            f"cannot import: {_label(layer)} has padding={config.get('padding')!r}, which pads one side more "
+            f"than the other here; nncalc pads both sides alike",
+            where,
+        )
+    return found[0], found[1]
+
+
+def _conv(layer: Any, shapes: Shapes, where: Location) -> dict:
+    """A ``Conv2D`` as a layer: its kernel (kh, kw, in, out) written as Keras keeps it, under ``kernel``."""
+    config = layer.get_config()
+    _channels_last(layer, config, where)
+    kernel_size, stride = pair(config["kernel_size"]), pair(config["strides"])
+    if pair(config.get("dilation_rate", 1)) != (1, 1) or int(config.get("groups", 1)) != 1:
+        raise InputError(
+            f"cannot import: {_label(layer)} has dilation_rate={config.get('dilation_rate')} and "
+            f"groups={config.get('groups', 1)}; nncalc's conv2d has neither",
+            where,
+        )
+    if getattr(layer, "lora_enabled", False) or getattr(layer, "quantization_mode", None) is not None:
+        raise InputError(f"cannot import: {_label(layer)} is quantized or has LoRA weights", where)
+    use_bias = bool(config.get("use_bias", True))
+    values = [np.asarray(v, dtype=np.float64) for v in _weights(layer)]
+    if len(values) != (2 if use_bias else 1) or values[0].ndim != 4:
+        raise InputError(f"cannot import: {_label(layer)} has no weights yet; build the model first", where)
+    kernel = values[0]
+    padding = _padding(layer, config, shapes, kernel_size, stride, where)
+    shapes.conv(kernel.shape[2], kernel.shape[3], kernel_size, stride, padding)
+    activation = _activation(layer.activation, layer, where)
+    biases = values[1] if use_bias else None
+    return conv_entry(str(layer.name), biases, stride, padding, activation, kernel=kernel)
+
+
+def _pool(layer: Any, shapes: Shapes, where: Location) -> dict:
+    """A ``MaxPooling2D`` or ``AveragePooling2D`` as a layer.
+
+    Keras's 'same' padding ignores the cells it adds (a mean over fewer cells), so it is
+    taken only where it adds none, or, for max pooling, the same number on each side.
+    """
+    config = layer.get_config()
+    _channels_last(layer, config, where)
+    kind = "maxpool2d" if type(layer).__name__ in ("MaxPooling2D", "MaxPool2D") else "avgpool2d"
+    kernel = pair(config["pool_size"])
+    stride = pair(config["strides"]) if config.get("strides") is not None else kernel
+    padding = _padding(layer, config, shapes, kernel, stride, where)
+    if padding != (0, 0) and kind == "avgpool2d":
+        raise InputError(
+            f"cannot import: {_label(layer)} has padding='same' that adds cells here, and Keras leaves them "
+            "out of the mean; nncalc's avgpool2d counts them, as PyTorch does by default",
+            where,
+        )
+    shapes.pool(kind, kernel, stride, padding)
+    return pool_entry(kind, str(layer.name), kernel, stride, padding)
+
+
+_SPATIAL = {
+    "Conv2D": _conv,
+    "MaxPooling2D": _pool,
+    "MaxPool2D": _pool,
+    "AveragePooling2D": _pool,
+    "AvgPool2D": _pool,
+}
 
 
 def _is_keras(obj: Any, *kinds: str) -> bool:
@@ -160,8 +282,8 @@ def _chain(model: Any, where: Location) -> list[Any]:
     return steps[::-1]
 
 
-def _dense(layer: Any, where: Location) -> tuple[dict, int]:
-    """A ``Dense`` layer as a layer dict (weights one row per neuron) and its number of inputs."""
+def _dense(layer: Any, where: Location) -> tuple[dict, np.ndarray]:
+    """A ``Dense`` layer as a layer dict (weights one row per neuron) and its kernel (inputs, units)."""
     if getattr(layer, "lora_enabled", False) or getattr(layer, "quantization_mode", None) is not None:
         raise InputError(f"cannot import: {_label(layer)} is quantized or has LoRA weights", where)
     values = [np.asarray(v, dtype=np.float64) for v in _weights(layer)]
@@ -173,7 +295,7 @@ def _dense(layer: Any, where: Location) -> tuple[dict, int]:
     if use_bias:
         entry["biases"] = values[1].reshape(-1).tolist()
     entry["activation"] = _activation(layer.activation, layer, where)
-    return entry, int(kernel.shape[0])
+    return entry, kernel
 
 
 def _weights(layer: Any) -> list:
