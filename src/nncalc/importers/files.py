@@ -189,13 +189,18 @@ def _activation_spec(spec: ActivationSpec) -> ActivationSpec:
 # --- the network file ---
 
 
-def build_network(name: str | None, layers: Sequence[Dense]) -> dict:
-    """The network file as a dict: every number a Python float, every layer's activation written out."""
+def build_network(name: str | None, layers: Sequence[Dense | dict], inputs: int | dict | None = None) -> dict:
+    """The network file as a dict: every number a Python float, every layer's activation written out.
+
+    A spatial layer comes already written (a dict from :mod:`nncalc.importers.spatial`), and
+    a model with one needs its ``inputs`` (``{"shape": [C, H, W]}``); without them the inputs
+    are counted from the first dense layer.
+    """
     result: dict = {}
     if name:
         result["name"] = name
-    result["inputs"] = int(layers[0].weights.shape[1])
-    result["layers"] = [_layer_dict(layer) for layer in layers]
+    result["inputs"] = int(layers[0].weights.shape[1]) if inputs is None else inputs
+    result["layers"] = [layer if isinstance(layer, dict) else _layer_dict(layer) for layer in layers]
     return result
 
 

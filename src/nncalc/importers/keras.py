@@ -1,15 +1,25 @@
 """A Keras ``Sequential`` model, or a functional model that is a chain, as a network file.
 
 Each ``Dense`` layer is a layer: its ``kernel`` (one row per input) is transposed into
-nncalc's one row per neuron, and its activation is mapped to nncalc's name. An
-activation layer right after a ``Dense`` whose own activation is ``linear`` becomes that
+nncalc's one row per neuron, and its activation is mapped to nncalc's name. Each
+``Conv2D`` (channels last, no dilation, one group) is a conv2d layer whose ``kernel``
+(kh, kw, in, out) is written as Keras keeps it; ``MaxPooling2D`` and ``AveragePooling2D``
+are pooling layers and a ``Flatten`` of maps a flatten layer. The input's shape is the
+model's own (height, width, channels), written as nncalc's (channels, height, width).
+Keras flattens maps (height, width, channels) where nncalc, as PyTorch, flattens
+(channels, height, width): the ``Dense`` after a ``Flatten`` has its weights' columns put
+in nncalc's order, so the same picture gives the same outputs. ``padding='same'`` is zero
+padding where it pads both sides alike (an odd kernel at stride 1, and wherever the
+arithmetic comes out even); where TensorFlow would pad one side more it is refused, and
+so is an average pooling whose 'same' padding adds cells (Keras leaves them out of the
+mean). An activation layer right after a ``Dense`` or ``Conv2D`` whose own activation is ``linear`` becomes that
 layer's activation: ``Activation``, ``ReLU`` (``max_value=6`` is relu6; a
 ``negative_slope`` alone is leaky ReLU), ``LeakyReLU`` (Keras 3's default slope is 0.3,
 while the ``leaky_relu`` activation function's is 0.2: each is carried as written),
 ``ELU`` and ``Softmax`` over the last axis. ``InputLayer`` is skipped, and so are a
 ``Flatten`` before the first ``Dense`` and ``Dropout`` (Keras drops only when a model is
 called with ``training=True``, never in ``predict``). Anything else is refused, naming
-the layer: branches, normalisation, convolution, recurrence, two activations in a row.
+the layer: branches, normalisation, recurrence, two activations in a row.
 
 Keras 3 definitions, checked against the installed Keras 3.15: ``gelu`` is exact
 (``approximate=False``), ``hard_sigmoid`` is relu6(z + 3)/6, PyTorch's ``Hardsigmoid``;

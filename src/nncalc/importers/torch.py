@@ -1,14 +1,21 @@
-"""A PyTorch ``nn.Sequential`` of ``Linear`` layers and activations as a network file.
+"""A PyTorch ``nn.Sequential`` of dense and convolution layers and activations as a network file.
 
 The modules are read in order (nested ``Sequential``s opened in place). Each ``Linear``
-starts a layer; an activation module right after it becomes that layer's activation,
-with its parameters (``LeakyReLU(0.2)`` → ``{name: leaky_relu, negative_slope: 0.2}``);
-a ``Linear`` with no activation after it gets ``identity``. ``Identity`` does nothing
-anywhere, a ``Flatten`` before the first ``Linear`` does nothing to 2-D input, and
-``Dropout`` does nothing in eval mode (or with p = 0). Anything else is refused, naming
-it by its place in the model as PyTorch prints it (``2``, or ``1.0`` inside a nested
-``Sequential``) and its class: convolutions, normalisation, a residual block, an
-activation with no ``Linear`` before it, two activations in a row, active dropout.
+or ``Conv2d`` starts a layer; an activation module right after it becomes that layer's
+activation, with its parameters (``LeakyReLU(0.2)`` → ``{name: leaky_relu,
+negative_slope: 0.2}``); one with no activation after it gets ``identity``. ``MaxPool2d``,
+``AvgPool2d`` and a ``Flatten`` of maps are layers of their own, with no activation.
+``Identity`` does nothing anywhere, a ``Flatten`` before the first ``Linear`` does nothing
+to 2-D input, and ``Dropout`` does nothing in eval mode (or with p = 0). Anything else is
+refused, naming it by its place in the model as PyTorch prints it (``2``, or ``1.0``
+inside a nested ``Sequential``) and its class: normalisation, a residual block, an
+activation with no layer before it, two activations in a row, active dropout, and the
+options nncalc's layers do not have (groups, dilation, other padding modes, ceil_mode,
+padding left out of an average, a divisor_override).
+
+A model that starts with a convolution needs the size of its pictures, which no module
+holds: ``input_shape`` (channels, height, width), or (height, width) with the channels
+the first ``Conv2d`` takes.
 
 PyTorch is never imported here: modules are recognised by class name (and the class
 coming from ``torch.nn``), and tensors read with ``.detach().cpu().double().numpy()``.
