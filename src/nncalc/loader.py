@@ -18,6 +18,8 @@ from nncalc.activations import REGISTRY, BoundActivation, known_names, lookup, n
 from nncalc.errors import InputError, Location, Problem
 from nncalc.network import Layer, LayerLayout, Network
 from nncalc.numbers import NotANumber, parse_count, parse_number
+from nncalc.records import replace
+from nncalc.spatial import describe_shape
 from nncalc.text import visible
 from nncalc.yamlsource import (
     DEFAULT_MAX_BYTES,
@@ -31,7 +33,8 @@ from nncalc.yamlsource import (
 )
 
 NETWORK_KEYS = ("name", "description", "inputs", "activation", "layers")
-LAYER_KEYS = ("name", "neurons", "weights", "kernel", "biases", "activation")
+LAYER_KEYS = ("type", "name", "neurons", "weights", "kernel", "biases", "activation")  # a dense layer's
+INPUT_SHAPE_KEYS = ("shape", "names")  # inputs: {shape: [channels, height, width], names: [one per channel]}
 NEURON_KEYS = ("name", "weights", "bias")
 DEFAULT_ACTIVATION = "sigmoid"
 
@@ -181,11 +184,34 @@ class DocumentChecker:
             self.error(layers_node, "the network has no layers; give at least one")
             return None
 
-        n_in = len(inputs[0]) if inputs else None
-        drafts = []
+        shape: tuple[int, ...] | None = None
+        if inputs is not None:
+            shape = inputs[2] or (len(inputs[0]),)
+        how, feeds = "", "the inputs"
+        drafts: list = []
         for index, layer_node in enumerate(layers_node.items):
-            draft, n_in = self.layer(layer_node, index, n_in, network_activation or default)
+            kind = self._layer_type(layer_node, index)
+            label = _label(layer_node, index)
+            if kind is None:
+                draft, shape, how = None, None, ""
+            elif kind == "dense":
+                n_in = None
+                if shape is not None and len(shape) != 1:
+                    self.error(
+                        layer_node,
+                        f"{label}: a dense layer takes a vector, and {feeds} gives {describe_shape(shape)} maps: "
+                        "put a layer of type: flatten before it",
+                    )
+                elif shape is not None:
+                    n_in = shape[0]
+                draft, n_out = self.layer(layer_node, index, n_in, network_activation or default, how)
+                shape, how = ((n_out,) if n_out is not None else None), ""
+            else:
+                draft, shape, how = self._spatial_layer(
+                    layer_node, kind, label, shape, feeds, network_activation or default
+                )
             drafts.append(draft)
+            feeds = label if "(" in label else f"{label} ({kind})"
 
         if self.problems or inputs is None or any(d is None for d in drafts):
             return None
@@ -198,24 +224,64 @@ class DocumentChecker:
             activation=network_activation,
             inputs_given_as_names=inputs[1],
             source=self.source,
+            input_shape=inputs[2],
         )
+
+    def _layer_type(self, node: Node, index: int) -> str | None:
+        """A layer's ``type:`` ("dense" when absent), or None (reported) when it names no layer type."""
+        from nncalc.spatial_format import FORMATS
+
+        if not isinstance(node, MapNode) or "type" not in node.entries:
+            return "dense"
+        type_node = node.entries["type"][1]
+        kinds = ("dense", *FORMATS)
+        if not isinstance(type_node, ScalarNode):
+            self.error(type_node, f"{_label(node, index)}: type must be a name ({', '.join(kinds)})")
+            return None
+        text = type_node.text
+        if text not in kinds:
+            self.error(
+                type_node,
+                f"{_label(node, index)}: unknown layer type {text!r}{suggest(text, kinds)} (known: {', '.join(kinds)})",
+            )
+            return None
+        return text
+
+    def _spatial_layer(self, node: Node, kind: str, label: str, shape, feeds: str, activation: BoundActivation):
+        """A convolution, pooling or flatten layer, read by its format (``nncalc.spatial_format``):
+        the layer (None when wrong), the shape it gives and how, for the layers after it."""
+        from nncalc.spatial_format import FORMATS, Context
+
+        layer_format = FORMATS[kind]
+        entries = self.entries(node, layer_format.keys, "a layer", f"{label}: ")
+        if entries is None:
+            return None, None, ""
+        before = len(self.problems)
+        name = self._optional_text(entries, "name", f"{label}: name")
+        read = layer_format.read(Context(self, node, entries, label, shape, feeds, activation))
+        if read.layer is None or len(self.problems) > before:
+            return None, read.shape, read.how
+        return _SpatialDraft(name, kind, read.layer), read.shape, read.how
 
     def _optional_text(self, entries, key: str, what: str) -> str | None:
         if key not in entries:
             return None
         return self.text(entries[key][1], what)
 
-    def inputs(self, entries, root: Node) -> tuple[list[str] | _DefaultNames, bool] | None:
+    def inputs(self, entries, root: Node) -> tuple[list[str] | _DefaultNames, bool, tuple[int, ...] | None] | None:
+        """The inputs' names, whether they were written as names, and their (C, H, W) shape for images."""
         if "inputs" not in entries:
             self.error(root, "missing key 'inputs' (the number of inputs, or their names)")
             return None
         node = entries["inputs"][1]
+        if isinstance(node, MapNode):
+            return self._input_shape(node)
         if isinstance(node, SeqNode):
             if not node.items:
                 self.error(node, "inputs: the list of names is empty")
                 return None
             names = self.names(node, "input")
-            return (names, True) if names is not None else None
+            return (names, True, None) if names is not None else None
         if isinstance(node, ScalarNode) and not node.quoted:
             try:
                 count = parse_count(node.text)
@@ -226,9 +292,55 @@ class DocumentChecker:
             if count < 1:
                 self.error(node, f"inputs must be at least 1, got {count}")
                 return None
-            return _DefaultNames("x", count), False
+            return _DefaultNames("x", count), False, None
         self.error(node, f"inputs must be a count or a list of names, got {node.kind}")
         return None
+
+    def _input_shape(self, node: MapNode) -> tuple[list[str], bool, tuple[int, ...]] | None:
+        """``inputs: {shape: [C, H, W], names: [...]}``: images of C channels (named ``x`` unless ``names``
+        gives one name per channel); their values are named ``channel.row.column`` in flatten order."""
+        from nncalc.spatial import cell_names, input_names
+
+        entries = self.entries(node, INPUT_SHAPE_KEYS, "inputs", "inputs: ")
+        if entries is None:
+            return None
+        if "shape" not in entries:
+            self.error(node, "inputs: missing key 'shape' ([channels, height, width])")
+            return None
+        shape_node = entries["shape"][1]
+        if not isinstance(shape_node, SeqNode) or len(shape_node.items) != 3:
+            got = f"{len(shape_node.items)} values" if isinstance(shape_node, SeqNode) else shape_node.kind
+            self.error(shape_node, f"inputs: shape must be [channels, height, width], got {got}")
+            return None
+        shape = []
+        for what, item in zip(("channels", "height", "width"), shape_node.items, strict=True):
+            try:
+                if not isinstance(item, ScalarNode) or item.quoted:
+                    raise NotANumber(f"{item.kind} is not a whole number")
+                value = parse_count(item.text)
+            except NotANumber as exc:
+                self.error(item, f"inputs: shape: {what}: {exc}")
+                return None
+            if value < 1:
+                self.error(item, f"inputs: shape: {what} must be at least 1, got {value}")
+                return None
+            shape.append(value)
+        shape_tuple = tuple(shape)
+        if shape[0] * shape[1] * shape[2] > 1 << 26:
+            self.error(shape_node, f"inputs: shape {shape[0]}×{shape[1]}×{shape[2]} is too large")
+            return None
+        if "names" not in entries:
+            return list(input_names(shape_tuple)), False, shape_tuple
+        names_node = entries["names"][1]
+        if not isinstance(names_node, SeqNode) or len(names_node.items) != shape[0]:
+            self.error(names_node, f"inputs: names must be a list of {shape[0]} (one per channel)")
+            return None
+        channels = self.names(names_node, "inputs: channel")
+        if channels is None:
+            return None
+        cells = cell_names((1, shape[1], shape[2]))
+        names = [f"{channel}.{cell[2:]}" for channel in channels for cell in cells]
+        return names, True, shape_tuple
 
     def activation(self, node: Node, what: str) -> BoundActivation | None:
         if isinstance(node, ScalarNode):
@@ -292,7 +404,7 @@ class DocumentChecker:
     # -- layers ---------------------------------------------------------------------------
 
     def layer(
-        self, node: Node, index: int, n_in: int | None, default: BoundActivation
+        self, node: Node, index: int, n_in: int | None, default: BoundActivation, how: str = ""
     ) -> tuple[_LayerDraft | None, int | None]:
         """Check one layer; return it (None if anything is wrong) and its width for the next layer.
 
@@ -344,7 +456,7 @@ class DocumentChecker:
             n_out = neurons.count if neurons.count is not None else _rows_written(entries[key][1], kernel)
             self._check_bias_values(entries.get("biases"), n_out, prefix)  # so its mistakes are listed too
             return None, n_out
-        why = _why_width(index, n_in)
+        why = _why_width(index, n_in, how)
         if kernel:
             checked = self._kernel(matrix, entries[key][1], n_in, neurons.count, prefix, why)
             written = len(matrix.values[0])  # a kernel's columns are its neurons
@@ -612,11 +724,19 @@ class DocumentChecker:
             len(values),
         )
 
-    def _name_layers(self, drafts: list[_LayerDraft]) -> tuple[Layer, ...]:
+    def _name_layers(self, drafts: list) -> tuple:
+        """The layers with their names: as given, else ``hidden``/``hidden2``/``output`` for dense
+        layers and the type's name and position (``conv1``, ``pool2``) for the others."""
+        from nncalc.spatial_format import FORMATS
+
         count = len(drafts)
-        hidden = count - 1
+        hidden = sum(isinstance(d, _LayerDraft) for d in drafts) - 1
         layers = []
         for index, draft in enumerate(drafts):
+            if isinstance(draft, _SpatialDraft):
+                name = draft.name or f"{FORMATS[draft.kind].default_name}{index + 1}"
+                layers.append(replace(draft.layer, name=name))
+                continue
             last = index == count - 1
             if draft.name is not None:
                 name = draft.name
@@ -675,6 +795,12 @@ class _LayerDraft(NamedTuple):
     n_out: int
 
 
+class _SpatialDraft(NamedTuple):
+    name: str | None
+    kind: str
+    layer: object  # a record of nncalc.spatial, named once every layer is read
+
+
 class _Neurons(NamedTuple):
     """A layer's ``neurons`` key as read: how it was written and how many neurons it declares."""
 
@@ -697,12 +823,25 @@ def _rows_written(node: Node, kernel: bool) -> int | None:
     return None
 
 
-def _why_width(index: int, n_in: int | None) -> str:
-    """Why a layer's rows need the length they need: what feeds the layer, or that it is unknown."""
+def _why_width(index: int, n_in: int | None, how: str = "") -> str:
+    """Why a layer's rows need the length they need: what feeds the layer (``how`` its shape comes
+    about, after a spatial layer), or that it is unknown."""
+    if how and n_in is not None:
+        return f"one per value of layer {index}: {how}"
     if n_in is None:
         unknown = "the number of inputs is unknown" if index == 0 else f"layer {index}'s width is unknown"
         return f"as row 1 has; {unknown}"
     return "one per input" if index == 0 else f"one per neuron of layer {index}"
+
+
+def _label(node: Node, index: int) -> str:
+    """``layer 2``, or ``layer 2 (pool)`` when the layer is named: how messages name a layer."""
+    label = f"layer {index + 1}"
+    if isinstance(node, MapNode) and "name" in node.entries:
+        name_node = node.entries["name"][1]
+        if isinstance(name_node, ScalarNode):
+            label += f" ({visible(name_node.text)})"
+    return label
 
 
 def _count(n: int, noun: str) -> str:

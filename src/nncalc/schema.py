@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from nncalc.activations import REGISTRY, name_key
-from nncalc.loader import LAYER_KEYS, NETWORK_KEYS, NEURON_KEYS
+from nncalc.loader import INPUT_SHAPE_KEYS, LAYER_KEYS, NETWORK_KEYS, NEURON_KEYS
 from nncalc.numbers import FRACTION
 
 SCHEMA_ID = "https://nncalc.invalid/schema/network.json"
@@ -87,7 +87,9 @@ def network_schema() -> dict[str, Any]:
     _same_keys("a neuron", neuron["properties"], NEURON_KEYS)
     layer = {
         "type": "object",
+        "description": "A fully connected layer (type: dense, the default).",
         "properties": {
+            "type": {"const": "dense"},
             "name": {"$ref": "#/$defs/name"},
             "neurons": {
                 "description": "A count, the neurons' names, or the neurons one by one.",
@@ -123,6 +125,19 @@ def network_schema() -> dict[str, Any]:
         "additionalProperties": False,
     }
     _same_keys("a layer", layer["properties"], LAYER_KEYS)
+    spatial = _spatial_layers()
+    input_shape = {
+        "type": "object",
+        "description": "Images: [channels, height, width], their values given in PyTorch's flatten order; "
+        "names, one per channel, name the values NAME.row.column (default x.channel.row.column).",
+        "properties": {
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 3, "maxItems": 3},
+            "names": {"type": "array", "items": {"$ref": "#/$defs/name"}, "minItems": 1, "uniqueItems": True},
+        },
+        "required": ["shape"],
+        "additionalProperties": False,
+    }
+    _same_keys("image inputs", input_shape["properties"], INPUT_SHAPE_KEYS)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -132,10 +147,11 @@ def network_schema() -> dict[str, Any]:
             "name": {"type": "string"},
             "description": {"type": "string"},
             "inputs": {
-                "description": "The number of inputs, or their names.",
+                "description": "The number of inputs, their names, or the shape of images.",
                 "oneOf": [
                     {"type": "integer", "minimum": 1},
                     {"type": "array", "items": {"$ref": "#/$defs/name"}, "minItems": 1, "uniqueItems": True},
+                    input_shape,
                 ],
             },
             "activation": {"$ref": "#/$defs/activation"},
@@ -152,8 +168,28 @@ def network_schema() -> dict[str, Any]:
                 "oneOf": [any_activation, *with_params],
             },
             "neuron": neuron,
-            "layer": layer,
+            "dense": layer,
+            **spatial,
+            "layer": {
+                "description": "A layer: dense (the default type), or one of the spatial types.",
+                "oneOf": [{"$ref": f"#/$defs/{kind}"} for kind in ("dense", *spatial)],
+            },
         },
     }
     _same_keys("the network", schema["properties"], NETWORK_KEYS)
     return schema
+
+
+def _spatial_layers() -> dict[str, Any]:
+    """Each spatial layer type's schema by its ``type:`` name, from its format (``nncalc.spatial_format``)."""
+    from nncalc.spatial_format import FORMATS
+
+    common = {"name": {"$ref": "#/$defs/name"}, "activation": {"$ref": "#/$defs/activation"}}
+    schemas = {}
+    for kind, layer_format in FORMATS.items():
+        schema = layer_format.schema(common)
+        entry = {"type": "object", **schema, "additionalProperties": False}
+        entry["required"] = ["type", *schema.get("required", ())]
+        _same_keys(f"a {kind} layer", entry["properties"], layer_format.keys)
+        schemas[kind] = entry
+    return schemas

@@ -60,7 +60,9 @@ def _plain(network: Network) -> str:
         lines.append(f"name: {_string(network.name)}")
     if network.description is not None:
         lines.append(f"description: {_string(network.description)}")
-    if network.inputs_given_as_names:
+    if network.input_shape is not None:
+        lines.append(f"inputs: {_input_shape(network)}")
+    elif network.inputs_given_as_names:
         lines.append(f"inputs: {_flow(_string(name) for name in network.inputs)}")
     else:
         lines.append(f"inputs: {network.n_inputs}")
@@ -72,8 +74,24 @@ def _plain(network: Network) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _input_shape(network: Network) -> str:
+    """``{shape: [1, 5, 5]}``, with the channels' names when the file gave them."""
+    shape = network.input_shape
+    text = f"shape: {_flow(str(n) for n in shape)}"
+    if network.inputs_given_as_names:
+        per_channel = shape[1] * shape[2]
+        channels = (network.inputs[c * per_channel].rsplit(".", 2)[0] for c in range(shape[0]))
+        text += f", names: {_flow(_string(name) for name in channels)}"
+    return "{" + text + "}"
+
+
 def _layer(layer: Layer) -> list[str]:
     """A layer's lines, as an item of ``layers:`` (keys indented under ``  - ``)."""
+    if not layer.dense:
+        from nncalc.spatial_format import FORMATS
+
+        body = FORMATS[layer.kind].write(layer)
+        return [("  - " if i == 0 else "    ") + line for i, line in enumerate(body)]
     layout = layer.layout
     body: list[str] = []
     if layout.name_given:
@@ -242,6 +260,8 @@ def _edit_in_place(network: Network, text: str) -> str | None:
     None when the text does not hold this network's structure, when a number's place cannot
     be edited safely, or when the edited text would not read back as ``network`` bit for bit.
     """
+    if network.spatial:  # written afresh: only a dense network's numbers are edited in place
+        return None
     checker = DocumentChecker(network.source)
     try:
         root = load_yaml(text, network.source, problems=checker.problems)

@@ -32,37 +32,74 @@ def _floats(values: np.ndarray) -> Any:
 
 
 def network_dict(network: Network) -> dict[str, Any]:
-    """The network as plain data: names, activations with their parameters, weights, biases."""
-    return {
-        "name": network.name,
-        "inputs": list(network.inputs),
-        "layers": [
-            {
-                "name": layer.name,
-                "neurons": list(layer.neurons),
-                "activation": {"name": layer.activation.name, **layer.activation.params},
-                "weights": _floats(layer.weights),
-                "biases": _floats(layer.biases),
-            }
-            for layer in network.layers
-        ],
+    """The network as plain data: names, activations with their parameters, weights, biases.
+
+    A network of images also gives its ``input_shape`` (channels, height, width); a spatial
+    layer gives its ``type``, its input and output shapes and its own parameters (a
+    convolution's weights are (out_channels, in_channels, kh, kw)) instead of neuron names.
+    """
+    document: dict[str, Any] = {"name": network.name, "inputs": list(network.inputs)}
+    if network.input_shape is not None:
+        document["input_shape"] = list(network.input_shape)
+    document["layers"] = [_layer_dict(layer) for layer in network.layers]
+    return document
+
+
+def _layer_dict(layer: Any) -> dict[str, Any]:
+    if layer.dense:
+        return {
+            "name": layer.name,
+            "neurons": list(layer.neurons),
+            "activation": {"name": layer.activation.name, **layer.activation.params},
+            "weights": _floats(layer.weights),
+            "biases": _floats(layer.biases),
+        }
+    entry: dict[str, Any] = {
+        "name": layer.name,
+        "type": layer.kind,
+        "input_shape": list(layer.input_shape),
+        "output_shape": list(layer.output_shape),
     }
+    if layer.has_activation:
+        entry["activation"] = {"name": layer.activation.name, **layer.activation.params}
+    for key in ("weights", "biases"):
+        if hasattr(layer, key):
+            entry[key] = _floats(getattr(layer, key))
+    for key in ("kernel_size", "stride", "padding"):
+        if hasattr(layer, key):
+            entry[key] = list(getattr(layer, key))
+    return entry
 
 
 def sample_dict(network: Network, trace: Trace, sample: int) -> dict[str, Any]:
-    """One sample's forward pass: its input, every layer's z and a, and the output."""
+    """One sample's forward pass: its input, every layer's z and a, and the output.
+
+    Maps are nested as (channels, height, width): the input of a network of images, and the
+    z and a of a convolution or pooling layer (which name their ``shape`` in place of neurons).
+    """
+    values = trace.inputs[sample]
+    if network.input_shape is not None:
+        values = values.reshape(network.input_shape)
     return {
-        "input": _floats(trace.inputs[sample]),
+        "input": _floats(values),
         "layers": [
-            {
-                "name": layer.name,
-                "neurons": list(layer.neurons),
-                "z": _floats(values.z[sample]),
-                "a": _floats(values.a[sample]),
-            }
+            _sample_layer(layer, values.z[sample], values.a[sample])
             for layer, values in zip(network.layers, trace.layers, strict=True)
         ],
         "output": _floats(trace.output[sample]),
+    }
+
+
+def _sample_layer(layer: Any, z: np.ndarray, a: np.ndarray) -> dict[str, Any]:
+    if layer.dense:
+        return {"name": layer.name, "neurons": list(layer.neurons), "z": _floats(z), "a": _floats(a)}
+    shape = layer.output_shape
+    return {
+        "name": layer.name,
+        "type": layer.kind,
+        "shape": list(shape),
+        "z": _floats(z.reshape(shape)),
+        "a": _floats(a.reshape(shape)),
     }
 
 

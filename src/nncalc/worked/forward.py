@@ -102,8 +102,9 @@ def layer_blocks(
     z = trace.layers[index].z[sample]
     a = trace.layers[index].a[sample]
     rows = tuple((neuron, Num(float(z[j])), Num(float(a[j]))) for j, neuron in enumerate(layer.neurons))
-    blocks.append(Table((Column(("neuron",), numeric=False), Column(("z",)), Column(("a",))), rows))
-    if show_steps:
+    what = "neuron" if layer.dense else "cell"  # a map's cells are channel.row.column
+    blocks.append(Table((Column((what,), numeric=False), Column(("z",)), Column(("a",))), rows))
+    if show_steps and layer.dense:  # a spatial layer shows its values only, for now
         blocks.append(Steps(tuple(neuron_steps(network, trace, index, sample, texts, p))))
     return blocks
 

@@ -54,9 +54,9 @@ def check_document(network: Network) -> Document:
     rows = tuple(
         (
             network.layer_label(index),
-            f"{layer.n_neurons}: {_neuron_list(layer.neurons)}",
-            f"{layer.n_neurons} × {layer.n_inputs}",
-            layer.activation.describe(),
+            f"{layer.n_neurons}: {_neuron_list(layer.neurons)}" if layer.dense else _shapes(layer),
+            f"{layer.n_neurons} × {layer.n_inputs}" if layer.dense else _spatial_weights(layer),
+            layer.activation.describe() if layer.has_activation else "",
             f"{layer.n_params:,}",
         )
         for index, layer in enumerate(network.layers)
@@ -70,11 +70,35 @@ def check_document(network: Network) -> Document:
     )
     blocks = (
         Note((source,), kind="right", lead="valid:"),
-        Note((f"inputs: {network.n_inputs} ({', '.join(network.inputs)})",)),
+        Note((_inputs_line(network),)),
         Table(columns, rows),
         Note((f"parameters: {network.n_params:,} (weights and biases)",)),
     )
     return Document("", blocks)
+
+
+def _inputs_line(network: Network) -> str:
+    if network.input_shape is not None:
+        from nncalc.spatial import describe_shape
+
+        return f"inputs: {network.n_inputs} (images {describe_shape(network.input_shape)}: channels, height, width)"
+    return f"inputs: {network.n_inputs} ({', '.join(network.inputs)})"
+
+
+def _shapes(layer) -> str:
+    """``conv2d 1×5×5 → 2×3×3``: a spatial layer's type and shapes, for the neurons column."""
+    from nncalc.spatial import describe_shape
+
+    return f"{layer.kind} {describe_shape(layer.input_shape)} → {describe_shape(layer.output_shape)}"
+
+
+def _spatial_weights(layer) -> str:
+    """A convolution's weights (out × in × kh × kw), a pooling's window, or nothing for flatten."""
+    if layer.kind == "conv2d":
+        return "×".join(str(n) for n in layer.weights.shape)
+    if hasattr(layer, "kernel_size"):
+        return f"{layer.kernel_size[0]}×{layer.kernel_size[1]} window"
+    return ""
 
 
 def _neuron_list(neurons: tuple[str, ...]) -> str:
