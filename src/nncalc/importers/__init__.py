@@ -33,11 +33,13 @@ def live_network(
     network: dict[str, Any] = {}
     if name is not None:
         network["name"] = name
-    count = prod(shapes.input or (0,))
-    if input_names is not None and len(input_names) != count:
-        raise InputError(
-            f"cannot import: {len(input_names)} input names given, but the model takes {count} inputs", where
-        )
+    shape = shapes.input or (0,)
+    if input_names is not None:
+        count, what = (shape[0], "channels in its images") if len(shape) == 3 else (prod(shape), "inputs")
+        if len(input_names) != count:
+            raise InputError(
+                f"cannot import: {len(input_names)} input names given, but the model takes {count} {what}", where
+            )
     network["inputs"] = inputs_entry(shapes, input_names)
     network["layers"] = layers
     return network

@@ -184,7 +184,8 @@ class Shapes:
 
 
 def inputs_entry(shapes: Shapes, names: Sequence[str] | None = None) -> int | list[str] | dict:
-    """The network file's ``inputs``: a count or names for a vector, ``{shape: [C, H, W]}`` for maps."""
+    """The network file's ``inputs``: a count or names for a vector, ``{shape: [C, H, W]}`` for maps
+    (``names`` then name the channels)."""
     shape = shapes.input
     assert shape is not None
     if len(shape) == 3:
