@@ -443,7 +443,8 @@ class _Chain:
             biases = self.bias(node, node.inputs[2], weights.shape[0])
         with self.shaped(node):
             self.shapes.conv(weights.shape[1], weights.shape[0], kernel, stride, padding)
-        name = layer_label(node.inputs[1]) or _plain_name(node)
+        label = layer_label(node.inputs[1])  # "conv1" from conv1.weight; none from a position ("3.0.weight")
+        name = label if label and not label.replace(".", "").isdigit() else _plain_name(node)
         self.pending = conv_entry(name, biases, stride, padding, "identity", weights=weights)
         self.pending_has_activation = False
 
