@@ -942,9 +942,11 @@ def import_model(
 ) -> None:
     """Turn a saved model into a network file: its layers, weights, biases and activations.
 
-    Nothing in the file is run: ONNX and safetensors are read byte by byte, .npz without
-    pickles. A model with layers nncalc cannot express (a residual branch, normalisation,
-    convolution) is refused, naming the first it cannot take.
+    Dense layers, and from ONNX and Keras files convolution, pooling and flatten layers too,
+    with the input's (channels, height, width). Nothing in the file is run: ONNX and
+    safetensors are read byte by byte, .npz without pickles. A model with layers nncalc
+    cannot express (a residual branch, normalisation, a grouped or dilated convolution) is
+    refused, naming the first it cannot take.
 
     \b
     Examples:
