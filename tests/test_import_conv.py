@@ -156,7 +156,38 @@ def test_onnx_cnn_with_an_open_picture_size_is_refused_saying_so(tmp_path):
     _, data = _hand_cnn(["N", 2, "H", "W"])
     path = tmp_path / "open.onnx"
     path.write_bytes(data)
-    assert "the input 'x' has the shape ?×2×?×?; nncalc needs" in refused(onnx.network_dict, path)
+    message = refused(onnx.network_dict, path)
+    assert "cannot import: the input 'x' is declared 2×?×?: nncalc needs one picture's size" in message
+    assert "--input-shape C,H,W" in message
+
+
+def test_onnx_open_picture_size_is_given_by_input_shape(tmp_path):
+    p, data = _hand_cnn(["N", 2, "H", "W"])
+    path = tmp_path / "open.onnx"
+    path.write_bytes(data)
+    d = onnx.network_dict(path, input_shape=(2, 6, 6))
+    assert d["inputs"] == {"shape": [2, 6, 6]}
+    x = RNG.normal(size=(2, 2, 6, 6))
+    pooled = pool_by_cells(np.maximum(conv_by_cells(x, p["w"], p["b"], padding=(1, 1)), 0), 2, 2, np.max)
+    same(run(d, x), pooled.reshape(2, -1) @ p["w2"].T + p["b2"])
+    # a size the file fixes must be the one given
+    assert "is declared 2×?×?, and the shape given is 3×6×6" in refused(onnx.network_dict, path, input_shape=(3, 6, 6))
+
+
+def test_the_import_command_takes_input_shape_and_refuses_it_where_it_means_nothing(nncalc, tmp_path):
+    _, data = _hand_cnn(["N", 2, "H", "W"])
+    (tmp_path / "open.onnx").write_bytes(data)
+    result = nncalc("import", tmp_path / "open.onnx", "--input-shape", "2,6,6")
+    assert result.code == 0, result.err
+    assert yaml.safe_load(result.out)["inputs"] == {"shape": [2, 6, 6]}
+    # a picture size Gemm's 27 inputs do not fit: the error states the arithmetic
+    result = nncalc("import", tmp_path / "open.onnx", "--input-shape", "2,8,8")
+    assert result.code == 2 and "takes 27 inputs but the layer before gives 48" in result.err
+    result = nncalc("import", tmp_path / "open.onnx", "--input-shape", "2x6")
+    assert result.code == 2 and result.err.startswith("error: --input-shape: expected channels, height and width")
+    np.savez(tmp_path / "dense.npz", **{"0.weight": np.ones((2, 3))})
+    result = nncalc("import", tmp_path / "dense.npz", "--activation", "relu", "--input-shape", "1,1,3")
+    assert result.code == 2 and "leave out --input-shape" in result.err
 
 
 def test_onnx_uneven_pads_are_refused_naming_the_node(tmp_path):
@@ -416,6 +447,19 @@ def _keras_refusals(keras):
 def test_keras_options_nncalc_lacks_are_refused_naming_the_layer(keras):
     for model, says in _keras_refusals(keras):
         assert says in refused(keras_import.network_dict, model), says
+
+
+def test_keras_open_picture_size_is_given_by_input_shape(keras):
+    keras.utils.set_random_seed(6)
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((None, None, 2)), layers.Conv2D(3, 3, padding="same", activation="relu")])
+    assert "the model's input is declared 2×?×?" in refused(keras_import.network_dict, model)
+    d = keras_import.network_dict(model, input_shape=(2, 4, 5))
+    assert d["inputs"] == {"shape": [2, 4, 5]}
+    x = np.random.default_rng(6).normal(size=(3, 4, 5, 2))
+    out = model(x)
+    expected = out.detach().cpu().numpy() if hasattr(out, "detach") else keras.ops.convert_to_numpy(out)
+    same(run(d, x.transpose(0, 3, 1, 2)), expected.transpose(0, 3, 1, 2).reshape(3, -1))
 
 
 def test_keras_max_pooling_same_pads_evenly_where_it_can(keras):

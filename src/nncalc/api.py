@@ -353,13 +353,14 @@ def from_torch(
     return network_from_dict(network_dict(module, input_names, name, input_shape=input_shape), "<torch>")
 
 
-def from_keras(model: Any, name: str | None = None) -> Network:
+def from_keras(model: Any, name: str | None = None, input_shape: Sequence[int] | None = None) -> Network:
     """A Keras 3 ``Sequential`` or functional chain of ``Dense``, ``Conv2D``, ``MaxPooling2D``,
     ``AveragePooling2D`` and ``Flatten`` layers (activation layers folded in) as a network; the
-    input shape is the model's own, (height, width, channels) turned to nncalc's (channels, height, width)."""
+    input shape is the model's own, (height, width, channels) turned to nncalc's (channels, height, width);
+    ``input_shape`` (channels, height, width) gives the sizes a model's input leaves open."""
     from nncalc.importers.keras import network_dict
 
-    return network_from_dict(network_dict(model, name), "<keras>")
+    return network_from_dict(network_dict(model, name, input_shape=input_shape), "<keras>")
 
 
 def from_lab(network: Mapping[str, Any], name: str | None = None) -> Network:
@@ -370,12 +371,19 @@ def from_lab(network: Mapping[str, Any], name: str | None = None) -> Network:
     return network_from_dict(network_dict(network, name), "<lab>")
 
 
-def from_file(path: str | Path, activations: Sequence[str] | None = None, name: str | None = None) -> Network:
+def from_file(
+    path: str | Path,
+    activations: Sequence[str] | None = None,
+    name: str | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Network:
     """A saved model (.onnx, .safetensors, .npz, .keras, .h5) as a network; nothing in the file is run.
 
     ``activations`` names each layer's activation (or one for all) for formats that store
-    weights only (.npz, .safetensors).
+    weights only (.npz, .safetensors). ``input_shape`` (channels, height, width) gives the
+    picture size of a convolutional ONNX or Keras model that leaves it open.
     """
     from nncalc.importers.files import import_file
 
-    return network_from_dict(import_file(Path(path), list(activations) if activations else None, name), str(path))
+    given = list(activations) if activations else None
+    return network_from_dict(import_file(Path(path), given, name, input_shape=input_shape), str(path))

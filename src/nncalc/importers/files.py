@@ -63,12 +63,15 @@ def import_file(
     activations: Sequence[ActivationSpec] | None = None,
     name: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    input_shape: Sequence[int] | None = None,
 ) -> dict:
     """The network file (as a dict) for the model in ``path``: NumPy, safetensors, ONNX or Keras.
 
     ``activations`` (one for every layer, or one per layer) is needed, and only allowed, for
     the formats that store none (.npz, .safetensors). ``name`` names the network (default:
-    the file's name without its suffix). A file larger than ``max_bytes`` is refused.
+    the file's name without its suffix). ``input_shape`` (C, H, W) gives the picture size of
+    an ONNX or Keras model of convolutions that leaves it open (the weight-only formats hold
+    dense layers, which take none). A file larger than ``max_bytes`` is refused.
     """
     from nncalc.importers import keras_file, npz, onnx, safetensors
 
@@ -83,14 +86,19 @@ def import_file(
             "leave out --activation",
             Location("--activation"),
         )
+    if input_shape is not None and kind not in ("onnx", "keras", "h5"):
+        raise InputError(
+            "the file holds dense layers only, whose inputs have no picture shape: leave out --input-shape",
+            Location("--input-shape"),
+        )
     name = name if name is not None else Path(path).stem
     if kind == "npz":
         return npz.from_bytes(data, source, activations, name, max_bytes)
     if kind == "safetensors":
         return safetensors.from_bytes(data, source, activations, name)
     if kind == "onnx":
-        return onnx.from_bytes(data, source, name)
-    return keras_file.from_bytes(data, source, name, max_bytes, legacy=kind == "h5")
+        return onnx.from_bytes(data, source, name, input_shape)
+    return keras_file.from_bytes(data, source, name, max_bytes, legacy=kind == "h5", input_shape=input_shape)
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:

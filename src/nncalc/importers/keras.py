@@ -50,6 +50,7 @@ from nncalc.importers.spatial import (
     flatten_entry,
     keras_columns,
     pair,
+    picture_shape,
     pool_entry,
     same_padding,
 )
@@ -86,13 +87,19 @@ _MODELS = ("Sequential", "Functional")
 
 
 def network_dict(
-    model: Any, name: str | None = None, input_names: Sequence[str] | None = None, *, source: str = "<keras>"
+    model: Any,
+    name: str | None = None,
+    input_names: Sequence[str] | None = None,
+    *,
+    input_shape: Sequence[int] | None = None,
+    source: str = "<keras>",
 ) -> dict:
-    """The network file (as a dict) of a Keras ``Sequential`` or functional chain of ``Dense`` layers.
+    """The network file (as a dict) of a Keras ``Sequential`` or functional chain of layers.
 
     Layers keep their Keras names. ``input_names`` names the inputs (as many as the first
-    ``Dense`` layer takes); without it they are counted. ``source`` is where an error says
-    the model came from.
+    ``Dense`` layer takes, or one per channel of pictures); without it they are counted.
+    ``input_shape`` is one picture's (channels, height, width), nncalc's order, for a model
+    whose input leaves its size open. ``source`` is where an error says the model came from.
     """
     where = Location(source)
     if not _is_keras(model, *_MODELS):
@@ -102,7 +109,10 @@ def network_dict(
             "or functional model; nncalc cannot see what its call() does",
             where,
         )
-    shapes = Shapes(_input_maps(model))
+    try:
+        shapes = Shapes(picture_shape(_declared_maps(model), input_shape))
+    except ShapeError as error:
+        raise InputError(f"cannot import: the model's input {error}", where) from None
     layers: list[dict] = []
     pending: dict | None = None  # the last Dense or Conv2D layer while it may still take an activation layer
     flattened: tuple | None = None  # the maps a Flatten just turned into a vector, in Keras's order
@@ -144,15 +154,15 @@ def network_dict(
     return live_network(layers, shapes, input_names, name, where)
 
 
-def _input_maps(model: Any) -> tuple[int, int, int] | None:
-    """(C, H, W) from the model's input (batch, H, W, C); None for any other input (a Dense reads its width)."""
+def _declared_maps(model: Any) -> tuple[int | None, int | None, int | None] | None:
+    """(C, H, W), None where open, from the model's input (batch, H, W, C); None for any other input."""
     try:
         shape = tuple(model.inputs[0].shape)
     except (AttributeError, IndexError, TypeError, ValueError):
         return None
-    if len(shape) != 4 or any(n is None for n in shape[1:]):
+    if len(shape) != 4:
         return None
-    height, width, channels = (int(n) for n in shape[1:])
+    height, width, channels = (None if n is None else int(n) for n in shape[1:])
     return channels, height, width
 
 

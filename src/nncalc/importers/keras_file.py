@@ -29,7 +29,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,7 @@ from nncalc.importers.spatial import (
     flatten_entry,
     keras_columns,
     pair,
+    picture_shape,
     pool_entry,
     same_padding,
 )
@@ -66,19 +67,34 @@ _INBOUND_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 Weights = Callable[[str], list[np.ndarray]]  # a layer's name → its arrays, kernel first
 
 
-def network_dict(path: str | Path, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
-    """The network file (as a dict) for the Keras model saved in ``path`` (``.keras``, or legacy ``.h5``)."""
+def network_dict(
+    path: str | Path,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    input_shape: Sequence[int] | None = None,
+) -> dict:
+    """The network file (as a dict) for the Keras model saved in ``path`` (``.keras``, or legacy ``.h5``).
+
+    ``input_shape`` (C, H, W) gives the picture size where the model leaves it open.
+    """
     data = read_bytes(Path(path), max_bytes)
     legacy = data.startswith(HDF5_MAGIC)
-    return from_bytes(data, str(path), Path(path).stem if name is None else name, max_bytes, legacy)
+    return from_bytes(data, str(path), Path(path).stem if name is None else name, max_bytes, legacy, input_shape)
 
 
-def from_bytes(data: bytes, source: str, name: str | None, max_bytes: int = DEFAULT_MAX_BYTES, legacy=False) -> dict:
+def from_bytes(
+    data: bytes,
+    source: str,
+    name: str | None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    legacy=False,
+    input_shape: Sequence[int] | None = None,
+) -> dict:
     """:func:`network_dict` for a file already read: ``legacy`` for an HDF5 ``.h5``, else a ``.keras`` archive."""
     try:
         if legacy:
-            return _from_legacy_h5(data, source, name, max_bytes)
-        return _from_archive(data, source, name, max_bytes)
+            return _from_legacy_h5(data, source, name, max_bytes, input_shape)
+        return _from_archive(data, source, name, max_bytes, input_shape)
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:  # a damaged or hostile file
         raise InputError(f"not a readable Keras file: {visible(str(exc))}", Location(source)) from None
 
@@ -95,7 +111,7 @@ def _h5py(source: str):
 # --- the .keras archive ---
 
 
-def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
+def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int, input_shape=None) -> dict:
     """config.json and model.weights.h5 from the zip archive, each read within its cap (h5py only for the weights)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -105,7 +121,8 @@ def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int) ->
     h5py = _h5py(source)
     weights_file = h5py.File(io.BytesIO(_member(archive, "model.weights.h5", max_bytes, source)), "r")
     with weights_file:
-        return build_network(name, *_chain(config, _archive_weights(weights_file, max_bytes, source), source, True))
+        weights = _archive_weights(weights_file, max_bytes, source)
+        return build_network(name, *_chain(config, weights, source, True, input_shape))
 
 
 def _member(archive: zipfile.ZipFile, member: str, limit: int, source: str) -> bytes:
@@ -172,7 +189,7 @@ def _dataset(dataset, what: str, max_bytes: int, source: str) -> np.ndarray:
 # --- the legacy HDF5 file ---
 
 
-def _from_legacy_h5(data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
+def _from_legacy_h5(data: bytes, source: str, name: str | None, max_bytes: int, input_shape=None) -> dict:
     """The architecture from the ``model_config`` attribute, the weights from ``model_weights``."""
     h5py = _h5py(source)
     with h5py.File(io.BytesIO(data), "r") as file:
@@ -188,7 +205,8 @@ def _from_legacy_h5(data: bytes, source: str, name: str | None, max_bytes: int) 
         weights = file.get("model_weights")
         if weights is None:
             raise InputError("the HDF5 file holds no model_weights", Location(source))
-        return build_network(name, *_chain(config, _legacy_weights(weights, max_bytes, source), source, keras3))
+        arrays = _legacy_weights(weights, max_bytes, source)
+        return build_network(name, *_chain(config, arrays, source, keras3, input_shape))
 
 
 def _legacy_weights(weights, max_bytes: int, source: str) -> Weights:
@@ -207,34 +225,39 @@ def _legacy_weights(weights, max_bytes: int, source: str) -> Weights:
 # --- the architecture: a chain of layers ---
 
 
-def _chain(config: object, weights: Weights, source: str, keras3: bool) -> tuple[list[Dense | dict], dict | None]:
+def _chain(
+    config: object, weights: Weights, source: str, keras3: bool, input_shape: Sequence[int] | None = None
+) -> tuple[list[Dense | dict], dict | None]:
     """The model's layers in order, folded into dense layers with their activations.
 
     Layers are numbered from 1 as ``model.summary()`` lists them, without the InputLayer.
     """
     layers = _ordered_layers(config, source)
-    builder = _Builder(weights, source, keras3, _input_maps(layers))
+    try:
+        maps = picture_shape(_declared_maps(layers), input_shape)
+    except ShapeError as error:
+        raise InputError(f"cannot import: the model's input {error}", Location(source)) from None
+    builder = _Builder(weights, source, keras3, maps)
     counted = [layer for layer in layers if layer.get("class_name") != "InputLayer"]  # as model.summary() lists them
     for index, layer in enumerate(counted, start=1):
         builder.take(index, layer)
     return builder.finish(), builder.inputs()
 
 
-def _input_maps(layers: list[dict]) -> tuple[int, int, int] | None:
-    """(C, H, W) from the model's input shape (batch, H, W, C): an InputLayer's ``batch_shape`` (Keras 3) or
-    ``batch_input_shape`` (Keras 2, also on a Sequential's first layer); None for any other input."""
+def _declared_maps(layers: list[dict]) -> tuple[int | None, int | None, int | None] | None:
+    """(C, H, W), None where open, from the model's input shape (batch, H, W, C): an InputLayer's
+    ``batch_shape`` (Keras 3) or ``batch_input_shape`` (Keras 2, also on a Sequential's first layer);
+    None for an input that is not pictures."""
     for layer in layers[:1]:
         config = layer.get("config")
         if not isinstance(config, dict):
             return None
         shape = config.get("batch_shape", config.get("batch_input_shape"))
-        if (
-            isinstance(shape, list)
-            and len(shape) == 4
-            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape[1:])
-        ):
-            height, width, channels = shape[1:]
-            return channels, height, width
+        if not isinstance(shape, list) or len(shape) != 4:
+            return None
+        sizes = [n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None for n in shape[1:]]
+        height, width, channels = sizes
+        return channels, height, width
     return None
 
 

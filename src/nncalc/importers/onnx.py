@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,7 +54,16 @@ from nncalc.importers.protobuf import (
     packed_varints,
     signed64,
 )
-from nncalc.importers.spatial import ShapeError, Shapes, conv_entry, flatten_entry, pair, pool_entry, same_padding
+from nncalc.importers.spatial import (
+    ShapeError,
+    Shapes,
+    conv_entry,
+    flatten_entry,
+    pair,
+    picture_shape,
+    pool_entry,
+    same_padding,
+)
 from nncalc.records import record
 from nncalc.text import visible
 
@@ -124,21 +133,27 @@ class _Graph:
     input_shapes: dict[str, tuple[int | None, ...] | None]
 
 
-def network_dict(path: str | Path, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
+def network_dict(
+    path: str | Path,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    input_shape: Sequence[int] | None = None,
+) -> dict:
     """The network file (as a dict) for the ONNX model in ``path``; refused unless it is a chain nncalc can express."""
     data = read_bytes(Path(path), max_bytes)
-    return from_bytes(data, str(path), Path(path).stem if name is None else name)
+    return from_bytes(data, str(path), Path(path).stem if name is None else name, input_shape)
 
 
-def from_bytes(data: bytes, source: str, name: str | None) -> dict:
-    """:func:`network_dict` for a file already read; ``source`` names it in messages."""
+def from_bytes(data: bytes, source: str, name: str | None, input_shape: Sequence[int] | None = None) -> dict:
+    """:func:`network_dict` for a file already read; ``source`` names it in messages. ``input_shape``
+    (C, H, W) gives the picture size where the file leaves it open."""
     try:
         graph = _read_model(data)
     except WireError as error:
         raise InputError(f"not a valid ONNX file: {error}", Location(source)) from None
     except _Unsupported as refusal:
         raise InputError(f"cannot import: {refusal}", Location(source)) from None
-    chain = _Chain(graph, source)
+    chain = _Chain(graph, source, input_shape)
     layers = chain.layers()
     return build_network(name, layers, chain.inputs())
 
@@ -304,9 +319,10 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
 class _Chain:
     """The graph walked from its input to its output, one node at a time, into dense layers."""
 
-    def __init__(self, graph: _Graph, source: str):
+    def __init__(self, graph: _Graph, source: str, input_shape: Sequence[int] | None = None):
         self.graph = graph
         self.source = source
+        self.input_shape = input_shape
         self.constants = dict(graph.constants)
         for node in graph.nodes:
             if node.op_type == "Constant" and isinstance(node.attributes.get("value"), np.ndarray):
@@ -362,17 +378,16 @@ class _Chain:
         return {"shape": list(shape)} if shape is not None and len(shape) == 3 else None
 
     def input_maps(self, name: str) -> tuple[int, int, int] | None:
-        """(C, H, W) of an input declared (batch, C, H, W) with the three fixed; None for any other input."""
+        """(C, H, W) of an input declared (batch, C, H, W), its open sizes given by ``input_shape``; None for
+        any other input."""
         dims = self.graph.input_shapes.get(name)
-        if dims is None or len(dims) != 4:
-            return None
-        if any(d is None or d < 1 for d in dims[1:]):
-            raise InputError(
-                f"cannot import: the input {visible(name)!r} has the shape {_dims_text(dims)}; nncalc needs "
-                "one picture's channels, height and width fixed",
-                Location(self.source),
-            )
-        return int(dims[1]), int(dims[2]), int(dims[3])
+        declared = None
+        if dims is not None and len(dims) == 4:
+            declared = tuple(None if d is None or d < 1 else int(d) for d in dims[1:])
+        try:
+            return picture_shape(declared, self.input_shape)
+        except ShapeError as error:
+            raise InputError(f"cannot import: the input {visible(name)!r} {error}", Location(self.source)) from None
 
     def take(self, node: _Node, current: str) -> None:
         """Fold one node of the chain into the layers."""

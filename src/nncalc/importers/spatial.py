@@ -183,6 +183,36 @@ class Shapes:
         return self.shape
 
 
+GIVE_SHAPE = "give it with --input-shape C,H,W (input_shape= in Python)"
+
+
+def picture_shape(declared: Sequence[int | None] | None, given: Sequence[int] | None) -> tuple[int, int, int] | None:
+    """One picture's (C, H, W): what the file declares (None where it leaves a size open), or what the
+    user gives, which must agree with every size the file fixes. None for a model of vectors.
+
+    The text of a :class:`ShapeError` completes "the model's input ...".
+    """
+    if given is not None:
+        given = tuple(int(n) for n in given)
+        if len(given) != 3 or min(given) < 1:
+            raise ShapeError(f"is given the shape {list(given)}; --input-shape takes channels, height and width")
+        if declared is None:
+            raise ShapeError("is not declared as pictures (batch, channels, height, width), so it takes no shape")
+        if any(d is not None and d != g for d, g in zip(declared, given, strict=True)):
+            raise ShapeError(f"is declared {_open_text(declared)}, and the shape given is {shape_text(given)}")
+        return given  # type: ignore[return-value]
+    if declared is None:
+        return None
+    if any(d is None for d in declared):
+        raise ShapeError(f"is declared {_open_text(declared)}: nncalc needs one picture's size; {GIVE_SHAPE}")
+    return tuple(int(d) for d in declared)  # type: ignore[return-value]
+
+
+def _open_text(dims: Sequence[int | None]) -> str:
+    """(C, H, W) with the open sizes as ``?``: ``3×?×?``."""
+    return "×".join("?" if d is None else str(d) for d in dims)
+
+
 def inputs_entry(shapes: Shapes, names: Sequence[str] | None = None) -> int | list[str] | dict:
     """The network file's ``inputs``: a count or names for a vector, ``{shape: [C, H, W]}`` for maps
     (``names`` then name the channels)."""
