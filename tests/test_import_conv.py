@@ -331,6 +331,11 @@ def _torch_refusals(nn):
         (nn.Sequential(nn.MaxPool2d(2), nn.ReLU()), shaped, "layer 1 (ReLU) is a second activation in a row, or"),
         (nn.Sequential(nn.Conv2d(2, 2, 3), nn.Flatten(2)), shaped, "layer 1 (Flatten) flattens"),
         (nn.Sequential(nn.Linear(3, 2)), {"input_shape": (3, 3)}, "input_shape gives a height and width only"),
+        (
+            nn.Sequential(nn.Conv2d(2, 3, 3), nn.Softmax(dim=1)),
+            shaped,
+            "layer 1 (Softmax) is a softmax over the channels of 3×6×6 maps, at each position on its own",
+        ),
     ]
 
 
@@ -441,6 +446,8 @@ def _keras_refusals(keras):
         ),
         (chain(layers.MaxPooling2D(2, name="p"), layers.ReLU(name="r")), "layer 'r' (ReLU) is a second activation"),
         (chain(layers.Conv2D(2, 3), layers.Dense(2, name="d")), "layer 'd' (Dense) is a dense layer on 2×6×6 maps"),
+        (chain(layers.Conv2D(2, 3, activation="softmax", name="c")), "layer 'c' (Conv2D) is a softmax over the chan"),
+        (chain(layers.Conv2D(2, 3), layers.Softmax(axis=1, name="s")), "layer 's' (Softmax) is a softmax over the row"),
     ]
 
 
@@ -590,5 +597,14 @@ def test_onnx_options_nncalc_lacks_are_refused_naming_the_node(tmp_path):
             "node 'f' (Flatten) flattens from an axis other than 1",
         ),
     ]
+    conv_softmax = [
+        helper.make_node("Conv", ["x", "W"], ["c"], name="c"),
+        helper.make_node("Softmax", ["c"], ["y"], name="s", axis=1),
+    ]
+    data = _onnx_cnn(conv_softmax, w, [None, 1, 6, 6], [None, 2, 4, 4])
+    (tmp_path / "softmax.onnx").write_bytes(data)
+    assert "node 's' (Softmax) is a softmax over the channels of 2×4×4 maps" in refused(
+        onnx.network_dict, tmp_path / "softmax.onnx"
+    )
     for node, inits, says in cases:
         assert says in _onnx_refusal(tmp_path, node, inits=inits), says

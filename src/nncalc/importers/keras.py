@@ -53,6 +53,7 @@ from nncalc.importers.spatial import (
     picture_shape,
     pool_entry,
     same_padding,
+    softmax_on_maps,
 )
 
 _PACKAGES = ("keras", "tf_keras")  # Keras 3 and 2, and TensorFlow's legacy Keras 2
@@ -145,7 +146,11 @@ def network_dict(
         except ShapeError as error:
             raise InputError(f"cannot import: {_label(layer)} {error}", where) from None
         if kind in _ACTIVATION_LAYERS and pending is not None:
-            pending["activation"] = _activation_layer(layer, where)
+            if pending.get("type") == "conv2d" and kind in ("Softmax", "Activation"):
+                spec = _maps_activation(layer, shapes, where)
+            else:
+                spec = _activation_layer(layer, where)
+            pending["activation"] = spec
             pending = None
             continue
         raise InputError(f"cannot import: {_label(layer)} {_why(kind, layers)}", where)
@@ -217,6 +222,8 @@ def _conv(layer: Any, shapes: Shapes, where: Location) -> dict:
     padding = _padding(layer, config, shapes, kernel_size, stride, where)
     shapes.conv(kernel.shape[2], kernel.shape[3], kernel_size, stride, padding)
     activation = _activation(layer.activation, layer, where)
+    if activation == "softmax":  # over the channels, Keras's last axis
+        softmax_on_maps(shapes.shape, 0)
     biases = values[1] if use_bias else None
     return conv_entry(str(layer.name), biases, stride, padding, activation, kernel=kernel)
 
@@ -241,6 +248,28 @@ def _pool(layer: Any, shapes: Shapes, where: Location) -> dict:
         )
     shapes.pool(kind, kernel, stride, padding)
     return pool_entry(kind, str(layer.name), kernel, stride, padding)
+
+
+def _maps_activation(layer: Any, shapes: Shapes, where: Location) -> str | dict:
+    """An ``Activation`` or ``Softmax`` layer after a ``Conv2D``: a softmax there is over one axis of the
+    (batch, H, W, C) maps (the channels unless a Softmax says otherwise), taken only where that is all of them."""
+    if type(layer).__name__ == "Activation":
+        spec = _activation(layer.activation, layer, where)
+        axis = -1
+    else:
+        spec, axis = "softmax", layer.get_config().get("axis", -1)
+        axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+    if spec == "softmax":
+        try:
+            if axis not in KERAS_AXES:
+                raise ShapeError(f"is taken over axis {axis} of maps")
+            softmax_on_maps(shapes.shape, KERAS_AXES[axis])
+        except ShapeError as error:
+            raise InputError(f"cannot import: {_label(layer)} {error}", where) from None
+    return spec
+
+
+KERAS_AXES = {3: 0, 1: 1, 2: 2, -1: 0, -3: 1, -2: 2}  # an axis of (batch, H, W, C) → the axis of (C, H, W)
 
 
 _SPATIAL = {

@@ -44,7 +44,7 @@ from nncalc.importers.files import (
     build_network,
     read_bytes,
 )
-from nncalc.importers.keras import ACTIVATIONS  # one table of Keras names, live model or file
+from nncalc.importers.keras import ACTIVATIONS, KERAS_AXES  # one table of Keras names, live model or file
 from nncalc.importers.spatial import (
     ShapeError,
     Shapes,
@@ -55,6 +55,7 @@ from nncalc.importers.spatial import (
     picture_shape,
     pool_entry,
     same_padding,
+    softmax_on_maps,
 )
 from nncalc.text import visible
 
@@ -396,7 +397,10 @@ class _Builder:
                 return
         except ShapeError as error:
             raise self.refuse(index, layer, str(error)) from None
-        spec = self.activation_layer(index, layer, config)
+        if isinstance(self.open, dict) and kind in ("Softmax", "Activation"):
+            spec = self.maps_activation(index, layer, config)
+        else:
+            spec = self.activation_layer(index, layer, config)
         if spec == "identity":
             return
         if self.open is None:
@@ -450,6 +454,8 @@ class _Builder:
         padding = self.padding(index, layer, config, size, stride)
         self.shapes.conv(kernel.shape[2], kernel.shape[3], size, stride, padding)
         spec = self.activation(index, layer, config.get("activation", "linear"))
+        if spec == "softmax":  # over the channels, Keras's last axis
+            softmax_on_maps(self.shapes.shape, 0)
         self.open = conv_entry(_layer_name(layer) or None, biases, stride, padding, "identity", kernel=kernel)
         if spec != "identity":
             self.close(spec)
@@ -476,6 +482,23 @@ class _Builder:
             self.flattened = self.shapes.shape
         self.shapes.flatten()
         self.done.append(flatten_entry(_layer_name(layer) or None))
+
+    def maps_activation(self, index: int, layer: dict, config: dict) -> str | dict:
+        """An Activation or Softmax layer after a Conv2D: a softmax over one axis of (batch, H, W, C) maps
+        (the channels unless a Softmax says otherwise), taken only where that axis holds every value."""
+        if layer.get("class_name") == "Activation":
+            spec, axis = self.activation(index, layer, config.get("activation")), -1
+        else:
+            spec, axis = "softmax", config.get("axis", -1)
+            axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+        if spec == "softmax":
+            try:
+                if axis not in KERAS_AXES:
+                    raise ShapeError(f"is taken over axis {visible(str(axis))} of maps")
+                softmax_on_maps(self.shapes.shape, KERAS_AXES[axis])
+            except ShapeError as error:
+                raise self.refuse(index, layer, str(error)) from None
+        return spec
 
     def channels_last(self, index: int, layer: dict, config: dict) -> None:
         if config.get("data_format", "channels_last") not in (None, "channels_last"):

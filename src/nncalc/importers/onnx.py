@@ -63,6 +63,7 @@ from nncalc.importers.spatial import (
     picture_shape,
     pool_entry,
     same_padding,
+    softmax_on_maps,
 )
 from nncalc.records import record
 from nncalc.text import visible
@@ -418,6 +419,8 @@ class _Chain:
             self.conv(node)
         elif op in ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"):
             self.pool(node)
+        elif op == "Softmax" and isinstance(self.pending, dict) and not self.pending_has_activation:
+            self.softmax_on_maps(node)
         else:
             self.set_activation(node, self.activation(node))
 
@@ -589,6 +592,16 @@ class _Chain:
             shape = self.constants.get(node.inputs[1]) if len(node.inputs) > 1 else None
             if shape is None or shape.size != 2:
                 raise self.refuse(node, "does not reshape to a batch of vectors (2-D)")
+
+    def softmax_on_maps(self, node: _Node) -> None:
+        """A Softmax after a Conv: over one axis of (batch, C, H, W), the last unless ``axis`` says otherwise
+        (ONNX 13 on; before it, one axis on and after, which the check here covers too)."""
+        axis = node.attributes.get("axis", -1)
+        with self.shaped(node):
+            if axis not in (1, 2, 3, -1, -2, -3):
+                raise ShapeError(f"is over axis {axis} of maps")
+            softmax_on_maps(self.shapes.shape, axis - 1 if axis > 0 else axis)
+        self.set_activation(node, "softmax")
 
     def flatten_maps(self, node: _Node) -> None:
         """Maps (C, H, W) to a vector of C·H·W, channels then rows then columns, as ONNX (row-major) does."""

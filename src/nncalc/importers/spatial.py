@@ -17,7 +17,7 @@ text), and can tell a Keras ``Dense`` after a ``Flatten`` the maps it flattens.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -105,6 +105,21 @@ def keras_columns(kernel: np.ndarray, maps: Shape) -> np.ndarray:
     channels, height, width = maps
     units = kernel.shape[1]
     return kernel.reshape(height, width, channels, units).transpose(2, 0, 1, 3).reshape(-1, units).T
+
+
+def softmax_on_maps(shape: Shape, axis: int) -> NoReturn:
+    """Refuse a softmax after a convolution, over one ``axis`` of its (C, H, W) maps (0, 1, 2 or −3, −2, −1).
+
+    A framework's softmax there is over one axis (the channels, in PyTorch's
+    ``Softmax(dim=1)`` and Keras's ``activation='softmax'``), at each position on its own;
+    nncalc's conv2d takes an elementwise activation, and its softmax belongs to a dense
+    layer, over all of its values.
+    """
+    names = ("channels", "rows", "columns")
+    raise ShapeError(
+        f"is a softmax over the {names[axis % 3]} of {shape_text(shape)} maps, at each position on its own; "
+        "nncalc's conv2d takes an elementwise activation (a softmax goes on a dense layer after a flatten)"
+    )
 
 
 def same_padding(size: int, kernel: int, stride: int) -> int | None:

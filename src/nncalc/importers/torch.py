@@ -30,7 +30,15 @@ import numpy as np
 
 from nncalc.errors import InputError, Location
 from nncalc.importers import live_network
-from nncalc.importers.spatial import ShapeError, Shapes, conv_entry, flatten_entry, pair, pool_entry
+from nncalc.importers.spatial import (
+    ShapeError,
+    Shapes,
+    conv_entry,
+    flatten_entry,
+    pair,
+    pool_entry,
+    softmax_on_maps,
+)
 
 #: What every refusal says, after naming the module.
 _NOT_DENSE = "is not a dense layer or an activation nncalc knows"
@@ -108,7 +116,11 @@ def network_dict(
             hint = "; give input_shape=(channels, height, width), or (height, width)" if shapes.shape is None else ""
             raise InputError(f"cannot import: layer {path} ({kind}) {error}{hint}", where) from None
         if kind in _ACTIVATIONS and pending is not None:
-            pending["activation"] = _activation(child, path, where)
+            if kind == "Softmax" and pending.get("type") == "conv2d":
+                _softmax_on_maps(child, path, shapes, where)
+                pending["activation"] = "softmax"
+            else:
+                pending["activation"] = _activation(child, path, where)
             pending = None
             continue
         raise InputError(f"cannot import: layer {path} ({kind}) {_why(kind, layers)}", where)
@@ -263,6 +275,19 @@ def _activation(module: Any, path: str, where: Location) -> str | dict:
             where,
         )
     return _ACTIVATIONS[kind](module)
+
+
+_DIM_AXES = {1: 0, 2: 1, 3: 2, -3: 0, -2: 1, -1: 2}  # a 4-D batch's dim → the axis of (C, H, W)
+
+
+def _softmax_on_maps(module: Any, path: str, shapes: Shapes, where: Location) -> None:
+    """A Softmax after a Conv2d: over one dim of (batch, C, H, W); refused unless that takes every value."""
+    try:
+        if module.dim not in _DIM_AXES:
+            raise ShapeError(f"is taken over dim={module.dim} of maps")
+        softmax_on_maps(shapes.shape, _DIM_AXES[module.dim])
+    except ShapeError as error:
+        raise InputError(f"cannot import: layer {path} (Softmax) {error}", where) from None
 
 
 def _check_dropout(module: Any, path: str, where: Location) -> None:
