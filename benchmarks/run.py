@@ -14,6 +14,10 @@ nncalc is faster). Every time is the best of several runs. Cases:
 - the engine alone (a 100,000 x 784 float64 batch through 784-256-128-10) against the bare
   chain of matrix products and activations, and PyTorch's where it is installed; and one
   sample through the same network, called many times, against the same bare chain;
+- a small CNN, the engine alone: 10,000 28 x 28 images through conv(1→8, 3 x 3) → relu →
+  max pool 2 → flatten → dense 10, against PyTorch's conv2d, max_pool2d and linear in
+  float64 where it is installed, and a bare NumPy im2col script (the baseline column is
+  the faster of the two);
 - training, end to end as processes: `nncalc backward` on the classic 2-2-2 network with
   `-n 100000 --format json` against a plain NumPy script doing the same steps (forward,
   half-SSE delta, update), keeping every loss and writing the same JSON document; and,
@@ -22,7 +26,7 @@ nncalc is faster). Every time is the best of several runs. Cases:
 Run: python benchmarks/run.py [--quick] [--full] [--cases NAME,...]. --quick runs smaller
 cases; --full adds the 784-input network at 1e5 and 1e6 rows (their CSV files take
 gigabytes); --cases runs only the cases named (startup, load, batch, engine, one-sample,
-training).
+conv, training).
 
 Processes are measured as a user meets them, with nncalc's modules compiled to bytecode: the
 script compiles them first (as a normal install does), since with PYTHONDONTWRITEBYTECODE
@@ -390,7 +394,72 @@ def training_instructions(folder: Path, steps: int) -> None:
     print(f"{name:<46} {ours_step / 1e3:9.0f} k {bare_step / 1e3:9.0f} k {ours_step / bare_step:7.2f}x", flush=True)
 
 
-CASES = ("startup", "load", "batch", "engine", "one-sample", "training")
+def conv_case(images: int):
+    """The CNN as nncalc reads it, its parameters as bare arrays, ``images`` random 28 x 28 images
+    (one row of 784 values each) and the bare NumPy im2col forward pass a skilled user would write."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    from nncalc.loader import parse_network
+
+    rng = np.random.default_rng(3)
+    kernels = rng.normal(0, 0.3, size=(8, 1, 3, 3))
+    kernel_biases = rng.normal(0, 0.1, size=8)
+    dense = rng.normal(0, 0.05, size=(10, 8 * 13 * 13))
+    dense_biases = rng.normal(0, 0.05, size=10)
+    text = (
+        "inputs: {shape: [1, 28, 28]}\nlayers:\n"
+        f"  - {{type: conv2d, weights: {kernels.tolist()}, biases: {kernel_biases.tolist()}, activation: relu}}\n"
+        "  - {type: maxpool2d, kernel_size: 2}\n"
+        "  - {type: flatten}\n"
+        f"  - {{weights: {dense.tolist()}, biases: {dense_biases.tolist()}, activation: identity}}\n"
+    )
+    network = parse_network(text)
+    x = rng.random((images, 784))
+
+    def bare_im2col(rows: int | None = None) -> np.ndarray:
+        images = x[:rows]
+        n = images.shape[0]
+        windows = sliding_window_view(images.reshape(n, 1, 28, 28), (3, 3), axis=(2, 3))  # (n, 1, 26, 26, 3, 3)
+        columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * 26 * 26, 9)
+        z = (columns @ kernels.reshape(8, 9).T + kernel_biases).reshape(n, 26, 26, 8).transpose(0, 3, 1, 2)
+        a = np.maximum(z, 0.0)
+        pooled = a.reshape(n, 8, 13, 2, 13, 2).max(axis=(3, 5))
+        return pooled.reshape(n, -1) @ dense.T + dense_biases
+
+    return network, (kernels, kernel_biases, dense, dense_biases), x, bare_im2col
+
+
+def conv(images: int, repeat: int) -> None:
+    from nncalc.engine import forward
+
+    network, parameters, x, bare_im2col = conv_case(images)
+    difference = np.max(np.abs(forward(network, x[:500]).output - bare_im2col(500)))
+    if difference > 1e-9:
+        raise SystemExit(f"the CNN case computes something else than its baseline: {difference}")
+    ours, bare = race(lambda: forward(network, x), bare_im2col, repeat=repeat)
+    extra = f"NumPy im2col {bare:.3f} s"
+    baseline = bare
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        extra += ", PyTorch not installed"
+    else:
+        tx = torch.from_numpy(x).reshape(-1, 1, 28, 28)
+        kernels, kernel_biases, dense, dense_biases = (torch.from_numpy(p) for p in parameters)
+
+        def torch_cnn():
+            with torch.no_grad():
+                a = torch.relu(F.conv2d(tx, kernels, kernel_biases))
+                return F.linear(F.max_pool2d(a, 2).flatten(1), dense, dense_biases)
+
+        taken = best(torch_cnn, repeat)
+        extra += f", PyTorch {taken:.3f} s"
+        baseline = min(bare, taken)
+    report(f"CNN engine, {images:,} 28x28 through conv-pool-dense", ours, baseline, f"({extra})")
+
+
+CASES = ("startup", "load", "batch", "engine", "one-sample", "conv", "training")
 
 
 def main() -> None:
@@ -428,6 +497,8 @@ def main() -> None:
         engine(10_000 if options.quick else 100_000, repeat)
     if "one-sample" in cases:
         one_sample(1_000, repeat * 2)
+    if "conv" in cases:
+        conv(10_000, repeat)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,14 @@ def check_network(network) -> None:
     if n_in < 1 or not network.layers:
         raise Finding(f"a network with {n_in} inputs and {len(network.layers)} layers")
     for index, layer in enumerate(network.layers):
+        if not layer.dense:  # a spatial layer: its shapes chain, its numbers are finite, its cells named once
+            if layer.n_inputs != n_in or min(layer.output_shape) < 1 or len(set(layer.neurons)) != layer.n_neurons:
+                raise Finding(f"layer {index + 1}: {layer.kind} {layer.input_shape} → {layer.output_shape}, {n_in} in")
+            for values in (getattr(layer, "weights", None), getattr(layer, "biases", None)):
+                if values is not None and not np.isfinite(values).all():
+                    raise Finding(f"layer {index + 1}: a non-finite weight or bias was accepted")
+            n_in = layer.n_neurons
+            continue
         w, b = layer.weights, layer.biases
         if w.dtype != np.float64 or w.ndim != 2 or w.shape[1] != n_in or b.shape != (w.shape[0],):
             raise Finding(f"layer {index + 1}: weights {w.shape}, biases {b.shape}, {n_in} inputs")
@@ -183,6 +191,9 @@ def check_network(network) -> None:
     trace = forward(network, np.ones((1, network.n_inputs)))
     if trace.output.shape != (1, network.layers[-1].n_neurons):
         raise Finding(f"forward gave an output of shape {trace.output.shape}")
+    for index, (layer, values) in enumerate(zip(network.layers, trace.layers, strict=True)):
+        if values.z.shape != (1, layer.n_neurons) or values.a.shape != (1, layer.n_neurons):
+            raise Finding(f"layer {index + 1}: z {values.z.shape}, a {values.a.shape} for {layer.n_neurons} values")
 
 
 def _checked(run, text: str, source: str, skip_known: bool) -> None:
@@ -239,6 +250,14 @@ def describe_network(network) -> tuple:
     layers = tuple(
         (
             layer.name,
+            layer.kind,
+            repr(layer),  # a spatial layer's shapes, stride, padding, text and layout; its numbers' bits below
+            getattr(layer, "weights", np.zeros(0)).tobytes(),
+            getattr(layer, "biases", np.zeros(0)).tobytes(),
+        )
+        if not layer.dense
+        else (
+            layer.name,
             layer.neurons,
             layer.weights.tobytes(),
             layer.biases.tobytes(),
@@ -249,7 +268,14 @@ def describe_network(network) -> tuple:
         )
         for layer in network.layers
     )
-    return (network.inputs, network.name, network.description, network.inputs_given_as_names, layers)
+    return (
+        network.inputs,
+        network.name,
+        network.description,
+        network.inputs_given_as_names,
+        network.input_shape,
+        layers,
+    )
 
 
 def check_same_either_way(text: str, source: str = SOURCE) -> None:

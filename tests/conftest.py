@@ -13,6 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
+# configs/ holds networks, answer sheets (answers-*.yaml) and samples files (*-image.yaml)
+NETWORK_CONFIGS = sorted(
+    p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("answers") and not p.name.endswith("-image.yaml")
+)
+# the networks of dense layers only, which every command (backward, grade, draw) takes
+SPATIAL_CONFIGS = sorted(p for p in NETWORK_CONFIGS if p.name.startswith("conv-"))
+DENSE_CONFIGS = [p for p in NETWORK_CONFIGS if p not in SPATIAL_CONFIGS]
 
 
 @dataclass

@@ -27,7 +27,7 @@ from nncalc.notation.latex import DocumentLatexWriter, escape_latex
 from nncalc.notation.markdown import escape_markdown
 from nncalc.worked import View
 from nncalc.worked.forward import forward_document
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, NETWORK_CONFIGS
 
 PDFLATEX = shutil.which("pdflatex")
 needs_pdflatex = pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not installed")
@@ -577,7 +577,7 @@ def compile_pdf(folder: Path, source: str) -> subprocess.CompletedProcess:
     return done
 
 
-CONFIG_FILES = sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("answers"))
+CONFIG_FILES = NETWORK_CONFIGS
 
 
 def test_there_are_configs_to_compile():

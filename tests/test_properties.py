@@ -36,7 +36,8 @@ from nncalc.errors import InputError
 from nncalc.inputs import parse_sample, split_values
 from nncalc.loader import parse_network
 from nncalc.numbers import NotANumber, parse_number
-from tests.conftest import CONFIGS, ROOT
+from tests.conftest import NETWORK_CONFIGS as NETWORK_PATHS
+from tests.conftest import ROOT
 
 
 def _fuzz_target():
@@ -809,7 +810,7 @@ def test_a_valid_document_loads_as_written(doc: Document):
 
 # == the loader: broken documents ============================================================
 
-NETWORK_CONFIGS = sorted(p.read_text(encoding="utf-8") for p in CONFIGS.glob("*.yaml") if "answers" not in p.name)
+NETWORK_CONFIGS = sorted(p.read_text(encoding="utf-8") for p in NETWORK_PATHS)
 GARBAGE = [
     "-", ":", ": ", "[", "]", "{", "}", ",", "&a ", "*a", "!!str ", "!x ", "<<: ", "? ", "|", "> ", "%YAML 1.1\n",
     "---\n", "...\n", "#", "'", '"', "@", "`", "\t", "\\", "~", "null", "\n", "\n  ", "- x\n", "  - ", "\n- ",

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from nncalc.schema import network_schema
-from tests.conftest import CONFIGS
+from tests.conftest import NETWORK_CONFIGS
 
-NETWORKS = sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("answers"))
+NETWORKS = NETWORK_CONFIGS
 
 
 @pytest.fixture(scope="module")

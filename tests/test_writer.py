@@ -12,9 +12,9 @@ from nncalc.loader import load_network, parse_network
 from nncalc.network import Network
 from nncalc.records import replace
 from nncalc.writer import dump_network
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, DENSE_CONFIGS, NETWORK_CONFIGS
 
-NETWORK_FILES = sorted(path for path in CONFIGS.glob("*.yaml") if not path.name.startswith("answers"))
+NETWORK_FILES = NETWORK_CONFIGS
 
 # Values whose shortest text is long, tiny, huge, subnormal or signed zero.
 SPECIAL = [
@@ -100,9 +100,25 @@ def assert_same_network(got: Network, want: Network, layouts: bool = True) -> No
     assert got.inputs_given_as_names == want.inputs_given_as_names
     assert _activation(got.activation) == _activation(want.activation)
     assert len(got.layers) == len(want.layers)
+    assert got.input_shape == want.input_shape
     for mine, theirs in zip(got.layers, want.layers, strict=True):
         assert mine.name == theirs.name
         assert mine.neurons == theirs.neurons
+        if not theirs.dense:  # a spatial layer: its type, shapes, parameters and how it was written
+            assert (mine.kind, mine.input_shape, mine.output_shape) == (
+                theirs.kind,
+                theirs.input_shape,
+                theirs.output_shape,
+            )
+            assert _activation(mine.activation) == _activation(theirs.activation)
+            for key in ("weights", "biases"):
+                if hasattr(theirs, key):
+                    assert _same_bits(getattr(mine, key), getattr(theirs, key)), key
+            for key in ("stride", "padding", "kernel_size"):
+                assert getattr(mine, key, None) == getattr(theirs, key, None), key
+            if layouts:
+                assert mine.layout == theirs.layout
+            continue
         assert _activation(mine.activation) == _activation(theirs.activation)
         assert np.array_equal(mine.weights, theirs.weights)
         assert np.array_equal(mine.biases, theirs.biases)
@@ -259,7 +275,7 @@ def _expected_bias_form(original: str, biases: np.ndarray) -> str:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-@pytest.mark.parametrize("path", NETWORK_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DENSE_CONFIGS, ids=lambda p: p.name)
 def test_random_parameters_round_trip(path, seed):
     """After with_parameters, every float comes back bit for bit and each layer keeps its form."""
     original = load_network(path)
@@ -276,7 +292,7 @@ def test_random_parameters_round_trip(path, seed):
 
 
 @pytest.mark.parametrize("value", SPECIAL, ids=repr)
-@pytest.mark.parametrize("path", NETWORK_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DENSE_CONFIGS, ids=lambda p: p.name)
 def test_special_value_everywhere(path, value):
     """A value written everywhere (scalar, flat, rows, kernel, per neuron, shared bias) reads back exactly."""
     original = load_network(path)

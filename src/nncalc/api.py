@@ -65,12 +65,22 @@ def _plain(value: Any) -> Any:
 
 
 def batch(network: Network, values: ArrayLike, what: str = "input", width: int | None = None) -> np.ndarray:
-    """``values`` as a (samples, width) float64 array: one sample (a flat list), or a 2-D batch."""
+    """``values`` as a (samples, width) float64 array: one sample (a flat list), or a 2-D batch.
+
+    The inputs of a network of images may also be one image (channels, height, width), or
+    (height, width) for one channel, or a batch of them (samples, channels, height, width).
+    """
     expected = network.n_inputs if width is None else width
     try:
         array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"the {what} must be numbers: {exc}") from None
+    shape = network.input_shape if width is None else None
+    if shape is not None and array.ndim >= 2:
+        if array.shape == shape or (shape[0] == 1 and array.shape == shape[1:]):
+            array = array.reshape(1, -1)  # one image
+        elif array.ndim == 4 and array.shape[1:] == shape:
+            array = array.reshape(array.shape[0], -1)  # a batch of images
     if array.ndim == 0:
         array = array.reshape(1, 1)
     elif array.ndim == 1:

@@ -285,7 +285,7 @@ def train(
     steps, on sums that carry any infinity or NaN along; when one finds a problem, those
     steps are made again by ``backward``, which names the step where it began.
     """
-    network.refuse_spatial("train")
+    network.refuse_spatial("backward")
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InputError(f"iterations must be a whole number ≥ 0, got {iterations!r}")
     loss_fn = get_loss(loss)

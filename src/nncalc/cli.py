@@ -338,7 +338,12 @@ def forward(
 
     network = load_network(network_file, max_bytes=max_file_size)
     fmt = _choose(output_format, output, FORWARD_FORMATS, "csv", [network_file])
-    streamed = inputs_file is not None and not input_values and fmt in ("csv", "jsonl", "json")
+    streamed = (
+        inputs_file is not None
+        and not input_values
+        and fmt in ("csv", "jsonl", "json")
+        and Path(inputs_file).suffix.lower() not in (".yaml", ".yml")  # YAML samples are read whole
+    )
     refuse_unused(
         fmt,
         {
@@ -436,7 +441,9 @@ def _read_csv_samples(network, inputs_file: Path, max_bytes: int):
 
     if str(inputs_file) == "-":
         _say_reading_from_terminal()
-    return read_samples_source(str(inputs_file), network.inputs, network.outputs, sys.stdin, max_bytes)
+    return read_samples_source(
+        str(inputs_file), network.inputs, network.outputs, sys.stdin, max_bytes, network.input_shape
+    )
 
 
 def _forward_stream(

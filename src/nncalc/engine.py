@@ -192,7 +192,8 @@ def non_finite_problem(
     if bad is None:
         return None
     what = "NaN" if bad.value != bad.value else "an overflow (inf)"
-    where = f"{network.layer_label(bad.layer)}, neuron {network.layers[bad.layer].neurons[bad.neuron]}"
+    layer = network.layers[bad.layer]
+    where = f"{network.layer_label(bad.layer)}, {'neuron' if layer.dense else 'cell'} {layer.neurons[bad.neuron]}"
     if source is not None and lines is not None:
         return Problem(f"{where}: {bad.quantity} is {what}", Location(source, int(lines[bad.sample])))
     return Problem(f"{where}, sample {bad.sample + 1}: {bad.quantity} is {what}")

@@ -72,7 +72,7 @@ def parse_sample(text: str, names: Sequence[str], source: str) -> tuple[list[flo
     if problems:
         raise InputError(problems)
     if len(values) != len(names):
-        expected = ", ".join(names)
+        expected = names_list(names)
         raise InputError(f"{_count(len(values), 'value')} given, expected {len(names)} ({expected})", where)
     return values, texts
 
@@ -134,7 +134,7 @@ def resolve_columns(
     if extra and width == len(names) + len(extra):
         return [*names, *extra], False
     raise InputError(
-        f"row has {_count(width, 'value')}, expected {len(names)} ({', '.join(names)})",
+        f"row has {_count(width, 'value')}, expected {len(names)} ({names_list(names)})",
         Location(source, line),
     )
 
@@ -287,8 +287,12 @@ def read_samples_source(
     extra: Sequence[str] = (),
     stdin: TextIO | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    shape: tuple[int, ...] | None = None,
 ) -> tuple[Samples, Samples | None]:
     """The samples (and targets, the ``extra`` columns) of a CSV file, or of standard input for ``-``.
+
+    A ``.yaml`` or ``.yml`` file is read by ``nncalc.sample_yaml`` instead: samples only, an
+    image written as a matrix per channel when the network's inputs have a ``shape``.
 
     ``stdin`` is what ``-`` reads (pass ``sys.stdin``; None is a closed standard input). A
     file is opened as UTF-8 (a BOM is skipped); one larger than ``max_bytes`` is refused
@@ -302,6 +306,12 @@ def read_samples_source(
             raise InputError("standard input is closed", Location("<stdin>"))
         with reading("<stdin>"):
             return read_samples_csv(stdin, "<stdin>", names, extra, max_bytes)
+    from nncalc.sample_yaml import is_yaml, read_samples_yaml
+
+    if is_yaml(name):
+        with reading(name):
+            values, texts, lines = read_samples_yaml(name, names, shape, max_bytes)
+        return Samples(values, texts, tuple(names), lines), None
     with reading(name), Path(name).open(encoding="utf-8-sig", newline="") as stream:
         info = os.fstat(stream.fileno())
         if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
@@ -344,6 +354,11 @@ def _capped_lines(stream: TextIO, source: str, max_bytes: int, seen: list[str]) 
 
 NUL_MESSAGE = "a NUL byte: this is not a text file"
 LONG_LINE_MESSAGE = f"a line of more than {MAX_LINE_BYTES:,} bytes; is this a CSV file?"
+
+
+def names_list(names: Sequence[str]) -> str:
+    """``x1, x2, x3``, or ``x.0.0.0, x.0.0.1, … x.0.27.27`` when there are too many to list."""
+    return ", ".join(names) if len(names) <= 12 else f"{names[0]}, {names[1]}, … {names[-1]}"
 
 
 def _count(n: int, noun: str) -> str:

@@ -199,7 +199,8 @@ class DocumentChecker:
                 if shape is not None and len(shape) != 1:
                     self.error(
                         layer_node,
-                        f"{label}: a dense layer takes a vector, and {feeds} gives {describe_shape(shape)} maps: "
+                        f"{label}: a dense layer takes a vector, and {feeds} give{'' if index == 0 else 's'} "
+                        f"{describe_shape(shape)} maps: "
                         "put a layer of type: flatten before it",
                     )
                 elif shape is not None:

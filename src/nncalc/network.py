@@ -202,6 +202,12 @@ class Network:
         save(self, path, force)
 
     def __repr__(self) -> str:
+        if self.spatial:  # <Network 'x': 1×5×5 → conv2d 1×3×3 (relu) → maxpool2d 1×2×2 → flatten 4 → 2 (softmax), …>
+            steps = ["×".join(map(str, self.input_shape or (self.n_inputs,)))]
+            for layer in self.layers:
+                step = ("" if layer.dense else f"{layer.kind} ") + "×".join(map(str, layer.output_shape))
+                steps.append(step + (f" ({layer.activation.describe()})" if layer.has_activation else ""))
+            return f"<Network {self.name or self.source!r}: {' → '.join(steps)}, {self.n_params} parameters>"
         shape = "-".join(str(n) for n in (self.n_inputs, *(layer.n_neurons for layer in self.layers)))
         activations = ", ".join(layer.activation.describe() for layer in self.layers)
         return f"<Network {self.name or self.source!r}: {shape} ({activations}), {self.n_params} parameters>"

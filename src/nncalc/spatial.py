@@ -16,8 +16,9 @@ Conventions:
 - Flatten's z is its input as it stands (the engine already keeps it flat); its values
   are named after the cells they come from, which shows the order.
 
-``LAYER_TYPES`` is the registry of these layer types by their ``type:`` name; the file
-format's reader, writer and schema for each live in ``nncalc.spatial_format``.
+A new layer type is a record here, answering the same questions, and one entry in
+``nncalc.spatial_format.FORMATS`` (its class, keys, reader, writer and schema), by the
+name a file gives in ``type:``.
 """
 
 from __future__ import annotations
@@ -268,7 +269,3 @@ class Flatten(SpatialLayer):
 
     def pre_activation(self, a: np.ndarray) -> np.ndarray:
         return a
-
-
-LAYER_TYPES: dict[str, type[SpatialLayer]] = {cls.kind: cls for cls in (Conv2d, MaxPool2d, AvgPool2d, Flatten)}
-"""The spatial layer types by the name a file gives in ``type:`` (``dense`` is ``nncalc.network.Layer``)."""

@@ -1,7 +1,7 @@
 """The file format of spatial layers: reading (checked, located), writing back, and the JSON Schema.
 
 One ``LayerFormat`` per layer type in ``FORMATS``, by the name a file gives in ``type:``:
-the keys it takes, how to read it (every independent mistake reported, with the
+its record class (``nncalc.spatial``), the keys it takes, how to read it (every independent mistake reported, with the
 arithmetic of shapes spelled out), how to write it back and its schema. The loader
 (``nncalc.loader``) hands a layer whose ``type:`` is one of these to its ``read``; the
 writer and the schema take ``write`` and ``schema``.
@@ -59,6 +59,11 @@ class Context(NamedTuple):
     activation: BoundActivation
 
     @property
+    def gives(self) -> str:
+        """``the inputs give`` or ``layer 1 (conv1) gives``."""
+        return f"{self.feeds} give" if self.feeds == "the inputs" else f"{self.feeds} gives"
+
+    @property
     def prefix(self) -> str:
         return f"{self.label}: "
 
@@ -77,8 +82,9 @@ class Read(NamedTuple):
 
 @record
 class LayerFormat:
-    """One layer type in the file: its keys, reader, writer (the lines of its mapping) and schema."""
+    """One layer type in the file: its record class, keys, reader, writer (its mapping's lines) and schema."""
 
+    cls: type
     keys: tuple[str, ...]
     read: Callable[[Context], Read]
     write: Callable[[Any], list[str]]
@@ -100,7 +106,7 @@ def _maps(ctx: Context, kind: str) -> tuple[int, int, int] | None:
                 f"{kind} needs the inputs as images: write inputs: {{shape: [channels, height, width]}}",
             )
         else:
-            ctx.error(None, f"{kind} needs maps (channels, height, width), and {ctx.feeds} gives a vector")
+            ctx.error(None, f"{kind} needs maps (channels, height, width), and {ctx.gives} a vector")
         return None
     return ctx.shape  # type: ignore[return-value]
 
@@ -263,7 +269,7 @@ def read_conv2d(ctx: Context) -> Read:
         tensor = read_tensor(ctx, entries[form][1], 4, form, axes)
         if tensor is not None and form == "kernel":  # Keras's Conv2D.kernel → PyTorch's order
             tensor = tensor[0].transpose(3, 2, 0, 1), tensor[1].transpose(3, 2, 0, 1)
-    out_channels = int(tensor[0].shape[0]) if tensor is not None else None
+    out_channels = int(tensor[0].shape[0]) if tensor is not None else _channels_written(entries, form)
     biases = _conv_biases(ctx, out_channels)
     if tensor is None or maps is None or stride is None or padding is None:
         return Read(None, None)
@@ -275,7 +281,7 @@ def read_conv2d(ctx: Context) -> Read:
         ctx.error(
             entries[form][1],
             f"{form} has {weights.shape[1]} input channel{'s' * (weights.shape[1] != 1)} (its {written} dimension), "
-            f"expected {channels}: {ctx.feeds} gives {describe_shape(maps)} maps",
+            f"expected {channels}: {ctx.gives} {describe_shape(maps)} maps",
         )
         ok = False
     kernel = (int(weights.shape[2]), int(weights.shape[3]))
@@ -314,17 +320,27 @@ def read_conv2d(ctx: Context) -> Read:
     return Read(layer, shape, how)
 
 
+def _channels_written(entries: dict, form: str) -> int | None:
+    """How many output channels a convolution's weights are written for, whatever their values."""
+    node = entries.get(form, (None, None))[1]
+    if form == "weights" and isinstance(node, SeqNode) and node.items:
+        return len(node.items)
+    return None
+
+
 def _nested(texts: np.ndarray) -> Any:
     if texts.ndim == 1:
         return tuple(str(t) for t in texts)
     return tuple(_nested(t) for t in texts)
 
 
-def _read_pool(kind: str, cls: type) -> Callable[[Context], Read]:
+def _read_pool(kind: str) -> Callable[[Context], Read]:
     def read(ctx: Context) -> Read:
         maps = _maps(ctx, kind)
         kernel, kernel_pair = _pair(ctx, "kernel_size", None, 1)
-        stride, stride_pair = _pair(ctx, "stride", kernel, 1)
+        stride, stride_pair = None, False
+        if kernel is not None or "stride" in ctx.entries:  # the default stride is the kernel's size
+            stride, stride_pair = _pair(ctx, "stride", kernel, 1)
         padding, padding_pair = _pair(ctx, "padding", (0, 0), 0)
         if padding is not None and kernel is not None and (2 * padding[0] > kernel[0] or 2 * padding[1] > kernel[1]):
             ctx.error(
@@ -348,7 +364,9 @@ def _read_pool(kind: str, cls: type) -> Callable[[Context], Read]:
             given=tuple(k for k in ("stride", "padding") if k in ctx.entries),
             name_given="name" in ctx.entries,
         )
-        layer = cls(name="", input_shape=maps, kernel_size=kernel, stride=stride, padding=padding, layout=layout)
+        layer = FORMATS[kind].cls(
+            name="", input_shape=maps, kernel_size=kernel, stride=stride, padding=padding, layout=layout
+        )
         return Read(layer, (maps[0], rows, cols), f"{how}, {maps[0]} channel{'s' * (maps[0] != 1)}")
 
     return read
@@ -490,6 +508,7 @@ def schema_flatten(defs: dict[str, Any]) -> dict[str, Any]:
 
 FORMATS: dict[str, LayerFormat] = {
     "conv2d": LayerFormat(
+        cls=Conv2d,
         keys=("type", "name", "weights", "kernel", "biases", "stride", "padding", "activation"),
         read=read_conv2d,
         write=write_conv2d,
@@ -497,20 +516,23 @@ FORMATS: dict[str, LayerFormat] = {
         default_name="conv",
     ),
     "maxpool2d": LayerFormat(
+        cls=MaxPool2d,
         keys=("type", "name", "kernel_size", "stride", "padding"),
-        read=_read_pool("maxpool2d", MaxPool2d),
+        read=_read_pool("maxpool2d"),
         write=_write_pool,
         schema=_schema_pool("maxpool2d"),
         default_name="pool",
     ),
     "avgpool2d": LayerFormat(
+        cls=AvgPool2d,
         keys=("type", "name", "kernel_size", "stride", "padding"),
-        read=_read_pool("avgpool2d", AvgPool2d),
+        read=_read_pool("avgpool2d"),
         write=_write_pool,
         schema=_schema_pool("avgpool2d"),
         default_name="pool",
     ),
     "flatten": LayerFormat(
+        cls=Flatten,
         keys=("type", "name"),
         read=read_flatten,
         write=write_flatten,
@@ -518,4 +540,4 @@ FORMATS: dict[str, LayerFormat] = {
         default_name="flatten",
     ),
 }
-"""The spatial layer types' file formats by their ``type:`` name (the records are ``nncalc.spatial.LAYER_TYPES``)."""
+"""The spatial layer types by their ``type:`` name (``dense``, the default, is ``nncalc.network.Layer``)."""

@@ -80,7 +80,8 @@ def assignments(names: Sequence[str], values: np.ndarray, texts: Sequence[str] |
 
 def layer_title(network: Network, index: int, prefix: str = "") -> tuple:
     layer = network.layers[index]
-    return (f"{prefix}{network.layer_label(index)} · {layer.activation.describe()}",)
+    what = layer.activation.describe() if layer.has_activation else layer.kind  # pooling, flatten: no activation
+    return (f"{prefix}{network.layer_label(index)} · {what}",)
 
 
 def layer_blocks(
