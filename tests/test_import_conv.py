@@ -286,6 +286,26 @@ def test_torch_flatten_first_with_a_shape_makes_an_mlp_over_pictures(torch):
     assert torch_import.network_dict(model)["inputs"] == 12  # without a shape, as before: a vector
 
 
+def test_torch_adaptive_pooling_whose_size_divides_the_maps_is_plain_pooling(torch):
+    torch.manual_seed(11)
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool2d((3, None)),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(3, 2),
+    )
+    d = torch_import.network_dict(model, input_shape=(1, 6, 4))
+    assert d["layers"][1]["kernel_size"] == [2, 1] and d["layers"][2]["kernel_size"] == [3, 4]
+    _torch_pictures(torch, model, d, (1, 6, 4))
+    uneven = nn.Sequential(nn.Conv2d(1, 1, 1), nn.AdaptiveAvgPool2d(4))
+    assert "layer 1 (AdaptiveAvgPool2d) makes 4 from 6 cells, whose windows differ in size" in refused(
+        torch_import.network_dict, uneven, input_shape=(1, 6, 4)
+    )
+
+
 def test_from_torch_takes_the_shape_and_the_api_runs_it(torch):
     torch.manual_seed(4)
     nn = torch.nn
@@ -467,6 +487,30 @@ def test_keras_open_picture_size_is_given_by_input_shape(keras):
     out = model(x)
     expected = out.detach().cpu().numpy() if hasattr(out, "detach") else keras.ops.convert_to_numpy(out)
     same(run(d, x.transpose(0, 3, 1, 2)), expected.transpose(0, 3, 1, 2).reshape(3, -1))
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_keras_global_pooling_is_one_window_over_the_maps(keras, tmp_path, keepdims):
+    keras.utils.set_random_seed(12)
+    layers = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((4, 5, 2)),
+            layers.Conv2D(3, 2, activation="tanh", bias_initializer="glorot_uniform"),
+            layers.GlobalMaxPooling2D(keepdims=keepdims),
+            *([layers.Flatten()] if keepdims else []),
+            layers.Dense(2),
+        ]
+    )
+    d = keras_import.network_dict(model)
+    kinds = [layer.get("type", "dense") for layer in d["layers"]]
+    assert kinds == ["conv2d", "maxpool2d", "flatten", "dense"]
+    assert d["layers"][1]["kernel_size"] == [3, 4]
+    _keras_pictures(keras, model, d)
+    with warnings.catch_warnings():  # Keras's own NumPy 2 warning while it saves
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model.save(tmp_path / "global.keras")
+    assert keras_file.network_dict(tmp_path / "global.keras") == d | {"name": "global"}
 
 
 def test_keras_max_pooling_same_pads_evenly_where_it_can(keras):

@@ -4,7 +4,8 @@ Each ``Dense`` layer is a layer: its ``kernel`` (one row per input) is transpose
 nncalc's one row per neuron, and its activation is mapped to nncalc's name. Each
 ``Conv2D`` (channels last, no dilation, one group) is a conv2d layer whose ``kernel``
 (kh, kw, in, out) is written as Keras keeps it; ``MaxPooling2D`` and ``AveragePooling2D``
-are pooling layers and a ``Flatten`` of maps a flatten layer. The input's shape is the
+are pooling layers (``GlobalAveragePooling2D`` and ``GlobalMaxPooling2D`` one window over
+the whole maps, then a flatten) and a ``Flatten`` of maps a flatten layer. The input's shape is the
 model's own (height, width, channels), written as nncalc's (channels, height, width).
 Keras flattens maps (height, width, channels) where nncalc, as PyTorch, flattens
 (channels, height, width): the ``Dense`` after a ``Flatten`` has its weights' columns put
@@ -48,6 +49,7 @@ from nncalc.importers.spatial import (
     Shapes,
     conv_entry,
     flatten_entry,
+    global_pool_entries,
     keras_columns,
     pair,
     picture_shape,
@@ -128,6 +130,10 @@ def network_dict(
                     shapes.flatten()
                     layers.append(flatten_entry(str(layer.name)))
                     pending = None
+                continue
+            if kind in _GLOBAL_POOLS:
+                layers.extend(_global_pool(layer, shapes))
+                pending = flattened = None
                 continue
             if kind in _SPATIAL:
                 entry = _SPATIAL[kind](layer, shapes, where)
@@ -271,6 +277,14 @@ def _maps_activation(layer: Any, shapes: Shapes, where: Location) -> str | dict:
 
 KERAS_AXES = {3: 0, 1: 1, 2: 2, -1: 0, -3: 1, -2: 2}  # an axis of (batch, H, W, C) → the axis of (C, H, W)
 
+
+def _global_pool(layer: Any, shapes: Shapes) -> list[dict]:
+    """``GlobalAveragePooling2D``/``GlobalMaxPooling2D``: one window the size of the maps, then (unless
+    ``keepdims``) a flatten of the 1×1 maps, whose order is the channels' in Keras and nncalc alike."""
+    return global_pool_entries(layer.get_config(), str(layer.name), type(layer).__name__, shapes)
+
+
+_GLOBAL_POOLS = ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D")
 
 _SPATIAL = {
     "Conv2D": _conv,

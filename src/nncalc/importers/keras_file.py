@@ -50,6 +50,7 @@ from nncalc.importers.spatial import (
     Shapes,
     conv_entry,
     flatten_entry,
+    global_pool_entries,
     keras_columns,
     pair,
     picture_shape,
@@ -63,6 +64,7 @@ CONFIG_LIMIT = 16 * 1024 * 1024  # bytes of config.json: a model's architecture 
 _H5PY_MISSING = "reading .keras files needs h5py: pip install 'nncalc[keras]'"
 _SKIPPED = {"InputLayer", "Dropout"}
 _POOLS = {"MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D"}
+_GLOBAL_POOLS = {"GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D"}
 _INBOUND_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 Weights = Callable[[str], list[np.ndarray]]  # a layer's name → its arrays, kernel first
@@ -394,6 +396,11 @@ class _Builder:
                 return
             if kind in _POOLS:
                 self.pool(index, layer, config)
+                return
+            if kind in _GLOBAL_POOLS:
+                self.close()
+                self.done.extend(global_pool_entries(config, _layer_name(layer) or None, str(kind), self.shapes))
+                self.flattened = None
                 return
         except ShapeError as error:
             raise self.refuse(index, layer, str(error)) from None

@@ -95,6 +95,22 @@ def flatten_entry(name: str | None = None) -> dict:
     return {"type": "flatten", "name": name} if name else {"type": "flatten"}
 
 
+def global_pool_entries(config: dict, name: str | None, kind: str, shapes: Shapes) -> list[dict]:
+    """A Keras global pooling (``GlobalAveragePooling2D``, ``GlobalMaxPooling2D``) of channels-last maps: one
+    window the size of the maps, then, unless ``keepdims``, a flatten of the 1×1 maps (the channels in order,
+    in Keras and nncalc alike)."""
+    if config.get("data_format", "channels_last") not in (None, "channels_last"):
+        raise ShapeError(f"has data_format={config['data_format']!r}; nncalc imports Keras models with channels last")
+    _, height, width = shapes.need_maps("global pooling")
+    pool = "maxpool2d" if "Max" in kind else "avgpool2d"
+    shapes.pool(pool, (height, width), (height, width), (0, 0))
+    entries = [pool_entry(pool, name, (height, width), (height, width), (0, 0))]
+    if not config.get("keepdims", False):
+        shapes.flatten()
+        entries.append(flatten_entry(f"{name}_flatten" if name else None))
+    return entries
+
+
 def keras_columns(kernel: np.ndarray, maps: Shape) -> np.ndarray:
     """A Keras ``Dense`` kernel after a ``Flatten`` of ``maps`` (C, H, W), as nncalc's weights (neurons, C·H·W).
 
@@ -146,7 +162,7 @@ class Shapes:
 
     def conv(self, in_channels: int, out_channels: int, kernel: Pair, stride: Pair, padding: Pair) -> Shape:
         """The maps a convolution gives; refused unless it gets maps of ``in_channels`` it fits in."""
-        channels, height, width = self._maps("a convolution")
+        channels, height, width = self.need_maps("a convolution")
         if channels != in_channels:
             before = shape_text(self.shape or ())
             raise ShapeError(f"takes {in_channels} channels, and the maps before it ({before}) have {channels}")
@@ -154,7 +170,7 @@ class Shapes:
 
     def pool(self, kind: str, kernel: Pair, stride: Pair, padding: Pair) -> Shape:
         """The maps a pooling gives: as many channels as it gets."""
-        channels, height, width = self._maps("pooling")
+        channels, height, width = self.need_maps("pooling")
         for size, pad in zip(kernel, padding, strict=True):
             if pad * 2 > size:
                 raise ShapeError(f"pads by {pad}, more than half its {size}-wide window (PyTorch refuses it too)")
@@ -162,7 +178,7 @@ class Shapes:
 
     def flatten(self) -> Shape:
         """The vector a flatten gives: C·H·W values."""
-        channels, height, width = self._maps("a flatten")
+        channels, height, width = self.need_maps("a flatten")
         self.shape = (channels * height * width,)
         return self.shape
 
@@ -177,7 +193,8 @@ class Shapes:
         self.shape = (int(n_outputs),)
         return self.shape
 
-    def _maps(self, what: str) -> Shape:
+    def need_maps(self, what: str) -> Shape:
+        """The maps' (C, H, W); refused when the values are a vector or their shape is unknown."""
         if self.shape is None:
             raise ShapeError(f"is {what}, and the shape of the model's input (channels, height, width) is not known")
         if not self.maps:

@@ -4,7 +4,9 @@ The modules are read in order (nested ``Sequential``s opened in place). Each ``L
 or ``Conv2d`` starts a layer; an activation module right after it becomes that layer's
 activation, with its parameters (``LeakyReLU(0.2)`` → ``{name: leaky_relu,
 negative_slope: 0.2}``); one with no activation after it gets ``identity``. ``MaxPool2d``,
-``AvgPool2d`` and a ``Flatten`` of maps are layers of their own, with no activation.
+``AvgPool2d`` (and ``AdaptiveAvgPool2d``/``AdaptiveMaxPool2d`` where the output size
+divides the maps, so the windows are all alike) and a ``Flatten`` of maps are layers of
+their own, with no activation.
 ``Identity`` does nothing anywhere, a ``Flatten`` before the first ``Linear`` does nothing
 to 2-D input, and ``Dropout`` does nothing in eval mode (or with p = 0). Anything else is
 refused, naming it by its place in the model as PyTorch prints it (``2``, or ``1.0``
@@ -257,7 +259,35 @@ def _pool(module: Any, path: str, shapes: Shapes) -> dict:
     return pool_entry(kind, _own_name(path), kernel, stride, padding)
 
 
-_SPATIAL: dict[str, Callable[[Any, str, Shapes], dict]] = {"Conv2d": _conv, "MaxPool2d": _pool, "AvgPool2d": _pool}
+def _adaptive_pool(module: Any, path: str, shapes: Shapes) -> dict:
+    """``AdaptiveAvgPool2d``/``AdaptiveMaxPool2d`` where the output size divides the maps: then its windows
+    are all kh × kw = (H / out_h) × (W / out_w), side by side, a plain pooling layer."""
+    kind = "maxpool2d" if type(module).__name__ == "AdaptiveMaxPool2d" else "avgpool2d"
+    if getattr(module, "return_indices", False):
+        raise ShapeError("has return_indices=True, which nncalc's pooling does not have")
+    sizes = shapes.need_maps("pooling")[1:]
+    wanted = module.output_size if isinstance(module.output_size, (tuple, list)) else (module.output_size,) * 2
+    kernel = []
+    for size, out in zip(sizes, wanted, strict=True):
+        out = size if out is None else int(out)
+        if size % out:
+            raise ShapeError(
+                f"makes {out} from {size} cells, whose windows differ in size; nncalc's pooling takes output "
+                "sizes that divide the maps"
+            )
+        kernel.append(size // out)
+    window = pair(kernel)
+    shapes.pool(kind, window, window, (0, 0))
+    return pool_entry(kind, _own_name(path), window, window, (0, 0))
+
+
+_SPATIAL: dict[str, Callable[[Any, str, Shapes], dict]] = {
+    "Conv2d": _conv,
+    "MaxPool2d": _pool,
+    "AvgPool2d": _pool,
+    "AdaptiveAvgPool2d": _adaptive_pool,
+    "AdaptiveMaxPool2d": _adaptive_pool,
+}
 
 
 def _array(tensor: Any) -> np.ndarray:
