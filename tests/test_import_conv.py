@@ -542,6 +542,26 @@ def test_onnx_exported_by_pytorch_equals_pytorch(torch, tmp_path):
     _torch_pictures(torch, model, d, (2, 11, 12))
 
 
+def test_import_then_forward_on_the_command_line_gives_pytorchs_outputs(torch, nncalc, tmp_path):
+    pytest.importorskip("onnx")
+    torch.manual_seed(13)
+    model = _lenet(torch.nn).double().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (torch.zeros(1, 2, 11, 12, dtype=torch.float64),), str(tmp_path / "model.onnx"), dynamo=False,
+            input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}},
+        )  # fmt: skip
+    assert nncalc("import", tmp_path / "model.onnx", "-o", tmp_path / "net.yaml").code == 0
+    x = np.random.default_rng(14).normal(size=(4, 2, 11, 12))
+    (tmp_path / "x.csv").write_text("\n".join(",".join(repr(float(v)) for v in row.reshape(-1)) for row in x) + "\n")
+    result = nncalc("forward", tmp_path / "net.yaml", "--inputs", tmp_path / "x.csv", "--format", "json")
+    assert result.code == 0, result.err
+    outputs = np.array([sample["output"] for sample in json.loads(result.out)["samples"]])
+    with torch.no_grad():
+        same(outputs, model(torch.from_numpy(x)).numpy())
+
+
 def _onnx_cnn(nodes, initializers, input_dims, output_dims, dtype=np.float64):
     onnx_package = pytest.importorskip("onnx")
     helper, numpy_helper = onnx_package.helper, onnx_package.numpy_helper
