@@ -257,8 +257,8 @@ def _pool(layer: Any, shapes: Shapes, where: Location) -> dict:
 
 
 def _maps_activation(layer: Any, shapes: Shapes, where: Location) -> str | dict:
-    """An ``Activation`` or ``Softmax`` layer after a ``Conv2D``: a softmax there is over one axis of the
-    (batch, H, W, C) maps (the channels unless a Softmax says otherwise), taken only where that is all of them."""
+    """An ``Activation`` or ``Softmax`` layer after a ``Conv2D``: its activation, but a softmax there, over
+    one axis of the (batch, H, W, C) maps (the channels unless a Softmax says otherwise), is refused."""
     if type(layer).__name__ == "Activation":
         spec = _activation(layer.activation, layer, where)
         axis = -1

@@ -491,8 +491,8 @@ class _Builder:
         self.done.append(flatten_entry(_layer_name(layer) or None))
 
     def maps_activation(self, index: int, layer: dict, config: dict) -> str | dict:
-        """An Activation or Softmax layer after a Conv2D: a softmax over one axis of (batch, H, W, C) maps
-        (the channels unless a Softmax says otherwise), taken only where that axis holds every value."""
+        """An Activation or Softmax layer after a Conv2D: its activation, but a softmax there, over one axis
+        of the (batch, H, W, C) maps (the channels unless a Softmax says otherwise), is refused."""
         if layer.get("class_name") == "Activation":
             spec, axis = self.activation(index, layer, config.get("activation")), -1
         else:

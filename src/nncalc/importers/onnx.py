@@ -594,14 +594,13 @@ class _Chain:
                 raise self.refuse(node, "does not reshape to a batch of vectors (2-D)")
 
     def softmax_on_maps(self, node: _Node) -> None:
-        """A Softmax after a Conv: over one axis of (batch, C, H, W), the last unless ``axis`` says otherwise
-        (ONNX 13 on; before it, one axis on and after, which the check here covers too)."""
+        """A Softmax after a Conv, over one axis of (batch, C, H, W) (the last unless ``axis`` says otherwise):
+        refused, naming that axis."""
         axis = node.attributes.get("axis", -1)
         with self.shaped(node):
             if axis not in (1, 2, 3, -1, -2, -3):
                 raise ShapeError(f"is over axis {axis} of maps")
             softmax_on_maps(self.shapes.shape, axis - 1 if axis > 0 else axis)
-        self.set_activation(node, "softmax")
 
     def flatten_maps(self, node: _Node) -> None:
         """Maps (C, H, W) to a vector of C·H·W, channels then rows then columns, as ONNX (row-major) does."""

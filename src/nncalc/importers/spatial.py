@@ -31,6 +31,10 @@ class ShapeError(ValueError):
     """A layer that does not fit the values before it; the text says why, for the importer's refusal."""
 
 
+class UnknownShape(ShapeError):
+    """A layer that needs maps while the model's input shape is not known (a live PyTorch model without one)."""
+
+
 def pair(value: Any) -> Pair:
     """Two ints from one (``3``) or two (``(3, 2)``, ``[3, 2]``) numbers."""
     if isinstance(value, (int, np.integer)):
@@ -196,7 +200,7 @@ class Shapes:
     def need_maps(self, what: str) -> Shape:
         """The maps' (C, H, W); refused when the values are a vector or their shape is unknown."""
         if self.shape is None:
-            raise ShapeError(f"is {what}, and the shape of the model's input (channels, height, width) is not known")
+            raise UnknownShape(f"is {what}, and the shape of the model's input (channels, height, width) is not known")
         if not self.maps:
             raise ShapeError(f"is {what} on a vector of {self.shape[0]} values, not on maps")
         return self.shape

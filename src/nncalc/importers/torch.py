@@ -26,7 +26,7 @@ coming from ``torch.nn``), and tensors read with ``.detach().cpu().double().nump
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from nncalc.importers import live_network
 from nncalc.importers.spatial import (
     ShapeError,
     Shapes,
+    UnknownShape,
     conv_entry,
     flatten_entry,
     pair,
@@ -115,14 +116,13 @@ def network_dict(
                 pending = layer
                 continue
         except ShapeError as error:
-            hint = "; give input_shape=(channels, height, width), or (height, width)" if shapes.shape is None else ""
+            hint = "; give input_shape=(channels, height, width), or (height, width)"
+            hint = hint if isinstance(error, UnknownShape) else ""
             raise InputError(f"cannot import: layer {path} ({kind}) {error}{hint}", where) from None
         if kind in _ACTIVATIONS and pending is not None:
             if kind == "Softmax" and pending.get("type") == "conv2d":
-                _softmax_on_maps(child, path, shapes, where)
-                pending["activation"] = "softmax"
-            else:
-                pending["activation"] = _activation(child, path, where)
+                _softmax_on_maps(child, path, shapes, where)  # refused
+            pending["activation"] = _activation(child, path, where)
             pending = None
             continue
         raise InputError(f"cannot import: layer {path} ({kind}) {_why(kind, layers)}", where)
@@ -310,8 +310,8 @@ def _activation(module: Any, path: str, where: Location) -> str | dict:
 _DIM_AXES = {1: 0, 2: 1, 3: 2, -3: 0, -2: 1, -1: 2}  # a 4-D batch's dim → the axis of (C, H, W)
 
 
-def _softmax_on_maps(module: Any, path: str, shapes: Shapes, where: Location) -> None:
-    """A Softmax after a Conv2d: over one dim of (batch, C, H, W); refused unless that takes every value."""
+def _softmax_on_maps(module: Any, path: str, shapes: Shapes, where: Location) -> NoReturn:
+    """A Softmax after a Conv2d, over one dim of (batch, C, H, W): refused, naming that dim."""
     try:
         if module.dim not in _DIM_AXES:
             raise ShapeError(f"is taken over dim={module.dim} of maps")
