@@ -681,7 +681,7 @@ def test_onnx_batch_normalization_is_refused_naming_the_node(tmp_path):
         helper.make_node("BatchNormalization", ["z", "s", "b", "m", "v"], ["y"], name="bn1"),
     ]
     message = _refused_onnx(tmp_path, nodes, inits)
-    assert "cannot import: node 'bn1' (BatchNormalization) is not a dense layer or an activation" in message
+    assert "cannot import: node 'bn1' (BatchNormalization) is not a layer or an activation" in message
 
 
 def test_onnx_two_activations_on_one_layer_are_refused(tmp_path):
@@ -796,7 +796,7 @@ def test_keras_layers_nncalc_cannot_express_are_refused_by_name(tmp_path, keras)
     path = tmp_path / "bn.keras"
     model.save(path)
     message = _refused(keras_file.network_dict, path)
-    assert "cannot import: layer 2 'bn' (BatchNormalization) is not a dense layer" in message
+    assert "cannot import: layer 2 'bn' (BatchNormalization) is not a layer or an activation" in message
 
 
 @_KERAS_WARNINGS

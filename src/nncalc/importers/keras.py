@@ -84,7 +84,7 @@ ACTIVATIONS: dict[str, str | dict] = {
 #: Activations whose Keras 2 definition differs from Keras 3's (and PyTorch's).
 _KERAS_3_ONLY = ("hard_sigmoid", "leaky_relu")
 
-_NOT_DENSE = "is not a dense layer or an activation nncalc knows"
+_UNKNOWN = "is not a layer or an activation nncalc knows"
 _ACTIVATION_LAYERS = ("Activation", "ReLU", "LeakyReLU", "ELU", "Softmax")
 _MODELS = ("Sequential", "Functional")
 
@@ -445,4 +445,4 @@ def _why(kind: str, layers: list[dict]) -> str:
         if not layers:
             return "is an activation with no Dense layer before it"
         return "is a second activation in a row; nncalc's layer takes one"
-    return _NOT_DENSE
+    return _UNKNOWN

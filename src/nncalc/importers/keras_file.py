@@ -366,7 +366,7 @@ class _Builder:
         self.open: Dense | dict | None = None  # a Dense or Conv2D whose activation is still linear
         self.flattened: tuple | None = None  # the maps a Flatten just made a vector, in Keras's order
 
-    def refuse(self, index: int, layer: dict, why: str = "is not a dense layer or an activation nncalc knows"):
+    def refuse(self, index: int, layer: dict, why: str = "is not a layer or an activation nncalc knows"):
         kind = visible(str(layer.get("class_name")))
         return InputError(
             f"cannot import: layer {index} {visible(_layer_name(layer))!r} ({kind}) {why}", Location(self.source)

@@ -333,7 +333,7 @@ class _Chain:
         self.pending_has_activation = False
         self.shapes = Shapes(None)
 
-    def refuse(self, node: _Node, why: str = "is not a dense layer or an activation nncalc knows") -> InputError:
+    def refuse(self, node: _Node, why: str = "is not a layer or an activation nncalc knows") -> InputError:
         return InputError(f"cannot import: {node.label()} {why}", Location(self.source))
 
     def layers(self) -> list[Dense]:

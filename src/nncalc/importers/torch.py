@@ -44,7 +44,7 @@ from nncalc.importers.spatial import (
 )
 
 #: What every refusal says, after naming the module.
-_NOT_DENSE = "is not a dense layer or an activation nncalc knows"
+_UNKNOWN = "is not a layer or an activation nncalc knows"
 
 # each activation module's nncalc activation (a name, or a mapping with PyTorch's parameters)
 _ACTIVATIONS: dict[str, Callable[[Any], str | dict]] = {
@@ -179,7 +179,7 @@ def _modules(module: Any, where: Location, prefix: str = "") -> Iterator[tuple[s
         elif type(child).__module__.startswith("torch.nn."):
             yield path, child
         else:  # a user's module, whatever its name: its forward() is unknown
-            raise InputError(f"cannot import: layer {path} ({type(child).__name__}) {_NOT_DENSE}", where)
+            raise InputError(f"cannot import: layer {path} ({type(child).__name__}) {_UNKNOWN}", where)
 
 
 def _is_torch(module: Any, kind: str) -> bool:
@@ -346,4 +346,4 @@ def _why(kind: str, layers: list[dict]) -> str:
         )
     if kind == "Flatten":
         return "flattens after a Linear layer or over other dimensions; nncalc's input is one row per sample"
-    return _NOT_DENSE
+    return _UNKNOWN
