@@ -276,6 +276,16 @@ def test_torch_input_shape_may_give_height_and_width_with_the_channels_from_the_
     _torch_pictures(torch, model, d, (3, 5, 4))
 
 
+def test_torch_input_names_of_pictures_name_their_channels(torch):
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(2, 1, 1))
+    d = torch_import.network_dict(model, ["red", "green"], input_shape=(2, 2, 2))
+    assert d["inputs"] == {"shape": [2, 2, 2], "names": ["red", "green"]}
+    assert load(d).n_inputs == 8
+    says = "3 input names given, but the model takes 2 channels in its images"
+    assert says in refused(torch_import.network_dict, model, ["r", "g", "b"], input_shape=(2, 2, 2))
+
+
 def test_torch_flatten_first_with_a_shape_makes_an_mlp_over_pictures(torch):
     torch.manual_seed(3)
     nn = torch.nn
