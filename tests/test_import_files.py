@@ -166,7 +166,8 @@ def test_npz_keys_of_other_layers_are_refused_by_name(tmp_path):
     np.savez(path, **{"fc.weight": np.ones((2, 2)), "bn.running_mean": np.zeros(2)})
     assert "'bn.running_mean' is not a weight or a bias" in _refused(npz.network_dict, path, ["relu"])
     np.savez(path, **{"conv.weight": np.ones((2, 1, 3, 3))})
-    assert "'conv.weight' has shape (2, 1, 3, 3)" in _refused(npz.network_dict, path, ["relu"])
+    message = _refused(npz.network_dict, path, ["relu"])
+    assert "'conv.weight' has shape (2, 1, 3, 3)" in message and "import the model as ONNX or Keras" in message
 
 
 def test_npz_layers_that_do_not_chain_are_refused(tmp_path):

@@ -358,8 +358,9 @@ def _with_tensor(group: _Group, key: str, role: str, array: np.ndarray, source: 
         )
     if array.ndim != 2:
         raise InputError(
-            f"cannot import: {what!r} has shape {array.shape}; a dense layer's weights are a matrix "
-            "(convolutions and other layers are not supported)",
+            f"cannot import: {what!r} has shape {array.shape}; a dense layer's weights are a matrix, and "
+            "weights alone do not say a convolution's stride, padding or pooling: import the model as "
+            "ONNX or Keras, or live with nncalc.from_torch",
             Location(source),
         )
     return _Group(group.name, array, role, group.bias, key)
