@@ -152,6 +152,16 @@ def test_onnx_cnn_written_by_hand_matches_the_definition_cell_by_cell(tmp_path):
     same(run(d, x), expected)
 
 
+def test_imported_cnns_are_valid_under_the_json_schema(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    from nncalc.schema import network_schema
+
+    _, data = _hand_cnn(["N", 2, 6, 6])
+    (tmp_path / "cnn.onnx").write_bytes(data)
+    d = onnx.network_dict(tmp_path / "cnn.onnx")
+    jsonschema.validate(yaml.safe_load(yaml.safe_dump(d)), network_schema())
+
+
 def test_onnx_cnn_with_an_open_picture_size_is_refused_saying_so(tmp_path):
     _, data = _hand_cnn(["N", 2, "H", "W"])
     path = tmp_path / "open.onnx"
