@@ -545,3 +545,11 @@ def test_an_overflow_names_the_cell(nncalc):
 def test_a_wrong_kernel_size_is_not_also_reported_as_a_missing_stride():
     text = "inputs: {shape: [1, 4, 4]}\nlayers:\n  - {type: maxpool2d, kernel_size: a}\n"
     assert _problems(text) == ["net.yaml:3:36: layer 1: kernel_size: 'a' is not a whole number"]
+
+
+def test_maps_too_large_to_compute_are_refused():
+    text = "inputs: {shape: [1, 4, 4]}\nlayers:\n  - {type: conv2d, weights: [[[[1]]]], padding: 9000}\n"
+    assert _problems(text) == [
+        "net.yaml:3:49: layer 1: conv2d: 4×4 input, 1×1 kernel, stride 1, padding 9000 gives 18004×18004: "
+        "1×18004×18004 maps are too large"
+    ]

@@ -283,7 +283,8 @@ def forward(
         typer.Option(
             "--inputs",
             help="Read samples from a CSV file ('-' for standard input): one row per sample, "
-            "an optional header row of input names.",
+            "an optional header row of input names; or from a .yaml file of samples (an image as a "
+            "matrix per channel).",
             metavar="FILE",
             show_default=False,
         ),

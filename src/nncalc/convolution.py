@@ -22,7 +22,7 @@ import numpy as np
 Shape3 = tuple[int, int, int]
 Pair = tuple[int, int]
 
-IM2COL_ROWS = 1 << 15  # rows of windows laid out at a time: a few MB, so memory stays flat
+IM2COL_VALUES = 1 << 18  # values of windows laid out at a time (2 MB), so memory stays flat
 
 
 def output_length(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -48,14 +48,14 @@ def conv2d(
     rows_out, cols_out = output_length(height, kh, sh, ph), output_length(width, kw, sw, pw)
     samples = x.shape[0]
     maps = x.reshape(samples, channels, height, width)
-    if ph or pw:
-        maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     flat_weights = weights.reshape(out_channels, channels * kh * kw)  # one row per output channel
     cells = rows_out * cols_out
     out = np.empty((samples, out_channels, rows_out, cols_out), dtype=np.float64)
-    per_block = max(1, IM2COL_ROWS // cells)
+    per_block = max(1, IM2COL_VALUES // (cells * flat_weights.shape[1]))  # whole samples at a time
     for start in range(0, samples, per_block):
         block = maps[start : start + per_block]
+        if ph or pw:  # zeros around each map, a block at a time
+            block = np.pad(block, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
         n = block.shape[0]
         windows = np.lib.stride_tricks.sliding_window_view(block, (kh, kw), axis=(2, 3))
         windows = windows[:, :, : (rows_out - 1) * sh + 1 : sh, : (cols_out - 1) * sw + 1 : sw]

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from nncalc.loader import DocumentChecker
 
 Shape = tuple[int, ...]
+MAX_VALUES = 1 << 26  # the most values a layer's maps may hold per sample (as the inputs may)
 
 
 class Context(NamedTuple):
@@ -290,6 +291,9 @@ def read_conv2d(ctx: Context) -> Read:
         ctx.error(entries[form][1], f"{how}: the kernel is larger than the padded input")
         return Read(None, None)
     shape = (out_channels, rows, cols)
+    if out_channels * rows * cols > MAX_VALUES:
+        ctx.error(entries.get("padding", (None, ctx.node))[1], f"{how}: {describe_shape(shape)} maps are too large")
+        return Read(None, None)
     how = f"{how}, {out_channels} channel{'s' * (out_channels != 1)}"
     if not ok or biases is None or activation is None:
         return Read(None, shape, how)
@@ -354,6 +358,9 @@ def _read_pool(kind: str) -> Callable[[Context], Read]:
         (rows, cols), how = arithmetic(kind, maps, kernel, stride, padding)
         if rows < 1 or cols < 1:
             ctx.error(ctx.entries["kernel_size"][1], f"{how}: the kernel is larger than the padded input")
+            return Read(None, None)
+        if maps[0] * rows * cols > MAX_VALUES:
+            ctx.error(ctx.entries["kernel_size"][1], f"{how}: {maps[0]}×{rows}×{cols} maps are too large")
             return Read(None, None)
         layout = SpatialLayout(
             pairs=tuple(
