@@ -450,13 +450,16 @@ def _torch_refused(nn):
     train_dropout = nn.Dropout(0.3)
     train_dropout.train()
     return [
-        (nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), "layer 1 (BatchNorm1d) is not a dense layer"),
-        (nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(3, 4)), "layer 0 (Conv2d) is not a dense layer"),
-        (nn.Sequential(nn.Linear(3, 4), Residual()), "layer 1 (Residual) is not a dense layer"),
-        (nn.Sequential(nn.Linear(3, 4), ReLU()), "layer 1 (ReLU) is not a dense layer"),
+        (nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)), "layer 1 (BatchNorm1d) is not a layer or an activation"),
+        (
+            nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(3, 4)),
+            "layer 0 (Conv2d) is a convolution, and the shape of the model's input",
+        ),
+        (nn.Sequential(nn.Linear(3, 4), Residual()), "layer 1 (Residual) is not a layer or an activation"),
+        (nn.Sequential(nn.Linear(3, 4), ReLU()), "layer 1 (ReLU) is not a layer or an activation"),
         (nn.Sequential(nn.ReLU(), nn.Linear(3, 4)), "layer 0 (ReLU) is an activation with no Linear layer before it"),
         (nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Tanh()), "layer 2 (Tanh) is a second activation in a row"),
-        (nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.PReLU())), "layer 1.1 (PReLU) is not a dense"),
+        (nn.Sequential(nn.Linear(3, 4), nn.Sequential(nn.ReLU(), nn.PReLU())), "layer 1.1 (PReLU) is not a layer"),
         (nn.Sequential(nn.Linear(3, 4), train_dropout), "layer 1 (Dropout, p=0.3) is in training mode"),
         (nn.Sequential(nn.Linear(3, 4), nn.Softmax(dim=0)), "layer 1 (Softmax) is taken over dim=0"),
         (
@@ -465,7 +468,7 @@ def _torch_refused(nn):
         ),
         (nn.Sequential(nn.Linear(3, 4), nn.Flatten()), "layer 1 (Flatten) flattens after a Linear layer"),
         (Residual(), "the model is a Residual"),
-        (nn.Sequential(), "the model has no Linear layer"),
+        (nn.Sequential(), "the model has no Linear or Conv2d layer"),
     ]
 
 
@@ -482,7 +485,7 @@ def test_torch_refusal_names_the_source_given(torch):
     with pytest.raises(InputError) as caught:
         torch_import.network_dict(model, source="model.pt")
     assert str(caught.value) == (
-        "model.pt: cannot import: layer 1 (LayerNorm) is not a dense layer or an activation nncalc knows"
+        "model.pt: cannot import: layer 1 (LayerNorm) is not a layer or an activation nncalc knows"
     )
 
 
@@ -632,7 +635,7 @@ def _keras_refused(keras):
     return [
         (
             chain(layers.Dense(4), layers.BatchNormalization(name="bn")),
-            "layer 'bn' (BatchNormalization) is not a dense",
+            "layer 'bn' (BatchNormalization) is not a layer",
         ),
         (residual, "layer 'skip' (Add) takes 2 tensors"),
         (two_inputs, "the model has 2 inputs and 1 outputs"),
@@ -645,7 +648,7 @@ def _keras_refused(keras):
         ),
         (chain(layers.Dense(4, name="p", activation="hard_silu")), "layer 'p' (Dense) uses the activation 'hard_silu'"),
         (chain(layers.Dense(4), layers.Softmax(axis=0, name="s")), "layer 's' (Softmax) is taken over axis 0"),
-        (chain(layers.Dense(4), layers.PReLU(name="pr")), "layer 'pr' (PReLU) is not a dense layer"),
+        (chain(layers.Dense(4), layers.PReLU(name="pr")), "layer 'pr' (PReLU) is not a layer or an activation"),
         (keras.Sequential([layers.Dense(4, name="lazy")]), "layer 'lazy' (Dense) has no weights yet"),
         (object(), "the model is a object"),
     ]

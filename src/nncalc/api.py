@@ -442,18 +442,32 @@ def from_sklearn(model: Any, name: str | None = None) -> Network:
     return network_from_dict(network_dict(model, name), "<sklearn>")
 
 
-def from_torch(module: Any, input_names: Sequence[str] | None = None, name: str | None = None) -> Network:
-    """A PyTorch ``nn.Sequential`` of ``Linear`` layers and activations as a network."""
+def from_torch(
+    module: Any,
+    input_names: Sequence[str] | None = None,
+    name: str | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Network:
+    """A PyTorch ``nn.Sequential`` of ``Linear``, ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``, ``Flatten`` and
+    activations as a network.
+
+    A model that starts with a convolution or pooling needs ``input_shape``: one image's
+    (channels, height, width), or (height, width) with the channels its first ``Conv2d``
+    takes, e.g. ``from_torch(model, input_shape=(28, 28))``.
+    """
     from nncalc.importers.torch import network_dict
 
-    return network_from_dict(network_dict(module, input_names, name), "<torch>")
+    return network_from_dict(network_dict(module, input_names, name, input_shape=input_shape), "<torch>")
 
 
-def from_keras(model: Any, name: str | None = None) -> Network:
-    """A Keras 3 ``Sequential`` or functional chain of ``Dense`` layers (activation layers folded in) as a network."""
+def from_keras(model: Any, name: str | None = None, input_shape: Sequence[int] | None = None) -> Network:
+    """A Keras 3 ``Sequential`` or functional chain of ``Dense``, ``Conv2D``, ``MaxPooling2D``,
+    ``AveragePooling2D`` and ``Flatten`` layers (activation layers folded in) as a network; the
+    input shape is the model's own, (height, width, channels) turned to nncalc's (channels, height, width);
+    ``input_shape`` (channels, height, width) gives the sizes a model's input leaves open."""
     from nncalc.importers.keras import network_dict
 
-    return network_from_dict(network_dict(model, name), "<keras>")
+    return network_from_dict(network_dict(model, name, input_shape=input_shape), "<keras>")
 
 
 def from_lab(network: Mapping[str, Any], name: str | None = None) -> Network:
@@ -464,12 +478,19 @@ def from_lab(network: Mapping[str, Any], name: str | None = None) -> Network:
     return network_from_dict(network_dict(network, name), "<lab>")
 
 
-def from_file(path: str | Path, activations: Sequence[str] | None = None, name: str | None = None) -> Network:
+def from_file(
+    path: str | Path,
+    activations: Sequence[str] | None = None,
+    name: str | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Network:
     """A saved model (.onnx, .safetensors, .npz, .keras, .h5) as a network; nothing in the file is run.
 
     ``activations`` names each layer's activation (or one for all) for formats that store
-    weights only (.npz, .safetensors).
+    weights only (.npz, .safetensors). ``input_shape`` (channels, height, width) gives the
+    picture size of a convolutional ONNX or Keras model that leaves it open.
     """
     from nncalc.importers.files import import_file
 
-    return network_from_dict(import_file(Path(path), list(activations) if activations else None, name), str(path))
+    given = list(activations) if activations else None
+    return network_from_dict(import_file(Path(path), given, name, input_shape=input_shape), str(path))

@@ -1247,6 +1247,15 @@ def import_model(
     name: Annotated[
         str | None, typer.Option("--name", metavar="TEXT", help="The network's name.", show_default=False)
     ] = None,
+    input_shape: Annotated[
+        str | None,
+        typer.Option(
+            "--input-shape",
+            metavar="C,H,W",
+            help="One picture's channels, height and width, for a convolutional model whose file leaves its size open.",
+            show_default=False,
+        ),
+    ] = None,
     output: NetworkOutputOption = None,
     force: ForceOption = False,
     max_file_size: Annotated[
@@ -1255,9 +1264,11 @@ def import_model(
 ) -> None:
     """Turn a saved model into a network file: its layers, weights, biases and activations.
 
-    Nothing in the file is run: ONNX and safetensors are read byte by byte, .npz without
-    pickles. A model with layers nncalc cannot express (a residual branch, normalisation,
-    convolution) is refused, naming the first it cannot take.
+    Dense layers, and from ONNX and Keras files convolution, pooling and flatten layers too,
+    with the input's (channels, height, width). Nothing in the file is run: ONNX and
+    safetensors are read byte by byte, .npz without pickles. A model with layers nncalc
+    cannot express (a residual branch, normalisation, a grouped or dilated convolution) is
+    refused, naming the first it cannot take.
 
     \b
     Examples:
@@ -1270,7 +1281,8 @@ def import_model(
     from nncalc.writer import dump_network
 
     names = [part.strip() for part in activation.split(",")] if activation else None
-    data = import_file(model_file, names, name, max_bytes=max_file_size)
+    shape = _input_shape(input_shape) if input_shape is not None else None
+    data = import_file(model_file, names, name, max_bytes=max_file_size, input_shape=shape)
     text = dump_network(network_from_dict(data, str(model_file)))
     if output is None:
         sys.stdout.write(text)
@@ -1281,6 +1293,17 @@ def import_model(
     refuse_same_file(output, [model_file])
     with output_text_file(output, overwrite=force) as stream:
         stream.write(text)
+
+
+def _input_shape(text: str) -> tuple[int, ...]:
+    """``1,28,28`` (commas and/or spaces) as three whole numbers of at least 1."""
+    parts = text.replace(",", " ").split()
+    if len(parts) != 3 or not all(part.isdigit() and int(part) >= 1 for part in parts):
+        raise InputError(
+            f"expected channels, height and width as three whole numbers, e.g. 1,28,28; got {text!r}",
+            Location("--input-shape"),
+        )
+    return tuple(int(part) for part in parts)
 
 
 @app.command(cls=_Command, short_help="Print the network file format as a JSON Schema.")

@@ -63,12 +63,15 @@ def import_file(
     activations: Sequence[ActivationSpec] | None = None,
     name: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    input_shape: Sequence[int] | None = None,
 ) -> dict:
     """The network file (as a dict) for the model in ``path``: NumPy, safetensors, ONNX or Keras.
 
     ``activations`` (one for every layer, or one per layer) is needed, and only allowed, for
     the formats that store none (.npz, .safetensors). ``name`` names the network (default:
-    the file's name without its suffix). A file larger than ``max_bytes`` is refused.
+    the file's name without its suffix). ``input_shape`` (C, H, W) gives the picture size of
+    an ONNX or Keras model of convolutions that leaves it open (the weight-only formats hold
+    dense layers, which take none). A file larger than ``max_bytes`` is refused.
     """
     from nncalc.importers import keras_file, npz, onnx, safetensors
 
@@ -83,14 +86,19 @@ def import_file(
             "leave out --activation",
             Location("--activation"),
         )
+    if input_shape is not None and kind not in ("onnx", "keras", "h5"):
+        raise InputError(
+            "the file holds dense layers only, whose inputs have no picture shape: leave out --input-shape",
+            Location("--input-shape"),
+        )
     name = name if name is not None else Path(path).stem
     if kind == "npz":
         return npz.from_bytes(data, source, activations, name, max_bytes)
     if kind == "safetensors":
         return safetensors.from_bytes(data, source, activations, name)
     if kind == "onnx":
-        return onnx.from_bytes(data, source, name)
-    return keras_file.from_bytes(data, source, name, max_bytes, legacy=kind == "h5")
+        return onnx.from_bytes(data, source, name, input_shape)
+    return keras_file.from_bytes(data, source, name, max_bytes, legacy=kind == "h5", input_shape=input_shape)
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -189,13 +197,18 @@ def _activation_spec(spec: ActivationSpec) -> ActivationSpec:
 # --- the network file ---
 
 
-def build_network(name: str | None, layers: Sequence[Dense]) -> dict:
-    """The network file as a dict: every number a Python float, every layer's activation written out."""
+def build_network(name: str | None, layers: Sequence[Dense | dict], inputs: int | dict | None = None) -> dict:
+    """The network file as a dict: every number a Python float, every layer's activation written out.
+
+    A spatial layer comes already written (a dict from :mod:`nncalc.importers.spatial`), and
+    a model with one needs its ``inputs`` (``{"shape": [C, H, W]}``); without them the inputs
+    are counted from the first dense layer.
+    """
     result: dict = {}
     if name:
         result["name"] = name
-    result["inputs"] = int(layers[0].weights.shape[1])
-    result["layers"] = [_layer_dict(layer) for layer in layers]
+    result["inputs"] = int(layers[0].weights.shape[1]) if inputs is None else inputs
+    result["layers"] = [layer if isinstance(layer, dict) else _layer_dict(layer) for layer in layers]
     return result
 
 
@@ -345,8 +358,9 @@ def _with_tensor(group: _Group, key: str, role: str, array: np.ndarray, source: 
         )
     if array.ndim != 2:
         raise InputError(
-            f"cannot import: {what!r} has shape {array.shape}; a dense layer's weights are a matrix "
-            "(convolutions and other layers are not supported)",
+            f"cannot import: {what!r} has shape {array.shape}; a dense layer's weights are a matrix, and "
+            "weights alone do not say a convolution's stride, padding or pooling: import the model as "
+            "ONNX or Keras, or live with nncalc.from_torch",
             Location(source),
         )
     return _Group(group.name, array, role, group.bias, key)

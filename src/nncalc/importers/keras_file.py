@@ -7,10 +7,14 @@ the architecture as JSON in the ``model_config`` attribute, the weights under
 with h5py (the optional extra ``nncalc[keras]``).
 
 The model must be a chain (a ``Sequential``, or a ``Functional`` model whose layers each
-take the one before) of ``Dense`` layers and activations, as for a live Keras model: a
-``Dense`` with its ``activation`` and ``use_bias``; ``Activation``, ``ReLU``, ``LeakyReLU``,
-``ELU`` and ``Softmax`` layers fold into the ``Dense`` before them when its activation is
-linear. ``InputLayer``, a ``Flatten`` before the first ``Dense`` and ``Dropout`` (inactive
+take the one before) of layers and activations, as for a live Keras model
+(:mod:`nncalc.importers.keras` says how each is read): a ``Dense`` or ``Conv2D`` with its
+``activation`` and ``use_bias``; ``MaxPooling2D``, ``AveragePooling2D`` and a ``Flatten``
+of maps, whose next ``Dense`` gets its columns in nncalc's (C, H, W) order; ``Activation``,
+``ReLU``, ``LeakyReLU``, ``ELU`` and ``Softmax`` layers fold into the layer before them when
+its activation is linear. The input's shape (batch, H, W, C) is read from the
+``InputLayer``'s ``batch_shape`` (or Keras 2's ``batch_input_shape``).
+``InputLayer``, a ``Flatten`` before the first ``Dense`` and ``Dropout`` (inactive
 when a saved model predicts) change nothing and are skipped; anything else is refused,
 naming the layer.
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,30 +44,60 @@ from nncalc.importers.files import (
     build_network,
     read_bytes,
 )
-from nncalc.importers.keras import ACTIVATIONS  # one table of Keras names, live model or file
+from nncalc.importers.keras import ACTIVATIONS, KERAS_AXES  # one table of Keras names, live model or file
+from nncalc.importers.spatial import (
+    ShapeError,
+    Shapes,
+    conv_entry,
+    flatten_entry,
+    global_pool_entries,
+    keras_columns,
+    pair,
+    picture_shape,
+    pool_entry,
+    same_padding,
+    softmax_on_maps,
+)
 from nncalc.text import visible
 
 CONFIG_LIMIT = 16 * 1024 * 1024  # bytes of config.json: a model's architecture is a few kilobytes
 _H5PY_MISSING = "reading .keras files needs h5py: pip install 'nncalc[keras]'"
 _SKIPPED = {"InputLayer", "Dropout"}
+_POOLS = {"MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D"}
+_GLOBAL_POOLS = {"GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalAvgPool2D", "GlobalMaxPool2D"}
 _INBOUND_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 Weights = Callable[[str], list[np.ndarray]]  # a layer's name → its arrays, kernel first
 
 
-def network_dict(path: str | Path, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
-    """The network file (as a dict) for the Keras model saved in ``path`` (``.keras``, or legacy ``.h5``)."""
+def network_dict(
+    path: str | Path,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    input_shape: Sequence[int] | None = None,
+) -> dict:
+    """The network file (as a dict) for the Keras model saved in ``path`` (``.keras``, or legacy ``.h5``).
+
+    ``input_shape`` (C, H, W) gives the picture size where the model leaves it open.
+    """
     data = read_bytes(Path(path), max_bytes)
     legacy = data.startswith(HDF5_MAGIC)
-    return from_bytes(data, str(path), Path(path).stem if name is None else name, max_bytes, legacy)
+    return from_bytes(data, str(path), Path(path).stem if name is None else name, max_bytes, legacy, input_shape)
 
 
-def from_bytes(data: bytes, source: str, name: str | None, max_bytes: int = DEFAULT_MAX_BYTES, legacy=False) -> dict:
+def from_bytes(
+    data: bytes,
+    source: str,
+    name: str | None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    legacy=False,
+    input_shape: Sequence[int] | None = None,
+) -> dict:
     """:func:`network_dict` for a file already read: ``legacy`` for an HDF5 ``.h5``, else a ``.keras`` archive."""
     try:
         if legacy:
-            return _from_legacy_h5(data, source, name, max_bytes)
-        return _from_archive(data, source, name, max_bytes)
+            return _from_legacy_h5(data, source, name, max_bytes, input_shape)
+        return _from_archive(data, source, name, max_bytes, input_shape)
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:  # a damaged or hostile file
         raise InputError(f"not a readable Keras file: {visible(str(exc))}", Location(source)) from None
 
@@ -80,7 +114,7 @@ def _h5py(source: str):
 # --- the .keras archive ---
 
 
-def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
+def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int, input_shape=None) -> dict:
     """config.json and model.weights.h5 from the zip archive, each read within its cap (h5py only for the weights)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -90,7 +124,8 @@ def _from_archive(data: bytes, source: str, name: str | None, max_bytes: int) ->
     h5py = _h5py(source)
     weights_file = h5py.File(io.BytesIO(_member(archive, "model.weights.h5", max_bytes, source)), "r")
     with weights_file:
-        return build_network(name, _chain(config, _archive_weights(weights_file, max_bytes, source), source, True))
+        weights = _archive_weights(weights_file, max_bytes, source)
+        return build_network(name, *_chain(config, weights, source, True, input_shape))
 
 
 def _member(archive: zipfile.ZipFile, member: str, limit: int, source: str) -> bytes:
@@ -157,7 +192,7 @@ def _dataset(dataset, what: str, max_bytes: int, source: str) -> np.ndarray:
 # --- the legacy HDF5 file ---
 
 
-def _from_legacy_h5(data: bytes, source: str, name: str | None, max_bytes: int) -> dict:
+def _from_legacy_h5(data: bytes, source: str, name: str | None, max_bytes: int, input_shape=None) -> dict:
     """The architecture from the ``model_config`` attribute, the weights from ``model_weights``."""
     h5py = _h5py(source)
     with h5py.File(io.BytesIO(data), "r") as file:
@@ -173,7 +208,8 @@ def _from_legacy_h5(data: bytes, source: str, name: str | None, max_bytes: int) 
         weights = file.get("model_weights")
         if weights is None:
             raise InputError("the HDF5 file holds no model_weights", Location(source))
-        return build_network(name, _chain(config, _legacy_weights(weights, max_bytes, source), source, keras3))
+        arrays = _legacy_weights(weights, max_bytes, source)
+        return build_network(name, *_chain(config, arrays, source, keras3, input_shape))
 
 
 def _legacy_weights(weights, max_bytes: int, source: str) -> Weights:
@@ -192,17 +228,40 @@ def _legacy_weights(weights, max_bytes: int, source: str) -> Weights:
 # --- the architecture: a chain of layers ---
 
 
-def _chain(config: object, weights: Weights, source: str, keras3: bool) -> list[Dense]:
+def _chain(
+    config: object, weights: Weights, source: str, keras3: bool, input_shape: Sequence[int] | None = None
+) -> tuple[list[Dense | dict], dict | None]:
     """The model's layers in order, folded into dense layers with their activations.
 
     Layers are numbered from 1 as ``model.summary()`` lists them, without the InputLayer.
     """
     layers = _ordered_layers(config, source)
-    builder = _Builder(weights, source, keras3)
+    try:
+        maps = picture_shape(_declared_maps(layers), input_shape)
+    except ShapeError as error:
+        raise InputError(f"cannot import: the model's input {error}", Location(source)) from None
+    builder = _Builder(weights, source, keras3, maps)
     counted = [layer for layer in layers if layer.get("class_name") != "InputLayer"]  # as model.summary() lists them
     for index, layer in enumerate(counted, start=1):
         builder.take(index, layer)
-    return builder.finish()
+    return builder.finish(), builder.inputs()
+
+
+def _declared_maps(layers: list[dict]) -> tuple[int | None, int | None, int | None] | None:
+    """(C, H, W), None where open, from the model's input shape (batch, H, W, C): an InputLayer's
+    ``batch_shape`` (Keras 3) or ``batch_input_shape`` (Keras 2, also on a Sequential's first layer);
+    None for an input that is not pictures."""
+    for layer in layers[:1]:
+        config = layer.get("config")
+        if not isinstance(config, dict):
+            return None
+        shape = config.get("batch_shape", config.get("batch_input_shape"))
+        if not isinstance(shape, list) or len(shape) != 4:
+            return None
+        sizes = [n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None for n in shape[1:]]
+        height, width, channels = sizes
+        return channels, height, width
+    return None
 
 
 def _ordered_layers(config: object, source: str) -> list[dict]:
@@ -296,20 +355,27 @@ def _keras_histories(value: object, depth: int = 0) -> list[list]:
 
 
 class _Builder:
-    """Layers folded one at a time: a Dense opens a layer, an activation layer closes it."""
+    """Layers folded one at a time: a Dense or Conv2D opens a layer, an activation layer closes it."""
 
-    def __init__(self, weights: Weights, source: str, keras3: bool):
+    def __init__(self, weights: Weights, source: str, keras3: bool, maps: tuple[int, int, int] | None = None):
         self.weights = weights
         self.source = source
         self.keras3 = keras3
-        self.done: list[Dense] = []
-        self.open: Dense | None = None  # a Dense whose activation is still linear
+        self.shapes = Shapes(maps)
+        self.done: list[Dense | dict] = []
+        self.open: Dense | dict | None = None  # a Dense or Conv2D whose activation is still linear
+        self.flattened: tuple | None = None  # the maps a Flatten just made a vector, in Keras's order
 
-    def refuse(self, index: int, layer: dict, why: str = "is not a dense layer or an activation nncalc knows"):
+    def refuse(self, index: int, layer: dict, why: str = "is not a layer or an activation nncalc knows"):
         kind = visible(str(layer.get("class_name")))
         return InputError(
             f"cannot import: layer {index} {visible(_layer_name(layer))!r} ({kind}) {why}", Location(self.source)
         )
+
+    def inputs(self) -> dict | None:
+        """``{"shape": [C, H, W]}`` for a model of images; None for vectors (counted from the first Dense)."""
+        shape = self.shapes.input
+        return {"shape": list(shape)} if shape is not None and len(shape) == 3 else None
 
     def take(self, index: int, layer: dict) -> None:
         kind, config = layer.get("class_name"), layer.get("config")
@@ -317,19 +383,40 @@ class _Builder:
             raise self.refuse(index, layer, "has no config")
         if kind in _SKIPPED:
             return
-        if kind == "Flatten" and not self.done and self.open is None:
-            return
-        if kind == "Dense":
-            self.dense(index, layer, config)
-            return
-        spec = self.activation_layer(index, layer, config)
+        try:
+            if kind == "Flatten" and (self.shapes.maps or (not self.done and self.open is None)):
+                if self.shapes.maps:
+                    self.flatten(layer, config)
+                return
+            if kind == "Dense":
+                self.dense(index, layer, config)
+                return
+            if kind == "Conv2D":
+                self.conv(index, layer, config)
+                return
+            if kind in _POOLS:
+                self.pool(index, layer, config)
+                return
+            if kind in _GLOBAL_POOLS:
+                self.close()
+                self.done.extend(global_pool_entries(config, _layer_name(layer) or None, str(kind), self.shapes))
+                self.flattened = None
+                return
+        except ShapeError as error:
+            raise self.refuse(index, layer, str(error)) from None
+        if isinstance(self.open, dict) and kind in ("Softmax", "Activation"):
+            spec = self.maps_activation(index, layer, config)
+        else:
+            spec = self.activation_layer(index, layer, config)
         if spec == "identity":
             return
         if self.open is None:
-            why = "follows a layer that has its activation already" if self.done else "comes before any Dense layer"
+            if self.done:
+                why = "follows a layer that has its activation already, or one that takes none"
+            else:
+                why = "comes before any Dense layer"
             raise self.refuse(index, layer, f"{why}; each of nncalc's layers has one activation")
-        self.done.append(Dense(self.open.name, self.open.weights, self.open.biases, spec))
-        self.open = None
+        self.close(spec)
 
     def dense(self, index: int, layer: dict, config: dict) -> None:
         """A Dense layer: kernel (inputs, units) turned to nncalc's (units, inputs), its bias, its activation."""
@@ -345,24 +432,108 @@ class _Builder:
         kernel, biases = arrays[0], arrays[1] if use_bias else None
         if biases is not None and biases.shape != (units,):
             raise self.refuse(index, layer, f"has a bias of shape {biases.shape} for {units} units")
-        if self.done and self.done[-1].weights.shape[0] != kernel.shape[0]:
-            raise self.refuse(
-                index, layer, f"takes {kernel.shape[0]} inputs, the layer before gives {self.done[-1].weights.shape[0]}"
-            )
+        self.shapes.dense(kernel.shape[0], kernel.shape[1])
+        weights = kernel.T if self.flattened is None else keras_columns(kernel, self.flattened)
+        self.flattened = None
         spec = self.activation(index, layer, config.get("activation", "linear"))
-        dense = Dense(_layer_name(layer) or None, kernel.T, biases, spec)
-        if spec == "identity":
-            self.open = dense
+        self.open = Dense(_layer_name(layer) or None, weights, biases, "identity")
+        if spec != "identity":
+            self.close(spec)
+
+    def conv(self, index: int, layer: dict, config: dict) -> None:
+        """A Conv2D, channels last: its kernel (kh, kw, in, out) written as Keras keeps it, under ``kernel``."""
+        self.channels_last(index, layer, config)
+        self.close()
+        if pair(config.get("dilation_rate", 1)) != (1, 1) or config.get("groups", 1) != 1:
+            raise self.refuse(index, layer, "has a dilation_rate or groups; nncalc's conv2d has neither")
+        if config.get("lora_rank") or config.get("quantization_config"):
+            raise self.refuse(index, layer, "is quantized or has LoRA weights")
+        arrays = self.weights(_layer_name(layer))
+        use_bias = config.get("use_bias", True)
+        filters = config.get("filters")
+        if len(arrays) != (2 if use_bias else 1) or arrays[0].ndim != 4 or arrays[0].shape[3] != filters:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise self.refuse(index, layer, f"has weights of shapes [{shapes}], not a kernel for {filters} filters")
+        kernel, biases = arrays[0], arrays[1] if use_bias else None
+        if biases is not None and biases.shape != (filters,):
+            raise self.refuse(index, layer, f"has a bias of shape {biases.shape} for {filters} filters")
+        size, stride = pair(kernel.shape[:2]), pair(config.get("strides", 1))
+        padding = self.padding(index, layer, config, size, stride)
+        self.shapes.conv(kernel.shape[2], kernel.shape[3], size, stride, padding)
+        spec = self.activation(index, layer, config.get("activation", "linear"))
+        if spec == "softmax":  # over the channels, Keras's last axis
+            softmax_on_maps(self.shapes.shape, 0)
+        self.open = conv_entry(_layer_name(layer) or None, biases, stride, padding, "identity", kernel=kernel)
+        if spec != "identity":
+            self.close(spec)
+
+    def pool(self, index: int, layer: dict, config: dict) -> None:
+        """MaxPooling2D or AveragePooling2D; 'same' padding only where it adds no cells to an average."""
+        self.channels_last(index, layer, config)
+        self.close()
+        kind = "maxpool2d" if layer.get("class_name") in ("MaxPooling2D", "MaxPool2D") else "avgpool2d"
+        size = pair(config.get("pool_size", 2))
+        stride = pair(config["strides"]) if config.get("strides") is not None else size
+        padding = self.padding(index, layer, config, size, stride)
+        if padding != (0, 0) and kind == "avgpool2d":
+            raise self.refuse(
+                index, layer, "has padding 'same' that adds cells, which Keras leaves out of the mean and nncalc counts"
+            )
+        self.shapes.pool(kind, size, stride, padding)
+        self.done.append(pool_entry(kind, _layer_name(layer) or None, size, stride, padding))
+
+    def flatten(self, layer: dict, config: dict) -> None:
+        """A Flatten of maps: Keras's order (H, W, C) unless it is told the maps are channels first."""
+        self.close()
+        if config.get("data_format") != "channels_first":
+            self.flattened = self.shapes.shape
+        self.shapes.flatten()
+        self.done.append(flatten_entry(_layer_name(layer) or None))
+
+    def maps_activation(self, index: int, layer: dict, config: dict) -> str | dict:
+        """An Activation or Softmax layer after a Conv2D: its activation, but a softmax there, over one axis
+        of the (batch, H, W, C) maps (the channels unless a Softmax says otherwise), is refused."""
+        if layer.get("class_name") == "Activation":
+            spec, axis = self.activation(index, layer, config.get("activation")), -1
         else:
-            self.done.append(dense)
+            spec, axis = "softmax", config.get("axis", -1)
+            axis = axis[0] if isinstance(axis, list) and len(axis) == 1 else axis
+        if spec == "softmax":
+            try:
+                if axis not in KERAS_AXES:
+                    raise ShapeError(f"is taken over axis {visible(str(axis))} of maps")
+                softmax_on_maps(self.shapes.shape, KERAS_AXES[axis])
+            except ShapeError as error:
+                raise self.refuse(index, layer, str(error)) from None
+        return spec
 
-    def close(self) -> None:
-        """The open Dense, if any, keeps its linear activation."""
-        if self.open is not None:
-            self.done.append(Dense(self.open.name, self.open.weights, self.open.biases, "identity"))
-            self.open = None
+    def channels_last(self, index: int, layer: dict, config: dict) -> None:
+        if config.get("data_format", "channels_last") not in (None, "channels_last"):
+            raise self.refuse(index, layer, "works on channels-first maps; nncalc imports Keras models channels last")
 
-    def finish(self) -> list[Dense]:
+    def padding(self, index: int, layer: dict, config: dict, size: tuple, stride: tuple) -> tuple[int, int]:
+        """'valid' is no padding; 'same' is zero padding where it pads both sides alike."""
+        mode = config.get("padding", "valid")
+        if mode == "valid":
+            return 0, 0
+        sizes = self.shapes.shape[1:] if self.shapes.maps else (0, 0)
+        found = [same_padding(n, k, s) for n, k, s in zip(sizes, size, stride, strict=True)]
+        if mode != "same" or None in found:
+            raise self.refuse(
+                index, layer, f"has padding {visible(str(mode))!r}, which pads one side more than the other here"
+            )
+        return found[0], found[1]
+
+    def close(self, spec: str | dict = "identity") -> None:
+        """The open layer, if any, done with the activation ``spec`` (its linear one by default)."""
+        if isinstance(self.open, dict):
+            self.open["activation"] = spec
+            self.done.append(self.open)
+        elif self.open is not None:
+            self.done.append(Dense(self.open.name, self.open.weights, self.open.biases, spec))
+        self.open = None
+
+    def finish(self) -> list[Dense | dict]:
         self.close()
         if not self.done:
             raise InputError("cannot import: the model has no Dense layer", Location(self.source))

@@ -1,4 +1,4 @@
-"""Importing an ONNX model: a chain of dense layers and activations, read without the ``onnx`` package.
+"""Importing an ONNX model: a chain of dense, convolution and pooling layers, read without the ``onnx`` package.
 
 The file is a protobuf ``ModelProto``, read field by field with
 :mod:`nncalc.importers.protobuf`: its graph's nodes, initializers (the weights), inputs
@@ -9,11 +9,19 @@ and outputs. Nothing is executed. The graph is walked from its one input as a ch
 - ``Relu``, ``Sigmoid``, ``Tanh``, ``Softmax`` (over the last axis), ``LeakyRelu``, ``Elu``,
   ``Selu``, ``HardSigmoid`` (PyTorch's only), ``Softplus``, ``Softsign``, ``Gelu``, ``Mish`` and
   ``Clip`` to [0, 6] or [0, ∞) are the layer's activation;
+- ``Conv`` (constant weights (out, in, kh, kw) and bias, ``strides``, symmetric ``pads`` or
+  ``auto_pad`` SAME that pads both sides alike, no ``dilations``, one ``group``) is a conv2d
+  layer, and the activation after it its activation; ``MaxPool`` and ``AveragePool``
+  (``kernel_shape``, ``strides``, ``pads``; no ``ceil_mode``; an average over padding only
+  with ``count_include_pad = 1``, PyTorch's default) and ``GlobalAveragePool`` /
+  ``GlobalMaxPool`` (a window the size of the maps) are pooling layers; ``Flatten`` from
+  axis 1 and ``Reshape`` to (batch, C·H·W) of maps are a flatten layer. The graph's input
+  must be declared (batch, C, H, W) with C, H and W fixed: that is the network's input shape;
 - ``Identity``, inference-mode ``Dropout``, ``Flatten`` from axis 1, and ``Reshape`` to 2-D
   before the first layer change nothing on a batch of vectors and are skipped.
 
 Anything else (a branch, a residual ``Add`` of two computed values, normalisation,
-convolution, recurrence) is refused, naming the first node that cannot be taken.
+recurrence, an activation after pooling) is refused, naming the first node that cannot be taken.
 
 Numbers: weights are the file's exactly (float32 widens to float64 without rounding);
 Gemm's alpha and beta multiply them only where they are not 1, with the float32 value the
@@ -26,7 +34,10 @@ by less than e^-20 ≈ 2·10⁻⁹.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +54,17 @@ from nncalc.importers.protobuf import (
     packed_varints,
     signed64,
 )
+from nncalc.importers.spatial import (
+    ShapeError,
+    Shapes,
+    conv_entry,
+    flatten_entry,
+    pair,
+    picture_shape,
+    pool_entry,
+    same_padding,
+    softmax_on_maps,
+)
 from nncalc.records import record
 from nncalc.text import visible
 
@@ -55,7 +77,16 @@ _SELU_ALPHA = np.float32(1.67326319217681884765625)  # ONNX's defaults, float32
 _SELU_GAMMA = np.float32(1.05070102214813232421875)
 _SKIPPED = {"Identity"}
 # how many inputs an operator takes (at least, at most); any other takes one
-_ARITY = {"Gemm": (2, 3), "MatMul": (2, 2), "Add": (2, 2), "Reshape": (2, 2), "Clip": (1, 3), "Dropout": (1, 3)}
+_ARITY = {
+    "Gemm": (2, 3),
+    "MatMul": (2, 2),
+    "Add": (2, 2),
+    "Reshape": (2, 2),
+    "Clip": (1, 3),
+    "Dropout": (1, 3),
+    "Conv": (2, 3),
+}
+_SPATIAL_OPS = {"Flatten", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}
 _ACTIVATION_OPS = {"Softmax", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "Gelu", "Clip"}
 # AttributeProto: (value field, AttributeType) for files that leave out the type
 _ATTRIBUTE_FIELDS = ((2, 1), (3, 2), (4, 3), (5, 4), (7, 6), (8, 7))
@@ -100,23 +131,32 @@ class _Graph:
     constants: dict[str, np.ndarray]
     inputs: list[str]
     outputs: list[str]
+    input_shapes: dict[str, tuple[int | None, ...] | None]
 
 
-def network_dict(path: str | Path, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
+def network_dict(
+    path: str | Path,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    input_shape: Sequence[int] | None = None,
+) -> dict:
     """The network file (as a dict) for the ONNX model in ``path``; refused unless it is a chain nncalc can express."""
     data = read_bytes(Path(path), max_bytes)
-    return from_bytes(data, str(path), Path(path).stem if name is None else name)
+    return from_bytes(data, str(path), Path(path).stem if name is None else name, input_shape)
 
 
-def from_bytes(data: bytes, source: str, name: str | None) -> dict:
-    """:func:`network_dict` for a file already read; ``source`` names it in messages."""
+def from_bytes(data: bytes, source: str, name: str | None, input_shape: Sequence[int] | None = None) -> dict:
+    """:func:`network_dict` for a file already read; ``source`` names it in messages. ``input_shape``
+    (C, H, W) gives the picture size where the file leaves it open."""
     try:
         graph = _read_model(data)
     except WireError as error:
         raise InputError(f"not a valid ONNX file: {error}", Location(source)) from None
     except _Unsupported as refusal:
         raise InputError(f"cannot import: {refusal}", Location(source)) from None
-    return build_network(name, _Chain(graph, source).layers())
+    chain = _Chain(graph, source, input_shape)
+    layers = chain.layers()
+    return build_network(name, layers, chain.inputs())
 
 
 # --- reading the protobuf messages ---
@@ -181,9 +221,22 @@ def _read_graph(data: memoryview, base: int) -> _Graph:
         name, array = _read_tensor(value, offset)
         constants[name] = array
     nodes = [_read_node(value, offset, i + 1) for i, (value, offset) in enumerate(_each(graph, 1, LENGTH))]
-    inputs = [_text(_grouped(v, o), 1) for v, o in _each(graph, 11, LENGTH)]
+    values = [_grouped(v, o) for v, o in _each(graph, 11, LENGTH)]
+    inputs = [_text(value, 1) for value in values]
     outputs = [_text(_grouped(v, o), 1) for v, o in _each(graph, 12, LENGTH)]
-    return _Graph(_text(graph, 2), nodes, constants, inputs, outputs)
+    shapes = {_text(value, 1): _value_shape(value) for value in values}
+    return _Graph(_text(graph, 2), nodes, constants, inputs, outputs, shapes)
+
+
+def _value_shape(value: dict) -> tuple[int | None, ...] | None:
+    """A ValueInfoProto's tensor shape: type (2) → tensor_type (1) → shape (2) → dim (1) each a
+    dim_value (1) or a named dim_param (2, None here); None when the file gives no shape."""
+    for kind, offset in _each(value, 2, LENGTH)[-1:]:
+        for tensor, at in _each(_grouped(kind, offset), 1, LENGTH)[-1:]:
+            for shape, where in _each(_grouped(tensor, at), 2, LENGTH)[-1:]:
+                dims = [_grouped(v, o) for v, o in _each(_grouped(shape, where), 1, LENGTH)]
+                return tuple(_integer(dim, 1, -1) if 1 in dim else None for dim in dims)
+    return None
 
 
 def _read_node(data: memoryview, base: int, index: int) -> _Node:
@@ -267,18 +320,20 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
 class _Chain:
     """The graph walked from its input to its output, one node at a time, into dense layers."""
 
-    def __init__(self, graph: _Graph, source: str):
+    def __init__(self, graph: _Graph, source: str, input_shape: Sequence[int] | None = None):
         self.graph = graph
         self.source = source
+        self.input_shape = input_shape
         self.constants = dict(graph.constants)
         for node in graph.nodes:
             if node.op_type == "Constant" and isinstance(node.attributes.get("value"), np.ndarray):
                 self.constants[node.outputs[0]] = node.attributes["value"]
-        self.layers_done: list[Dense] = []
-        self.pending: Dense | None = None  # a layer whose activation may still follow
+        self.layers_done: list[Dense | dict] = []
+        self.pending: Dense | dict | None = None  # a dense or conv2d layer whose activation may still follow
         self.pending_has_activation = False
+        self.shapes = Shapes(None)
 
-    def refuse(self, node: _Node, why: str = "is not a dense layer or an activation nncalc knows") -> InputError:
+    def refuse(self, node: _Node, why: str = "is not a layer or an activation nncalc knows") -> InputError:
         return InputError(f"cannot import: {node.label()} {why}", Location(self.source))
 
     def layers(self) -> list[Dense]:
@@ -297,6 +352,7 @@ class _Chain:
                     readers[name].append(node)
         visited = set()
         current = computed_inputs[0]
+        self.shapes = Shapes(self.input_maps(current))
         while readers.get(current):
             node, *others = readers[current]
             if others:
@@ -311,17 +367,37 @@ class _Chain:
             raise InputError("cannot import: the chain from the input does not reach the output", Location(self.source))
         self.finish()
         if not self.layers_done:
-            raise InputError("cannot import: the graph has no dense layer (Gemm or MatMul)", Location(self.source))
+            raise InputError(
+                "cannot import: the graph has no dense layer (Gemm or MatMul) or convolution (Conv)",
+                Location(self.source),
+            )
         return self.layers_done
+
+    def inputs(self) -> dict | None:
+        """The network file's ``inputs`` for a model of images (``{"shape": [C, H, W]}``); None for vectors."""
+        shape = self.shapes.input
+        return {"shape": list(shape)} if shape is not None and len(shape) == 3 else None
+
+    def input_maps(self, name: str) -> tuple[int, int, int] | None:
+        """(C, H, W) of an input declared (batch, C, H, W), its open sizes given by ``input_shape``; None for
+        any other input."""
+        dims = self.graph.input_shapes.get(name)
+        declared = None
+        if dims is not None and len(dims) == 4:
+            declared = tuple(None if d is None or d < 1 else int(d) for d in dims[1:])
+        try:
+            return picture_shape(declared, self.input_shape)
+        except ShapeError as error:
+            raise InputError(f"cannot import: the input {visible(name)!r} {error}", Location(self.source)) from None
 
     def take(self, node: _Node, current: str) -> None:
         """Fold one node of the chain into the layers."""
         if node.domain not in ("", "ai.onnx"):
             raise self.refuse(node, f"is from the operator set {visible(node.domain)!r}, not ONNX's own")
-        if node.op_type not in _ARITY.keys() | _SKIPPED | _ACTIVATION_OPS | _PLAIN_ACTIVATIONS.keys() | {"Flatten"}:
+        if node.op_type not in _ARITY.keys() | _SKIPPED | _ACTIVATION_OPS | _PLAIN_ACTIVATIONS.keys() | _SPATIAL_OPS:
             raise self.refuse(node)
         least, most = _ARITY.get(node.op_type, (1, 1))
-        if not least <= len(node.inputs) <= most or not node.outputs or not node.outputs[0]:
+        if not least <= len(node.inputs) <= most or not node.outputs or not node.outputs[0] or any(node.outputs[1:]):
             raise self.refuse(node, f"has {len(node.inputs)} inputs and {len(node.outputs)} outputs, not what it takes")
         data_inputs = [name for name in node.inputs if name and name not in self.constants]
         if len(data_inputs) != 1:
@@ -339,16 +415,106 @@ class _Chain:
             return
         elif op in ("Flatten", "Reshape"):
             self.flatten(node)
+        elif op == "Conv":
+            self.conv(node)
+        elif op in ("MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"):
+            self.pool(node)
+        elif op == "Softmax" and isinstance(self.pending, dict) and not self.pending_has_activation:
+            self.softmax_on_maps(node)
         else:
             self.set_activation(node, self.activation(node))
 
     def start_layer(self, node: _Node, weights: np.ndarray, biases: np.ndarray | None) -> None:
         self.finish()
-        matrix_name = node.inputs[1]
-        self.pending = Dense(layer_label(matrix_name), weights, biases)
+        with self.shaped(node):
+            self.shapes.dense(weights.shape[1], weights.shape[0])
+        self.pending = Dense(layer_label(node.inputs[1]), weights, biases)
         self.pending_has_activation = False
-        if self.layers_done and self.layers_done[-1].weights.shape[0] != weights.shape[1]:
-            raise self.refuse(node, f"takes {weights.shape[1]} inputs, the layer before gives {weights.shape[0]}")
+
+    @contextmanager
+    def shaped(self, node: _Node) -> Iterator[None]:
+        """A layer's shape arithmetic, its :class:`ShapeError` refused as the node's."""
+        try:
+            yield
+        except ShapeError as error:
+            raise self.refuse(node, str(error)) from None
+
+    def conv(self, node: _Node) -> None:
+        """A Conv: weights (out, in, kh, kw) and bias (out,) constants; symmetric padding, no dilation, one group."""
+        self.finish()
+        attrs = node.attributes
+        weights = self.constants.get(node.inputs[1])
+        if weights is None or weights.ndim != 4:
+            shape = "computed" if weights is None else f"of shape {weights.shape}"
+            raise self.refuse(node, f"needs constant 4-D weights, and {visible(node.inputs[1])!r} is {shape}")
+        weights = as_float64(weights, f"the weights {visible(node.inputs[1])!r}", self.source)
+        kernel = tuple(attrs.get("kernel_shape") or weights.shape[2:])
+        if kernel != weights.shape[2:]:
+            raise self.refuse(node, f"has kernel_shape {kernel} and weights of shape {weights.shape}")
+        if attrs.get("group", 1) != 1 or any(d != 1 for d in attrs.get("dilations") or ()):
+            settings = f"group={attrs.get('group', 1)}, dilations={attrs.get('dilations')}"
+            raise self.refuse(node, f"has {settings}; nncalc's conv2d has one group and no dilation")
+        stride = self.stride(node)
+        padding = self.padding(node, kernel, stride)
+        biases = None
+        if len(node.inputs) > 2 and node.inputs[2]:
+            biases = self.bias(node, node.inputs[2], weights.shape[0])
+        with self.shaped(node):
+            self.shapes.conv(weights.shape[1], weights.shape[0], kernel, stride, padding)
+        label = layer_label(node.inputs[1])  # "conv1" from conv1.weight; none from a position ("3.0.weight")
+        name = label if label and not label.replace(".", "").isdigit() else _plain_name(node)
+        self.pending = conv_entry(name, biases, stride, padding, "identity", weights=weights)
+        self.pending_has_activation = False
+
+    def stride(self, node: _Node) -> tuple[int, int]:
+        strides = node.attributes.get("strides") or [1, 1]
+        if len(strides) != 2:
+            raise self.refuse(node, f"has strides {strides}; nncalc's layers slide over two axes")
+        return pair(strides)
+
+    def padding(self, node: _Node, kernel: tuple, stride: tuple) -> tuple[int, int]:
+        """(ph, pw) from ``pads`` [top, left, bottom, right] or ``auto_pad``; padding one side more is refused."""
+        auto = node.attributes.get("auto_pad", "NOTSET")
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            sizes = self.shapes.shape[1:] if self.shapes.maps else (0, 0)
+            found = [same_padding(n, k, s) for n, k, s in zip(sizes, kernel, stride, strict=True)]
+            if None in found:
+                raise self.refuse(node, f"has auto_pad {auto}, which pads one side more than the other here")
+            return found[0], found[1]
+        if auto not in ("NOTSET", "VALID", ""):
+            raise self.refuse(node, f"has auto_pad {visible(str(auto))!r}")
+        pads = node.attributes.get("pads") or [0, 0, 0, 0]
+        if auto == "VALID":
+            pads = [0, 0, 0, 0]
+        if len(pads) != 4 or pads[0] != pads[2] or pads[1] != pads[3]:
+            raise self.refuse(node, f"has pads {pads}; nncalc pads the top and bottom alike, and left and right")
+        return pads[0], pads[1]
+
+    def pool(self, node: _Node) -> None:
+        """MaxPool, AveragePool (padding counted only with count_include_pad = 1), or a global pool of whole maps."""
+        self.finish()
+        op, attrs = node.op_type, node.attributes
+        kind = "maxpool2d" if op in ("MaxPool", "GlobalMaxPool") else "avgpool2d"
+        if op.startswith("Global"):
+            if not self.shapes.maps:
+                raise self.refuse(node, "is pooling, and the maps' shape is not known")
+            kernel = stride = tuple(self.shapes.shape[1:])
+            padding = (0, 0)
+        else:
+            kernel = tuple(attrs.get("kernel_shape") or ())
+            if len(kernel) != 2:
+                raise self.refuse(node, f"has kernel_shape {list(kernel)}; nncalc pools 2-D windows")
+            if attrs.get("ceil_mode", 0) or any(d != 1 for d in attrs.get("dilations") or ()):
+                raise self.refuse(node, "has ceil_mode or dilations, which nncalc's pooling does not have")
+            stride = self.stride(node)
+            padding = self.padding(node, kernel, stride)
+            if kind == "avgpool2d" and padding != (0, 0) and not attrs.get("count_include_pad", 0):
+                raise self.refuse(
+                    node, "leaves its padding out of the mean (count_include_pad = 0); nncalc's avgpool2d counts it"
+                )
+        with self.shaped(node):
+            self.shapes.pool(kind, pair(kernel), pair(stride), padding)
+        self.layers_done.append(pool_entry(kind, _plain_name(node), pair(kernel), pair(stride), padding))
 
     def finish(self) -> None:
         if self.pending is not None:
@@ -394,7 +560,7 @@ class _Chain:
 
     def add_bias(self, node: _Node, current: str) -> None:
         """An Add of a constant right after a layer's product: that layer's bias."""
-        if self.pending is None or self.pending_has_activation:
+        if not isinstance(self.pending, Dense) or self.pending_has_activation:
             raise self.refuse(node, "adds a constant that does not follow a Gemm or MatMul")
         constant = next(name for name in node.inputs if name != current)
         added = self.bias(node, constant, self.pending.weights.shape[0])
@@ -411,7 +577,11 @@ class _Chain:
         raise self.refuse(node, "may be in training mode; nncalc imports inference models only")
 
     def flatten(self, node: _Node) -> None:
-        """Flatten from axis 1 anywhere, Reshape to 2-D before the first layer: nothing to do on a batch of vectors."""
+        """Flatten from axis 1, or Reshape to (batch, C·H·W), of maps: a flatten layer. On a batch of vectors,
+        Flatten from axis 1 anywhere and Reshape to 2-D before the first layer do nothing."""
+        if self.shapes.maps:
+            self.flatten_maps(node)
+            return
         if node.op_type == "Flatten":
             if node.attributes.get("axis", 1) != 1:
                 raise self.refuse(node, "flattens from an axis other than 1")
@@ -423,11 +593,45 @@ class _Chain:
             if shape is None or shape.size != 2:
                 raise self.refuse(node, "does not reshape to a batch of vectors (2-D)")
 
+    def softmax_on_maps(self, node: _Node) -> None:
+        """A Softmax after a Conv, over one axis of (batch, C, H, W) (the last unless ``axis`` says otherwise):
+        refused, naming that axis."""
+        axis = node.attributes.get("axis", -1)
+        with self.shaped(node):
+            if axis not in (1, 2, 3, -1, -2, -3):
+                raise ShapeError(f"is over axis {axis} of maps")
+            softmax_on_maps(self.shapes.shape, axis - 1 if axis > 0 else axis)
+
+    def flatten_maps(self, node: _Node) -> None:
+        """Maps (C, H, W) to a vector of C·H·W, channels then rows then columns, as ONNX (row-major) does."""
+        count = int(np.prod(self.shapes.shape))
+        if node.op_type == "Flatten" and node.attributes.get("axis", 1) != 1:
+            raise self.refuse(node, "flattens from an axis other than 1")
+        if node.op_type == "Reshape":
+            shape = self.constants.get(node.inputs[1])
+            target = None if shape is None else [int(n) for n in shape.reshape(-1)]
+            if target not in ([-1, count], [0, count], [0, -1]):
+                shown = "a computed shape" if target is None else str(target)
+                raise self.refuse(
+                    node, f"reshapes the {_dims_text(self.shapes.shape)} maps to {shown}, not (batch, {count})"
+                )
+        self.finish()
+        self.shapes.flatten()
+        self.layers_done.append(flatten_entry(_plain_name(node)))
+
     def set_activation(self, node: _Node, spec: str | dict) -> None:
         if self.pending is None or self.pending_has_activation:
-            where = "a second activation on one layer" if self.pending is not None else "before any dense layer"
+            if self.pending is not None:
+                where = "a second activation on one layer"
+            elif self.layers_done:
+                where = "after a pooling or flatten layer, which takes none"
+            else:
+                where = "before any dense layer"
             raise self.refuse(node, f"is {where}; each of nncalc's layers has one activation")
-        self.pending = Dense(self.pending.name, self.pending.weights, self.pending.biases, spec)
+        if isinstance(self.pending, dict):
+            self.pending["activation"] = spec
+        else:
+            self.pending = Dense(self.pending.name, self.pending.weights, self.pending.biases, spec)
         self.pending_has_activation = True
 
     def activation(self, node: _Node) -> str | dict:
@@ -487,6 +691,16 @@ class _Chain:
         if bounds == [0.0, None]:
             return "relu"
         raise self.refuse(node, f"clips to {bounds}; nncalc knows [0, 6] (relu6) and [0, ∞) (relu)")
+
+
+def _plain_name(node: _Node) -> str | None:
+    """A node's name as its layer's where a person chose it (``pool1``), not an exporter's path (``/2/MaxPool``)."""
+    return node.name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", node.name) else None
+
+
+def _dims_text(dims: tuple) -> str:
+    """A shape with named (unknown) dimensions as ``?``: ``?×1×28×28``."""
+    return "×".join("?" if d is None or d < 0 else str(d) for d in dims)
 
 
 def _written(value: float) -> float:
