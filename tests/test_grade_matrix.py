@@ -21,7 +21,7 @@ import pytest
 
 import nncalc
 from nncalc.document import Document, Note, Steps, Styled
-from nncalc.expr import Chain, Derivative, Expr, Frac, Matrix, Name, Neg, Num, Product, Sum
+from nncalc.expr import Chain, Derivative, Expr, Frac, Matrix, Name, Neg, Num, Power, Product, Sum
 from tests.conftest import CONFIGS
 
 CLASSIC = CONFIGS / "classic-2-2-2.yaml"
@@ -106,7 +106,8 @@ def entry_note(document: Document) -> Note:
 
 
 def note_text(note: Note) -> str:
-    return "".join(p if isinstance(p, str) else p.text if isinstance(p, Styled) else repr(p) for p in note.text)
+    """A note's words, its numbers as their text and other formulas as their repr."""
+    return "".join(p if isinstance(p, str) else p.text if isinstance(p, (Styled, Num)) else repr(p) for p in note.text)
 
 
 # -- the forward pass ------------------------------------------------------------------------------
@@ -414,3 +415,38 @@ def test_cli_steps_matrix_and_its_refusals(nncalc):
     json_args = [a if a != "table" else "json" for a in args]
     refused = nncalc(*json_args, "--steps", "matrix")
     assert refused.code == 2 and "--steps" in refused.err
+
+
+def test_a_large_layer_is_elided_and_its_wrong_entry_still_named(tmp_path):
+    """40 neurons: the matrices keep their first and last rows, and the note names row 39 by itself."""
+    rng = np.random.default_rng(5)
+    weights = np.round(rng.uniform(-1, 1, (40, 3)), 2)
+    net = nncalc.Network.from_dict({"inputs": 3, "layers": [{"weights": weights.tolist(), "biases": 0.1}]})
+    answers = sheet(tmp_path, {"layers": [{"z": {"o39": 9.5}}]})
+    marks = nncalc.grade(net, [0.5, -0.25, 1.0], answers, steps="matrix")
+    chain = the_chain(marks.document())
+    result = found_matrices(chain)[-1]
+    assert result.shape == (40, 1) and len(result.rows) == 6  # 3 rows, the dots, 2 rows
+    z = weights @ np.array([0.5, -0.25, 1.0]) + 0.1
+    kept = [0, 1, 2, 38, 39]
+    shown = [row[0].value for row in result.rows if isinstance(row[0], Num)]
+    np.testing.assert_allclose(shown, z[kept], atol=1e-12)
+    note = entry_note(marks.document())
+    assert "row 39 (o39)" in note_text(note) and "not 9.5" in note_text(note)
+    (expected,) = [p for p in note.text if isinstance(p, Num)]
+    assert expected.value == pytest.approx(z[38], abs=1e-12)
+
+
+def test_a_softmax_output_delta_is_its_jacobian_times_the_error(tmp_path):
+    """Softmax with half-SSE: no element-wise f′(z), so δ = Jᵀ · (a − t), its value worked here."""
+    w = np.array([[0.2, -0.3], [0.5, 0.1], [-0.4, 0.3]])
+    net = nncalc.Network.from_dict({"inputs": 2, "layers": [{"weights": w.tolist(), "activation": "softmax"}]})
+    x, t = np.array([0.5, 0.2]), np.array([1.0, 0.0, 0.0])
+    marks = nncalc.grade(net, x, sheet(tmp_path, {"layers": [{"delta": [0.1, None, None]}]}), target=t, steps="matrix")
+    chain = the_chain(marks.document())
+    z = w @ x
+    s = np.exp(z) / np.exp(z).sum()
+    jacobian = np.diag(s) - np.outer(s, s)
+    assert chain.parts[1] == Product((Power(Name("J", "softmax"), Name("⊤")), Sum((Name("a", "1"), Neg(Name("t"))))))
+    np.testing.assert_allclose(values(chain.parts[-1])[:, 0], jacobian.T @ (s - t), atol=1e-12)
+    assert "row 1 (o1)" in note_text(entry_note(marks.document()))

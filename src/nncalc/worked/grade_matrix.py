@@ -25,7 +25,7 @@ from nncalc import losses
 from nncalc.answers import Answer
 from nncalc.backprop import combined_rule
 from nncalc.document import Note, Step, Steps, Styled
-from nncalc.expr import Call, Chain, Derivative, Expr, Frac, Matrix, Name, Neg, Num, Product, Sigma, Sum
+from nncalc.expr import Call, Chain, Derivative, Expr, Frac, Matrix, Name, Neg, Num, Power, Product, Sigma, Sum
 from nncalc.grading import Grade, Mark
 from nncalc.grading_backward import BackMark, BackwardGrade
 from nncalc.network import Network
@@ -33,6 +33,7 @@ from nncalc.worked import View
 from nncalc.worked.grade import expected_text
 from nncalc.worked.matrix import (
     MAX_LISTED_SAMPLES,
+    TRANSPOSED,
     applied_to,
     bias_matrix,
     checked,
@@ -69,7 +70,8 @@ def _result(shape: tuple[int, int], mark_at: Callable[[int, int], Mark | BackMar
 def _entry_note(what: Expr, mark: Mark | BackMark, row: str, column: str | None, p: int) -> Note:
     """``wrong entry: row 1 (o1) of a_2: 0.6571, not 0.7153``, the person's value emphasised."""
     where = f"row {row}" + (f", column {column}" if column is not None else "")
-    text = (f"{where} of ", what, f": {expected_text(mark, p)}, ", Styled(f"not {mark.given.text}", "wrong"))
+    expected = Num(float(mark.expected), expected_text(mark, p))  # as the result matrix shows it
+    text = (f"{where} of ", what, ": ", expected, ", ", Styled(f"not {mark.given.text}", "wrong"))
     return Note(text, kind="detail", lead="wrong entry:")
 
 
@@ -243,8 +245,6 @@ class _Matrices:
                 if rule == "(a − t)/n":
                     symbols, written_out = Frac(symbols, outputs), Frac(written_out, outputs)
                 return checked((lhs, symbols, written_out, result), p)
-            if not elementwise:
-                return Chain((lhs, result), ("=",))
             if loss_name == "half_sse":
                 g_symbols, g_values = self._error(a, t), self._error(a_values, t_values)
             else:
@@ -253,13 +253,17 @@ class _Matrices:
                 g_values = loss.gradient_formula(a_values, t_values, outputs)
                 if self.sign < 0:
                     g_symbols, g_values = Neg(g_symbols), Neg(g_values)
+            if not elementwise:  # softmax: its Jacobian, as backward --steps matrix writes it
+                jacobian = Power(Name("J", layer.activation.name), TRANSPOSED)
+                return Chain((lhs, Product((jacobian, g_symbols)), result), ("=", "="))
             symbols = Product((g_symbols, f_symbol), "⊙")
             if not element_wise(g_values):  # −t/a: a matrix divided by another is no notation
                 return Chain((lhs, symbols, result), ("=", "="))
             return checked((lhs, symbols, Product((g_values, derivative), "⊙"), result), p)
         weighted = Product((transpose_of(Name("W", str(number + 1))), named("δ", number + 1, batch)))
         if not elementwise:
-            return Chain((lhs, result), ("=",))
+            jacobian = Power(Name("J", layer.activation.name), TRANSPOSED)
+            return Chain((lhs, Product((jacobian, weighted)), result), ("=", "="))
         weighted_values = Product((weight_matrix(network, k + 1, self.view, transposed=True), self.delta(k + 1)))
         return checked(
             (lhs, Product((weighted, f_symbol), "⊙"), Product((weighted_values, derivative), "⊙"), result), p
