@@ -122,6 +122,44 @@ def test_options_are_keyword_arguments():
     assert "0.6023" in nncalc.load(CHAIN).forward([0.1]).to_markdown()
 
 
+def test_steps_matrix_gives_the_matrix_form_in_every_display():
+    """steps="matrix" is --steps matrix: a layer at once, its matrices typeset (bmatrix in Markdown)."""
+    net = nncalc.load(CONFIGS / "classic-2-2-2.yaml")
+    x, t = [0.05, 0.10], [0.01, 0.99]
+    z1 = np.array([[0.15, 0.20], [0.25, 0.30]]) @ np.array(x) + 0.35  # the file's weights, worked here
+    for result in (
+        net.forward(x, steps="matrix"),
+        net.backward(x, t, steps="matrix"),
+        nncalc.backward(net, x, t, steps="MATRIX"),
+    ):
+        markdown = result.to_markdown()
+        assert r"z_{1} = W_{1} \cdot x + b_{1}" in markdown
+        assert r"\begin{bmatrix} " + f"{z1[0]:.4f}" + r" \cr " + f"{z1[1]:.4f}" + r" \end{bmatrix}" in markdown
+        bundle = result._repr_mimebundle_()
+        assert r"\begin{bmatrix}" in bundle["text/markdown"] and "<mtable>" in bundle["text/html"]
+        assert r"\begin{bmatrix}" in result.to_latex()
+    backward = net.backward(x, t, steps="matrix").to_markdown()
+    assert r"\delta_{1} = (W_{2}^{\top} \cdot \delta_{2}) \odot" in backward
+    for steps in (True, "neurons", None):
+        shown = net.forward(x, steps=steps).to_markdown()
+        assert "bmatrix" not in shown and "0.3775" in shown
+    marks = nncalc.grade(nncalc.load(NOTE), [0.1], CONFIGS / "answers-course-note.yaml", steps="matrix")
+    assert r"\sigma\left(" in marks.to_markdown() and "bmatrix" in marks._repr_markdown_()
+
+
+@pytest.mark.parametrize("steps", ["bogus", "rows", 1, 0.5])
+def test_steps_other_than_the_forms_are_refused(steps):
+    net = nncalc.load(NOTE)
+    calls = (
+        lambda: net.forward([0.1], steps=steps),
+        lambda: net.backward([0.1], [0.25], steps=steps),
+        lambda: nncalc.grade(net, [0.1], CONFIGS / "answers-course-note.yaml", steps=steps),
+    )
+    for call in calls:
+        with pytest.raises(nncalc.NncalcError, match="steps must be True, False, None, 'neurons' or 'matrix'"):
+            call()
+
+
 def test_a_short_useful_repr():
     net = nncalc.load(CONFIGS / "classic-2-2-2.yaml")
     assert repr(net) == "<Network 'Classic 2-2-2 sigmoid network': 2-2-2 (sigmoid, sigmoid), 12 parameters>"

@@ -8,6 +8,7 @@ The library in a few names (each imported on first use, so ``import nncalc`` is 
     res = net.forward([0.1])                          # one sample, or a 2-D batch
     res.output                                        # ndarray (samples, outputs)
     res.layers[0].z, res.layers[0].a                  # each layer's values
+    net.forward([0.1], steps="matrix")                # the working a layer at once: z = W·x + b
     step = net.backward([0.1], target=[0.25], lr=0.4, loss="half_sse")
     marks = nncalc.grade(net, [0.1], answers)         # answers as a dict, or a path
     net.save("net.yaml")                              # nncalc.load reads it back bit for bit

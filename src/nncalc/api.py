@@ -11,6 +11,13 @@ Colab) as the same worked solution the command line prints, typeset::
 
 Options a command takes as flags are keyword arguments here: ``precision``, ``steps``,
 ``round``. Mistakes raise ``nncalc.NncalcError`` with the same located messages.
+
+``steps`` is what ``--steps`` asks for: ``True`` (or ``"neurons"``) writes each neuron's
+sums, ``"matrix"`` each layer at once with its matrices (``Z = W·x + b`` written out,
+bmatrix in Markdown and LaTeX), ``False`` leaves the derivations out, and ``None`` (the
+default) shows them where the command does by default::
+
+    net.forward([0.05, 0.10], steps="matrix").to_markdown()
 """
 
 from __future__ import annotations
@@ -26,6 +33,18 @@ from nncalc.errors import InputError
 from nncalc.network import Network
 
 ArrayLike = Any  # a number, a sequence of numbers, a 2-D sequence, or an ndarray
+
+STEP_FORMS = ("neurons", "matrix")
+
+
+def steps_view(steps: bool | str | None) -> tuple[bool | None, str]:
+    """What ``steps`` asks for, as ``--steps [FORM]`` and ``--no-steps`` do: on, off or by default
+    (None), and the form, "neurons" or "matrix". Anything else raises ``InputError``."""
+    if steps is None or isinstance(steps, bool):
+        return steps, "neurons"
+    if isinstance(steps, str) and steps.lower() in STEP_FORMS:
+        return True, steps.lower()
+    raise InputError(f"steps must be True, False, None, 'neurons' or 'matrix', got {steps!r}")
 
 
 def load(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> Network:
@@ -153,12 +172,14 @@ class _Shown:
 class ForwardResult(_Shown):
     """A forward pass: ``output`` (samples, outputs), and each layer's ``z`` and ``a`` in ``layers``."""
 
-    def __init__(self, network: Network, trace: Any, texts: Any, precision: int, steps: bool | None, all_rows: bool):
+    def __init__(
+        self, network: Network, trace: Any, texts: Any, precision: int, steps: bool | str | None, all_rows: bool
+    ):
         self.network = network
         self.trace = trace
         self._texts = texts
         self.precision = precision
-        self.steps = steps
+        self.steps, self.form = steps_view(steps)
         self.all_rows = all_rows
 
     @property
@@ -172,11 +193,12 @@ class ForwardResult(_Shown):
         return self.trace.layers
 
     def document(self) -> Document:
-        """The forward pass worked out: a table per layer, each neuron's steps."""
+        """The forward pass worked out: a table per layer, each neuron's steps (or each layer's in matrices)."""
         from nncalc.worked import View
         from nncalc.worked.forward import forward_document
 
-        return forward_document(self.network, self.trace, self._texts, View(self.precision, self.steps, self.all_rows))
+        view = View(self.precision, self.steps, self.all_rows, self.form)
+        return forward_document(self.network, self.trace, self._texts, view)
 
     def __repr__(self) -> str:
         samples = self.output.shape[0]
@@ -188,12 +210,12 @@ class BackwardResult(_Shown):
     """One gradient-descent step: ``loss``, each layer's ``delta``, ``grad_weights``, ``grad_biases``,
     and the updated ``network``."""
 
-    def __init__(self, network: Network, result: Any, texts: Any, precision: int, steps: bool | None):
+    def __init__(self, network: Network, result: Any, texts: Any, precision: int, steps: bool | str | None):
         self.before = network
         self.result = result
         self._texts = texts
         self.precision = precision
-        self.steps = steps
+        self.steps, self.form = steps_view(steps)
 
     @property
     def network(self) -> Network:
@@ -238,7 +260,8 @@ class BackwardResult(_Shown):
         from nncalc.worked import View
         from nncalc.worked.backward import backward_document
 
-        return backward_document(self.before, self.result, self._texts, View(self.precision, self.steps))
+        view = View(self.precision, self.steps, form=self.form)
+        return backward_document(self.before, self.result, self._texts, view)
 
     def __repr__(self) -> str:
         by = "" if self.optimizer is None else f", {self.optimizer.spec.title} step {self.state.step}"
@@ -252,12 +275,21 @@ class Marks(_Shown):
     updated value (``nncalc.grading_backward.BackMark``), after the forward marks.
     """
 
-    def __init__(self, network: Network, grade: Any, source: str, precision: int, texts: Any = None):
+    def __init__(
+        self,
+        network: Network,
+        grade: Any,
+        source: str,
+        precision: int,
+        texts: Any = None,
+        steps: bool | str | None = None,
+    ):
         self.network = network
         self.grade = grade
         self.source = source
         self.precision = precision
         self._texts = texts  # the inputs' and targets' texts, for the backward pass
+        self.steps, self.form = steps_view(steps)
 
     @property
     def all_correct(self) -> bool:
@@ -280,17 +312,19 @@ class Marks(_Shown):
         return self.grade.first_wrong
 
     def document(self) -> Document:
-        """The marks worked out: a table per layer, and the first wrong value with your numbers."""
+        """The marks worked out: a table per layer, and the first wrong value with your numbers
+        (its whole layer in matrices with ``steps="matrix"``; left out with ``steps=False``)."""
         from nncalc.worked import View
 
+        view = View(self.precision, self.steps, form=self.form)
         if self._texts is not None:
             from nncalc.worked.grade_backward import backward_grade_document
 
             inputs, targets = self._texts
-            return backward_grade_document(self.network, self.grade, self.source, inputs, targets, View(self.precision))
+            return backward_grade_document(self.network, self.grade, self.source, inputs, targets, view)
         from nncalc.worked.grade import grade_document
 
-        return grade_document(self.network, self.grade, self.source, View(self.precision))
+        return grade_document(self.network, self.grade, self.source, view)
 
     def __repr__(self) -> str:
         return f"<Marks: {len(self.right)} right, {len(self.wrong)} wrong>"
@@ -301,14 +335,19 @@ def forward(
     inputs: ArrayLike,
     *,
     precision: int = 4,
-    steps: bool | None = None,
+    steps: bool | str | None = None,
     round: int | None = None,
     round_z: bool = False,
     all_rows: bool = False,
 ) -> ForwardResult:
-    """Run one sample (a flat list) or a batch (2-D) through ``network``; see ``ForwardResult``."""
+    """Run one sample (a flat list) or a batch (2-D) through ``network``; see ``ForwardResult``.
+
+    ``steps``: True or "neurons" (each neuron's sums), "matrix" (each layer at once, z = W·x + b
+    with its matrices), False (none), None (where every layer is small enough to read).
+    """
     from nncalc.engine import forward as run
 
+    steps_view(steps)
     x = batch(network, inputs)
     return ForwardResult(network, run(network, x, decimals=round, round_z=round_z), None, precision, steps, all_rows)
 
@@ -324,7 +363,7 @@ def backward(
     optimizer: str | Mapping[str, Any] | Any = None,
     state: Any = None,
     precision: int = 4,
-    steps: bool | None = None,
+    steps: bool | str | None = None,
     round: int | None = None,
     round_z: bool = False,
 ) -> BackwardResult:
@@ -334,10 +373,13 @@ def backward(
     a name, a mapping of its parameters (``{"name": "sgd", "momentum": 0.9}``) or the text
     ``--optimizer`` takes. ``state`` continues from an earlier step: its result's ``state``, or
     its ``optimizer_state`` (plain data, which also names the optimizer and the learning rate).
-    ``lr`` is the learning rate: by default the plain-data state's, else 0.5.
+    ``lr`` is the learning rate: by default the plain-data state's, else 0.5. ``steps``: True or
+    "neurons" (each δ, gradient and update), "matrix" (each layer at once, δ = (Wᵀ·δ) ⊙ f′(z),
+    ∂L/∂W = δ·aᵀ), False (none); None shows them as True does.
     """
     from nncalc.backprop import backward as run
 
+    steps_view(steps)
     x = batch(network, inputs)
     t = batch(network, target, "target", len(network.outputs))
     if t.shape[0] != x.shape[0]:
@@ -386,6 +428,7 @@ def grade(
     batch: str | None = None,
     tolerance: float | None = None,
     precision: int = 4,
+    steps: bool | str | None = None,
     round: int | None = None,
     round_z: bool = False,
 ) -> Marks:
@@ -394,11 +437,14 @@ def grade(
     With ``target`` (one row per sample of ``inputs``) the backward pass is marked too, as
     ``nncalc grade --target`` does; ``lr``, ``loss``, ``freeze_biases``, ``optimizer`` (a
     name or ``"{name: sgd, momentum: 0.9}"``), ``error`` ("a-t" or "t-a") and ``batch``
-    ("mean" or "sum") mean what the command's options do.
+    ("mean" or "sum") mean what the command's options do. ``steps`` is the first wrong
+    value's step: None, True or "neurons" (its own sum), "matrix" (its whole layer at once
+    from your values, the wrong entry named), False (left out).
     """
     from nncalc.answers import load_sheet, parse_sheet
     from nncalc.grading import grade as run
 
+    steps_view(steps)
     x = _rows(network, inputs)
     samples = x.shape[0]
     if target is None and samples != 1:
@@ -416,14 +462,14 @@ def grade(
         if sheet.first_backward() is not None:
             raise InputError("the answers hold values of the backward pass; give the targets to grade them")
         result = run(network, x[0], texts[0], sheet.forward(0), tolerance=tolerance, decimals=round, round_z=round_z)
-        return Marks(network, result, source, precision)
+        return Marks(network, result, source, precision, steps=steps)
     from nncalc.grading_backward import grade_backward, settings_for
 
     t = _rows(network, target, "target", len(network.outputs))
     settings = settings_for(sheet, loss, lr, freeze_biases, optimizer, error, batch)
     result = grade_backward(network, x, texts, t, sheet, settings, tolerance=tolerance, decimals=round, round_z=round_z)
     target_texts = tuple(tuple(repr(float(v)) for v in row) for row in t)
-    return Marks(network, result, source, precision, (texts, target_texts))
+    return Marks(network, result, source, precision, (texts, target_texts), steps)
 
 
 def save(network: Network, path: str | Path, force: bool = True) -> None:

@@ -947,6 +947,13 @@ def grade(
         str | None,
         _format_option(GRADE_FORMATS, "table on a terminal, json otherwise"),
     ] = None,
+    steps_form: Annotated[
+        str | None,
+        _steps_option("Write out the first wrong value's step with your numbers (default: on)."),
+    ] = None,
+    no_steps: Annotated[
+        bool, typer.Option("--no-steps", help="Leave the first wrong value's step out: the marks and the likely slip.")
+    ] = False,
     standalone: StandaloneOption = False,
     output: OutputOption = None,
     max_file_size: MaxFileSize = 64 * 1024 * 1024,
@@ -955,7 +962,9 @@ def grade(
 
     Each value you wrote is recomputed from your own earlier values, so one slip does not
     mark everything after it wrong. The first wrong value is written out with your numbers
-    and, where it can be told, what likely went wrong.
+    and, where it can be told, what likely went wrong; with --steps matrix, its whole layer
+    at once (z = W·a + b, δ = (Wᵀ·δ) ⊙ f′(z), ∂L/∂W = δ·aᵀ, W′ = W − η·∂L/∂W), the wrong
+    entry named.
 
     With --target the backward pass is graded too: the loss, each δ, gradient and
     updated value, under the course's conventions (--error, --batch, or the answers
@@ -966,6 +975,7 @@ def grade(
       nncalc grade configs/course-note.yaml --input 0.1 --answers configs/answers-course-note.yaml
       nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -a configs/answers-classic.yaml --format json
       nncalc grade configs/course-backprop.yaml -i 0.1 -t 0.25 --lr 0.4 -a configs/answers-course-backprop.yaml
+      nncalc grade configs/course-note.yaml -i 0.1 -a configs/answers-course-note.yaml --steps matrix
     """
     from nncalc.answers import load_sheet as load_answers
     from nncalc.grading import grade as run_grade
@@ -975,12 +985,17 @@ def grade(
 
     if tolerance is not None and tolerance < 0:
         raise InputError(f"--tolerance must be ≥ 0, got {tolerance:g}", Location("--tolerance"))
+    steps, form = _steps_wanted(steps_form, no_steps)
     network = load_network(network_file, max_bytes=max_file_size)
     fmt = _choose(output_format, output, GRADE_FORMATS, "json", [network_file, answers_file])
     refuse_unused(
         fmt,
-        {"--precision": precision is not None, "--standalone": standalone},
-        {"--precision": ("table", "markdown", "latex", "html"), "--standalone": ("latex", "html")},
+        {"--precision": precision is not None, "--standalone": standalone, "--steps/--no-steps": steps is not None},
+        {
+            "--precision": DOCUMENT_FORMATS,
+            "--standalone": ("latex", "html"),
+            "--steps/--no-steps": DOCUMENT_FORMATS,
+        },
     )
     _refuse_round_z_alone(round_to, round_z)
     if target_values or error or batch or loss or optimizer or freeze_biases or lr is not None:
@@ -993,7 +1008,7 @@ def grade(
             dict(loss=loss, lr=lr, freeze_biases=freeze_biases, optimizer=optimizer, error=error, batch=batch),
             dict(tolerance=tolerance, decimals=round_to, round_z=round_z),
             fmt,
-            precision,
+            (precision, steps, form),
             standalone,
             output,
             max_file_size,
@@ -1026,7 +1041,7 @@ def grade(
             from nncalc.worked.grade import grade_document
 
             shown = DEFAULT_PRECISION if precision is None else precision
-            document = grade_document(network, result, str(answers_file), View(shown))
+            document = grade_document(network, result, str(answers_file), View(shown, steps, form=form))
             write_document(document, fmt, stream, standalone)
     if not result.all_correct:
         raise typer.Exit(ExitStatus.NO)
@@ -1041,12 +1056,13 @@ def _grade_backward(
     options: dict,
     grading: dict,
     fmt: str,
-    precision: int | None,
+    shown: tuple[int | None, bool | None, str],
     standalone: bool,
     output: Path | None,
     max_file_size: int,
 ) -> None:
-    """``grade --target``: the forward and the backward pass of one sample or a batch."""
+    """``grade --target``: the forward and the backward pass of one sample or a batch
+    (``shown``: the precision, and the steps and their form, as ``--steps`` gives them)."""
     from nncalc.answers import load_sheet
     from nncalc.grading_backward import grade_backward, settings_for
     from nncalc.inputs import samples_from_options
@@ -1072,10 +1088,9 @@ def _grade_backward(
             from nncalc.worked import View
             from nncalc.worked.grade_backward import backward_grade_document
 
-            shown = DEFAULT_PRECISION if precision is None else precision
-            document = backward_grade_document(
-                network, result, str(answers_file), samples.texts, targets.texts, View(shown)
-            )
+            precision, steps, form = shown
+            view = View(DEFAULT_PRECISION if precision is None else precision, steps, form=form)
+            document = backward_grade_document(network, result, str(answers_file), samples.texts, targets.texts, view)
             write_document(document, fmt, stream, standalone)
     if not result.all_correct:
         raise typer.Exit(ExitStatus.NO)

@@ -32,7 +32,7 @@ def grade_document(network: Network, grade, answers_source: str, view: View) -> 
     blocks.extend(forward_tables(network, grade, p))
     first = grade.first_wrong
     if first is not None:
-        blocks.extend(first_wrong_blocks(network, grade, first, p))
+        blocks.extend(first_wrong_blocks(network, grade, first, view))
     right, wrong = len(grade.right), len(grade.wrong)
     blank = sum(1 for m in grade.marks if m.correct is None)
     tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
@@ -96,16 +96,28 @@ def expected_text(mark, precision: int) -> str:
     return text
 
 
-def first_wrong_blocks(network: Network, grade, mark, p: int, sample: int | None = None) -> list:
+def first_wrong_blocks(network: Network, grade, mark, view: View, sample: int | None = None) -> list:
     """The first wrong value: where it is (in which ``sample`` of a batch, from 0), its step with
-    the person's own earlier numbers, and the likely slip."""
+    the person's own earlier numbers (its layer at once with ``view.form`` "matrix"; none with
+    ``view.steps`` False), and the likely slip."""
+    p = view.precision
     neuron = network.layers[mark.layer].neurons[mark.neuron]
     of = f"{neuron}, sample {sample + 1}" if sample is not None else neuron
     where = f"{mark.quantity} of {of} in {network.layer_label(mark.layer)}, at {mark.given.location}"
-    blocks: list = [
-        Note((where,), kind="wrong", lead="first wrong value:"),
-        Steps((Step((graded_chain(network, grade, mark, p),), after=(f", not {mark.given.text}",)),)),
-    ]
+    blocks: list = [Note((where,), kind="wrong", lead="first wrong value:")]
+    if view.steps is not False and view.form == "matrix":
+        from nncalc.worked.grade_matrix import forward_wrong
+
+        blocks.extend(forward_wrong(network, grade, mark, view))
+    elif view.steps is not False:
+        blocks.append(Steps((Step((graded_chain(network, grade, mark, p),), after=(f", not {mark.given.text}",)),)))
+    blocks.extend(slip_notes(mark, p))
+    return blocks
+
+
+def slip_notes(mark, p: int) -> list:
+    """The likely slip behind a wrong value, and its value from exact earlier values where that differs."""
+    blocks: list = []
     if mark.diagnosis:
         blocks.append(Note((f"likely: {mark.diagnosis}",), kind="detail"))
     if abs(mark.expected - mark.exact) > (mark.tolerance or 0):

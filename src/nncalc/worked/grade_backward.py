@@ -19,11 +19,10 @@ from nncalc.expr import Chain, Derivative, Edge, Expr, Frac, Name, Neg, Num, Sig
 from nncalc.grading import Mark
 from nncalc.grading_backward import BackMark, BackwardGrade
 from nncalc.network import Network
-from nncalc.render.numbers import show
 from nncalc.worked import View
 from nncalc.worked.backward import MAX_TERMS, minus, times
 from nncalc.worked.forward import assignments, layer_title
-from nncalc.worked.grade import expected_text, first_wrong_blocks, forward_tables, verdict
+from nncalc.worked.grade import expected_text, first_wrong_blocks, forward_tables, slip_notes, verdict
 from nncalc.worked.numbers import checked, signed_term, written
 
 SYMBOLS = {"delta": "δ", "grad_biases": "∂L/∂b", "biases": "b′", "grad_weights": "∂L/∂w", "weights": "w′"}
@@ -71,9 +70,9 @@ def backward_grade_document(
     first = grade.first_wrong
     if isinstance(first, Mark):
         sample = next(s for s, g in enumerate(grade.forward) if any(m is first for m in g.marks))
-        blocks.extend(first_wrong_blocks(network, grade.forward[sample], first, p, sample if samples > 1 else None))
+        blocks.extend(first_wrong_blocks(network, grade.forward[sample], first, view, sample if samples > 1 else None))
     elif first is not None:
-        blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, p))
+        blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, view))
     right, wrong = len(grade.right), len(grade.wrong)
     blank = sum(1 for m in grade.marks if m.correct is None)
     tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
@@ -177,21 +176,24 @@ def first_wrong_backward(
     mark: BackMark,
     input_texts: Sequence[Sequence[str]],
     target_texts: Sequence[Sequence[str]],
-    p: int,
+    view: View,
 ) -> list:
-    """The first wrong value of the backward pass: where it is, its step with the person's numbers, the likely slip."""
+    """The first wrong value of the backward pass: where it is, its step with the person's numbers
+    (its layer at once with ``view.form`` "matrix"; none with ``view.steps`` False), the likely slip."""
+    p = view.precision
     samples = len(grade.forward)
-    work = _Work(network, grade, input_texts, target_texts, p)
-    chain, after = work.chain(mark)
-    blocks: list = [
-        Note((_where(network, mark, samples),), kind="wrong", lead="first wrong value:"),
-        Steps((Step((chain,), after=(*after, f", not {mark.given.text}")),)),
-    ]
-    if mark.diagnosis:
-        blocks.append(Note((f"likely: {mark.diagnosis}",), kind="detail"))
-    if abs(mark.expected - mark.exact) > (mark.tolerance or 0):
-        exact = f"(from your earlier values; with exact earlier values it is {show(mark.exact, p)})"
-        blocks.append(Note((exact,), kind="detail"))
+    blocks: list = [Note((_where(network, mark, samples),), kind="wrong", lead="first wrong value:")]
+    matrix = None
+    if view.steps is not False and view.form == "matrix":
+        from nncalc.worked.grade_matrix import backward_wrong
+
+        matrix = backward_wrong(network, grade, mark, input_texts, target_texts, view)
+    if matrix is not None:
+        blocks.extend(matrix)
+    elif view.steps is not False:
+        chain, after = _Work(network, grade, input_texts, target_texts, p).chain(mark)
+        blocks.append(Steps((Step((chain,), after=(*after, f", not {mark.given.text}")),)))
+    blocks.extend(slip_notes(mark, p))
     return blocks
 
 

@@ -169,23 +169,23 @@ def checked(parts: tuple[Expr, ...], precision: int, exact: object = None) -> Ch
 # -- names -----------------------------------------------------------------------------------------
 
 
-def _name(letter: str, layer: int | None, batch: bool) -> Name:
+def named(letter: str, layer: int | None, batch: bool) -> Name:
     """``z_1``, or ``Z_1`` for a batch (one column per sample); ``x``/``X`` for layer 0's input."""
     capitals = {"z": "Z", "a": "A", "δ": "Δ", "x": "X", "t": "T"}
     text = capitals.get(letter, letter) if batch else letter
     return Name(text, None if layer is None else str(layer))
 
 
-def _received(index: int, batch: bool) -> Name:
+def received_name(index: int, batch: bool) -> Name:
     """What layer ``index`` (0-based) receives: x, else the previous layer's a."""
-    return _name("x", None, batch) if index == 0 else _name("a", index, batch)
+    return named("x", None, batch) if index == 0 else named("a", index, batch)
 
 
-def _transposed(node: Expr) -> Power:
+def transpose_of(node: Expr) -> Power:
     return Power(node, TRANSPOSED)
 
 
-def _weights(network: Network, index: int, view: View, transposed: bool = False) -> Matrix:
+def weight_matrix(network: Network, index: int, view: View, transposed: bool = False) -> Matrix:
     """A layer's weights as written in the network file (rows are neurons), or their transpose."""
     layer = network.layers[index]
 
@@ -197,17 +197,17 @@ def _weights(network: Network, index: int, view: View, transposed: bool = False)
     return grid(shape, cell, view.all_rows)
 
 
-def _biases(network: Network, index: int, view: View) -> Matrix:
+def bias_matrix(network: Network, index: int, view: View) -> Matrix:
     layer = network.layers[index]
     return grid((layer.n_neurons, 1), lambda r, _: written(layer.bias_text[r], float(layer.biases[r])), view.all_rows)
 
 
-def _column(values: np.ndarray, view: View) -> Matrix:
+def column_of(values: np.ndarray, view: View) -> Matrix:
     """A vector of the engine's values as a column."""
     return numbers(np.asarray(values, dtype=np.float64).reshape(-1, 1), view.all_rows)
 
 
-def _has_bias(network: Network, index: int) -> bool:
+def has_bias(network: Network, index: int) -> bool:
     layer = network.layers[index]
     return layer.layout.biases != "absent" or bool(np.any(layer.biases != 0))
 
@@ -228,26 +228,26 @@ def forward_steps(
     if index == 0 and texts is not None:
         x = grid((len(received), 1), lambda r, _: written(texts[r], float(received[r])), view.all_rows)
     else:
-        x = _column(received, view)
+        x = column_of(received, view)
     z_values = trace.layers[index].z[sample]
-    z = _column(z_values, view)
-    symbols: Expr = Product((Name("W", str(number)), _received(index, False)))
-    written_out: Expr = Product((_weights(network, index, view), x))
-    if _has_bias(network, index):
+    z = column_of(z_values, view)
+    symbols: Expr = Product((Name("W", str(number)), received_name(index, False)))
+    written_out: Expr = Product((weight_matrix(network, index, view), x))
+    if has_bias(network, index):
         symbols = Sum((symbols, Name("b", str(number))))
-        written_out = Sum((written_out, _biases(network, index, view)))
+        written_out = Sum((written_out, bias_matrix(network, index, view)))
     z_chain = checked((Name("z", str(number)), symbols, written_out, z), p)
 
-    a = _column(trace.layers[index].a[sample], view)
+    a = column_of(trace.layers[index].a[sample], view)
     exact = activation_of_shown(layer.activation, [shown_by(p)(Num(float(v))) for v in z_values])
     exact_column = None if exact is None else np.array([[float(v)] for v in exact], dtype=object)
-    applied = _applied(layer.activation, Name("z", str(number)), z)
+    applied = applied_to(layer.activation, Name("z", str(number)), z)
     parts = (Name("a", str(number)), *applied, a)
     a_chain = checked(parts, p, exact_column if exact is not None and np.all(np.isfinite(exact)) else None)
     return Steps((Step((z_chain,)), Step((a_chain,))))
 
 
-def _applied(activation, symbol: Name, values: Matrix) -> tuple[Expr, ...]:
+def applied_to(activation, symbol: Name, values: Matrix) -> tuple[Expr, ...]:
     """``σ(z_1)`` and ``σ([…])``: the activation applied to the layer's z, as its formula names it
     (``z_1`` alone for the identity)."""
     forms = activation.activation.formula(symbol, (symbol,), activation.params)
@@ -276,14 +276,14 @@ def backward_steps(network: Network, result: BackwardResult, index: int, view: V
     received = numbers(result.trace.activations(index), view.all_rows)  # samples × inputs: the transpose
     gradient_w = numbers(grads.grad_weights, view.all_rows)
     lhs_w = Derivative(Name("L"), Name("W", number))
-    symbols_w: Expr = Product((_name("δ", index + 1, batch), _transposed(_received(index, batch))))
+    symbols_w: Expr = Product((named("δ", index + 1, batch), transpose_of(received_name(index, batch))))
     numbers_w: Expr = Product((delta, received))
     if batch:
         mean = Frac(Num(1.0), Num(float(samples)))
         symbols_w, numbers_w = Product((mean, *symbols_w.factors)), Product((mean, *numbers_w.factors))
     items.append(Step((checked((lhs_w, symbols_w, numbers_w, gradient_w), p),)))
 
-    gradient_b = _column(grads.grad_biases, view)
+    gradient_b = column_of(grads.grad_biases, view)
     lhs_b = Derivative(Name("L"), Name("b", number))
     if not batch:
         items.append(Step((Chain((lhs_b, Name("δ", number), gradient_b), ("=", "=")),)))
@@ -291,7 +291,7 @@ def backward_steps(network: Network, result: BackwardResult, index: int, view: V
         mean = Frac(Num(1.0), Num(float(samples)))
         symbols_b = Product((mean, Sigma("s", Name("δ", "s"))))
         if samples <= MAX_LISTED_SAMPLES:
-            columns = Sum(tuple(_column(grads.delta[s], view) for s in range(samples)))
+            columns = Sum(tuple(column_of(grads.delta[s], view) for s in range(samples)))
             items.append(Step((checked((lhs_b, symbols_b, Product((mean, columns)), gradient_b), p),)))
         else:
             items.append(Step((Chain((lhs_b, symbols_b, gradient_b), ("=", "=")),)))
@@ -302,9 +302,9 @@ def backward_steps(network: Network, result: BackwardResult, index: int, view: V
     eta = Name("η")
     new_w = numbers(grads.weights, view.all_rows)
     update_w = Sum((Name("W", number), Neg(Product((eta, lhs_w)))))
-    step_w = Sum((_weights(network, index, view), Neg(Product((lr, gradient_w)))))
+    step_w = Sum((weight_matrix(network, index, view), Neg(Product((lr, gradient_w)))))
     items.append(Step((checked((Name("W", number, "prime"), update_w, step_w, new_w), p),)))
-    old_b = _biases(network, index, view)
+    old_b = bias_matrix(network, index, view)
     if result.freeze_biases:
         items.append(
             Step(
@@ -313,7 +313,7 @@ def backward_steps(network: Network, result: BackwardResult, index: int, view: V
             )
         )
     else:
-        new_b = _column(grads.biases, view)
+        new_b = column_of(grads.biases, view)
         update_b = Sum((Name("b", number), Neg(Product((eta, lhs_b)))))
         step_b = Sum((old_b, Neg(Product((lr, gradient_b)))))
         items.append(Step((checked((Name("b", number, "prime"), update_b, step_b, new_b), p),)))
@@ -327,13 +327,13 @@ def _delta_chain(network: Network, result: BackwardResult, index: int, view: Vie
     p = view.precision
     batch = grads.delta.shape[0] > 1
     number = index + 1
-    lhs = _name("δ", number, batch)
+    lhs = named("δ", number, batch)
     derivative = numbers(grads.derivative.T, view.all_rows)
-    f_symbol = call("f′", _name("z", number, batch))
+    f_symbol = call("f′", named("z", number, batch))
     elementwise = layer.activation.activation.elementwise
     jacobian = Power(Name("J", layer.activation.name), TRANSPOSED)
     if index == len(network.layers) - 1:
-        a, t = _name("a", number, batch), _name("t", None, batch)
+        a, t = named("a", number, batch), named("t", None, batch)
         a_values = numbers(result.trace.output.T, view.all_rows)
         t_values = numbers(result.targets.T, view.all_rows)
         outputs = Num(float(result.trace.output.shape[1]))
@@ -350,26 +350,29 @@ def _delta_chain(network: Network, result: BackwardResult, index: int, view: Vie
             return Chain((lhs, Product((jacobian, gradient)), delta), ("=", "="))
         symbols = Product((gradient, f_symbol), "⊙")
         gradient_values = loss.gradient_formula(a_values, t_values, outputs)
-        if not _element_wise(gradient_values):  # −t/a: a matrix divided by another is no notation
+        if not element_wise(gradient_values):  # −t/a: a matrix divided by another is no notation
             return Chain((lhs, symbols, delta), ("=", "="))
         return checked((lhs, symbols, Product((gradient_values, derivative), "⊙"), delta), p)
-    weighted = Product((_transposed(Name("W", str(number + 1))), _name("δ", number + 1, batch)))
+    weighted = Product((transpose_of(Name("W", str(number + 1))), named("δ", number + 1, batch)))
     if not elementwise:
         return Chain((lhs, Product((jacobian, weighted)), delta), ("=", "="))
     weighted_values = Product(
-        (_weights(network, index + 1, view, transposed=True), numbers(result.layers[index + 1].delta.T, view.all_rows))
+        (
+            weight_matrix(network, index + 1, view, transposed=True),
+            numbers(result.layers[index + 1].delta.T, view.all_rows),
+        )
     )
     return checked((lhs, Product((weighted, f_symbol), "⊙"), Product((weighted_values, derivative), "⊙"), delta), p)
 
 
-def _element_wise(node: Expr) -> bool:
+def element_wise(node: Expr) -> bool:
     """Whether a formula of matrices reads the same entry by entry: no matrix divides, none multiplies another."""
     if isinstance(node, Frac):
-        return not has_matrix(node.denominator) and _element_wise(node.numerator)
+        return not has_matrix(node.denominator) and element_wise(node.numerator)
     if isinstance(node, Product):
-        return sum(has_matrix(f) for f in node.factors) <= 1 and all(_element_wise(f) for f in node.factors)
+        return sum(has_matrix(f) for f in node.factors) <= 1 and all(element_wise(f) for f in node.factors)
     if isinstance(node, Sum):
-        return all(_element_wise(t) for t in node.terms)
+        return all(element_wise(t) for t in node.terms)
     if isinstance(node, Neg):
-        return _element_wise(node.operand)
+        return element_wise(node.operand)
     return not isinstance(node, (Call, Power)) or not has_matrix(node)
