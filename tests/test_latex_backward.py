@@ -23,6 +23,7 @@ import pytest
 
 from nncalc import records
 from nncalc.backprop import BackwardResult, backward
+from nncalc.engine import forward
 from nncalc.inputs import samples_from_options
 from nncalc.loader import load_network, parse_network
 from nncalc.network import Network
@@ -1079,3 +1080,19 @@ def test_a_heading_with_a_long_path_breaks_at_a_slash(tmp_path, folder):
     heading = f"grading {folder}/answers-classic-backward.yaml"
     source = latex_source(Document("", (Heading(1, heading), Heading(2, heading), Heading(3, heading)), 4), True)
     compile_pdf(tmp_path, source)
+
+
+@needs_pdflatex
+def test_a_table_longer_than_a_page_breaks_across_pages(tmp_path):
+    """An 80-neuron layer shown whole (--all): its table is a longtable, so it flows onto a second
+    page with its header repeated, instead of running off the bottom of the first."""
+    layer = ", ".join(f"[{(k % 7) / 10}]" for k in range(80))
+    net = parse_network(f"inputs: 1\nlayers:\n  - {{weights: [{layer}], biases: 0.1}}\n")
+    result = forward(net, np.array([[0.5]]))
+    source = io.StringIO()
+    write_document(forward_document(net, result, [["0.5"]], View(4, False, True)), "latex", source, standalone=True)
+    compile_pdf(tmp_path, source.getvalue())
+    log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull \\vbox" not in log
+    pages = subprocess.run(["pdftotext", str(tmp_path / "doc.pdf"), "-"], capture_output=True, text=True).stdout
+    assert pages.count("\f") >= 2 and pages.count("neuron") >= 2  # the header on each page

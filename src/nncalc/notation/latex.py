@@ -690,6 +690,7 @@ def align_rows(rows: Sequence[_Row], width: float = ROW_WIDTH) -> list[str]:
 # -- the document ----------------------------------------------------------------------------------
 
 SECTIONS = {1: "section", 2: "subsection", 3: "subsubsection"}
+LONG_TABLE = 40  # a table of more rows than this may not fit a page: it is a longtable
 
 PREAMBLE = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}
@@ -697,6 +698,7 @@ PREAMBLE = r"""\documentclass{article}
 \IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}% scalable fonts where installed
 \usepackage{amsmath}
 \usepackage{amssymb}
+\usepackage{longtable}% tables of more than a page
 \allowdisplaybreaks
 \setlength{\emergencystretch}{3em}% a line with a long file path stretches its spaces rather than overflow
 \makeatletter% headings as article's, ragged right: a long file path in one breaks at a slash
@@ -771,13 +773,16 @@ class _LatexPage:
         return self.inline((cell,))
 
     def table(self, table: Table) -> str:
+        """A ``tabular``, centred; a table longer than LONG_TABLE rows is a ``longtable``, which
+        breaks across pages and repeats its header on each (a tabular cannot leave its page)."""
         spec = "".join("r" if column.numeric else "l" for column in table.columns)
-        lines = [r"\begin{center}", rf"\begin{{tabular}}{{{spec}}}", r"\hline"]
-        lines.append(" & ".join(self.inline(column.title) for column in table.columns) + r" \\")
-        lines.append(r"\hline")
-        lines.extend(" & ".join(self.cell(cell) for cell in row) + r" \\" for row in table.rows)
-        lines += [r"\hline", r"\end{tabular}", r"\end{center}"]
-        return "\n".join(lines)
+        header = [r"\hline", " & ".join(self.inline(column.title) for column in table.columns) + r" \\", r"\hline"]
+        rows = [" & ".join(self.cell(cell) for cell in row) + r" \\" for row in table.rows]
+        if len(table.rows) > LONG_TABLE:
+            lines = [rf"\begin{{longtable}}{{{spec}}}", *header, r"\endhead", *rows, r"\hline"]
+            return "\n".join([*lines, r"\end{longtable}"])
+        lines = [r"\begin{center}", rf"\begin{{tabular}}{{{spec}}}", *header, *rows, r"\hline", r"\end{tabular}"]
+        return "\n".join([*lines, r"\end{center}"])
 
     def grid(self, grid: Grid) -> str:
         """One grid as a ``tabular`` aligned at its top: its title centred over an inner ``tabular``
@@ -814,8 +819,9 @@ class _LatexPage:
 
 
 def write_latex(document: Document, stream: TextIO, standalone: bool = False) -> None:
-    """``document`` as LaTeX: a fragment for a document that loads amsmath (and amssymb for ✓),
-    or with ``standalone`` a whole document that pdflatex compiles."""
+    """``document`` as LaTeX: a fragment for a document that loads amsmath (amssymb for ✓, and
+    longtable for a table of more than LONG_TABLE rows), or with ``standalone`` a whole document
+    that pdflatex compiles."""
     if standalone:
         stream.write(PREAMBLE)
     stream.write("\n\n".join(_LatexPage(document).blocks()) + "\n")
