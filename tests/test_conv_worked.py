@@ -490,3 +490,17 @@ def test_the_shipped_exercise_derives_every_cell_as_on_paper(nncalc):
         for j in range(2):
             cells = ", ".join(str(v) for v in flat(window(relu(z), i, j, 2)))
             assert f"[{i},{j}]  a = max({cells}) = {pooled[i][j]}" in out
+
+
+def test_by_default_the_dense_layer_after_a_flatten_is_worked_and_each_map_shows_its_first_cell(nncalc):
+    """The textbook CNN with no --steps: the 25 image inputs do not make the small dense layer at the
+    end lose its derivation (z = 0.1 × 7 + 0.2 × 8 + … worked by hand here), and the 3×3 map
+    works only its first cell, as the neuron form works a small layer."""
+    from tests.conftest import CONFIGS
+
+    result = nncalc("forward", CONFIGS / "conv-textbook.yaml", "--inputs", CONFIGS / "conv-image.yaml", "-f", "table")
+    assert result.code == 0, result.err
+    pooled = [7, 8, 7, 8]  # max of each 2×2 window of the ReLU'd 3×3 map [[0,7,7],[0,6,8],[0,7,7]]
+    z1 = sum(w * v for w, v in zip((0.1, 0.2, 0.1, 0.2), pooled, strict=True)) - 1
+    assert f"o1  z = 0.1 × 7 + 0.2 × 8 + 0.1 × 7 + 0.2 × 8 − 1 = {z1:.1f}" in result.out
+    assert "[0,0]  z = " in result.out and "[0,1]  z = " not in result.out

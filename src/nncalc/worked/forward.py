@@ -32,7 +32,8 @@ def steps_wanted(network: Network, samples: int, view: View) -> bool:
 
     Asking for them on a large layer without ``--all`` is refused: it would write thousands of lines.
     """
-    large = [i for i, layer in enumerate(network.layers) if layer.n_neurons > LARGE_LAYER]
+    # spatial layers choose their worked cells themselves (worked.spatial): the first of each map by default
+    large = [i for i, layer in enumerate(network.layers) if layer.dense and layer.n_neurons > LARGE_LAYER]
     if view.steps and large and not view.all_rows and view.form != "matrix":  # matrices are elided
         layer = network.layers[large[0]]
         raise InputError(
@@ -41,7 +42,7 @@ def steps_wanted(network: Network, samples: int, view: View) -> bool:
         )
     if view.steps is not None:
         return view.steps
-    small = all(layer.n_neurons <= READABLE and layer.n_inputs <= READABLE for layer in network.layers)
+    small = all(layer.n_neurons <= READABLE and layer.n_inputs <= READABLE for layer in network.layers if layer.dense)
     return small and samples <= READABLE_SAMPLES
 
 

@@ -124,7 +124,7 @@ def spatial_blocks(
         return [heading, *flatten_blocks(layer, trace, index, sample, large)]
     if large:
         return [heading, *summary_blocks(layer, trace, index, sample)]
-    cells: str = "all" if show_steps else ("none" if view.steps is False else "first")
+    cells: str = "all" if view.steps else ("none" if view.steps is False else "first")
     if isinstance(layer, Conv2d):
         return [heading, *conv_blocks(network, trace, index, sample, texts, view.precision, cells)]
     return [heading, *pool_blocks(network, trace, index, sample, texts, view.precision, cells)]
