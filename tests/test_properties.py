@@ -750,6 +750,8 @@ def documents(draw) -> Document:
         layers.append(WrittenLayer(layer_name, names, weights, biases, spec and spec[0], layout))
         fan_in = n_out
     top[key("layers")] = nodes
+    final = [w.name or default_names(i, count, len(w.weights))[0] for i, w in enumerate(layers)]
+    assume(len(set(final)) == len(final))  # each layer its own name (a repeat is refused)
     lines = []
     for k, value in shuffled(top, rnd).items():
         if isinstance(value, str) or rnd.random() < 0.3:

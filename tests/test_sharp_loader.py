@@ -792,3 +792,25 @@ def test_a_text_that_is_not_a_network_falls_back_to_the_plain_form():
 
     network = parse_network(COMMENTED, "lab.yaml")
     assert dump_network(network, "inputs: [") == dump_network(network)
+
+
+def test_two_layers_of_one_name_are_refused_at_the_second_name(tmp_path):
+    """Layer names tell layers apart in tables, answers and CSV columns (h.n1.z): a repeat would
+    write two columns of one name, so it is refused where it is written, and a given name that
+    takes a default one (output) is refused at its layer."""
+    from nncalc.errors import InputError
+    from nncalc.loader import parse_network
+
+    with pytest.raises(InputError) as caught:
+        parse_network(
+            "inputs: 1\nlayers:\n  - {name: h, neurons: [n1], weights: 0.5}\n"
+            "  - {name: h, neurons: [n1], weights: 0.5}\n",
+            "net.yaml",
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "net.yaml:4:12: layer 2: the name 'h' is layer 1's too; give each layer its own name"
+    ]
+    with pytest.raises(InputError) as caught:
+        parse_network("inputs: 1\nlayers:\n  - {name: output, weights: 0.5}\n  - {weights: 0.5}\n", "net.yaml")
+    assert "layer 2: the name 'output' is layer 1's too" in str(caught.value.problems[0])
+    assert str(caught.value.problems[0]).startswith("net.yaml:4:5:")

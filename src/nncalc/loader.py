@@ -8,7 +8,7 @@ number text into float64 arrays and reports each problem as ``FILE:LINE:COL: mes
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -217,6 +217,9 @@ class DocumentChecker:
         if self.problems or inputs is None or any(d is None for d in drafts):
             return None
         layers = self._name_layers(drafts)
+        self._refuse_repeated_names(layers, layers_node.items)
+        if self.problems:
+            return None
         return Network(
             inputs=tuple(inputs[0]),
             layers=layers,
@@ -769,6 +772,22 @@ class DocumentChecker:
                 )
             )
         return tuple(layers)
+
+
+    def _refuse_repeated_names(self, layers: Sequence, nodes: Sequence[Node]) -> None:
+        """Each layer's name once: tables, headings, answers and CSV columns (``h.n1.z``) tell layers
+        apart by name. A repeat is located at its ``name:`` (or at the layer, for a default name)."""
+        first: dict[str, int] = {}
+        for index, (layer, node) in enumerate(zip(layers, nodes, strict=True)):
+            if layer.name in first:
+                named = node.entries["name"][1] if isinstance(node, MapNode) and "name" in node.entries else node
+                self.error(
+                    named,
+                    f"layer {index + 1}: the name {visible(layer.name)!r} is layer {first[layer.name] + 1}'s too; "
+                    "give each layer its own name",
+                )
+            else:
+                first[layer.name] = index
 
 
 class _DefaultNames:
