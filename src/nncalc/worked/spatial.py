@@ -120,6 +120,17 @@ def spatial_blocks(
     activation = f" · {layer.activation.describe()}" if layer.has_activation else ""
     heading = Heading(3, (f"{network.layer_label(index)} · {describe(layer)}{activation} · {shapes(layer)}",))
     large = layer.n_neurons > LARGE_LAYER and not view.all_rows
+    if view.form == "matrix" and show_steps:  # windows and kernels as matrices: nncalc.worked.spatial_matrix
+        from nncalc.worked.spatial_matrix import matrix_blocks
+
+        worked = matrix_blocks(network, trace, index, sample, texts, view, large)
+        if isinstance(layer, Flatten):  # the order, then the column (which replaces the table of values)
+            order, *ends = flatten_blocks(layer, trace, index, sample, large)
+            return [heading, order, *(ends if large else []), *worked]
+        if large:
+            return [heading, *summary_blocks(layer, trace, index, sample), *worked]
+        builder = conv_blocks if isinstance(layer, Conv2d) else pool_blocks
+        return [heading, *builder(network, trace, index, sample, texts, view.precision, "none"), *worked]
     if isinstance(layer, Flatten):
         return [heading, *flatten_blocks(layer, trace, index, sample, large)]
     if large:
