@@ -43,7 +43,9 @@ from nncalc.worked.matrix import _applied, checked, grid
 from nncalc.worked.numbers import shown_by, signed_term
 from nncalc.worked.spatial import ZERO, cell_label, kernel_number, window_cells
 
-MAX_CHANNEL_TERMS = 3  # beyond this many input channels, a cell is written with Σ over them, its matrices left out
+MAX_CHANNEL_TERMS = (
+    3  # beyond this many input channels, a cell is written with Σᵢ over them (i: the channel), its matrices left out
+)
 
 
 def matrix_blocks(
@@ -171,7 +173,8 @@ def conv_cell(
         return Index(source, _where(layer.input_shape, c, rows))
 
     if channels > MAX_CHANNEL_TERMS:
-        body = Sigma("c", Call("sum", (Product((Index(source, f"c,{rows}"), Index(kernel, f"{out},c")), "⊙"),)))
+        each = Product((Index(source, f"i,{rows}"), Index(kernel, f"{out},i")), "⊙")  # i: the input channel
+        body = Sigma("i", Call("sum", (each,)))
         return Chain((lhs, total([body, bias_name] if bias_shown else [body]), z), ("=", "="))
     symbols: list[Expr] = [Call("sum", (Product((window_of(c), kernel_of(c)), "⊙"),)) for c in range(channels)]
     written: list[Expr] = []
