@@ -8,7 +8,8 @@ pooling layer, each map is a grid and a cell is ``a = max(2.5, 0, 1.5, 0) = 2.5`
 flatten lists which cell becomes which value. An image input is shown as a grid per channel.
 
 The first cell of each map is worked by default, every cell with ``--steps``, none with
-``--no-steps``. A layer of more than ``LARGE_LAYER`` values is summarised unless every row
+``--no-steps``. ``--steps matrix`` writes the cells with the window and the kernel as matrices
+instead, and each map at once (``nncalc.worked.spatial_matrix``). A layer of more than ``LARGE_LAYER`` values is summarised unless every row
 is asked for (``--all``), as a large dense layer is.
 
 Nothing is computed here: every z and a is the trace's, every weight, stride and padding
