@@ -285,6 +285,15 @@ def test_a_large_map_works_the_first_cell_of_each_map_and_elides_the_maps():
     assert len([c for c in chains(everything) if c.parts[0] in (cell("Z", 1, "0,9,9"), cell("Z", 1, "1,9,9"))]) == 2
 
 
+def test_without_steps_asked_for_the_first_cell_of_each_map_is_worked_and_none_with_no_steps():
+    """As the neuron form: the first cell by default, every cell with --steps, none with --no-steps."""
+    default = page(textbook_network(), IMAGE, View(4, None, False, "matrix"))
+    heads = [c.parts[0] for c in chains(default)]
+    assert [h for h in heads if isinstance(h, Index)] == [cell("Z", 1, "0,0"), cell("A", 2, "0,0")]
+    assert Name("A", "1") in heads and Name("a", "3") in heads
+    assert not chains(page(textbook_network(), IMAGE, View(4, False, False, "matrix")))
+
+
 # -- the notations ------------------------------------------------------------------------------------
 
 

@@ -9,8 +9,9 @@ flatten lists which cell becomes which value. An image input is shown as a grid 
 
 The first cell of each map is worked by default, every cell with ``--steps``, none with
 ``--no-steps``. ``--steps matrix`` writes the cells with the window and the kernel as matrices
-instead, and each map at once (``nncalc.worked.spatial_matrix``). A layer of more than ``LARGE_LAYER`` values is summarised unless every row
-is asked for (``--all``), as a large dense layer is.
+instead, and each map at once (``nncalc.worked.spatial_matrix``). A layer of more than
+``LARGE_LAYER`` values is summarised unless every row is asked for (``--all``), as a large
+dense layer is.
 
 Nothing is computed here: every z and a is the trace's, every weight, stride and padding
 the layer's; a window's cells are picked from the layer's input by their index (padding
@@ -121,10 +122,11 @@ def spatial_blocks(
     activation = f" · {layer.activation.describe()}" if layer.has_activation else ""
     heading = Heading(3, (f"{network.layer_label(index)} · {describe(layer)}{activation} · {shapes(layer)}",))
     large = layer.n_neurons > LARGE_LAYER and not view.all_rows
-    if view.form == "matrix" and show_steps:  # windows and kernels as matrices: nncalc.worked.spatial_matrix
+    if view.form == "matrix" and view.steps is not False:  # windows and kernels as matrices
         from nncalc.worked.spatial_matrix import matrix_blocks
 
-        worked = matrix_blocks(network, trace, index, sample, texts, view, large)
+        cells = "all" if show_steps and not large else "first"
+        worked = matrix_blocks(network, trace, index, sample, texts, view, cells)
         if isinstance(layer, Flatten):  # the order, then the column (which replaces the table of values)
             order, *ends = flatten_blocks(layer, trace, index, sample, large)
             return [heading, order, *(ends if large else []), *worked]

@@ -49,16 +49,14 @@ MAX_CHANNEL_TERMS = (
 
 
 def matrix_blocks(
-    network: Network, trace: Trace, index: int, sample: int, texts: Sequence[str] | None, view: View, large: bool
+    network: Network, trace: Trace, index: int, sample: int, texts: Sequence[str] | None, view: View, cells: str
 ) -> list:
-    """The worked part of a spatial layer in the matrix form: its cells, then its maps at once.
-
-    ``large``: the layer is summarised, so only the first cell of each map is worked."""
+    """The worked part of a spatial layer in the matrix form: its cells ("all", or the "first" of
+    each map, as ``nncalc.worked.spatial`` decides), then its maps at once."""
     layer = network.layers[index]
     inputs = received(network, trace, index, sample, texts)
     if isinstance(layer, Flatten):
         return [flatten_steps(network, trace, index, sample, inputs, view)]
-    cells = "first" if large else "all"
     if isinstance(layer, Conv2d):
         return conv_steps(network, trace, index, sample, inputs, view, cells)
     return pool_steps(network, trace, index, sample, inputs, view, cells)
