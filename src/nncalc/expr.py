@@ -169,6 +169,15 @@ class Dots(Expr):
 
 
 @record
+class Index(Expr):
+    """Part of a matrix or a map by position, as courses write it: ``X[0:3,0:3]`` (a window, rows 0 to
+    2 and columns 0 to 2, the end left out as in Python and NumPy), ``Z_1[0,1]`` (one cell)."""
+
+    base: Expr
+    index: str
+
+
+@record
 class Chain:
     """A derivation: ``parts[0] rel[0] parts[1] rel[1] …``, such as ``z = 0.15 · 0.1 + 0.4 = 0.415``."""
 

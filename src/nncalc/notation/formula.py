@@ -21,6 +21,7 @@ from nncalc.expr import (
     Edge,
     Expr,
     Frac,
+    Index,
     Matrix,
     Name,
     Neg,
@@ -88,6 +89,8 @@ class FormulaWriter:
             return self.matrix(node)
         if isinstance(node, Dots):
             return self.dots(node.text)
+        if isinstance(node, Index):
+            return self.index(node)
         raise TypeError(f"no notation for {type(node).__name__}")
 
     def operand(self, node: Expr, needed: int, first: bool = False) -> str:
@@ -169,6 +172,10 @@ class FormulaWriter:
 
     def dots(self, text: str) -> str:
         """Entries left out of a matrix: ``⋯``, ``⋮`` or ``⋱``."""
+        raise NotImplementedError
+
+    def index(self, node: Index) -> str:
+        """Part of a matrix by position: ``X[0:3,0:3]``."""
         raise NotImplementedError
 
 
@@ -269,6 +276,9 @@ class TextWriter(FormulaWriter):
 
     def dots(self, text: str) -> str:
         return text
+
+    def index(self, node: Index) -> str:
+        return f"{self.base_operand(node.base)}[{node.index}]"
 
 
 _LATEX_FUNCTIONS = {
@@ -414,3 +424,8 @@ class LatexWriter(FormulaWriter):
 
     def dots(self, text: str) -> str:
         return {"⋯": r"\cdots", "⋮": r"\vdots", "⋱": r"\ddots"}[text]
+
+    def index(self, node: Index) -> str:
+        """``X[0{:}3,0{:}3]``: a colon inside is ordinary, not a relation spaced apart."""
+        position = latex_text(node.index).replace(":", "{:}")
+        return f"{self.base_operand(node.base)}[{position}]"

@@ -19,7 +19,22 @@ import re
 from typing import TextIO
 
 from nncalc.document import Document, Grid, Grids, Heading, Note, Step, Steps, Styled, Table
-from nncalc.expr import ATOM, PRODUCT, Call, Chain, Derivative, Edge, Expr, Frac, Matrix, Name, Num, Power, Product
+from nncalc.expr import (
+    ATOM,
+    PRODUCT,
+    Call,
+    Chain,
+    Derivative,
+    Edge,
+    Expr,
+    Frac,
+    Index,
+    Matrix,
+    Name,
+    Num,
+    Power,
+    Product,
+)
 from nncalc.notation.formula import FormulaWriter
 from nncalc.render.numbers import show
 from nncalc.text import visible
@@ -182,6 +197,11 @@ class MathMLWriter(FormulaWriter):
 
     def dots(self, words: str) -> str:
         return f"<mo>{text(words)}</mo>"
+
+    def index(self, node: Index) -> str:
+        """``X[0:3,0:3]``: brackets that never stretch, the position as written."""
+        brackets = '<mo stretchy="false">[</mo>', '<mo stretchy="false">]</mo>'
+        return f"<mrow>{self.base_operand(node.base)}{brackets[0]}<mtext>{text(node.index)}</mtext>{brackets[1]}</mrow>"
 
 
 class HtmlWriter:

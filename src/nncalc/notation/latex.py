@@ -255,6 +255,8 @@ class DocumentLatexWriter(LatexWriter):
             return self._terms(node)
         if self._matrices(node):
             return self._factors(node, "")
+        if self._applied_to_matrices(node):
+            return self._applied(node)  # type: ignore[arg-type]
         if isinstance(node, Product) and any(self._grouped(f) for f in node.factors):
             joiner = self.product(["", ""], node)
             out: list = []
@@ -288,13 +290,20 @@ class DocumentLatexWriter(LatexWriter):
 
     def _terms(self, node: Sum) -> list:
         first = node.terms[0]
-        out: list = self._factors(first, "") if self._matrices(first) else [_Text(self.operand(first, SUM, first=True))]
+        if self._matrices(first):
+            out: list = self._factors(first, "")
+        elif self._applied_to_matrices(first):
+            out = self._applied(first)  # type: ignore[arg-type]
+        else:
+            out = [_Text(self.operand(first, SUM, first=True))]
         for term in node.terms[1:]:
             sign = (self.minus_sign() if isinstance(term, Neg) else self.plus_sign()).lstrip()
             operand = term.operand if isinstance(term, Neg) else term
             out.append(_Break("term", " ", _CONTINUED))
             if self._matrices(operand):
                 out.extend(self._factors(operand, sign))
+            elif self._applied_to_matrices(operand):
+                out.extend((_Text(sign), *self._applied(operand)))  # type: ignore[arg-type]
             else:
                 out.append(_Text(sign + self.operand(operand, PRODUCT)))
         return out
@@ -302,6 +311,23 @@ class DocumentLatexWriter(LatexWriter):
     def _matrices(self, node: Expr) -> bool:
         """A product of matrices, none of its factors a sum: it may break between two matrices."""
         return isinstance(node, Product) and has_matrix(node) and not any(self._grouped(f) for f in node.factors)
+
+    def _applied_to_matrices(self, node: Expr) -> bool:
+        """A function of a product of matrices, ``sum(X ⊙ K)``: it may break between the matrices."""
+        return isinstance(node, Call) and len(node.args) == 1 and self._matrices(node.args[0])
+
+    def _applied(self, node: Call) -> list:
+        """``f(`` … ``)`` around a product of matrices as pieces, its parentheses kept as tall as the matrices."""
+        inner = self.write(node.args[0])
+        whole = self.write(node)
+        at = whole.find(inner)
+        group = next(self._groups)
+        opening, closing = whole[:at], whole[at + len(inner) :]
+        return [
+            _Bracket(group, opening, _tall_bracket(opening), True),
+            *self._factors(node.args[0], ""),  # type: ignore[arg-type]
+            _Bracket(group, closing, _tall_bracket(closing), True),
+        ]
 
     def _factors(self, node: Product, sign: str) -> list:
         """A product of matrices as pieces, ``sign`` before it, a break before each ``\\cdot``."""

@@ -98,7 +98,8 @@ def value(node: Expr, shown: Callable[[Num], str]) -> object:
     a scalar as ``evaluate`` gives it; None where it cannot be (elided entries, a function of a matrix).
 
     ``·`` between matrices is the matrix product, ``⊙`` the element-wise one; a sum adds a column
-    to every column (the bias of a batch); ``Mᵀ`` is the transpose.
+    to every column (the bias of a batch); ``Mᵀ`` is the transpose; ``sum(M)`` and ``max(M)`` are
+    those of M's entries (a convolution's window times its kernel, a pooling window).
     """
     if not has_matrix(node):
         return evaluate(node, shown)
@@ -135,7 +136,13 @@ def value(node: Expr, shown: Callable[[Num], str]) -> object:
     if isinstance(node, Power) and node.exponent == TRANSPOSED:
         inner = value(node.base, shown)
         return None if inner is None else inner.T
+    if isinstance(node, Call) and node.name in _OVER_ENTRIES and len(node.args) == 1:
+        inner = value(node.args[0], shown)
+        return _OVER_ENTRIES[node.name](list(inner.flat)) if isinstance(inner, np.ndarray) else None
     return None
+
+
+_OVER_ENTRIES: dict[str, Callable[[list], object]] = {"sum": sum, "max": max}  # a function of a matrix's entries
 
 
 def agreement(exact: object, result: Matrix, precision: int) -> str:
@@ -156,13 +163,17 @@ def _exact(entry: object) -> Fraction | float | None:
 
 
 def checked(parts: tuple[Expr, ...], precision: int, exact: object = None) -> Chain:
-    """A chain of ``=``, its last relation ``≈`` where the part before the result matrix, worked from
-    its shown numbers (or ``exact``), does not give the shown result."""
+    """A chain of ``=``, its last relation ``≈`` where the part before the result (a matrix, or a
+    number such as ``sum(X ⊙ K) + b``), worked from its shown numbers (or ``exact``), does not give
+    the shown result."""
     relations = ["="] * (len(parts) - 1)
     result = parts[-1]
-    if len(parts) >= 2 and isinstance(result, Matrix):
+    if len(parts) >= 2 and isinstance(result, (Matrix, Num)):
         worked = exact if exact is not None else value(parts[-2], shown_by(precision))
-        relations[-1] = agreement(worked, result, precision)
+        if isinstance(result, Matrix):
+            relations[-1] = agreement(worked, result, precision)
+        elif worked is not None and not isinstance(worked, np.ndarray):
+            relations[-1] = relation(_exact(worked), shown_by(precision)(result), precision)
     return Chain(parts, tuple(relations))
 
 

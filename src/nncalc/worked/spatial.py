@@ -8,8 +8,10 @@ pooling layer, each map is a grid and a cell is ``a = max(2.5, 0, 1.5, 0) = 2.5`
 flatten lists which cell becomes which value. An image input is shown as a grid per channel.
 
 The first cell of each map is worked by default, every cell with ``--steps``, none with
-``--no-steps``. A layer of more than ``LARGE_LAYER`` values is summarised unless every row
-is asked for (``--all``), as a large dense layer is.
+``--no-steps``. ``--steps matrix`` writes the cells with the window and the kernel as matrices
+instead, and each map at once (``nncalc.worked.spatial_matrix``). A layer of more than
+``LARGE_LAYER`` values is summarised unless every row is asked for (``--all``), as a large
+dense layer is.
 
 Nothing is computed here: every z and a is the trace's, every weight, stride and padding
 the layer's; a window's cells are picked from the layer's input by their index (padding
@@ -120,6 +122,18 @@ def spatial_blocks(
     activation = f" · {layer.activation.describe()}" if layer.has_activation else ""
     heading = Heading(3, (f"{network.layer_label(index)} · {describe(layer)}{activation} · {shapes(layer)}",))
     large = layer.n_neurons > LARGE_LAYER and not view.all_rows
+    if view.form == "matrix" and view.steps is not False:  # windows and kernels as matrices
+        from nncalc.worked.spatial_matrix import matrix_blocks
+
+        cells = "all" if show_steps and not large else "first"
+        worked = matrix_blocks(network, trace, index, sample, texts, view, cells)
+        if isinstance(layer, Flatten):  # the order, then the column (which replaces the table of values)
+            order, *ends = flatten_blocks(layer, trace, index, sample, large)
+            return [heading, order, *(ends if large else []), *worked]
+        if large:
+            return [heading, *summary_blocks(layer, trace, index, sample), *worked]
+        builder = conv_blocks if isinstance(layer, Conv2d) else pool_blocks
+        return [heading, *builder(network, trace, index, sample, texts, view.precision, "none"), *worked]
     if isinstance(layer, Flatten):
         return [heading, *flatten_blocks(layer, trace, index, sample, large)]
     if large:
