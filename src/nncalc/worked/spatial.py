@@ -125,7 +125,7 @@ def spatial_blocks(
     if view.form == "matrix" and view.steps is not False:  # windows and kernels as matrices
         from nncalc.worked.spatial_matrix import matrix_blocks
 
-        cells = "all" if show_steps and not large else "first"
+        cells = "all" if view.steps and not large else "first"
         worked = matrix_blocks(network, trace, index, sample, texts, view, cells)
         if isinstance(layer, Flatten):  # the order, then the column (which replaces the table of values)
             order, *ends = flatten_blocks(layer, trace, index, sample, large)

@@ -39,7 +39,7 @@ from nncalc.network import Network
 from nncalc.spatial import Conv2d, Flatten
 from nncalc.worked import View
 from nncalc.worked.forward import activation_of_shown, received
-from nncalc.worked.matrix import _applied, checked, grid
+from nncalc.worked.matrix import applied_to, checked, grid
 from nncalc.worked.numbers import shown_by, signed_term
 from nncalc.worked.spatial import ZERO, cell_label, kernel_number, window_cells
 
@@ -128,7 +128,7 @@ def conv_steps(
             items.append(Step((conv_cell(network, index, inputs, c, row, column, zs[flat], view),)))
         z_map, a_map = map_matrix(zs, shape, c, view), map_matrix(activations, shape, c, view)
         z_name = channel_of(Name("Z", number), shape, c)
-        applied = _applied(layer.activation, z_name, z_map)  # type: ignore[arg-type]
+        applied = applied_to(layer.activation, z_name, z_map)  # type: ignore[arg-type]
         worked = None
         if exact is not None and np.all(np.isfinite(exact)):
             start = c * height * width
