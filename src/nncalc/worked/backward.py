@@ -140,6 +140,10 @@ def delta_tables(
 def layer_blocks(network: Network, result: BackwardResult, index: int, view: View, show_steps: bool) -> list:
     """One layer's δ table and steps, then its weights' gradients and updates."""
     layer = network.layers[index]
+    if not layer.dense:  # convolution, pooling, flatten: δ as maps, the kernel's gradient as grids
+        from nncalc.worked.spatial_backward import spatial_backward_blocks
+
+        return spatial_backward_blocks(network, result, index, view, show_steps)
     grads = result.layers[index]
     samples = grads.delta.shape[0]
     p = view.precision
