@@ -156,7 +156,7 @@ def _gradient_steps(network: Network, result: BackwardResult, index: int, p: int
     else:
         grad = Chain((lhs, symbols, gradient), ("=", "="))
     old = written(layer.weight_text[0][0][0][0], float(layer.weights[0, 0, 0, 0]))
-    items = [Step((grad,), label="w[0,0,0,0]:")]
+    items = [Step((grad,), label="w[0,0,0,0]")]
     if result.optimizer is None:
         new = Num(float(grads.weights[0, 0, 0, 0]))
         items.append(Step((checked((Name("w", mark="prime"), minus(old, Num(result.lr), gradient), new), p),)))
@@ -166,5 +166,5 @@ def _gradient_steps(network: Network, result: BackwardResult, index: int, p: int
     if samples > 1:
         bias_symbols = times(Frac(Num(1.0), Num(float(samples))), Sigma("s", bias_symbols))
     bias = Chain((Derivative(Name("L"), Name("b", "0")), bias_symbols, Num(float(grads.grad_biases[0]))), ("=", "="))
-    items.append(Step((bias,), label="b[0]:"))
+    items.append(Step((bias,), label="b[0]"))
     return Steps(tuple(items))
