@@ -455,3 +455,14 @@ def test_the_worked_documents_compile_without_overfull_boxes(tmp_path):
         folder = tmp_path / str(k)
         folder.mkdir()
         compile_pdf(folder, stream.getvalue())
+
+
+def test_a_training_run_lists_the_trained_kernel(nncalc):
+    base = ["--inputs", IMAGE, "-t", "0,1", "--loss", "cross_entropy", "--lr", "0.01"]
+    result = nncalc("backward", TEXTBOOK, *base, "-n", "2", "-f", "table")
+    assert result.code == 0, result.err
+    trained = json.loads(nncalc("backward", TEXTBOOK, *base, "-n", "2", "-f", "json").out)["network"]["layers"][0]
+    kernel = np.array(trained["weights"])
+    assert kernel.shape == (1, 1, 3, 3)
+    assert "layer 1 (conv) after training" in result.out
+    assert f"{kernel[0, 0, 1, 0]:.4f}" in result.out  # the kernel's middle row, first column

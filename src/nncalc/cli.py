@@ -578,7 +578,8 @@ def backward(
             "--inputs",
             metavar="FILE",
             help="A CSV of samples with a header naming the inputs and the "
-            "targets (as the output neurons are named); '-' for standard input.",
+            "targets (as the output neurons are named); '-' for standard input; or a "
+            ".yaml file of samples (images as a matrix per channel) with a --target per sample.",
             show_default=False,
         ),
     ] = None,
