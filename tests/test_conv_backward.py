@@ -206,7 +206,7 @@ def _torch_forward(net: Network, x: np.ndarray):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     a = torch.tensor(x.reshape(x.shape[0], *net.input_shape))
-    zs, params = [], []
+    zs, params, outs = [], [], []
     for layer in net.layers:
         if layer.kind == "conv2d":
             w = torch.tensor(np.array(layer.weights), requires_grad=True)
@@ -234,6 +234,11 @@ def _torch_forward(net: Network, x: np.ndarray):
             "sigmoid": torch.sigmoid,
             "softmax": lambda v: torch.softmax(v, dim=1),
         }[name](z)
+        if a is z:  # pooling and flatten: a is z
+            a = z * 1.0
+        a.retain_grad()
+        outs.append(a)
+    _torch_forward.outs = outs  # each layer's a, with its gradient once the loss is backpropagated
     return a, zs, params
 
 
@@ -258,6 +263,10 @@ def test_every_delta_and_gradient_matches_autograd(case):
     for k, z in enumerate(zs):  # δ is of each sample's loss: the batch mean's gradient times the batch
         want = (z.grad.numpy() * samples).reshape(samples, -1)
         np.testing.assert_allclose(result.layers[k].delta, want, rtol=0, atol=1e-12)
+    for k, a_k in enumerate(_torch_forward.outs[:-1]):  # ∂L/∂a as the layer above passed it down
+        want = (a_k.grad.numpy() * samples).reshape(samples, -1)
+        np.testing.assert_allclose(result.layers[k].upstream, want, rtol=0, atol=1e-12)
+    assert result.layers[-1].upstream is None
     for k, (w, b) in zip(with_params, params, strict=True):
         assert result.layers[k].grad_weights.shape == tuple(w.shape)
         np.testing.assert_allclose(result.layers[k].grad_weights, w.grad.numpy(), rtol=0, atol=1e-12)
@@ -400,6 +409,9 @@ def test_the_worked_kernel_gradient_is_its_sum(nncalc):
         data["layers"][0]["grad_weights"][0][0][0][0], abs=1e-15
     )
     assert "w[0,0,0,0]" in result.out.replace("\\", "") and "b[0]" in result.out.replace("\\", "")
+    # one δ cell by the chain rule: the first cell whose δ is not 0, here [0,0,1] (its pooling window's max)
+    assert delta[0, 0] == 0 and delta[0, 1] != 0
+    assert r"\delta_{\text{0,0,1}} = \frac{\partial L}{\partial a_{\text{0,0,1}}}" in result.out
 
 
 def _documents():

@@ -51,7 +51,12 @@ class LayerGradients:
 
     A spatial layer's δ and f′(z) are 2-D as the engine keeps its z, (samples, C·H·W) in
     flatten order; a convolution's gradients and parameters are shaped as its kernel
-    (out, in, kh, kw) and biases (out,); pooling and flatten have none (empty arrays)."""
+    (out, in, kh, kw) and biases (out,); pooling and flatten have none (empty arrays).
+
+    ``upstream`` is ∂L/∂a per sample as the layer above passed it down, before f′(z) (for a
+    dense layer above, δ_above·W_above; for a convolution, a pooling or a flatten above, what
+    it sends back), as exact as the δ it came from; None for the output layer.
+    """
 
     delta: np.ndarray
     grad_weights: np.ndarray
@@ -59,6 +64,7 @@ class LayerGradients:
     weights: np.ndarray
     biases: np.ndarray
     derivative: np.ndarray
+    upstream: np.ndarray | None = None
 
 
 @record
@@ -266,6 +272,7 @@ def backward(
             for layer, values in zip(network.layers, trace.layers, strict=True)
         ]
         delta = carried(output_delta(network, loss_fn, trace.layers[-1].z, a, t))
+        upstream = None  # ∂L/∂a from the layer above: none above the output layer
         for k in range(count - 1, -1, -1):
             layer = network.layers[k]
             received = trace.activations(k)
@@ -282,7 +289,7 @@ def backward(
                 new_b = biases.copy() if freeze_biases else carried(biases - lr * grad_b)
             else:  # the optimizer's step, below, once every gradient is known
                 new_w, new_b = weights, biases
-            found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b, derivatives[k])
+            found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b, derivatives[k], upstream)
             if k > 0:
                 below, values = network.layers[k - 1], trace.layers[k - 1]
                 upstream = delta @ layer.weights if layer.dense else layer.input_gradient(delta, received)
@@ -299,8 +306,9 @@ def backward(
     if not np.isfinite(sample_losses).all():
         raise ComputationError(f"the loss {loss_fn.name} is not finite (inf or NaN)")
     for g in grads:
-        for array in (g.delta, g.grad_weights, g.grad_biases, g.weights, g.biases, g.derivative):
-            array.flags.writeable = False
+        for array in (g.delta, g.grad_weights, g.grad_biases, g.weights, g.biases, g.derivative, g.upstream):
+            if array is not None:
+                array.flags.writeable = False
     sample_losses.flags.writeable = False
     updated = network.with_parameters([g.weights for g in grads], [g.biases for g in grads])
     return BackwardResult(
@@ -376,7 +384,9 @@ def _optimized(
         parameters(network), gradients, optimizer, lr, state, freeze_biases, carried
     )
     layers = tuple(
-        LayerGradients(g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative)
+        LayerGradients(
+            g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative, g.upstream
+        )
         for k, g in enumerate(grads)
     )
     return layers, after, traces

@@ -2,7 +2,8 @@
 
 Each spatial layer's δ is a grid per channel (beside f′(z) for a convolution with an
 activation), per sample; a convolution's kernel gradient beside its updated kernel, a grid
-per (output, input) channel pair, and its biases in a table. With steps, the first kernel
+per (output, input) channel pair, and its biases in a table. With steps, one δ cell by the
+chain rule (``δ = ∂L/∂a · f′(z)``, ∂L/∂a as the layer above passed it down), the first kernel
 weight's gradient is written out as the sum it is, ``∂L/∂w[0,0,0,0] = Σ δ[r,k] · x[r,k]
 = 0.5 · 2 + … = 1.25``, with its update, and the first bias's; a note says how δ reaches
 the layer below (the cell that won a max, an equal share of an average, the transposed
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from nncalc.backprop import BackwardResult
 from nncalc.document import Column, Grid, Grids, Heading, Note, Step, Steps, Table
-from nncalc.expr import Chain, Derivative, Expr, Frac, Name, Num, Product, Sigma, total
+from nncalc.expr import Chain, Derivative, Expr, Frac, Name, Num, Product, Sigma, call, total
 from nncalc.network import Network
 from nncalc.spatial import Conv2d, Flatten
 from nncalc.worked import View
@@ -55,10 +56,27 @@ def spatial_backward_blocks(network: Network, result: BackwardResult, index: int
     else:
         blocks.extend(_delta_maps(layer, grads, p))
     if isinstance(layer, Conv2d):
+        if show_steps and grads.upstream is not None:
+            blocks.append(_delta_step(layer, grads, p))
         blocks.extend(_kernel_blocks(layer, result, index, p))
         if show_steps:
             blocks.append(_gradient_steps(network, result, index, p))
     return blocks
+
+
+def _delta_step(layer: Conv2d, grads, p: int) -> Steps:
+    """One δ cell of the first sample by the chain rule: ``δ[0,1,2] = ∂L/∂a · f′(z) = 0.25 · 1 = 0.25``,
+    the first cell whose δ is not 0 (the first cell where all are)."""
+    nonzero = [j for j, v in enumerate(grads.delta[0]) if v != 0]
+    flat = nonzero[0] if nonzero else 0
+    _, height, width = layer.output_shape
+    c, rest = divmod(flat, height * width)
+    r, k = divmod(rest, width)
+    where = f"{c},{r},{k}"
+    upstream, derivative = Num(float(grads.upstream[0, flat])), Num(float(grads.derivative[0, flat]))
+    symbols = times(Derivative(Name("L"), Name("a", where)), call("f′", Name("z", where)))
+    delta = Num(float(grads.delta[0, flat]))
+    return Steps((Step((checked((Name("δ", where), symbols, times(upstream, derivative), delta), p),)),))
 
 
 def _delta_maps(layer, grads, p: int) -> list:
