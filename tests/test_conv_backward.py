@@ -478,3 +478,22 @@ def test_a_training_run_lists_the_trained_kernel(nncalc):
     assert kernel.shape == (1, 1, 3, 3)
     assert "layer 1 (conv) after training" in result.out
     assert f"{kernel[0, 0, 1, 0]:.4f}" in result.out  # the kernel's middle row, first column
+
+
+def test_a_large_feature_map_is_summarised_by_default_not_refused(nncalc, tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(  # two 7×7 maps (98 values) under a 2×2 average pooling
+        "inputs: {shape: [1, 8, 8]}\n"
+        "layers:\n"
+        "  - {type: conv2d, weights: [[[[1, 0], [0, -1]]], [[[0.5, 0.5], [0.5, 0.5]]]], biases: [0, 0.1],"
+        " activation: relu}\n"
+        "  - {type: avgpool2d, kernel_size: 2}\n"
+        "  - {type: flatten}\n"
+        "  - {weights: [" + ", ".join(["[" + ", ".join(["0.1"] * 18) + "]"] * 2) + "], activation: sigmoid}\n"
+    )
+    image = ",".join(str(i * 7 % 5) for i in range(64))
+    result = nncalc("backward", path, "-i", image, "-t", "1,0", "-f", "table")
+    assert result.code == 0, result.err
+    assert "98 values: δ, gradients and updates in --format json" in result.out
+    assert "∂L/∂W [1,0]" in result.out  # the kernels are small: shown whole
+    assert nncalc("backward", path, "-i", image, "-t", "1,0", "-f", "table", "--steps").code == 2  # as asked: refused
