@@ -109,6 +109,8 @@ def _windows_at(maps: np.ndarray, i: int, j: int, rows_out: int, cols_out: int, 
 def _cropped(padded: np.ndarray, padding: Pair) -> np.ndarray:
     """The padded maps without their padding, flattened back to (samples, C·H·W)."""
     ph, pw = padding
+    if not (ph or pw):
+        return padded.reshape(padded.shape[0], -1)
     height, width = padded.shape[2] - 2 * ph, padded.shape[3] - 2 * pw
     return np.ascontiguousarray(padded[:, :, ph : ph + height, pw : pw + width]).reshape(padded.shape[0], -1)
 
@@ -200,14 +202,16 @@ def pool2d_input_gradient(
     if ph or pw:
         maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     best = np.array(_windows_at(maps, 0, 0, rows_out, cols_out, stride))
-    winner = np.zeros(best.shape, dtype=np.intp)  # the offset i·kw + j of each window's first largest
+    # the offset i·kw + j of each window's first largest, in the smallest integer that holds kh·kw offsets
+    winner = np.zeros(best.shape, dtype=np.min_scalar_type(kh * kw))
     for i in range(kh):
         for j in range(kw):
             view = _windows_at(maps, i, j, rows_out, cols_out, stride)
             larger = (view > best) | np.isnan(view)  # PyTorch's test: val > max or isnan(val)
-            best[larger] = view[larger]
-            winner[larger] = i * kw + j
+            np.copyto(best, view, where=larger)
+            np.copyto(winner, i * kw + j, where=larger)
     for i in range(kh):
         for j in range(kw):
-            _windows_at(padded, i, j, rows_out, cols_out, stride)[...] += np.where(winner == i * kw + j, back, 0.0)
+            target = _windows_at(padded, i, j, rows_out, cols_out, stride)
+            np.add(target, back, out=target, where=winner == i * kw + j)
     return _cropped(padded, padding)
