@@ -47,7 +47,16 @@ class LayerGradients:
     """One layer's backward pass: per-sample δ = ∂(sample loss)/∂z (samples, n), the batch
     loss's gradients ∂L/∂W (n_out, n_in) and ∂L/∂b (n_out,), the updated W and b, and the
     activation's derivative f′(z) (samples, n) the chain rule used, so that no one who shows
-    the working computes it again."""
+    the working computes it again.
+
+    A spatial layer's δ and f′(z) are 2-D as the engine keeps its z, (samples, C·H·W) in
+    flatten order; a convolution's gradients and parameters are shaped as its kernel
+    (out, in, kh, kw) and biases (out,); pooling and flatten have none (empty arrays).
+
+    ``upstream`` is ∂L/∂a per sample as the layer above passed it down, before f′(z) (for a
+    dense layer above, δ_above·W_above; for a convolution, a pooling or a flatten above, what
+    it sends back), as exact as the δ it came from; None for the output layer.
+    """
 
     delta: np.ndarray
     grad_weights: np.ndarray
@@ -55,6 +64,7 @@ class LayerGradients:
     weights: np.ndarray
     biases: np.ndarray
     derivative: np.ndarray
+    upstream: np.ndarray | None = None
 
 
 @record
@@ -239,7 +249,6 @@ def backward(
     biases take no part: their state stays as it was. With ``decimals`` the updated weights
     and biases are rounded; the optimizer's buffers are kept exact.
     """
-    network.refuse_spatial("backward")
     loss_fn = get_loss(loss)
     lr = _check_lr(lr)
     if optimizer is None and state is not None:
@@ -263,20 +272,28 @@ def backward(
             for layer, values in zip(network.layers, trace.layers, strict=True)
         ]
         delta = carried(output_delta(network, loss_fn, trace.layers[-1].z, a, t))
+        upstream = None  # ∂L/∂a from the layer above: none above the output layer
         for k in range(count - 1, -1, -1):
             layer = network.layers[k]
             received = trace.activations(k)
-            grad_w = carried(delta.T @ received / batch)
-            grad_b = carried(delta.sum(axis=0) / batch)
+            if layer.dense:
+                weights, biases = layer.weights, layer.biases
+                grad_w = carried(delta.T @ received / batch)
+                grad_b = carried(delta.sum(axis=0) / batch)
+            else:  # a convolution's kernel gradient, summed over samples and positions; none for the others
+                weights, biases = layer.parameter_arrays
+                sum_w, sum_b = layer.parameter_gradients(delta, received)
+                grad_w, grad_b = carried(sum_w / batch), carried(sum_b / batch)
             if optimizer is None:
-                new_w = carried(layer.weights - lr * grad_w)
-                new_b = layer.biases.copy() if freeze_biases else carried(layer.biases - lr * grad_b)
+                new_w = carried(weights - lr * grad_w)
+                new_b = biases.copy() if freeze_biases else carried(biases - lr * grad_b)
             else:  # the optimizer's step, below, once every gradient is known
-                new_w, new_b = layer.weights, layer.biases
-            found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b, derivatives[k])
+                new_w, new_b = weights, biases
+            found[k] = LayerGradients(delta, grad_w, grad_b, new_w, new_b, derivatives[k], upstream)
             if k > 0:
                 below, values = network.layers[k - 1], trace.layers[k - 1]
-                delta = carried(below.activation.backward(values.z, values.a, delta @ layer.weights))
+                upstream = delta @ layer.weights if layer.dense else layer.input_gradient(delta, received)
+                delta = carried(below.activation.backward(values.z, values.a, upstream))
 
     grads = tuple(g for g in found if g is not None)
     after, updates = None, None
@@ -289,8 +306,9 @@ def backward(
     if not np.isfinite(sample_losses).all():
         raise ComputationError(f"the loss {loss_fn.name} is not finite (inf or NaN)")
     for g in grads:
-        for array in (g.delta, g.grad_weights, g.grad_biases, g.weights, g.biases, g.derivative):
-            array.flags.writeable = False
+        for array in (g.delta, g.grad_weights, g.grad_biases, g.weights, g.biases, g.derivative, g.upstream):
+            if array is not None:
+                array.flags.writeable = False
     sample_losses.flags.writeable = False
     updated = network.with_parameters([g.weights for g in grads], [g.biases for g in grads])
     return BackwardResult(
@@ -311,8 +329,15 @@ def backward(
 
 
 def parameters(network: Network) -> list[np.ndarray]:
-    """The network's parameter arrays in PyTorch's order for a ``Sequential``: W₁, b₁, W₂, b₂, …"""
-    return [array for layer in network.layers for array in (layer.weights, layer.biases)]
+    """The network's parameter arrays in PyTorch's order for a ``Sequential``: W₁, b₁, W₂, b₂, …
+
+    A layer without parameters (pooling, flatten) holds two empty arrays in its places, so that
+    layer k's are always at 2k and 2k + 1; an optimizer's step leaves them empty."""
+    return [
+        array
+        for layer in network.layers
+        for array in ((layer.weights, layer.biases) if layer.dense else layer.parameter_arrays)
+    ]
 
 
 def check_state(network: Network, optimizer: BoundOptimizer, state: State | None) -> State:
@@ -359,7 +384,9 @@ def _optimized(
         parameters(network), gradients, optimizer, lr, state, freeze_biases, carried
     )
     layers = tuple(
-        LayerGradients(g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative)
+        LayerGradients(
+            g.delta, g.grad_weights, g.grad_biases, updated[2 * k], updated[2 * k + 1], g.derivative, g.upstream
+        )
         for k, g in enumerate(grads)
     )
     return layers, after, traces
@@ -442,7 +469,6 @@ def train(
     from one step to the next (starting from ``state``, or afresh), and the result is an
     ``OptimizedTraining`` holding the state after the last step.
     """
-    network.refuse_spatial("backward")
     if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
         raise InputError(f"iterations must be a whole number ≥ 0, got {iterations!r}")
     loss_fn = get_loss(loss)
@@ -467,7 +493,9 @@ def train(
         except ComputationError as error:
             raise ComputationError(f"step {index + 1}: {error}") from error
 
-    if optimizer is not None:
+    if network.spatial:  # every step by backward: the lean loop is written for dense layers
+        final, state = _repeat(network, steps, on_step, history, state, step)
+    elif optimizer is not None:
         final, state = _optimize(network, steps, on_step, history, state, step, loss_fn, decimals, round_z)
     else:
         final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
@@ -482,6 +510,26 @@ def train(
     values = np.array(history, dtype=np.float64)
     values.flags.writeable = False
     return Training(final, values) if optimizer is None else OptimizedTraining(final, values, state)
+
+
+def _repeat(
+    network: Network,
+    steps: int,
+    on_step: Callable[[int, BackwardResult], None] | None,
+    history: list[float],
+    state: State | None,
+    step: Callable[..., BackwardResult],
+) -> tuple[Network, State | None]:
+    """The network (and the optimizer's state, if any) after ``steps`` steps, each made by
+    ``backward``: how a network with convolution or pooling layers trains."""
+    current = network
+    for index in range(steps):
+        result = step(current, index, state)
+        history.append(result.loss)
+        if on_step is not None:
+            on_step(index, result)
+        current, state = result.network, result.state
+    return current, state
 
 
 def _optimize(

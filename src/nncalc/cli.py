@@ -578,7 +578,8 @@ def backward(
             "--inputs",
             metavar="FILE",
             help="A CSV of samples with a header naming the inputs and the "
-            "targets (as the output neurons are named); '-' for standard input.",
+            "targets (as the output neurons are named); '-' for standard input; or a "
+            ".yaml file of samples (images as a matrix per channel) with a --target per sample.",
             show_default=False,
         ),
     ] = None,
@@ -702,17 +703,29 @@ def backward(
     if iterations > 1 and fmt in ("markdown", "latex", "html"):
         raise InputError(f"--format {fmt} shows one step; with --iterations use table or json")
     if inputs_file is not None:
-        if input_values or target_values:
+        if input_values:
             raise InputError("give --input/--target pairs or --inputs FILE, not both")
         samples, targets = _read_csv_samples(network, inputs_file, max_file_size)
         source = "<stdin>" if str(inputs_file) == "-" else str(inputs_file)
-        if targets is None or len(targets.columns) != len(network.outputs):
+        if targets is None and target_values:  # samples only (a YAML file of images): --target gives theirs
+            count = len(samples.values)
+            if len(target_values) != count:
+                raise InputError(
+                    f"give one --target per sample of {source} ({count} sample{'s' if count != 1 else ''}, "
+                    f"{len(target_values)} --target)"
+                )
+            target_array = samples_from_options(target_values, network.outputs, option="--target").values
+        elif target_values:
+            raise InputError(f"{source} has target columns already: leave out --target")
+        elif targets is None or len(targets.columns) != len(network.outputs):
             raise InputError(
-                f"the file needs target columns named as the outputs: {', '.join(network.outputs)}",
+                f"the file needs target columns named as the outputs: {', '.join(network.outputs)} "
+                "(or give --target once per sample)",
                 Location(source, 1),
             )
-        order = [targets.columns.index(n) for n in network.outputs]
-        target_array = targets.values[:, order]
+        else:
+            order = [targets.columns.index(n) for n in network.outputs]
+            target_array = targets.values[:, order]
     else:
         input_values, target_values = input_values or [], target_values or []
         if not input_values:

@@ -93,3 +93,125 @@ def pool2d(x: np.ndarray, shape: Shape3, kernel: Pair, stride: Pair, padding: Pa
     if mode == "avg":
         out /= kh * kw
     return out.reshape(samples, -1)
+
+
+# -- backward: the gradients that flow back through a layer -------------------------------------
+
+
+def _windows_at(maps: np.ndarray, i: int, j: int, rows_out: int, cols_out: int, stride: Pair) -> np.ndarray:
+    """The cells at kernel offset (i, j) of every window: (samples, C, H′, W′), a view of ``maps``.
+
+    For one offset, distinct windows take distinct cells, so adding into this view is safe."""
+    sh, sw = stride
+    return maps[:, :, i : i + (rows_out - 1) * sh + 1 : sh, j : j + (cols_out - 1) * sw + 1 : sw]
+
+
+def _cropped(padded: np.ndarray, padding: Pair) -> np.ndarray:
+    """The padded maps without their padding, flattened back to (samples, C·H·W)."""
+    ph, pw = padding
+    if not (ph or pw):
+        return padded.reshape(padded.shape[0], -1)
+    height, width = padded.shape[2] - 2 * ph, padded.shape[3] - 2 * pw
+    return np.ascontiguousarray(padded[:, :, ph : ph + height, pw : pw + width]).reshape(padded.shape[0], -1)
+
+
+def conv2d_input_gradient(
+    delta: np.ndarray, shape: Shape3, weights: np.ndarray, stride: Pair, padding: Pair
+) -> np.ndarray:
+    """∂L/∂x for a convolution: (samples, O·H′·W′) δ → (samples, C·H·W), the transposed convolution.
+
+    Each window's gradient is δ·W (one row per window, as im2col laid them out); each is then
+    added back where its window was read (col2im), one kernel offset at a time; the gradient
+    that falls on padding is dropped.
+    """
+    channels, height, width = shape
+    out_channels, _, kh, kw = weights.shape
+    (ph, pw) = padding
+    rows_out, cols_out = output_length(height, kh, stride[0], ph), output_length(width, kw, stride[1], pw)
+    samples = delta.shape[0]
+    flat_weights = weights.reshape(out_channels, channels * kh * kw)
+    padded = np.zeros((samples, channels, height + 2 * ph, width + 2 * pw))
+    cells = rows_out * cols_out
+    per_block = max(1, IM2COL_VALUES // (cells * flat_weights.shape[1]))
+    for start in range(0, samples, per_block):
+        block = delta[start : start + per_block].reshape(-1, out_channels, rows_out, cols_out)
+        n = block.shape[0]
+        rows = block.transpose(0, 2, 3, 1).reshape(n * cells, out_channels)  # one row per window
+        columns = (rows @ flat_weights).reshape(n, rows_out, cols_out, channels, kh, kw)
+        target = padded[start : start + n]
+        for i in range(kh):
+            for j in range(kw):
+                _windows_at(target, i, j, rows_out, cols_out, stride)[...] += columns[..., i, j].transpose(0, 3, 1, 2)
+    return _cropped(padded, padding)
+
+
+def conv2d_parameter_gradients(
+    x: np.ndarray, shape: Shape3, delta: np.ndarray, kernel: tuple[int, int, int, int], stride: Pair, padding: Pair
+) -> tuple[np.ndarray, np.ndarray]:
+    """Σ over samples and positions of δ ⊗ window, (O, C, kh, kw), and of δ, (O,): the kernel's and
+    the biases' gradients summed over the batch (the caller takes the mean).
+
+    The windows are laid out as rows (im2col, as ``conv2d`` does) and ∂L/∂W is δᵀ·columns.
+    """
+    channels, height, width = shape
+    out_channels, _, kh, kw = kernel
+    (sh, sw), (ph, pw) = stride, padding
+    rows_out, cols_out = output_length(height, kh, sh, ph), output_length(width, kw, sw, pw)
+    samples = x.shape[0]
+    maps = x.reshape(samples, channels, height, width)
+    cells = rows_out * cols_out
+    grad_w = np.zeros((out_channels, channels * kh * kw))
+    per_block = max(1, IM2COL_VALUES // (cells * channels * kh * kw))
+    for start in range(0, samples, per_block):
+        block = maps[start : start + per_block]
+        if ph or pw:
+            block = np.pad(block, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        n = block.shape[0]
+        windows = np.lib.stride_tricks.sliding_window_view(block, (kh, kw), axis=(2, 3))
+        windows = windows[:, :, : (rows_out - 1) * sh + 1 : sh, : (cols_out - 1) * sw + 1 : sw]
+        columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * cells, -1)
+        rows = delta[start : start + n].reshape(n, out_channels, cells).transpose(0, 2, 1).reshape(n * cells, -1)
+        grad_w += rows.T @ columns
+    grad_b = delta.reshape(samples, out_channels, cells).sum(axis=(0, 2))
+    return grad_w.reshape(out_channels, channels, kh, kw), grad_b
+
+
+def pool2d_input_gradient(
+    delta: np.ndarray, x: np.ndarray, shape: Shape3, kernel: Pair, stride: Pair, padding: Pair, mode: str
+) -> np.ndarray:
+    """∂L/∂x for a pooling of ``x``: (samples, C·H′·W′) δ → (samples, C·H·W).
+
+    Max pooling sends each window's δ to the cell that won it: the first largest in the order
+    the window is scanned (rows, then columns: PyTorch's rule for ties), found again from ``x``.
+    Average pooling sends δ/(kh·kw) to every cell of the window, padding included
+    (``count_include_pad=True``), and what falls on padding is dropped.
+    """
+    channels, height, width = shape
+    (kh, kw), (ph, pw) = kernel, padding
+    rows_out, cols_out = output_length(height, kh, stride[0], ph), output_length(width, kw, stride[1], pw)
+    samples = x.shape[0]
+    back = delta.reshape(samples, channels, rows_out, cols_out)
+    padded = np.zeros((samples, channels, height + 2 * ph, width + 2 * pw))
+    if mode == "avg":
+        share = back / (kh * kw)
+        for i in range(kh):
+            for j in range(kw):
+                _windows_at(padded, i, j, rows_out, cols_out, stride)[...] += share
+        return _cropped(padded, padding)
+    maps = x.reshape(samples, channels, height, width)
+    if ph or pw:
+        maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    best = np.array(_windows_at(maps, 0, 0, rows_out, cols_out, stride))
+    # the offset i·kw + j of each window's first largest, in the smallest integer that holds kh·kw offsets
+    winner = np.zeros(best.shape, dtype=np.min_scalar_type(kh * kw))
+    for i in range(kh):
+        for j in range(kw):
+            view = _windows_at(maps, i, j, rows_out, cols_out, stride)
+            larger = (view > best) | np.isnan(view)  # PyTorch's test: val > max or isnan(val)
+            np.copyto(best, view, where=larger)
+            np.copyto(winner, i * kw + j, where=larger)
+    for i in range(kh):
+        for j in range(kw):
+            target = _windows_at(padded, i, j, rows_out, cols_out, stride)
+            np.add(target, back, out=target, where=winner == i * kw + j)
+    return _cropped(padded, padding)

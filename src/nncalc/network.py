@@ -149,10 +149,13 @@ class Network:
     def with_parameters(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Network:
         """The same network with new weights and biases (their text becomes the exact value).
 
-        For dense networks only (training); a network with spatial layers is refused."""
-        self.refuse_spatial("training")
+        One weights and one biases array per layer, in order; a convolution's are shaped as its
+        kernel and biases, and a pooling's or flatten's (which have none) are ignored."""
         layers = []
         for layer, w, b in zip(self.layers, weights, biases, strict=True):
+            if not layer.dense:
+                layers.append(layer.with_parameters(w, b))
+                continue
             w = np.array(w, dtype=np.float64)
             b = np.array(b, dtype=np.float64)
             w.flags.writeable = False

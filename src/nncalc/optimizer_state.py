@@ -204,7 +204,8 @@ class _StateReader(DocumentChecker):
                     entries["name"][1], f"the state's layer {k + 1} is {name!r}; the network's is {layer.name!r}"
                 )
         found = []
-        for what, param in (("weights", layer.weights), ("biases", layer.biases)):
+        arrays = (layer.weights, layer.biases) if layer.dense else layer.parameter_arrays  # empty: pooling, flatten
+        for what, param in zip(("weights", "biases"), arrays, strict=True):
             if what not in entries:
                 self.error(node, f"{prefix}{what} is missing")
                 found.append(None)
@@ -241,6 +242,16 @@ class _StateReader(DocumentChecker):
         return ParamState(own, **buffers)
 
     def values(self, node: Node, what: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        if len(shape) > 2:  # a convolution's kernel (out, in, kh, kw): a list of its sub-arrays
+            if not isinstance(node, SeqNode) or len(node.items) != shape[0]:
+                self.error(node, f"{what} must be a list of {shape[0]} arrays of {' × '.join(map(str, shape[1:]))}")
+                return None
+            parts = [self.values(item, f"{what}[{k}]", shape[1:]) for k, item in enumerate(node.items)]
+            if any(part is None for part in parts):
+                return None
+            array = np.stack(parts)
+            array.flags.writeable = False
+            return array
         if len(shape) == 1:
             if not isinstance(node, SeqNode):
                 self.error(node, f"{what} must be a list of {shape[0]} numbers, got {node.kind}")

@@ -30,8 +30,17 @@ from typing import Any
 import numpy as np
 
 from nncalc.activations import BoundActivation
-from nncalc.convolution import Pair, Shape3, conv2d, output_length, pool2d
-from nncalc.records import default, record
+from nncalc.convolution import (
+    Pair,
+    Shape3,
+    conv2d,
+    conv2d_input_gradient,
+    conv2d_parameter_gradients,
+    output_length,
+    pool2d,
+    pool2d_input_gradient,
+)
+from nncalc.records import default, record, replace
 
 
 def cell_names(shape: tuple[int, ...]) -> tuple[str, ...]:
@@ -121,8 +130,28 @@ class SpatialLayer:
         """The layer's z for the batch ``a`` (samples, n_inputs): (samples, n_neurons)."""
         raise NotImplementedError
 
+    def input_gradient(self, delta: np.ndarray, received: np.ndarray) -> np.ndarray:
+        """∂L/∂(the layer's input) per sample, (samples, n_inputs), from its δ = ∂L/∂z
+        (samples, n_neurons) and the input it received: what backpropagation passes down."""
+        raise NotImplementedError
+
+    def parameter_gradients(self, delta: np.ndarray, received: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The weights' and biases' gradients summed over the batch (the caller takes the mean);
+        empty arrays for a layer without parameters."""
+        return NO_PARAMETERS, NO_PARAMETERS
+
+    @property
+    def parameter_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The layer's weights and biases as an optimizer steps them; empty for pooling and flatten."""
+        return NO_PARAMETERS, NO_PARAMETERS
+
+    def with_parameters(self, weights: np.ndarray, biases: np.ndarray) -> SpatialLayer:
+        """The same layer with new weights and biases (their text the exact value); itself when it has none."""
+        return self
+
 
 IDENTITY = BoundActivation.named("identity")
+NO_PARAMETERS = frozen(np.zeros(0))  # what a pooling or a flatten has to update
 
 
 @record
@@ -194,6 +223,21 @@ class Conv2d(SpatialLayer):
     def pre_activation(self, a: np.ndarray) -> np.ndarray:
         return conv2d(a, self.input_shape, self.weights, self.biases, self.stride, self.padding)
 
+    def input_gradient(self, delta: np.ndarray, received: np.ndarray) -> np.ndarray:
+        return conv2d_input_gradient(delta, self.input_shape, self.weights, self.stride, self.padding)
+
+    def parameter_gradients(self, delta: np.ndarray, received: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        shape = self.weights.shape
+        return conv2d_parameter_gradients(received, self.input_shape, delta, shape, self.stride, self.padding)
+
+    @property
+    def parameter_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.weights, self.biases
+
+    def with_parameters(self, weights: np.ndarray, biases: np.ndarray) -> Conv2d:
+        w, b = frozen(weights), frozen(biases)
+        return replace(self, weights=w, biases=b, weight_text=exact_text(w), bias_text=exact_text(b))
+
 
 class _Pooling(SpatialLayer):
     """What max and average pooling share; a = z. Each record below has the same fields."""
@@ -214,6 +258,11 @@ class _Pooling(SpatialLayer):
 
     def pre_activation(self, a: np.ndarray) -> np.ndarray:
         return pool2d(a, self.input_shape, self.kernel_size, self.stride, self.padding, self.mode)
+
+    def input_gradient(self, delta: np.ndarray, received: np.ndarray) -> np.ndarray:
+        return pool2d_input_gradient(
+            delta, received, self.input_shape, self.kernel_size, self.stride, self.padding, self.mode
+        )
 
 
 @record
@@ -269,3 +318,6 @@ class Flatten(SpatialLayer):
 
     def pre_activation(self, a: np.ndarray) -> np.ndarray:
         return a
+
+    def input_gradient(self, delta: np.ndarray, received: np.ndarray) -> np.ndarray:
+        return delta  # the same values in the same order: only the shape they stand for changes

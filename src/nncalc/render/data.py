@@ -345,22 +345,47 @@ def backward_dict(network: Network, result: Any) -> dict[str, Any]:
         "loss_name": result.loss_name,
         "lr": result.lr,
         "sample_losses": _floats(result.sample_losses),
-        "layers": [
+        "layers": [_gradients_dict(layer, grads) for layer, grads in zip(network.layers, result.layers, strict=True)],
+        "samples": [sample_dict(network, result.trace, s) for s in range(result.trace.inputs.shape[0])],
+        "targets": _floats(result.targets),
+        **_optimizer_section(result),
+    }
+
+
+def _gradients_dict(layer: Any, grads: Any) -> dict[str, Any]:
+    """One layer's δ per sample, its gradients and its updated parameters.
+
+    A spatial layer names its ``type`` and ``shape``, and gives each sample's δ nested as its
+    output (channels, height, width); a convolution's gradients and parameters are shaped as
+    its kernel (out_channels, in_channels, kh, kw) and biases; pooling and flatten have none.
+    """
+    if layer.dense:
+        return {
+            "name": layer.name,
+            "neurons": list(layer.neurons),
+            "delta": _floats(grads.delta),
+            "grad_weights": _floats(grads.grad_weights),
+            "grad_biases": _floats(grads.grad_biases),
+            "weights": _floats(grads.weights),
+            "biases": _floats(grads.biases),
+        }
+    samples = grads.delta.shape[0]
+    entry: dict[str, Any] = {
+        "name": layer.name,
+        "type": layer.kind,
+        "shape": list(layer.output_shape),
+        "delta": _floats(grads.delta.reshape(samples, *layer.output_shape)),
+    }
+    if layer.n_params:
+        entry.update(
             {
-                "name": layer.name,
-                "neurons": list(layer.neurons),
-                "delta": _floats(grads.delta),
                 "grad_weights": _floats(grads.grad_weights),
                 "grad_biases": _floats(grads.grad_biases),
                 "weights": _floats(grads.weights),
                 "biases": _floats(grads.biases),
             }
-            for layer, grads in zip(network.layers, result.layers, strict=True)
-        ],
-        "samples": [sample_dict(network, result.trace, s) for s in range(result.trace.inputs.shape[0])],
-        "targets": _floats(result.targets),
-        **_optimizer_section(result),
-    }
+        )
+    return entry
 
 
 def _optimizer_section(result: Any) -> dict[str, Any]:

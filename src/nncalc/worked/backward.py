@@ -42,7 +42,9 @@ def backward_document(
     """The forward pass, the loss, each layer's δ, gradients and updates, and the learning rate."""
     p = view.precision
     samples = result.trace.inputs.shape[0]
-    shown = True if view.steps is None else view.steps
+    shown = view.steps
+    if shown is None:  # on by default, but for a large layer (a feature map, most often), summarised instead
+        shown = view.all_rows or all(layer.n_neurons <= LARGE_LAYER for layer in network.layers)
     show_steps = steps_wanted(network, samples, View(p, shown, view.all_rows, view.form))
     blocks = forward_blocks(network, result.trace, input_texts, View(p, view.steps, view.all_rows, view.form))
     blocks.extend(loss_blocks(network, result, p))
@@ -140,6 +142,10 @@ def delta_tables(
 def layer_blocks(network: Network, result: BackwardResult, index: int, view: View, show_steps: bool) -> list:
     """One layer's δ table and steps, then its weights' gradients and updates."""
     layer = network.layers[index]
+    if not layer.dense:  # convolution, pooling, flatten: δ as maps, the kernel's gradient as grids
+        from nncalc.worked.spatial_backward import spatial_backward_blocks
+
+        return spatial_backward_blocks(network, result, index, view, show_steps)
     grads = result.layers[index]
     samples = grads.delta.shape[0]
     p = view.precision

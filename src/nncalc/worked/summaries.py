@@ -27,6 +27,11 @@ def training_document(
         Table((Column(("iteration",)), Column(("loss",))), rows),
     ]
     for index, layer in enumerate(final.layers):
+        if not layer.dense:  # a convolution's kernel row by row; pooling and flatten have nothing to train
+            if layer.n_params:
+                heading = Heading(3, (f"{final.layer_label(index)} after training",))
+                blocks.extend([heading, _kernel_table(layer, view)])
+            continue
         below = final.inputs if index == 0 else final.layers[index - 1].neurons
         shown = below[:SHOWN_WEIGHTS]
         more = len(below) > SHOWN_WEIGHTS
@@ -50,6 +55,28 @@ def training_document(
         lead = "output:" if samples == 1 else f"output, sample {s + 1}:"
         blocks.append(Note(assignments(final.outputs, outputs[s]), kind="output", lead=lead))
     return Document(final.name or "", tuple(blocks), view.precision)
+
+
+def _kernel_table(layer, view: View) -> Table:
+    """A convolution's kernel, a row per (output channel, input channel, kernel row), its bias beside
+    the first row of each output channel."""
+    out_channels, channels, kh, kw = layer.weights.shape
+    keys = [(o, c, r) for o in range(out_channels) for c in range(channels) for r in range(kh)]
+    listed = keys if view.all_rows else keys[:LARGE_LAYER]
+    rows = tuple(
+        (
+            f"[{o},{c},{r}]",
+            *(Num(float(v)) for v in layer.weights[o, c, r]),
+            Num(float(layer.biases[o])) if c == 0 and r == 0 else "",
+        )
+        for o, c, r in listed
+    )
+    columns = (
+        Column(("kernel row",), numeric=False),
+        *(Column((f"column {k}",)) for k in range(kw)),
+        Column(("b",)),
+    )
+    return Table(columns, rows)
 
 
 def check_document(network: Network) -> Document:
