@@ -6,6 +6,10 @@ errors. A value is right when it is within half a unit of the last digit written
 (``0.6023`` claims ±0.00005) of that recomputed value, or of the exact value. For a
 wrong value the likely mistake is looked for: a sign, a missing bias, swapped weights,
 σ applied twice, a rounding slip.
+
+A convolution, pooling or flatten layer is marked the same way, cell by cell: its z is
+the layer's own arithmetic on the person's previous map (``nncalc.grading_spatial``
+looks for its slips: a flipped kernel, max for mean, a missing ReLU, ...).
 """
 
 from __future__ import annotations
@@ -126,7 +130,6 @@ def grade(
     ``ComputationError`` where a value to grade against is not finite (the exact one, or
     the one recomputed from the person's values): nothing can be right or wrong against it.
     """
-    network.refuse_spatial("grade")
     _check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(1, -1)
     exact = forward(network, x, decimals=decimals, round_z=round_z)
@@ -136,7 +139,10 @@ def grade(
     layers = []
     for index, (layer, sheet) in enumerate(zip(network.layers, answers, strict=True)):
         with np.errstate(over="ignore", invalid="ignore"):
-            z_expected = layer.weights @ received + layer.biases
+            # a convolution, pooling or flatten: the layer's own arithmetic, on a batch of one
+            z_expected = (
+                layer.weights @ received + layer.biases if layer.dense else layer.pre_activation(received[None, :])[0]
+            )
             if decimals is not None and round_z:
                 z_expected = round_half_up(z_expected, decimals)
         _check_recomputed(network, index, "z", z_expected)
@@ -148,13 +154,19 @@ def grade(
                 a_expected = round_half_up(a_expected, decimals)
         _check_recomputed(network, index, "a", a_expected)
         a_marks = _judge(index, "a", sheet.a, a_expected, exact.layers[index].a[0], tolerance)
-        z_marks = tuple(
-            _diagnose_z(m, layer, received, received_given, network, index) if m.correct is False else m
-            for m in z_marks
-        )
-        a_marks = tuple(
-            _diagnose_a(m, layer.activation, z_used, network, index) if m.correct is False else m for m in a_marks
-        )
+        if layer.dense:
+            z_marks = tuple(
+                _diagnose_z(m, layer, received, received_given, network, index) if m.correct is False else m
+                for m in z_marks
+            )
+            a_marks = tuple(
+                _diagnose_a(m, layer.activation, z_used, network, index) if m.correct is False else m for m in a_marks
+            )
+        else:
+            from nncalc.grading_spatial import diagnose
+
+            before = layers[-1].z_used if layers else None
+            z_marks, a_marks = diagnose(network, index, z_marks, a_marks, received, z_used, before)
         layers.append(GradedLayer(z_marks, a_marks, received, received_given, z_used))
         received = _use(sheet.a, a_expected)
         received_given = sheet.a
