@@ -509,12 +509,12 @@ def test_backward_is_refused_with_exit_2(nncalc):
     assert "Traceback" not in result.err
 
 
-def test_grade_is_refused_with_exit_2(nncalc, tmp_path):
+def test_grading_the_backward_pass_is_refused_with_exit_2(nncalc, tmp_path):
     answers = tmp_path / "answers.yaml"
-    answers.write_text("layers:\n  - z: [1]\n")
-    result = nncalc("grade", TEXTBOOK, "-i", ",".join(["1"] * 25), "--answers", answers)
+    answers.write_text("layers:\n  - {}\n")
+    result = nncalc("grade", TEXTBOOK, "-i", ",".join(["1"] * 25), "--target", "1,0", "--answers", answers)
     assert result.code == 2
-    assert "does not support conv2d layers yet" in result.err
+    assert "grading the backward pass (--target) does not support conv2d layers yet (layer 1 (conv))" in result.err
 
 
 def test_the_api_refuses_backward_on_a_spatial_network():

@@ -59,7 +59,10 @@ def diagnose(
     shape = layer.output_shape if layer.spatial_output else None
     z_expected = np.array([m.expected for m in z_marks])
     z_out = tuple(_judged(m, z_maps, shape, z_expected) for m in z_marks)
-    a_out = tuple(_judged(m, a_maps, None, z_expected) for m in a_marks)
+    if not layer.has_activation:  # pooling, flatten: a is z, and is slipped the ways z is
+        a_out = tuple(_judged(m, z_maps, shape, z_expected) for m in a_marks)
+    else:
+        a_out = tuple(_judged(m, a_maps, None, z_expected) for m in a_marks)
     return z_out, a_out
 
 

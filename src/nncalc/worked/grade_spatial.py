@@ -124,7 +124,7 @@ def _marked(mark) -> object:
     """A cell as written, with its mark: ``7 ✓``, ``9 ✗``; ``—`` where nothing is written."""
     if mark.given is None:
         return "—"
-    return Styled(f"{mark.given.text} ✓", "right") if mark.correct else Styled(f"{mark.given.text} ✗", "wrong")
+    return f"{mark.given.text} ✓" if mark.correct else Styled(f"{mark.given.text} ✗", "wrong")  # the ✗ stands out
 
 
 def _expected(mark, p: int) -> object:
