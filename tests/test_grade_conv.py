@@ -355,3 +355,112 @@ def test_the_document_of_a_pool_slip_works_its_window():
     assert "a of cell \\[1,1\\] in layer 2 (pool)" in out.getvalue()
     assert "max(6, 8, 7, 7) = 8" in out.getvalue()
     assert "nothing written for this layer" in out.getvalue()
+
+
+# -- slips of padding, stride, pooling and flatten, on a two-filter network ------------------------
+
+TWO = [[[2, -1, 0], [1, 3, -2], [0, 1, 1]], [[-1, 0, 2], [1, -3, 0], [2, 1, -1]]]
+TWO_BIAS = [0.5, -1]
+PADDED = f"""\
+inputs: {{shape: [1, 5, 5]}}
+layers:
+  - type: conv2d
+    name: conv
+    weights: [[{matrix(TWO[0])}], [{matrix(TWO[1])}]]
+    biases: {TWO_BIAS}
+    stride: 2
+    padding: 1
+    activation: relu
+  - type: avgpool2d
+    name: pool
+    kernel_size: 2
+    stride: 1
+  - type: flatten
+    name: flat
+"""
+
+
+def padded_conv(image, kernel, bias, stride, padding):
+    """conv2d with zeros around the image, on paper."""
+    size = len(image) + 2 * padding
+    big = [[0] * size for _ in range(size)]
+    for r, row in enumerate(image):
+        for k, v in enumerate(row):
+            big[r + padding][k + padding] = v
+    return correlate(big, kernel, bias, stride)
+
+
+def windows(rows, size=2):
+    """Each 2×2 window of a map (stride 1), as a flat list of its cells."""
+    out = len(rows) - size + 1
+    return [[[rows[i + r][j + k] for r in range(size) for k in range(size)] for j in range(out)] for i in range(out)]
+
+
+def padded_by_hand():
+    z = [padded_conv(IMAGE, kernel, b, 2, 1) for kernel, b in zip(TWO, TWO_BIAS, strict=True)]
+    a = [[[max(0.0, v) for v in row] for row in m] for m in z]
+    pooled = [[[sum(w) / 4 for w in row] for row in windows(m)] for m in a]
+    return z, a, pooled
+
+
+def _grade_one(layer: int, key: str, channel: int, row: int, column: int, value: float, shape=(3, 3)):
+    cells = [[None] * shape[1] for _ in range(shape[0])]
+    cells[row][column] = value
+    layers = [{} for _ in range(layer)] + [{key: {channel: cells}}]
+    marks = api.grade(parse_network(PADDED, "padded.yaml"), [v for row in IMAGE for v in row], {"layers": layers})
+    (mark,) = marks.wrong
+    return mark
+
+
+def test_padding_left_out_and_stride_misread_are_named():
+    z, _, _ = padded_by_hand()
+    unpadded = padded_conv(IMAGE, TWO[1], TWO_BIAS[1], 2, 0)
+    stride_one = padded_conv(IMAGE, TWO[1], TWO_BIAS[1], 1, 1)
+    assert unpadded[1][1] != z[1][1][1] and stride_one[1][2] != z[1][1][2]
+    assert "the padding of 1 was left out" in _grade_one(0, "z", 1, 1, 1, unpadded[1][1]).diagnosis
+    assert "the window moved by 1, not by the stride 2" in _grade_one(0, "z", 1, 1, 2, stride_one[1][2]).diagnosis
+
+
+def test_average_pooling_slips_are_named():
+    z, a, pooled = padded_by_hand()
+    window = windows(a[0])[0][1]
+    assert sum(window) != pooled[0][0][1] and max(window) != pooled[0][0][1]
+    assert "not divided by 4" in _grade_one(1, "a", 0, 0, 1, sum(window), (2, 2)).diagnosis
+    assert "the max of the window" in _grade_one(1, "a", 0, 0, 1, max(window), (2, 2)).diagnosis
+    from_z = [[sum(w) / 4 for w in row] for row in windows(z[1])]
+    cell = next((r, k) for r in range(2) for k in range(2) if from_z[r][k] != pooled[1][r][k])
+    mark = _grade_one(1, "a", 1, *cell, from_z[cell[0]][cell[1]], (2, 2))
+    assert "pooled from z, before relu" in mark.diagnosis
+
+
+def test_flatten_in_keras_order_is_named():
+    _, _, pooled = padded_by_hand()
+    channels_last = [pooled[c][r][k] for r in range(2) for k in range(2) for c in range(2)]
+    marks = api.grade(
+        parse_network(PADDED, "padded.yaml"),
+        [v for row in IMAGE for v in row],
+        {"layers": [{}, {}, {"a": channels_last}]},
+    )
+    assert marks.wrong
+    assert all("channels last" in m.diagnosis for m in marks.wrong)
+
+
+def test_a_large_map_is_marked_in_a_table_of_its_wrong_cells():
+    text = PADDED.replace("[1, 5, 5]", "[1, 21, 21]")
+    network = parse_network(text, "big.yaml")
+    image = [[(3 * r + 5 * k) % 7 - 3 for k in range(21)] for r in range(21)]
+    z = [padded_conv(image, kernel, b, 2, 1) for kernel, b in zip(TWO, TWO_BIAS, strict=True)]
+    slipped = [[row[:] for row in m] for m in z]
+    slipped[1][4][7] += 1
+    marks = api.grade(network, [v for row in image for v in row], {"layers": [{"z": slipped}]})
+    assert len(marks.right) == 2 * 11 * 11 - 1
+    (mark,) = marks.wrong
+    assert mark.neuron == 121 + 4 * 11 + 7
+    import io
+
+    from nncalc.notation import write_document
+
+    out = io.StringIO()
+    write_document(marks.document(), "markdown", out, False)
+    assert "242 values written, 241 right, 1 wrong" in out.getvalue()
+    assert "| \\[1,4,7\\] | z |" in out.getvalue()

@@ -71,15 +71,22 @@ def _judged(mark: Mark, maps: Maps, shape: tuple[int, ...] | None, expected: np.
     if mark.correct is not False:
         return mark
     j = mark.neuron
-    candidates: Candidates = [(words, lambda values=values: _at(values(), j)) for words, values in maps]
+    candidates: Candidates = [(words, lambda values=values: _at(values(), j, shape)) for words, values in maps]
     if shape is not None:
         candidates.extend(_neighbours(j, shape, expected))
     return _first_match(mark, candidates)
 
 
-def _at(values: np.ndarray, j: int) -> float:
-    """Value ``j`` of an alternative map; NaN where the alternative has no such cell (another shape)."""
-    return float(values[j]) if j < values.size else float("nan")
+def _at(values: np.ndarray, j: int, shape: tuple[int, ...] | None) -> float:
+    """Cell ``j`` of the layer (flat, in ``shape``) in an alternative map, which may be of another
+    (channels, rows, columns) shape: the same channel, row and column; NaN where it has no such cell."""
+    if shape is None:
+        return float(values[j]) if j < values.size else float("nan")
+    _, height, width = shape
+    c, rest = divmod(j, height * width)
+    r, k = divmod(rest, width)
+    inside = c < values.shape[0] and r < values.shape[1] and k < values.shape[2]
+    return float(values[c, r, k]) if inside else float("nan")
 
 
 def _neighbours(j: int, shape: tuple[int, ...], expected: np.ndarray) -> Candidates:
@@ -107,7 +114,8 @@ def _z_maps(network: Network, index: int, received: np.ndarray, before: np.ndarr
         shape, stride, padding = layer.input_shape, layer.stride, layer.padding
 
         def conv(weights=w, biases=b, s=stride, p=padding) -> Callable[[], np.ndarray]:
-            return cache(lambda: conv2d(x, shape, weights, biases, s, p)[0])
+            out = _out_shape(shape, weights.shape[0], weights.shape[2:], s, p)
+            return cache(lambda: conv2d(x, shape, weights, biases, s, p)[0].reshape(out))
 
         flipped = w[:, :, ::-1, ::-1]
         if not np.array_equal(flipped, w):
@@ -136,7 +144,8 @@ def _z_maps(network: Network, index: int, received: np.ndarray, before: np.ndarr
     shape, kernel, stride, padding = layer.input_shape, layer.kernel_size, layer.stride, layer.padding
 
     def pool(mode: str, s=stride, values=x) -> Callable[[], np.ndarray]:
-        return cache(lambda: pool2d(values, shape, kernel, s, padding, mode)[0])
+        out = _out_shape(shape, shape[0], kernel, s, padding)
+        return cache(lambda: pool2d(values, shape, kernel, s, padding, mode)[0].reshape(out))
 
     if layer.mode == "max":
         maps.append(("the mean of the window was taken, not its max (average for max pooling)", pool("avg")))
@@ -167,6 +176,15 @@ def _z_maps(network: Network, index: int, received: np.ndarray, before: np.ndarr
             )
         )
     return maps
+
+
+def _out_shape(
+    shape: tuple[int, ...], channels: int, kernel: tuple[int, ...], stride: tuple[int, int], padding: tuple[int, int]
+) -> tuple[int, int, int]:
+    """The (channels, rows, columns) a convolution or pooling with these settings gives."""
+    rows = output_length(shape[1], kernel[0], stride[0], padding[0])
+    columns = output_length(shape[2], kernel[1], stride[1], padding[1])
+    return channels, rows, columns
 
 
 def _fits(layer: Conv2d, shape: tuple[int, ...], padding: tuple[int, int], stride: tuple[int, int]) -> bool:
