@@ -858,7 +858,8 @@ def grade(
             "--answers",
             "-a",
             metavar="FILE",
-            help="Your worked answers (YAML): per layer, z and a values in neuron order, or by neuron name.",
+            help="Your worked answers (YAML): per layer, z and a values in neuron order, or by neuron name; "
+            "for a convolution or pooling, a matrix per channel.",
             show_default=False,
         ),
     ],

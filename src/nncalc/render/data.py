@@ -249,7 +249,7 @@ def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
             {
                 "layer": layer.name,
                 "neuron": layer.neurons[mark.neuron],
-                "cell": _cell(layer, mark.neuron),
+                "cell": _map_cell(layer, mark.neuron),
                 "quantity": mark.quantity,
                 "given": given.value if given is not None else None,
                 "text": given.text if given is not None else None,
@@ -272,7 +272,7 @@ def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
     }
 
 
-def _cell(layer: Any, flat: int) -> dict[str, int] | None:
+def _map_cell(layer: Any, flat: int) -> dict[str, int] | None:
     """Where value ``flat`` of a map layer sits (for a flatten, in the map it reads); None for a dense layer."""
     if layer.dense:
         return None
