@@ -464,3 +464,37 @@ def test_a_large_map_is_marked_in_a_table_of_its_wrong_cells():
     write_document(marks.document(), "markdown", out, False)
     assert "242 values written, 241 right, 1 wrong" in out.getvalue()
     assert "| \\[1,4,7\\] | z |" in out.getvalue()
+
+
+# -- a wide dense layer after a flatten ------------------------------------------------------------
+
+
+def test_a_wide_layers_term_slips_are_found_as_one_by_one(monkeypatch):
+    """Past LOOPED_TERMS inputs the terms' slips are looked for with arrays: the same diagnosis
+    as the one-by-one candidates give, for a term left out, a sign, and two swapped weights."""
+    import random
+
+    from nncalc import grading
+
+    rng = random.Random(7)
+    n = grading.LOOPED_TERMS + 6
+    weights = [round(rng.uniform(-1, 1), 2) for _ in range(n)]
+    x = [round(rng.uniform(1, 9), 3) for _ in range(n)]  # values no two slips share at 10 decimals
+    text = f"inputs: {n}\nlayers:\n  - weights: [{weights}]\n    biases: [0.25]\n"
+    network = parse_network(text, "wide.yaml")
+    z = sum(w * v for w, v in zip(weights, x, strict=True)) + 0.25
+    slips = {
+        "is missing": z - weights[40] * x[40],
+        "has the wrong sign": z - 2 * weights[3] * x[3],
+        "the weights of x11 and x51 are swapped": z
+        + (weights[50] - weights[10]) * x[10]
+        + (weights[10] - weights[50]) * x[50],
+    }
+    for words, given in slips.items():
+        sheet = {"layers": [{"z": [float(f"{given:.10f}")]}]}
+        wide = api.grade(network, x, sheet).wrong[0].diagnosis
+        monkeypatch.setattr(grading, "LOOPED_TERMS", 10 * n)
+        one_by_one = api.grade(network, x, sheet).wrong[0].diagnosis
+        monkeypatch.undo()
+        assert wide == one_by_one
+        assert words in wide

@@ -28,6 +28,9 @@ from nncalc.network import Network
 from nncalc.numbers import decimals_written
 from nncalc.records import record
 
+LOOPED_TERMS = 64  # a layer with more inputs has its terms' slips looked for with arrays
+SWAPPED_TERMS = 4096  # ... and its pairs of swapped weights up to this many inputs (a matrix of them)
+
 
 @record
 class Mark:
@@ -280,17 +283,22 @@ def _diagnose_z(mark, layer, received, received_given, network, index) -> Mark:
     if b != 0:
         candidates.append(("the bias is missing", lambda: e - b))
         candidates.append(("the bias is subtracted instead of added", lambda: e - 2 * b))
-    for i in range(len(w)):
-        term = f"{layer.weight_text[j][i]} × {names[i]}"
-        candidates.append((f"the term {term} has the wrong sign", lambda i=i: e - 2 * w[i] * received[i]))
-        candidates.append((f"the term {term} is missing", lambda i=i: e - w[i] * received[i]))
-        for k in range(i + 1, len(w)):
-            candidates.append(
-                (
-                    f"the weights of {names[i]} and {names[k]} are swapped",
-                    lambda i=i, k=k: e + (w[k] - w[i]) * received[i] + (w[i] - w[k]) * received[k],
+    if len(w) > LOOPED_TERMS:  # a wide layer (after a flatten): the same candidates, as arrays
+        candidates.extend(
+            _term_slips(mark, w, received, e, [f"{layer.weight_text[j][i]} × {names[i]}" for i in range(len(w))], names)
+        )
+    else:
+        for i in range(len(w)):
+            term = f"{layer.weight_text[j][i]} × {names[i]}"
+            candidates.append((f"the term {term} has the wrong sign", lambda i=i: e - 2 * w[i] * received[i]))
+            candidates.append((f"the term {term} is missing", lambda i=i: e - w[i] * received[i]))
+            for k in range(i + 1, len(w)):
+                candidates.append(
+                    (
+                        f"the weights of {names[i]} and {names[k]} are swapped",
+                        lambda i=i, k=k: e + (w[k] - w[i]) * received[i] + (w[i] - w[k]) * received[k],
+                    )
                 )
-            )
     for other in range(layer.n_neurons):
         if other != j:
             candidates.append(
@@ -304,6 +312,46 @@ def _diagnose_z(mark, layer, received, received_given, network, index) -> Mark:
             )
         )
     return _first_match(mark, candidates)
+
+
+def _term_slips(mark: Mark, w: np.ndarray, x: np.ndarray, e: float, terms: list[str], names) -> list:
+    """The first of a term's slips (wrong sign, missing, its weight swapped with a later one's)
+    that gives the value written, in the order the one-by-one candidates take, found with
+    arrays: a layer with a flatten's thousand inputs has half a million pairs of weights.
+
+    The pairs are looked at only up to ``SWAPPED_TERMS`` inputs (the matrix of pairs grows
+    as the square). Returns the one candidate found, or none.
+    """
+    given, tolerance = mark.given.value, mark.tolerance
+
+    def near(values: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.isfinite(values) & (np.abs(given - values) <= tolerance + 1e-12 * np.maximum(1.0, np.abs(values)))
+
+    wx = w * x
+    sign, missing = near(e - 2 * wx), near(e - wx)
+    n = len(w)
+    if n <= SWAPPED_TERMS:
+        with np.errstate(all="ignore"):
+            swapped = e + (w[None, :] - w[:, None]) * x[:, None] + (w[:, None] - w[None, :]) * x[None, :]
+        pairs = near(swapped) & np.triu(np.ones((n, n), dtype=bool), 1)
+    else:
+        pairs = np.zeros((n, 1), dtype=bool)
+    rows = sign | missing | pairs.any(axis=1)
+    if not rows.any():
+        return []
+    i = int(np.argmax(rows))
+    if sign[i]:
+        return [(f"the term {terms[i]} has the wrong sign", lambda: e - 2 * wx[i])]
+    if missing[i]:
+        return [(f"the term {terms[i]} is missing", lambda: e - wx[i])]
+    k = int(np.argmax(pairs[i]))
+    return [
+        (
+            f"the weights of {names[i]} and {names[k]} are swapped",
+            lambda: e + (w[k] - w[i]) * x[i] + (w[i] - w[k]) * x[k],
+        )
+    ]
 
 
 def _diagnose_a(mark, activation: BoundActivation, z_used, network, index) -> Mark:

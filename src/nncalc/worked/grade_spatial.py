@@ -45,9 +45,10 @@ def spatial_grade_document(network: Network, grade, answers_source: str, view: V
     if network.name:
         blocks.append(Heading(1, (network.name,)))
     if network.input_shape is not None:
-        image = image_blocks(network, grade.exact, 0, grade.input_texts, "", view)
         heading = (Styled("grading"), f" {answers_source} for a {describe_shape(network.input_shape)} image")
-        blocks.extend([Heading(2, heading), *image[1:]])
+        blocks.append(Heading(2, heading))
+        if network.n_inputs <= LARGE_LAYER or view.all_rows:  # a large image is not printed back
+            blocks.extend(image_blocks(network, grade.exact, 0, grade.input_texts, "", view)[1:])
     else:
         blocks.append(Heading(2, (Styled("grading"), f" {answers_source}")))
     for index in range(len(network.layers)):
