@@ -20,7 +20,7 @@ from nncalc.answers import parse_sheet
 from nncalc.errors import InputError
 from nncalc.loader import parse_network
 from tests.conftest import CONFIGS
-from tests.test_latex_backward import compile_pdf, needs_pdflatex
+from tests.test_latex_backward import PDFLATEX, compile_pdf, needs_pdflatex
 from tests.test_notation_html import parsed
 
 NETWORK = CONFIGS / "conv-textbook.yaml"
@@ -498,3 +498,39 @@ def test_a_wide_layers_term_slips_are_found_as_one_by_one(monkeypatch):
         monkeypatch.undo()
         assert wide == one_by_one
         assert words in wide
+
+
+def _two_channel_marks():
+    """Two maps with a slip each in z and a, a pool written as z, a flatten slip."""
+    z, _, pooled = padded_by_hand()
+    z = [[row[:] for row in m] for m in z]
+    z[1][2][0] += 1
+    a = [[[max(0.0, v) for v in row] for row in m] for m in z]
+    a[0][0][0] = -1.5
+    flat = [pooled[c][r][k] for c in range(2) for r in range(2) for k in range(2)]
+    flat[5] += 0.25
+    sheet = {"layers": [{"z": z, "a": a}, {"z": pooled}, {"a": flat}]}
+    return api.grade(parse_network(PADDED, "padded.yaml"), [v for row in IMAGE for v in row], sheet)
+
+
+def test_a_two_channel_sheet_marks_each_map():
+    marks = _two_channel_marks()
+    assert [(m.layer, m.neuron, m.quantity) for m in marks.wrong] == [(0, 0, "a"), (0, 9 + 6, "z"), (2, 5, "a")]
+    assert "relu was" not in (marks.wrong[0].diagnosis or "")  # -1.5 is no slip of ReLU's that can be told
+    assert len(marks.right) == 18 * 2 - 2 + 8 + 7
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "latex", "table"])
+def test_a_two_channel_sheet_in_every_notation(fmt, tmp_path):
+    import io
+
+    from nncalc.notation import write_document
+
+    out = io.StringIO()
+    write_document(_two_channel_marks().document(), fmt, out, fmt in ("html", "latex"))
+    text = out.getvalue()
+    assert "map 1" in text and "3 wrong" in text and "left out" not in text
+    if fmt == "html":
+        parsed(text)
+    if fmt == "latex" and PDFLATEX is not None:  # without pdflatex, the rest is still checked
+        compile_pdf(tmp_path, text)

@@ -57,15 +57,18 @@ def spatial_grade_document(network: Network, grade, answers_source: str, view: V
     if first is not None:
         blocks.extend(first_wrong_blocks(network, grade, first, p))
     right, wrong = len(grade.right), len(grade.wrong)
-    blank = sum(1 for m in grade.marks if m.correct is None and _asked(network, m))
+    blank = sum(1 for m in grade.marks if m.correct is None and _asked(network, grade, m))
     tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
     blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
     return Document(network.name or "", tuple(blocks), p)
 
 
-def _asked(network: Network, mark) -> bool:
-    """Whether a value left out counts as left out: a pooling's or a flatten's z is its a, asked once."""
-    return network.layers[mark.layer].has_activation or mark.quantity == "a"
+def _asked(network: Network, grade, mark) -> bool:
+    """Whether a value not written counts as left out: a pooling's or a flatten's z is its a,
+    asked once (counted on the a, and only where the z is not written either)."""
+    if network.layers[mark.layer].has_activation:
+        return True
+    return mark.quantity == "a" and grade.layers[mark.layer].z[mark.neuron].given is None
 
 
 # -- each layer's marks --------------------------------------------------------------------------
