@@ -534,3 +534,10 @@ def test_a_two_channel_sheet_in_every_notation(fmt, tmp_path):
         parsed(text)
     if fmt == "latex" and PDFLATEX is not None:  # without pdflatex, the rest is still checked
         compile_pdf(tmp_path, text)
+
+
+def test_the_api_takes_the_image_as_a_matrix_and_a_sheets_path():
+    marks = api.grade(api.load(NETWORK), IMAGE, SHEET)
+    assert not marks.all_correct
+    assert [(m.layer, m.neuron, m.quantity, m.given.text) for m in marks.wrong] == [(0, 1, "z", "9")]
+    assert repr(marks) == "<Marks: 29 right, 1 wrong>"
