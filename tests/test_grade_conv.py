@@ -541,3 +541,17 @@ def test_the_api_takes_the_image_as_a_matrix_and_a_sheets_path():
     assert not marks.all_correct
     assert [(m.layer, m.neuron, m.quantity, m.given.text) for m in marks.wrong] == [(0, 1, "z", "9")]
     assert repr(marks) == "<Marks: 29 right, 1 wrong>"
+
+
+def test_without_steps_the_working_is_left_out_and_the_slip_still_named():
+    from nncalc.document import Grids, Steps
+    from nncalc.worked import View
+    from nncalc.worked.grade import grade_document
+
+    marks = api.grade(api.load(NETWORK), IMAGE, {"layers": [{}, {"a": [[7, 8], [7, 7]]}]})
+    full = grade_document(marks.network, marks.grade, "sheet", View(4))
+    bare = grade_document(marks.network, marks.grade, "sheet", View(4, steps=False))
+    assert any(isinstance(b, Steps) for b in full.blocks)
+    assert not any(isinstance(b, Steps) for b in bare.blocks)
+    assert sum(isinstance(b, Grids) for b in full.blocks) == sum(isinstance(b, Grids) for b in bare.blocks)
+    assert any("likely: the mean of the window" in str(b) for b in bare.blocks)

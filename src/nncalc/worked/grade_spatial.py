@@ -55,7 +55,7 @@ def spatial_grade_document(network: Network, grade, answers_source: str, view: V
         blocks.extend(layer_marks(network, grade, index, view))
     first = grade.first_wrong
     if first is not None:
-        blocks.extend(first_wrong_blocks(network, grade, first, p))
+        blocks.extend(first_wrong_blocks(network, grade, first, p, view.steps is not False))
     right, wrong = len(grade.right), len(grade.wrong)
     blank = sum(1 for m in grade.marks if m.correct is None and _asked(network, grade, m))
     tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
@@ -197,14 +197,15 @@ def where_text(network: Network, mark) -> str:
     return f"{mark.quantity} of {of} in {network.layer_label(mark.layer)}, at {mark.given.location}"
 
 
-def first_wrong_blocks(network: Network, grade, mark, p: int) -> list:
-    """The first wrong value: where it is, its working with the person's own earlier numbers, the likely slip."""
+def first_wrong_blocks(network: Network, grade, mark, p: int, working: bool = True) -> list:
+    """The first wrong value: where it is, its working with the person's own earlier numbers
+    (unless ``working`` is False: ``--no-steps``), the likely slip."""
     blocks: list = [Note((where_text(network, mark),), kind="wrong", lead="first wrong value:")]
     layer = network.layers[mark.layer]
     not_given = (f", not {mark.given.text}",)
-    if layer.dense:
+    if working and layer.dense:
         blocks.append(Steps((Step((graded_chain(network, grade, mark, p),), after=not_given),)))
-    else:
+    elif working:
         blocks.extend(_spatial_working(network, grade, mark, p, not_given))
     if mark.diagnosis:
         blocks.append(Note((f"likely: {mark.diagnosis}",), kind="detail"))
