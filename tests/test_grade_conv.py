@@ -555,3 +555,11 @@ def test_without_steps_the_working_is_left_out_and_the_slip_still_named():
     assert not any(isinstance(b, Steps) for b in bare.blocks)
     assert sum(isinstance(b, Grids) for b in full.blocks) == sum(isinstance(b, Grids) for b in bare.blocks)
     assert any("likely: the mean of the window" in str(b) for b in bare.blocks)
+
+
+def test_a_dense_slip_after_the_flatten_names_the_flattened_value():
+    """The output's z with the term 0.2 × (value 1 = 8) left out: 3.6 − 1.6 = 2."""
+    marks = api.grade(api.load(NETWORK), IMAGE, {"layers": [{}, {}, {}, {"z": [2.0, None]}]})
+    (mark,) = marks.wrong
+    assert mark.expected == pytest.approx(3.6)
+    assert mark.diagnosis == "the term 0.2 × value 1 is missing"

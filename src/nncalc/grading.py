@@ -279,6 +279,8 @@ def _diagnose_z(mark, layer, received, received_given, network, index) -> Mark:
     w, b = layer.weights[j], layer.biases[j]
     e = mark.expected
     names = network.inputs if index == 0 else network.layers[index - 1].neurons
+    if index and not network.layers[index - 1].dense:  # after a flatten: its values by position
+        names = tuple(f"value {i}" for i in range(len(names)))
     candidates: list[tuple[str, Callable[[], float]]] = [("the sign is flipped", lambda: -e)]
     if b != 0:
         candidates.append(("the bias is missing", lambda: e - b))

@@ -127,7 +127,7 @@ def _z_maps(network: Network, index: int, received: np.ndarray, before: np.ndarr
             maps.append(("the bias is subtracted instead of added", conv(w, -b)))
         maps.append(("the sign is flipped", cache(lambda: -conv()())))
         if padding != (0, 0) and _fits(layer, shape, (0, 0), stride):
-            maps.append((f"the padding of {padding[0]} was left out", conv(p=(0, 0))))
+            maps.append((f"the padding of {_pair(padding)} was left out", conv(p=(0, 0))))
         if stride != (1, 1):
             maps.append((f"the window moved by 1, not by the stride {_pair(stride)}", conv(s=(1, 1))))
         return maps
