@@ -277,8 +277,10 @@ layers:
             "3:9",
             "layer 2 (pool): a, row 0 has 3 values, expected 2 (a 1×2×2 map",
         ),
+        ("layers:\n  - z: [[0, 7, 7], [0, 6, 8], [0, 7, [7]]]\n", "2:31", "z mixes numbers and rows in one row"),
+        ("layers:\n  - z: {0: [[0]], map 0: [[0]]}\n", "2:19", "z: channel 0 is written twice"),
     ],
-    ids=["rows", "row-values", "channels", "flat", "channel-key", "backward-key", "pool-row"],
+    ids=["rows", "row-values", "channels", "flat", "channel-key", "backward-key", "pool-row", "mixed-row", "twice"],
 )
 def test_a_map_of_the_wrong_shape_is_located(nncalc, write, answers, where, message):
     path = write("answers.yaml", answers)

@@ -75,6 +75,7 @@ class SpatialAnswers:
         if _missing(node):
             return
         if isinstance(node, MapNode):
+            seen: set[int] = set()
             for name, (key_node, value) in node.entries.items():
                 found = _CHANNEL.match(name.strip())
                 if found is None or int(found.group(1)) >= channels:
@@ -84,6 +85,10 @@ class SpatialAnswers:
                     )
                     continue
                 c = int(found.group(1))
+                if c in seen:
+                    self.error(key_node, f"{what}: channel {c} is written twice")
+                    continue
+                seen.add(c)
                 self.channel_matrix(value, shape, c, f"{what}, channel {c}", slot)
             return
         if not isinstance(node, SeqNode):
@@ -104,8 +109,18 @@ class SpatialAnswers:
         if not all(isinstance(item, SeqNode) or _missing(item) for item in items):
             self.error(node, f"{what} mixes numbers and rows: write a matrix per channel ({size})")
             return
-        rows = [item for item in items if isinstance(item, SeqNode)]
-        nested = any(isinstance(inner, SeqNode) for row in rows for inner in row.items)
+        kinds: dict[int, str] = {}  # each row written: a row of values, or a matrix (a list of rows)
+        for item in items:
+            if isinstance(item, SeqNode) and item.items:
+                inner = [isinstance(value, SeqNode) for value in item.items if not _missing(value)]
+                if any(inner) and not all(inner):
+                    self.error(item, f"{what} mixes numbers and rows in one row ({size})")
+                    return
+                kinds[id(item)] = "matrix" if any(inner) else "row"
+        if len(set(kinds.values())) > 1:
+            self.error(node, f"{what} mixes rows of values and matrices: write a matrix per channel ({size})")
+            return
+        nested = "matrix" in kinds.values()
         if not nested:  # one matrix: the map of a one-channel layer
             if channels != 1:
                 self.error(
