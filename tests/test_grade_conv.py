@@ -565,3 +565,17 @@ def test_a_dense_slip_after_the_flatten_names_the_flattened_value():
     (mark,) = marks.wrong
     assert mark.expected == pytest.approx(3.6)
     assert mark.diagnosis == "the term 0.2 × value 1 is missing"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--inputs", IMAGE_FILE, "-i", FLAT], "give --input or --inputs, not both"),
+        ([], "no input given: use --input VALUES, or --inputs FILE"),
+    ],
+    ids=["both", "neither"],
+)
+def test_the_input_is_given_once(nncalc, args, message):
+    result = nncalc("grade", NETWORK, "-a", SHEET, *args)
+    assert result.code == 2
+    assert message in result.err
