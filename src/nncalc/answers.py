@@ -21,6 +21,9 @@ their source, ``o1: {weights: {h1: 0.3589}}``. With several samples, z, a and δ
 per sample. ``conventions: {error: t-a, batch: sum, loss: half-sse}`` names the course's
 conventions (see ``nncalc.grading_backward``).
 
+A convolution, pooling or flatten layer has z and a only, each a matrix per channel (see
+``nncalc.answers_spatial``).
+
 The number text matters: ``0.60`` claims two decimals, ``0.6`` one, and grading uses it.
 """
 
@@ -32,6 +35,7 @@ from typing import NamedTuple
 
 from nncalc import losses
 from nncalc.activations import name_key
+from nncalc.answers_spatial import SpatialAnswers
 from nncalc.errors import InputError, Location
 from nncalc.loader import DocumentChecker, suggest
 from nncalc.network import Network
@@ -150,7 +154,8 @@ def parse_sheet(text: str, network: Network, source: str = "<answers>", samples:
     With several samples, z, a and δ are written one row per sample (by position) or one
     list of a value per sample (by name); the gradients, updates and loss are the batch's.
     """
-    network.refuse_spatial("grade")
+    if samples > 1:  # several samples are graded with their targets only
+        network.refuse_spatial("grading the backward pass (--target)")
     root = load_yaml(text, source)
     checker = _AnswersChecker(source)
     sheet = checker.sheet(root, network, samples)
@@ -177,7 +182,7 @@ class _Shape(NamedTuple):
     samples: int
 
 
-class _AnswersChecker(DocumentChecker):
+class _AnswersChecker(DocumentChecker, SpatialAnswers):
     def sheet(self, root: Node, network: Network, samples: int) -> Sheet | None:
         entries = self.entries(root, ANSWER_KEYS, "the answers file", "")
         if entries is None:
@@ -233,7 +238,8 @@ class _AnswersChecker(DocumentChecker):
         shape = _Shape(network.layer_label(index), tuple(layer.neurons), below, samples)
         n, n_in = layer.n_neurons, layer.n_inputs
         slots: dict[str, list] = {q: [[None] * n for _ in range(samples)] for q in PER_SAMPLE}
-        slots.update({q: [[None] * n_in for _ in range(n)] for q in PER_WEIGHT})
+        # a spatial layer has no weights answered here (nor a row per neuron of them: too many)
+        slots.update({q: [[None] * n_in for _ in range(n)] if layer.dense else [] for q in PER_WEIGHT})
         slots.update({q: [None] * n for q in PER_NEURON})
         if node is None or (isinstance(node, ScalarNode) and node.text in MISSING and not node.quoted):
             return _layer_sheet(slots)
@@ -241,6 +247,9 @@ class _AnswersChecker(DocumentChecker):
             self.error(
                 node, f"{shape.label}: answers must be a mapping such as {{z: [...], a: [...]}}, got {node.kind}"
             )
+            return _layer_sheet(slots)
+        if not layer.dense:
+            self.spatial_layer(node, layer, shape.label, slots)
             return _layer_sheet(slots)
         forms = {key: self.form(key, value, layer.neurons) for key, (_, value) in node.entries.items()}
         first = next((form for form in forms.values() if form is not None), None)

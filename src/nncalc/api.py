@@ -434,6 +434,11 @@ def grade(
 ) -> Marks:
     """Mark worked answers (the answers file's format as a dict, or its path) for one sample.
 
+    For a network of convolutions, ``inputs`` is the image (flat, in PyTorch's order, or a
+    matrix per channel), and a convolution's or pooling's z and a are its maps, a matrix
+    per channel (``{"layers": [{"z": [[0, 7, 7], ...]}, ...]}``); the backward pass of
+    such a network is not graded yet.
+
     With ``target`` (one row per sample of ``inputs``) the backward pass is marked too, as
     ``nncalc grade --target`` does; ``lr``, ``loss``, ``freeze_biases``, ``optimizer`` (a
     name or ``"{name: sgd, momentum: 0.9}"``), ``error`` ("a-t" or "t-a") and ``batch``

@@ -871,12 +871,13 @@ def grade(
             "--answers",
             "-a",
             metavar="FILE",
-            help="Your worked answers (YAML): per layer, z and a values in neuron order, or by neuron name.",
+            help="Your worked answers (YAML): per layer, z and a values in neuron order, or by neuron name; "
+            "for a convolution or pooling, a matrix per channel.",
             show_default=False,
         ),
     ],
     input_values: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--input",
             "-i",
@@ -884,7 +885,16 @@ def grade(
             help='The input the answers are for: "0.05,0.10" (with --target, once per sample of the batch).',
             show_default=False,
         ),
-    ],
+    ] = None,
+    inputs_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--inputs",
+            metavar="FILE",
+            help="The input from a file of one sample instead: CSV, or .yaml (an image as a matrix per channel).",
+            show_default=False,
+        ),
+    ] = None,
     target_values: Annotated[
         list[str] | None,
         typer.Option(
@@ -992,7 +1002,6 @@ def grade(
     """
     from nncalc.answers import load_sheet as load_answers
     from nncalc.grading import grade as run_grade
-    from nncalc.inputs import samples_from_options
     from nncalc.loader import load_network
     from nncalc.output import refuse_unused, text_destination
 
@@ -1012,11 +1021,15 @@ def grade(
     )
     _refuse_round_z_alone(round_to, round_z)
     if target_values or error or batch or loss or optimizer or freeze_biases or lr is not None:
+        if network.spatial:  # the forward pass of a convolution is graded; its backward pass not yet
+            network.refuse_spatial("grading the backward pass (--target)")
+        if inputs_file is not None:
+            raise InputError("--inputs is for grading the forward pass; give each sample with --input")
         _grade_backward(
             network,
             network_file,
             answers_file,
-            input_values,
+            input_values or [],
             target_values or [],
             dict(loss=loss, lr=lr, freeze_biases=freeze_biases, optimizer=optimizer, error=error, batch=batch),
             dict(tolerance=tolerance, decimals=round_to, round_z=round_z),
@@ -1027,7 +1040,7 @@ def grade(
             max_file_size,
         )
         return
-    sample = samples_from_options([_one(input_values, "--input")], network.inputs)
+    sample = _grade_sample(network, input_values or [], inputs_file, max_file_size)
     answers = load_answers(answers_file, network, max_bytes=max_file_size)
     if answers.first_backward() is not None:
         raise InputError(
@@ -1058,6 +1071,22 @@ def grade(
             write_document(document, fmt, stream, standalone)
     if not result.all_correct:
         raise typer.Exit(ExitStatus.NO)
+
+
+def _grade_sample(network, input_values: list[str], inputs_file: Path | None, max_bytes: int):
+    """The one sample a sheet is graded for: one --input, or a file of one sample (--inputs)."""
+    from nncalc.inputs import samples_from_options
+
+    if inputs_file is None:
+        if not input_values:
+            raise InputError("no input given: use --input VALUES, or --inputs FILE (e.g. an image in a .yaml file)")
+        return samples_from_options([_one(input_values, "--input")], network.inputs)
+    samples = _read_samples(network, input_values, inputs_file, max_bytes)
+    if len(samples.values) != 1:
+        raise InputError(
+            f"{len(samples.values)} samples, but an answer sheet is for one sample", Location(str(inputs_file))
+        )
+    return samples
 
 
 def _grade_backward(

@@ -6,6 +6,10 @@ errors. A value is right when it is within half a unit of the last digit written
 (``0.6023`` claims ±0.00005) of that recomputed value, or of the exact value. For a
 wrong value the likely mistake is looked for: a sign, a missing bias, swapped weights,
 σ applied twice, a rounding slip.
+
+A convolution, pooling or flatten layer is marked the same way, cell by cell: its z is
+the layer's own arithmetic on the person's previous map (``nncalc.grading_spatial``
+looks for its slips: a flipped kernel, max for mean, a missing ReLU, ...).
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from nncalc.errors import ComputationError, InputError
 from nncalc.network import Network
 from nncalc.numbers import decimals_written
 from nncalc.records import record
+
+LOOPED_TERMS = 64  # a layer with more inputs has its terms' slips looked for with arrays
+SWAPPED_TERMS = 4096  # ... and its pairs of swapped weights up to this many inputs (a matrix of them)
 
 
 @record
@@ -126,7 +133,6 @@ def grade(
     ``ComputationError`` where a value to grade against is not finite (the exact one, or
     the one recomputed from the person's values): nothing can be right or wrong against it.
     """
-    network.refuse_spatial("grade")
     _check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(1, -1)
     exact = forward(network, x, decimals=decimals, round_z=round_z)
@@ -136,7 +142,10 @@ def grade(
     layers = []
     for index, (layer, sheet) in enumerate(zip(network.layers, answers, strict=True)):
         with np.errstate(over="ignore", invalid="ignore"):
-            z_expected = layer.weights @ received + layer.biases
+            # a convolution, pooling or flatten: the layer's own arithmetic, on a batch of one
+            z_expected = (
+                layer.weights @ received + layer.biases if layer.dense else layer.pre_activation(received[None, :])[0]
+            )
             if decimals is not None and round_z:
                 z_expected = round_half_up(z_expected, decimals)
         _check_recomputed(network, index, "z", z_expected)
@@ -148,13 +157,19 @@ def grade(
                 a_expected = round_half_up(a_expected, decimals)
         _check_recomputed(network, index, "a", a_expected)
         a_marks = _judge(index, "a", sheet.a, a_expected, exact.layers[index].a[0], tolerance)
-        z_marks = tuple(
-            _diagnose_z(m, layer, received, received_given, network, index) if m.correct is False else m
-            for m in z_marks
-        )
-        a_marks = tuple(
-            _diagnose_a(m, layer.activation, z_used, network, index) if m.correct is False else m for m in a_marks
-        )
+        if layer.dense:
+            z_marks = tuple(
+                _diagnose_z(m, layer, received, received_given, network, index) if m.correct is False else m
+                for m in z_marks
+            )
+            a_marks = tuple(
+                _diagnose_a(m, layer.activation, z_used, network, index) if m.correct is False else m for m in a_marks
+            )
+        else:
+            from nncalc.grading_spatial import diagnose
+
+            before = layers[-1].z_used if layers else None
+            z_marks, a_marks = diagnose(network, index, z_marks, a_marks, received, z_used, before)
         layers.append(GradedLayer(z_marks, a_marks, received, received_given, z_used))
         received = _use(sheet.a, a_expected)
         received_given = sheet.a
@@ -264,21 +279,28 @@ def _diagnose_z(mark, layer, received, received_given, network, index) -> Mark:
     w, b = layer.weights[j], layer.biases[j]
     e = mark.expected
     names = network.inputs if index == 0 else network.layers[index - 1].neurons
+    if index and not network.layers[index - 1].dense:  # after a flatten: its values by position
+        names = tuple(f"value {i}" for i in range(len(names)))
     candidates: list[tuple[str, Callable[[], float]]] = [("the sign is flipped", lambda: -e)]
     if b != 0:
         candidates.append(("the bias is missing", lambda: e - b))
         candidates.append(("the bias is subtracted instead of added", lambda: e - 2 * b))
-    for i in range(len(w)):
-        term = f"{layer.weight_text[j][i]} × {names[i]}"
-        candidates.append((f"the term {term} has the wrong sign", lambda i=i: e - 2 * w[i] * received[i]))
-        candidates.append((f"the term {term} is missing", lambda i=i: e - w[i] * received[i]))
-        for k in range(i + 1, len(w)):
-            candidates.append(
-                (
-                    f"the weights of {names[i]} and {names[k]} are swapped",
-                    lambda i=i, k=k: e + (w[k] - w[i]) * received[i] + (w[i] - w[k]) * received[k],
+    if len(w) > LOOPED_TERMS:  # a wide layer (after a flatten): the same candidates, as arrays
+        candidates.extend(
+            _term_slips(mark, w, received, e, [f"{layer.weight_text[j][i]} × {names[i]}" for i in range(len(w))], names)
+        )
+    else:
+        for i in range(len(w)):
+            term = f"{layer.weight_text[j][i]} × {names[i]}"
+            candidates.append((f"the term {term} has the wrong sign", lambda i=i: e - 2 * w[i] * received[i]))
+            candidates.append((f"the term {term} is missing", lambda i=i: e - w[i] * received[i]))
+            for k in range(i + 1, len(w)):
+                candidates.append(
+                    (
+                        f"the weights of {names[i]} and {names[k]} are swapped",
+                        lambda i=i, k=k: e + (w[k] - w[i]) * received[i] + (w[i] - w[k]) * received[k],
+                    )
                 )
-            )
     for other in range(layer.n_neurons):
         if other != j:
             candidates.append(
@@ -292,6 +314,46 @@ def _diagnose_z(mark, layer, received, received_given, network, index) -> Mark:
             )
         )
     return _first_match(mark, candidates)
+
+
+def _term_slips(mark: Mark, w: np.ndarray, x: np.ndarray, e: float, terms: list[str], names) -> list:
+    """The first of a term's slips (wrong sign, missing, its weight swapped with a later one's)
+    that gives the value written, in the order the one-by-one candidates take, found with
+    arrays: a layer with a flatten's thousand inputs has half a million pairs of weights.
+
+    The pairs are looked at only up to ``SWAPPED_TERMS`` inputs (the matrix of pairs grows
+    as the square). Returns the one candidate found, or none.
+    """
+    given, tolerance = mark.given.value, mark.tolerance
+
+    def near(values: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.isfinite(values) & (np.abs(given - values) <= tolerance + 1e-12 * np.maximum(1.0, np.abs(values)))
+
+    wx = w * x
+    sign, missing = near(e - 2 * wx), near(e - wx)
+    n = len(w)
+    if n <= SWAPPED_TERMS:
+        with np.errstate(all="ignore"):
+            swapped = e + (w[None, :] - w[:, None]) * x[:, None] + (w[:, None] - w[None, :]) * x[None, :]
+        pairs = near(swapped) & np.triu(np.ones((n, n), dtype=bool), 1)
+    else:
+        pairs = np.zeros((n, 1), dtype=bool)
+    rows = sign | missing | pairs.any(axis=1)
+    if not rows.any():
+        return []
+    i = int(np.argmax(rows))
+    if sign[i]:
+        return [(f"the term {terms[i]} has the wrong sign", lambda: e - 2 * wx[i])]
+    if missing[i]:
+        return [(f"the term {terms[i]} is missing", lambda: e - wx[i])]
+    k = int(np.argmax(pairs[i]))
+    return [
+        (
+            f"the weights of {names[i]} and {names[k]} are swapped",
+            lambda: e + (w[k] - w[i]) * x[i] + (w[i] - w[k]) * x[k],
+        )
+    ]
 
 
 def _diagnose_a(mark, activation: BoundActivation, z_used, network, index) -> Mark:

@@ -338,6 +338,7 @@ def grade_backward(
     many samples. Raise ``InputError`` where the targets or the loss do not fit, and
     ``ComputationError`` where the exact pass does not give finite values to grade against.
     """
+    network.refuse_spatial("grading the backward pass (--target)")
     _check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(-1, network.n_inputs)
     t = np.asarray(targets, dtype=np.float64)

@@ -234,7 +234,13 @@ def write_csv(stream: TextIO, network: Network, trace: Trace, with_trace: bool =
 
 
 def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
-    """A graded answer sheet as plain data: every mark with its location, verdict and diagnosis."""
+    """A graded answer sheet as plain data: every mark with its location, verdict and diagnosis.
+
+    A mark of a convolution or pooling layer names its ``cell``, ``{"channel", "row",
+    "column"}`` counted from 0 (its ``neuron`` is the cell's name, ``channel.row.column``);
+    a flatten's mark names the cell it copies; a dense layer's ``cell`` is null. (``line``
+    and ``column`` are where the value is written in the answers file.)
+    """
     marks = []
     for mark in grade.marks:
         layer = network.layers[mark.layer]
@@ -243,6 +249,7 @@ def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
             {
                 "layer": layer.name,
                 "neuron": layer.neurons[mark.neuron],
+                "cell": _map_cell(layer, mark.neuron),
                 "quantity": mark.quantity,
                 "given": given.value if given is not None else None,
                 "text": given.text if given is not None else None,
@@ -263,6 +270,16 @@ def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
         "wrong": len(grade.wrong),
         "marks": marks,
     }
+
+
+def _map_cell(layer: Any, flat: int) -> dict[str, int] | None:
+    """Where value ``flat`` of a map layer sits (for a flatten, in the map it reads); None for a dense layer."""
+    if layer.dense:
+        return None
+    _, height, width = layer.output_shape if layer.spatial_output else layer.input_shape
+    channel, rest = divmod(flat, height * width)
+    row, column = divmod(rest, width)
+    return {"channel": channel, "row": row, "column": column}
 
 
 def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:

@@ -18,6 +18,10 @@ MOST_DECIMALS = 15  # an expected value is never shown to more decimals than a f
 
 def grade_document(network: Network, grade, answers_source: str, view: View) -> Document:
     """A table per layer marking each written value, the first wrong value worked out, and the tally."""
+    if network.spatial:  # maps marked as grids, a cell's window and kernel
+        from nncalc.worked.grade_spatial import spatial_grade_document
+
+        return spatial_grade_document(network, grade, answers_source, view)
     p = view.precision
     blocks: list = []
     if network.name:

@@ -1,0 +1,173 @@
+"""A person's answers for a convolution, pooling or flatten layer: a matrix per channel.
+
+The format (see README.md, "Grading a convolution")::
+
+    layers:
+      - z: [[0, 7, 7],        # a convolution: z and a as its maps, one matrix per channel
+            [0, 6, 8],        # (a map of one channel may be written as the matrix alone)
+            [0, 7, 7]]
+        a: [[0, 7, 7], [0, 6, 8], [0, 7, 7]]
+      - a: [[7, 8], [7, 8]]   # pooling: a (z is accepted too: pooling's z is its a)
+      - a: [7, 8, 7, 8]       # flatten: the values in order (or its input's maps), or left out
+      - z: [3.6, -3.6]        # dense layers after it, as before
+
+A map of several channels is a list of matrices, ``z: [[[...]], [[...]]]``, or by channel,
+``z: {0: [[...]], 1: [[...]]}`` (``map 0`` and ``channel 0`` name channel 0 too). A map may
+also be written flat, its C·H·W values in PyTorch's order (channels, then rows, then
+columns). ``~`` leaves out a value, a row's value, a channel or the whole quantity.
+
+Every value lands in the slot of its cell in flatten order, so the layer's sheet is the
+same record as a dense layer's, one slot per value the layer gives.
+"""
+
+from __future__ import annotations
+
+import re
+from math import prod
+from typing import TYPE_CHECKING, Any
+
+from nncalc.spatial import describe_shape
+from nncalc.yamlsource import MapNode, Node, ScalarNode, SeqNode
+
+if TYPE_CHECKING:
+    from nncalc.network import AnyLayer
+
+SPATIAL_QUANTITIES = ("z", "a")
+_CHANNEL = re.compile(r"^(?:(?:map|channel)\s*)?(\d+)$", re.IGNORECASE)
+
+
+def map_shape(layer: AnyLayer) -> tuple[int, int, int]:
+    """The (channels, rows, columns) a layer's values are written as: its output, or for a flatten its input."""
+    shape = layer.output_shape if layer.spatial_output else layer.input_shape
+    return shape  # type: ignore[return-value]
+
+
+def _missing(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and not node.quoted and node.text in ("~", "null", "")
+
+
+class SpatialAnswers:
+    """What the answers checker does for a spatial layer; it supplies ``error`` and ``answer``."""
+
+    def error(self, where: Any, message: str) -> None:  # pragma: no cover - the checker's
+        raise NotImplementedError
+
+    def answer(self, node: Node, what: str) -> Any:  # pragma: no cover - the checker's
+        raise NotImplementedError
+
+    def spatial_layer(self, node: MapNode, layer: AnyLayer, label: str, slots: dict[str, list]) -> None:
+        """A spatial layer's ``z`` and ``a``, each a map, into ``slots[q][0]`` (one slot per cell)."""
+        for key, (key_node, value) in node.entries.items():
+            if key not in SPATIAL_QUANTITIES:
+                self.error(
+                    key_node,
+                    f"{label}: unknown key {key!r} (a {layer.kind} layer's answers are z and a, "
+                    "each a matrix per channel)",
+                )
+                continue
+            self.spatial_quantity(value, layer, f"{label}: {key}", slots[key][0])
+
+    def spatial_quantity(self, node: Node, layer: AnyLayer, what: str, slot: list) -> None:
+        """One quantity of a spatial layer: ~, matrices by channel, a list of matrices, one matrix, or flat."""
+        shape = map_shape(layer)
+        channels = shape[0]
+        size = f"a {describe_shape(shape)} map: channels×rows×columns"
+        if _missing(node):
+            return
+        if isinstance(node, MapNode):
+            seen: set[int] = set()
+            for name, (key_node, value) in node.entries.items():
+                found = _CHANNEL.match(name.strip())
+                if found is None or int(found.group(1)) >= channels:
+                    self.error(
+                        key_node,
+                        f"{what}: unknown channel {name!r} (the channels are 0 to {channels - 1}; {size})",
+                    )
+                    continue
+                c = int(found.group(1))
+                if c in seen:
+                    self.error(key_node, f"{what}: channel {c} is written twice")
+                    continue
+                seen.add(c)
+                self.channel_matrix(value, shape, c, f"{what}, channel {c}", slot)
+            return
+        if not isinstance(node, SeqNode):
+            self.error(node, f"{what} must be a matrix per channel ({size}), got {node.kind}")
+            return
+        items = node.items
+        if all(isinstance(item, ScalarNode) for item in items):
+            if len(items) != prod(shape):
+                self.error(
+                    node,
+                    f"{what} has {len(items)} value{'s' if len(items) != 1 else ''}, expected "
+                    f"{prod(shape)} ({size}; written flat, channels then rows then columns)",
+                )
+                return
+            for j, item in enumerate(items):
+                slot[j] = self.answer(item, f"{what}, value {j + 1}")
+            return
+        if not all(isinstance(item, SeqNode) or _missing(item) for item in items):
+            self.error(node, f"{what} mixes numbers and rows: write a matrix per channel ({size})")
+            return
+        kinds: dict[int, str] = {}  # each row written: a row of values, or a matrix (a list of rows)
+        for item in items:
+            if isinstance(item, SeqNode) and item.items:
+                inner = [isinstance(value, SeqNode) for value in item.items if not _missing(value)]
+                if any(inner) and not all(inner):
+                    self.error(item, f"{what} mixes numbers and rows in one row ({size})")
+                    return
+                kinds[id(item)] = "matrix" if any(inner) else "row"
+        if len(set(kinds.values())) > 1:
+            self.error(node, f"{what} mixes rows of values and matrices: write a matrix per channel ({size})")
+            return
+        nested = "matrix" in kinds.values()
+        if not nested:  # one matrix: the map of a one-channel layer
+            if channels != 1:
+                self.error(
+                    node,
+                    f"{what}: one matrix is for a map of one channel; this one has {channels} "
+                    f"({size}): write a list of {channels} matrices, one per channel",
+                )
+                return
+            self.channel_matrix(node, shape, 0, what, slot)
+            return
+        if len(items) != channels:
+            self.error(
+                node,
+                f"{what} has {len(items)} matri{'ces' if len(items) != 1 else 'x'}, expected {channels} "
+                f"(one per channel; {size})",
+            )
+            return
+        for c, item in enumerate(items):
+            self.channel_matrix(item, shape, c, f"{what}, channel {c}", slot)
+
+    def channel_matrix(self, node: Node, shape: tuple[int, ...], channel: int, what: str, slot: list) -> None:
+        """One channel's matrix of rows × columns, into its cells' slots (flatten order)."""
+        _, height, width = shape
+        size = f"a {describe_shape(shape)} map: channels×rows×columns"
+        if _missing(node):
+            return
+        if not isinstance(node, SeqNode) or not all(isinstance(r, SeqNode) or _missing(r) for r in node.items):
+            kind = node.kind if not isinstance(node, SeqNode) else "a list of numbers"
+            self.error(node, f"{what} must be a matrix, a list of {height} rows of {width} values ({size}), got {kind}")
+            return
+        if len(node.items) != height:
+            self.error(
+                node,
+                f"{what} has {len(node.items)} row{'s' if len(node.items) != 1 else ''}, expected {height} ({size})",
+            )
+            return
+        start = channel * height * width
+        for r, row in enumerate(node.items):
+            if _missing(row):
+                continue
+            assert isinstance(row, SeqNode)
+            if len(row.items) != width:
+                self.error(
+                    row,
+                    f"{what}, row {r} has {len(row.items)} value{'s' if len(row.items) != 1 else ''}, "
+                    f"expected {width} ({size})",
+                )
+                continue
+            for k, item in enumerate(row.items):
+                slot[start + r * width + k] = self.answer(item, f"{what}, row {r}, column {k}")
