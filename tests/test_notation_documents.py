@@ -1035,3 +1035,17 @@ def test_a_broken_tall_sum_compiles_within_the_margins(tmp_path):
     log, words = compile_pdf(tmp_path, tex(document, standalone=True))
     assert "Overfull \\hbox" not in log
     assert "0.9" in words and "0.625" in words
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_a_primed_name_squared_compiles(tmp_path):
+    """v′² in LaTeX: v' is already v^{\\prime}, so the square needs the name braced ({v'}^{2});
+    written v'^{2} pdflatex stops with 'Double superscript'."""
+    from nncalc.notation.formula import LatexWriter
+    from tests.test_latex_backward import compile_pdf
+
+    squared = Power(Name("v", "1", mark="prime"), Num(2.0))
+    assert LatexWriter(4).write(squared) == "{v'_{1}}^{2}"
+    chain = Chain((squared, Power(Num(0.5), Num(2.0)), Num(0.25)), ("=", "="))
+    document = Document("", (Steps((Step((chain,)),)),), 4)
+    compile_pdf(tmp_path, latex_source(document, True))

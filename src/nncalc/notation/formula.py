@@ -387,7 +387,10 @@ class LatexWriter(FormulaWriter):
         return rf"\frac{{{self.write(node.numerator)}}}{{{self.write(node.denominator)}}}"
 
     def power(self, node: Power) -> str:
-        return f"{self.base_operand(node.base)}^{{{self.write(node.exponent)}}}"
+        base = self.base_operand(node.base)
+        if "'" in base:  # v' is v^{\prime}: a second superscript needs the primed name braced
+            base = f"{{{base}}}"
+        return f"{base}^{{{self.write(node.exponent)}}}"
 
     def call(self, node: Call) -> str:
         args = ", ".join(self.write(a) for a in node.args)
