@@ -773,7 +773,6 @@ class DocumentChecker:
             )
         return tuple(layers)
 
-
     def _refuse_repeated_names(self, layers: Sequence, nodes: Sequence[Node]) -> None:
         """Each layer's name once: tables, headings, answers and CSV columns (``h.n1.z``) tell layers
         apart by name. A repeat is located at its ``name:`` (or at the layer, for a default name)."""

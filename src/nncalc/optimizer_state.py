@@ -53,7 +53,7 @@ def _lists(values: np.ndarray) -> Any:
 
 def dump_state(network: Network, optimizer: BoundOptimizer, lr: float, state: State) -> str:
     """The state as YAML text that ``load_state`` reads back to the same bits."""
-    from nncalc.writer import _number, _string
+    from nncalc.writer import yaml_number, yaml_string
 
     data = state_dict(network, optimizer, lr, state)
 
@@ -62,18 +62,18 @@ def dump_state(network: Network, optimizer: BoundOptimizer, lr: float, state: St
             return "true" if item else "false"
         if isinstance(item, list):
             return "[" + ", ".join(value(v) for v in item) + "]"
-        return _number(item)
+        return yaml_number(item)
 
     options = ", ".join(f"{k}: {value(v)}" for k, v in data["optimizer"].items() if k != "name")
     lines = [
         HEADER,
         f"optimizer: {{name: {data['optimizer']['name']}{', ' + options if options else ''}}}",
-        f"lr: {_number(data['lr'])}",
+        f"lr: {yaml_number(data['lr'])}",
         f"step: {data['step']}",
         "layers:",
     ]
     for entry in data["layers"]:
-        lines.append(f"  - name: {_string(entry['name'])}")
+        lines.append(f"  - name: {yaml_string(entry['name'])}")
         for what in ("weights", "biases"):
             buffers = entry[what]
             if not buffers:

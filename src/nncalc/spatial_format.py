@@ -205,7 +205,7 @@ def read_tensor(ctx: Context, node: Node, depth: int, what: str, axes: str) -> t
     return np.array(values, dtype=np.float64).reshape(dims), np.array(texts, dtype=object).reshape(dims)
 
 
-def _activation(ctx: Context, kind: str) -> BoundActivation | None:
+def yaml_activation(ctx: Context, kind: str) -> BoundActivation | None:
     if "activation" not in ctx.entries:
         activation = ctx.activation
         where: Node | None = None
@@ -254,7 +254,7 @@ def _conv_biases(ctx: Context, out_channels: int | None) -> tuple[list[float], l
 def read_conv2d(ctx: Context) -> Read:
     """A ``conv2d`` layer: its weights (or Keras kernel), biases, stride, padding and activation."""
     maps = _maps(ctx, "conv2d")
-    activation = _activation(ctx, "conv2d")
+    activation = yaml_activation(ctx, "conv2d")
     stride, stride_pair = _pair(ctx, "stride", (1, 1), 1)
     padding, padding_pair = _pair(ctx, "padding", (0, 0), 0)
     entries = ctx.entries
@@ -408,34 +408,34 @@ def _optional_pairs(layer: Any, keys: tuple[str, ...], defaults: dict[str, tuple
 
 
 def write_conv2d(layer: Conv2d) -> list[str]:
-    from nncalc.writer import _activation, _number, _numbers
+    from nncalc.writer import yaml_activation, yaml_number, yaml_numbers
 
     lines = ["type: conv2d"]
     if layer.layout.name_given:
-        lines.append(f"name: {_string(layer.name)}")
+        lines.append(f"name: {yaml_string(layer.name)}")
     if layer.layout.weights == "kernel":
         key, values = "kernel", layer.weights.transpose(2, 3, 1, 0)
     else:
         key, values = "weights", layer.weights
     lines.append(f"{key}:")
     for block in values:  # one item per output channel (per kernel row for Keras's order)
-        inner = ", ".join("[" + ", ".join(_numbers(row) for row in matrix) + "]" for matrix in block)
+        inner = ", ".join("[" + ", ".join(yaml_numbers(row) for row in matrix) + "]" for matrix in block)
         lines.append(f"  - [{inner}]")
-    texts = [_number(b) for b in layer.biases]
+    texts = [yaml_number(b) for b in layer.biases]
     form = layer.layout.biases
     if not (form == "absent" and all(t == "0.0" for t in texts)):
         shared = len(set(texts)) == 1 and form != "list"
         lines.append(f"biases: {texts[0] if shared else '[' + ', '.join(texts) + ']'}")
     lines.extend(_optional_pairs(layer, ("stride", "padding"), {"stride": (1, 1), "padding": (0, 0)}))
     if layer.layout.activation_given:
-        lines.append(f"activation: {_activation(layer.activation)}")
+        lines.append(f"activation: {yaml_activation(layer.activation)}")
     return lines
 
 
 def _write_pool(layer: Any) -> list[str]:
     lines = [f"type: {layer.kind}"]
     if layer.layout.name_given:
-        lines.append(f"name: {_string(layer.name)}")
+        lines.append(f"name: {yaml_string(layer.name)}")
     lines.append(f"kernel_size: {_written_pair(layer, 'kernel_size')}")
     defaults = {"stride": layer.kernel_size, "padding": (0, 0)}
     lines.extend(_optional_pairs(layer, ("stride", "padding"), defaults))
@@ -445,12 +445,12 @@ def _write_pool(layer: Any) -> list[str]:
 def write_flatten(layer: Flatten) -> list[str]:
     lines = ["type: flatten"]
     if layer.layout.name_given:
-        lines.append(f"name: {_string(layer.name)}")
+        lines.append(f"name: {yaml_string(layer.name)}")
     return lines
 
 
-def _string(text: str) -> str:
-    from nncalc.writer import _string as string
+def yaml_string(text: str) -> str:
+    from nncalc.writer import yaml_string as string
 
     return string(text)
 

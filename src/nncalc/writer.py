@@ -57,17 +57,17 @@ def _plain(network: Network) -> str:
     """The network written afresh in the layout it was read in, under ``HEADER``."""
     lines = [HEADER]
     if network.name is not None:
-        lines.append(f"name: {_string(network.name)}")
+        lines.append(f"name: {yaml_string(network.name)}")
     if network.description is not None:
-        lines.append(f"description: {_string(network.description)}")
+        lines.append(f"description: {yaml_string(network.description)}")
     if network.input_shape is not None:
         lines.append(f"inputs: {_input_shape(network)}")
     elif network.inputs_given_as_names:
-        lines.append(f"inputs: {_flow(_string(name) for name in network.inputs)}")
+        lines.append(f"inputs: {_flow(yaml_string(name) for name in network.inputs)}")
     else:
         lines.append(f"inputs: {network.n_inputs}")
     if network.activation is not None:
-        lines.append(f"activation: {_activation(network.activation)}")
+        lines.append(f"activation: {yaml_activation(network.activation)}")
     lines.append("layers:")
     for layer in network.layers:
         lines.extend(_layer(layer))
@@ -81,7 +81,7 @@ def _input_shape(network: Network) -> str:
     if network.inputs_given_as_names:
         per_channel = shape[1] * shape[2]
         channels = (network.inputs[c * per_channel].rsplit(".", 2)[0] for c in range(shape[0]))
-        text += f", names: {_flow(_string(name) for name in channels)}"
+        text += f", names: {_flow(yaml_string(name) for name in channels)}"
     return "{" + text + "}"
 
 
@@ -95,22 +95,22 @@ def _layer(layer: Layer) -> list[str]:
     layout = layer.layout
     body: list[str] = []
     if layout.name_given:
-        body.append(f"name: {_string(layer.name)}")
+        body.append(f"name: {yaml_string(layer.name)}")
     if layout.weights == "neurons":
         body.append("neurons:")
         for name, row, bias in zip(layer.neurons, layer.weights, layer.biases, strict=True):
-            body.append(f"  - {{name: {_string(name)}, weights: {_numbers(row)}, bias: {_number(bias)}}}")
+            body.append(f"  - {{name: {yaml_string(name)}, weights: {yaml_numbers(row)}, bias: {yaml_number(bias)}}}")
     else:
         if layout.neurons == "count":
             body.append(f"neurons: {layer.n_neurons}")
         elif layout.neurons == "names":
-            body.append(f"neurons: {_flow(_string(name) for name in layer.neurons)}")
+            body.append(f"neurons: {_flow(yaml_string(name) for name in layer.neurons)}")
         body.extend(_weights(layer))
         biases = _biases(layer)
         if biases is not None:
             body.append(f"biases: {biases}")
     if layout.activation_given:
-        body.append(f"activation: {_activation(layer.activation)}")
+        body.append(f"activation: {yaml_activation(layer.activation)}")
     return [("  - " if i == 0 else "    ") + line for i, line in enumerate(body)]
 
 
@@ -118,16 +118,16 @@ def _weights(layer: Layer) -> list[str]:
     """``weights``/``kernel`` in the layer's form, or a matrix when the values no longer fit it."""
     weights, form = layer.weights, layer.layout.weights
     if form == "scalar" and weights.shape == (1, 1):
-        return [f"weights: {_number(weights[0, 0])}"]
+        return [f"weights: {yaml_number(weights[0, 0])}"]
     if form == "flat" and weights.shape[0] == 1:
-        return [f"weights: {_numbers(weights[0])}"]
+        return [f"weights: {yaml_numbers(weights[0])}"]
     key, rows = ("kernel", weights.T) if form == "kernel" else ("weights", weights)
-    return [f"{key}:", *(f"  - {_numbers(row)}" for row in rows)]
+    return [f"{key}:", *(f"  - {yaml_numbers(row)}" for row in rows)]
 
 
 def _biases(layer: Layer) -> str | None:
     """``biases`` as written (absent, one number, a list), or the smallest form that holds them now."""
-    texts = [_number(b) for b in layer.biases]
+    texts = [yaml_number(b) for b in layer.biases]
     all_zero = all(text == "0.0" for text in texts)  # +0.0 only: absent reads back as +0.0
     shared = len(set(texts)) == 1
     form = layer.layout.biases
@@ -138,18 +138,19 @@ def _biases(layer: Layer) -> str | None:
     return texts[0]
 
 
-def _activation(activation: BoundActivation) -> str:
+def yaml_activation(activation: BoundActivation) -> str:
     """``relu``, or ``{name: leaky_relu, negative_slope: 0.3}`` when parameters differ from defaults."""
     changed = activation.changed_params
     if not changed:
         return activation.name
     params = ", ".join(
-        f"{key}: {_string(value) if isinstance(value, str) else _number(value)}" for key, value in changed.items()
+        f"{key}: {yaml_string(value) if isinstance(value, str) else yaml_number(value)}"
+        for key, value in changed.items()
     )
     return f"{{name: {activation.name}, {params}}}"
 
 
-def _number(value: float) -> str:
+def yaml_number(value: float) -> str:
     """The shortest text that reads back as the same float64; NaN and infinities cannot be written."""
     number = float(value)
     if not math.isfinite(number):
@@ -166,15 +167,15 @@ def _number(value: float) -> str:
     return text
 
 
-def _numbers(values: Iterable[float] | np.ndarray) -> str:
-    return _flow(_number(v) for v in values)
+def yaml_numbers(values: Iterable[float] | np.ndarray) -> str:
+    return _flow(yaml_number(v) for v in values)
 
 
 def _flow(items: Iterable[str]) -> str:
     return "[" + ", ".join(items) + "]"
 
 
-def _string(text: str) -> str:
+def yaml_string(text: str) -> str:
     """Text as a YAML scalar that reads back as the same string: plain when safe, else double-quoted."""
     if text == "":
         raise ValueError("cannot write an empty name: a network file needs some text")
@@ -351,7 +352,7 @@ def _edit_layer(edits: _Edits, node: MapNode, old: Layer, new: Layer) -> bool:
 
 def _edit_number(edits: _Edits, node: Node, old: float, new: float) -> bool:
     """Put ``new`` in place of a number; one that has not changed keeps its text (``1/3`` stays)."""
-    return _same_float(old, new) or edits.replace(node, _number(new))
+    return _same_float(old, new) or edits.replace(node, yaml_number(new))
 
 
 def _edit_row(edits: _Edits, node: Node, old: list[float], new: list[float]) -> bool:
@@ -363,7 +364,7 @@ def _edit_row(edits: _Edits, node: Node, old: list[float], new: list[float]) -> 
     for k, (piece, a, b) in enumerate(zip(pieces, old, new, strict=True)):
         if not _same_float(a, b):
             number = piece.strip(" ")
-            pieces[k] = piece.replace(number, _number(b), 1)
+            pieces[k] = piece.replace(number, yaml_number(b), 1)
             changed = True
     if not changed:
         return True
@@ -379,7 +380,7 @@ def _edit_biases(edits: _Edits, node: MapNode, weights_key: str, old: Layer, new
     if _same_bits(old.biases, new.biases):
         return True
     form = old.layout.biases
-    texts = [_number(b) for b in new.biases]
+    texts = [yaml_number(b) for b in new.biases]
     if form == "list":
         return _edit_row(edits, node.entries["biases"][1], old.biases.tolist(), new.biases.tolist())
     shared = texts[0] if len(set(texts)) == 1 else _flow(texts)
@@ -402,8 +403,8 @@ def _edit_neuron(
     if _same_float(old_bias, new_bias):
         return True
     if "bias" in node.entries:
-        return edits.replace(node.entries["bias"][1], _number(new_bias))
-    return _add_key(edits, node, "weights", "bias", _number(new_bias))
+        return edits.replace(node.entries["bias"][1], yaml_number(new_bias))
+    return _add_key(edits, node, "weights", "bias", yaml_number(new_bias))
 
 
 def _add_key(edits: _Edits, mapping: MapNode, after: str, key: str, value: str) -> bool:
