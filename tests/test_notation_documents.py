@@ -1049,3 +1049,29 @@ def test_a_primed_name_squared_compiles(tmp_path):
     chain = Chain((squared, Power(Num(0.5), Num(2.0)), Num(0.25)), ("=", "="))
     document = Document("", (Steps((Step((chain,)),)),), 4)
     compile_pdf(tmp_path, latex_source(document, True))
+
+
+def test_a_table_too_wide_for_the_page_is_set_with_narrower_gaps_then_smaller_type():
+    """Three columns of numbers written with × 10⁻⁶ are left alone; four get 2 pt gaps; from five,
+    smaller type too, the smaller the wider, and past that the table is scaled to the line (each
+    compiled within the page below)."""
+
+    def wide(columns: int) -> str:
+        titles = tuple(Column((f"c{k}",)) for k in range(columns))
+        return tex(Document("", (Table(titles, (tuple(Num(3.374e-6 * (k + 1)) for k in range(columns)),)),), 4))
+
+    assert "tabcolsep" not in wide(3)
+    assert "\\begin{center}\\setlength{\\tabcolsep}{2pt}\n" in wide(4)
+    sizes = ["\\small", "\\footnotesize", "\\scriptsize", "\\resizebox{\\linewidth}"]  # then scaled to the line
+    chosen = [next(k for k, size in enumerate(sizes) if size in wide(n)) for n in (5, 6, 7, 12)]
+    assert chosen == sorted(chosen) and chosen[0] < chosen[-1]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("columns", [3, 4, 5, 6, 7, 9])
+def test_a_narrowed_table_fits_the_page(tmp_path, columns):
+    from tests.test_latex_backward import compile_pdf
+
+    titles = (Column(("weight",), numeric=False), *(Column((f"m{k}′",)) for k in range(columns)))
+    row = ("w(h1→o1)", *(Num(-3.374e-6 * (k + 1)) for k in range(columns)))
+    compile_pdf(tmp_path, latex_source(Document("", (Table(titles, (row,)),), 4), True))

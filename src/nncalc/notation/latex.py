@@ -725,6 +725,7 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \usepackage{longtable}% tables of more than a page
+\usepackage{graphicx}% a table too wide for the line, scaled to it
 \allowdisplaybreaks
 \setlength{\emergencystretch}{3em}% a line with a long file path stretches its spaces rather than overflow
 \makeatletter% headings as article's, ragged right: a long file path in one breaks at a slash
@@ -802,13 +803,19 @@ class _LatexPage:
         """A ``tabular``, centred; a table longer than LONG_TABLE rows is a ``longtable``, which
         breaks across pages and repeats its header on each (a tabular cannot leave its page)."""
         spec = "".join("r" if column.numeric else "l" for column in table.columns)
-        header = [r"\hline", " & ".join(self.inline(column.title) for column in table.columns) + r" \\", r"\hline"]
-        rows = [" & ".join(self.cell(cell) for cell in row) + r" \\" for row in table.rows]
+        titles = [self.inline(column.title) for column in table.columns]
+        cells = [[self.cell(cell) for cell in row] for row in table.rows]
+        header = [r"\hline", " & ".join(titles) + r" \\", r"\hline"]
+        rows = [" & ".join(row) + r" \\" for row in cells]
+        fit = _narrowed([titles, *cells])
         if len(table.rows) > LONG_TABLE:
-            lines = [rf"\begin{{longtable}}{{{spec}}}", *header, r"\endhead", *rows, r"\hline"]
-            return "\n".join([*lines, r"\end{longtable}"])
-        lines = [r"\begin{center}", rf"\begin{{tabular}}{{{spec}}}", *header, *rows, r"\hline", r"\end{tabular}"]
-        return "\n".join([*lines, r"\end{center}"])
+            lines = [rf"\begin{{longtable}}{{{spec}}}", *header, r"\endhead", *rows, r"\hline", r"\end{longtable}"]
+            return "\n".join([r"\begingroup" + fit, *lines, r"\endgroup"] if fit else lines)
+        lines = [rf"\begin{{tabular}}{{{spec}}}", *header, *rows, r"\hline", r"\end{tabular}"]
+        if fit.endswith(r"\tiny"):  # smaller type is not enough: the table is scaled to the line
+            lines = [r"\resizebox{\linewidth}{!}{%", *lines, "}"]
+            fit = fit.removesuffix(r"\tiny")
+        return "\n".join([r"\begin{center}" + fit, *lines, r"\end{center}"])
 
     def grid(self, grid: Grid) -> str:
         """One grid as a ``tabular`` aligned at its top: its title centred over an inner ``tabular``
@@ -844,10 +851,35 @@ class _LatexPage:
         return rf"\noindent {lead}{self.inline(note.text)}"
 
 
+TABLE_WIDTH = 0.85 * ROW_WIDTH  # a table's cells, each set apart, come out wider than math_width's estimate
+COLUMN_GAP = 2.3  # the space between two columns (2 × \\tabcolsep, 12 pt), in math_width's units
+
+
+# type sizes and the share of a table's width each leaves (less than the type's size: small type
+# is set relatively wide); past scriptsize a tabular is scaled to the line, a longtable set tiny
+SMALLER_TYPE = ((0.92, r"\small"), (0.85, r"\footnotesize"), (0.78, r"\scriptsize"), (0.0, r"\tiny"))
+
+
+def _narrowed(rows: Sequence[Sequence[str]]) -> str:
+    """What a table too wide for the page is set with: narrower gaps between its columns, and
+    the largest smaller type that fits if that is not enough; nothing for a table that fits.
+    Widths are estimated as math_width estimates a row's (say, six columns of numbers written
+    with × 10⁻⁶)."""
+    widths = [max(math_width(cell.replace("$", "")) for cell in column) for column in zip(*rows, strict=True)]
+    if sum(widths) + COLUMN_GAP * len(widths) <= TABLE_WIDTH:
+        return ""
+    narrow = r"\setlength{\tabcolsep}{2pt}"
+    width = sum(widths) + COLUMN_GAP / 3 * len(widths)
+    if width <= TABLE_WIDTH:
+        return narrow
+    size = next((command for scale, command in SMALLER_TYPE if width * scale <= TABLE_WIDTH), SMALLER_TYPE[-1][1])
+    return narrow + size
+
+
 def write_latex(document: Document, stream: TextIO, standalone: bool = False) -> None:
-    """``document`` as LaTeX: a fragment for a document that loads amsmath (amssymb for ✓, and
-    longtable for a table of more than LONG_TABLE rows), or with ``standalone`` a whole document
-    that pdflatex compiles."""
+    """``document`` as LaTeX: a fragment for a document that loads amsmath (amssymb for ✓,
+    longtable for a table of more than LONG_TABLE rows, graphicx for a very wide one), or with
+    ``standalone`` a whole document that pdflatex compiles."""
     if standalone:
         stream.write(PREAMBLE)
     stream.write("\n\n".join(_LatexPage(document).blocks()) + "\n")
