@@ -54,11 +54,10 @@ class _Command(typer.core.TyperCommand):
         return super().parse_args(ctx, args)
 
 
-STEP_FORMS = ("neurons", "matrix")
-
-
 def _steps_forms(args: list[str]) -> list[str]:
-    """``--steps FORM`` as ``--steps=FORM`` and a bare ``--steps`` as ``--steps=neurons`` (up to ``--``)."""
+    """``--steps FORM`` as ``--steps=FORM`` and a bare ``--steps`` as ``--steps=neurons`` (up to ``--``).
+
+    The forms are looked up only when ``--steps`` is given: a scripted run starts without the worked layer."""
     out: list[str] = []
     at = 0
     while at < len(args):
@@ -66,6 +65,8 @@ def _steps_forms(args: list[str]) -> list[str]:
         if arg == "--":
             return out + args[at:]
         if arg == "--steps":
+            from nncalc.worked import STEP_FORMS
+
             following = args[at + 1] if at + 1 < len(args) else None
             if following is not None and following.lower() in STEP_FORMS:
                 arg, at = f"--steps={following}", at + 1
@@ -258,6 +259,8 @@ def _steps_option(help: str) -> Any:
     def check(value: str | None) -> str | None:
         if value is None:
             return None
+        from nncalc.worked import STEP_FORMS
+
         if value.lower() not in STEP_FORMS:
             raise typer.BadParameter(f"unknown form {value!r}; --steps takes: {', '.join(STEP_FORMS)}")
         return value.lower()
