@@ -17,12 +17,18 @@ from nncalc.cli.options import (
     RoundZOption,
     StandaloneOption,
     chosen_format,
-    finite_number,
+    force_option,
     format_option,
-    loss_names,
+    freeze_biases_option,
+    input_option,
+    inputs_option,
+    loss_option,
+    lr_option,
+    optimizer_option,
     refuse_round_z_alone,
     steps_option,
     steps_wanted,
+    target_option,
 )
 from nncalc.cli.samples import read_csv_samples
 from nncalc.errors import InputError, Location
@@ -35,64 +41,37 @@ def backward(
     network_file: NetworkArg,
     input_values: Annotated[
         list[str] | None,
-        typer.Option(
-            "--input",
-            "-i",
-            metavar="VALUES",
-            help="One sample's inputs; pair each with a --target.",
-            show_default=False,
-        ),
+        input_option("One sample's inputs; pair each with a --target."),
     ] = None,
     target_values: Annotated[
         list[str] | None,
-        typer.Option(
-            "--target",
-            "-t",
-            metavar="VALUES",
-            help='The target outputs for the --input in the same place: "0.01,0.99".',
-            show_default=False,
-        ),
+        target_option('The target outputs for the --input in the same place: "0.01,0.99".'),
     ] = None,
     inputs_file: Annotated[
         Path | None,
-        typer.Option(
-            "--inputs",
-            metavar="FILE",
-            help="A CSV of samples with a header naming the inputs and the "
+        inputs_option(
+            "A CSV of samples with a header naming the inputs and the "
             "targets (as the output neurons are named); '-' for standard input; or a "
-            ".yaml file of samples (images as a matrix per channel) with a --target per sample.",
-            show_default=False,
+            ".yaml file of samples (images as a matrix per channel) with a --target per sample."
         ),
     ] = None,
-    loss: Annotated[
-        str,
-        typer.Option("--loss", metavar="NAME", help="half_sse, mse, cross_entropy or bce.", autocompletion=loss_names),
-    ] = "half_sse",
+    loss: Annotated[str, loss_option("half_sse, mse, cross_entropy or bce.")] = "half_sse",
     lr: Annotated[
         float | None,
-        typer.Option(
-            "--lr",
-            parser=finite_number,
-            metavar="RATE",
-            help="Learning rate (≥ 0; the optimizer's). Default: the --state file's, else 0.5.",
-            show_default=False,
-        ),
+        lr_option("Learning rate (≥ 0; the optimizer's). Default: the --state file's, else 0.5."),
     ] = None,
     freeze_biases: Annotated[
-        bool, typer.Option("--freeze-biases", help="Leave the biases as they are, as some worked examples do.")
+        bool, freeze_biases_option("Leave the biases as they are, as some worked examples do.")
     ] = False,
     iterations: Annotated[
         int, typer.Option("--iterations", "-n", min=1, metavar="N", help="Repeat the step N times on the batch.")
     ] = 1,
     optimizer_text: Annotated[
         str | None,
-        typer.Option(
-            "--optimizer",
-            metavar="OPTIMIZER",
-            help="Update with PyTorch's sgd, adam, adamw or rmsprop instead of plain gradient descent: "
+        optimizer_option(
+            "Update with PyTorch's sgd, adam, adamw or rmsprop instead of plain gradient descent: "
             "a name, or a mapping of its parameters: '{name: sgd, momentum: 0.9, nesterov: true}'. "
-            "Its state is carried over --iterations.",
-            show_default=False,
+            "Its state is carried over --iterations."
         ),
     ] = None,
     state_file: Annotated[
@@ -131,7 +110,7 @@ def backward(
             "--write", metavar="FILE", help="Save the updated network in the same file format.", show_default=False
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Let --write replace an existing file.")] = False,
+    force: Annotated[bool, force_option("Let --write replace an existing file.")] = False,
     max_file_size: MaxFileSize = 64 * 1024 * 1024,
 ) -> None:
     """Backpropagation step by step: δ by the chain rule, gradients, and W ← W − lr·∂L/∂W.

@@ -3,8 +3,6 @@
 import sys
 from typing import Annotated
 
-import typer
-
 from nncalc.cli.command import command
 from nncalc.cli.options import (
     DEFAULT_PRECISION,
@@ -15,6 +13,7 @@ from nncalc.cli.options import (
     RoundOption,
     chosen_format,
     format_option,
+    input_option,
     only_one,
 )
 from nncalc.errors import InputError
@@ -27,9 +26,7 @@ def draw(
     network_file: NetworkArg,
     input_values: Annotated[
         list[str] | None,
-        typer.Option(
-            "--input", "-i", metavar="VALUES", help="Show z and a for this input on the neurons.", show_default=False
-        ),
+        input_option("Show z and a for this input on the neurons."),
     ] = None,
     output_format: Annotated[str | None, format_option(DRAW_FORMATS, "dot")] = None,
     output: OutputOption = None,

@@ -19,10 +19,12 @@ from nncalc.cli.options import (
     RoundOption,
     RoundZOption,
     StandaloneOption,
-    StepsOption,
     chosen_format,
     format_option,
+    input_option,
+    inputs_option,
     refuse_round_z_alone,
+    steps_option,
     steps_wanted,
 )
 from nncalc.cli.samples import read_samples, say_reading_from_terminal
@@ -41,31 +43,26 @@ def forward(
     network_file: NetworkArg,
     input_values: Annotated[
         list[str] | None,
-        typer.Option(
-            "--input",
-            "-i",
-            metavar="VALUES",
-            help='One sample\'s input values, separated by commas and/or spaces: "0.05,0.10". '
-            "Repeat for several samples.",
-            show_default=False,
+        input_option(
+            'One sample\'s input values, separated by commas and/or spaces: "0.05,0.10". Repeat for several samples.'
         ),
     ] = None,
     inputs_file: Annotated[
         Path | None,
-        typer.Option(
-            "--inputs",
-            help="Read samples from a CSV file ('-' for standard input): one row per sample, "
+        inputs_option(
+            "Read samples from a CSV file ('-' for standard input): one row per sample, "
             "an optional header row of input names; or from a .yaml file of samples (an image as a "
-            "matrix per channel).",
-            metavar="FILE",
-            show_default=False,
+            "matrix per channel)."
         ),
     ] = None,
     output_format: Annotated[
         str | None,
         format_option(FORWARD_FORMATS, "table on a terminal, csv otherwise"),
     ] = None,
-    steps_form: StepsOption = None,
+    steps_form: Annotated[
+        str | None,
+        steps_option("Write out each derivation. Default: on when every layer is small enough to read."),
+    ] = None,
     no_steps: NoStepsOption = False,
     precision: PrecisionOption = None,
     trace: Annotated[bool, typer.Option("--trace", help="CSV: add every layer's z and a columns.")] = False,

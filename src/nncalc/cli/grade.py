@@ -19,11 +19,18 @@ from nncalc.cli.options import (
     chosen_format,
     finite_number,
     format_option,
-    loss_names,
+    freeze_biases_option,
+    input_option,
+    inputs_option,
+    loss_option,
+    lr_option,
+    no_steps_option,
     only_one,
+    optimizer_option,
     refuse_round_z_alone,
     steps_option,
     steps_wanted,
+    target_option,
 )
 from nncalc.cli.samples import read_samples
 from nncalc.errors import ExitStatus, InputError, Location
@@ -47,58 +54,32 @@ def grade(
     ],
     input_values: Annotated[
         list[str] | None,
-        typer.Option(
-            "--input",
-            "-i",
-            metavar="VALUES",
-            help='The input the answers are for: "0.05,0.10" (with --target, once per sample of the batch).',
-            show_default=False,
-        ),
+        input_option('The input the answers are for: "0.05,0.10" (with --target, once per sample of the batch).'),
     ] = None,
     inputs_file: Annotated[
         Path | None,
-        typer.Option(
-            "--inputs",
-            metavar="FILE",
-            help="The input from a file of one sample instead: CSV, or .yaml (an image as a matrix per channel).",
-            show_default=False,
-        ),
+        inputs_option("The input from a file of one sample instead: CSV, or .yaml (an image as a matrix per channel)."),
     ] = None,
     target_values: Annotated[
         list[str] | None,
-        typer.Option(
-            "--target",
-            "-t",
-            metavar="VALUES",
-            help="The targets for the --input in the same place; grades the backward pass too.",
-            show_default=False,
-        ),
+        target_option("The targets for the --input in the same place; grades the backward pass too."),
     ] = None,
     loss: Annotated[
         str | None,
-        typer.Option(
-            "--loss",
-            metavar="NAME",
-            help="half_sse, mse, cross_entropy or bce (default: the answers file's, else half_sse).",
-            autocompletion=loss_names,
-            show_default=False,
-        ),
+        loss_option("half_sse, mse, cross_entropy or bce (default: the answers file's, else half_sse)."),
     ] = None,
     lr: Annotated[
         float | None,
-        typer.Option("--lr", parser=finite_number, metavar="RATE", help="Learning rate (≥ 0; default 0.5)."),
+        lr_option("Learning rate (≥ 0; default 0.5)."),
     ] = None,
     freeze_biases: Annotated[
-        bool, typer.Option("--freeze-biases", help="The biases are left as they are, as some worked examples do.")
+        bool, freeze_biases_option("The biases are left as they are, as some worked examples do.")
     ] = False,
     optimizer: Annotated[
         str | None,
-        typer.Option(
-            "--optimizer",
-            metavar="OPTIMIZER",
-            help="The updates are the first step of this optimizer: sgd, adam, adamw, rmsprop or "
-            "'{name: sgd, momentum: 0.9}' (default: w − lr·∂L/∂w).",
-            show_default=False,
+        optimizer_option(
+            "The updates are the first step of this optimizer: sgd, adam, adamw, rmsprop or "
+            "'{name: sgd, momentum: 0.9}' (default: w − lr·∂L/∂w)."
         ),
     ] = None,
     error: Annotated[
@@ -144,7 +125,7 @@ def grade(
         steps_option("Write out the first wrong value's step with your numbers (default: on)."),
     ] = None,
     no_steps: Annotated[
-        bool, typer.Option("--no-steps", help="Leave the first wrong value's step out: the marks and the likely slip.")
+        bool, no_steps_option("Leave the first wrong value's step out: the marks and the likely slip.")
     ] = False,
     standalone: StandaloneOption = False,
     output: OutputOption = None,

@@ -8,8 +8,8 @@ import typer
 
 from nncalc.cli.command import command
 from nncalc.cli.options import (
-    MAX_FILE_SIZE_HELP,
     ForceOption,
+    MaxFileSize,
     NetworkOutputOption,
 )
 from nncalc.errors import InputError, Location
@@ -47,9 +47,7 @@ def import_model(
     ] = None,
     output: NetworkOutputOption = None,
     force: ForceOption = False,
-    max_file_size: Annotated[
-        int, typer.Option("--max-file-size", min=1, metavar="BYTES", help=MAX_FILE_SIZE_HELP)
-    ] = 512 * 1024 * 1024,
+    max_file_size: MaxFileSize = 512 * 1024 * 1024,
 ) -> None:
     """Turn a saved model into a network file: its layers, weights, biases and activations.
 

@@ -1,5 +1,7 @@
 """The options several commands share, each declared once: its flags, metavar, parser and checks.
 
+Where commands give an option a help of their own (what ``--input`` is for, how ``--lr``
+defaults), the declaration takes that help as a parameter; the rest of it stays one.
 Also here: the checks on these options that every command makes the same way.
 """
 
@@ -77,6 +79,56 @@ def steps_option(help: str) -> Any:
     )
 
 
+def no_steps_option(help: str = "Leave the derivations out.") -> Any:
+    """``--no-steps``: the derivations left out."""
+    return typer.Option("--no-steps", help=help)
+
+
+def input_option(help: str) -> Any:
+    """``--input``/``-i VALUES``: one sample's values, typed on the command line."""
+    return typer.Option("--input", "-i", metavar="VALUES", help=help, show_default=False)
+
+
+def inputs_option(help: str) -> Any:
+    """``--inputs FILE``: samples read from a file."""
+    return typer.Option("--inputs", metavar="FILE", help=help, show_default=False)
+
+
+def target_option(help: str) -> Any:
+    """``--target``/``-t VALUES``: the target outputs of the ``--input`` in the same place."""
+    return typer.Option("--target", "-t", metavar="VALUES", help=help, show_default=False)
+
+
+def loss_option(help: str) -> Any:
+    """``--loss NAME``: a loss of the registry, completed by the shell."""
+    return typer.Option("--loss", metavar="NAME", help=help, autocompletion=loss_names)
+
+
+def lr_option(help: str) -> Any:
+    """``--lr RATE``: the learning rate, a finite number (its sign is checked by the command)."""
+    return typer.Option("--lr", parser=finite_number, metavar="RATE", help=help, show_default=False)
+
+
+def freeze_biases_option(help: str) -> Any:
+    """``--freeze-biases``: the biases are not updated."""
+    return typer.Option("--freeze-biases", help=help)
+
+
+def optimizer_option(help: str) -> Any:
+    """``--optimizer OPTIMIZER``: a name, or a YAML mapping of its parameters."""
+    return typer.Option("--optimizer", metavar="OPTIMIZER", help=help, show_default=False)
+
+
+def output_option(help: str) -> Any:
+    """``--output``/``-o FILE``: where to write instead of standard output."""
+    return typer.Option("--output", "-o", metavar="FILE", help=help, show_default=False)
+
+
+def force_option(help: str = "Replace --output if it exists.") -> Any:
+    """``--force``: an existing file may be replaced."""
+    return typer.Option("--force", help=help)
+
+
 NetworkArg = Annotated[
     Path,
     typer.Argument(help="The network file (YAML).", show_default=False, metavar="NETWORK"),
@@ -112,26 +164,13 @@ PrecisionOption = Annotated[
 ]
 OutputOption = Annotated[
     Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Write here instead of standard output. A regular file is replaced only once everything "
-        "was written; its suffix chooses the format when --format is not given.",
-        show_default=False,
+    output_option(
+        "Write here instead of standard output. A regular file is replaced only once everything "
+        "was written; its suffix chooses the format when --format is not given."
     ),
 ]
-NetworkOutputOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="Write the network file here instead of standard output.",
-        show_default=False,
-    ),
-]
-ForceOption = Annotated[bool, typer.Option("--force", help="Replace --output if it exists.")]
+NetworkOutputOption = Annotated[Path | None, output_option("Write the network file here instead of standard output.")]
+ForceOption = Annotated[bool, force_option()]
 StandaloneOption = Annotated[
     bool,
     typer.Option(
@@ -140,11 +179,7 @@ StandaloneOption = Annotated[
         "opens in a browser with nothing fetched.",
     ),
 ]
-StepsOption = Annotated[
-    str | None,
-    steps_option("Write out each derivation. Default: on when every layer is small enough to read."),
-]
-NoStepsOption = Annotated[bool, typer.Option("--no-steps", help="Leave the derivations out.")]
+NoStepsOption = Annotated[bool, no_steps_option()]
 
 
 def chosen_format(
