@@ -78,7 +78,7 @@ class _LazyCommand:
         self._module = module
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("__"):
+        if attribute.startswith("_"):  # not a CommandInfo field: never import for it
             raise AttributeError(attribute)
         module = importlib.import_module(f"{__name__}.{self._module}")
         return getattr(getattr(module, self._module), attribute)
