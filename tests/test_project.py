@@ -27,11 +27,11 @@ def _imports(path) -> set[str]:
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_layering(path):
-    """Only cli.py imports typer; only the terminal notation and its console import rich;
+    """Only the cli package imports typer; only the terminal notation and its console import rich;
     the core imports neither."""
     imported = _imports(path)
     relative = path.relative_to(PACKAGE).as_posix()
-    if relative != "cli.py":
+    if not relative.startswith("cli/"):
         assert "typer" not in imported, f"{relative} imports typer"
     if relative not in ("notation/terminal.py", "notation/console.py"):
         assert "rich" not in imported, f"{relative} imports rich"
@@ -97,6 +97,25 @@ def test_anything_but_a_command_gets_the_whole_app(argv):
     from nncalc.cli import _app_for, app
 
     assert _app_for(argv) is app
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["check", "configs/course-chain.yaml"], ["forward", "configs/course-chain.yaml", "--input", "0.1"]],
+    ids=lambda argv: argv[0],
+)
+def test_a_command_imports_its_own_module_and_no_other_command(argv):
+    """Each command's module is imported only when that command runs (or the whole app is asked for)."""
+    code = (
+        "import sys; from nncalc.cli import COMMANDS, main\n"
+        f"try:\n    main({argv!r})\n"
+        "except SystemExit as done:\n    assert done.code == 0, done.code\n"
+        "loaded = sorted(name for name, module in COMMANDS if f'nncalc.cli.{module}' in sys.modules)\n"
+        "print(loaded, file=sys.stderr)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr.strip() == repr([argv[0]])
 
 
 def test_a_misspelt_command_is_still_told_apart(nncalc):

@@ -31,10 +31,9 @@ import numpy as np
 from nncalc.document import Document
 from nncalc.errors import InputError
 from nncalc.network import Network
+from nncalc.worked import STEP_FORMS
 
 ArrayLike = Any  # a number, a sequence of numbers, a 2-D sequence, or an ndarray
-
-STEP_FORMS = ("neurons", "matrix")
 
 
 def steps_view(steps: bool | str | None) -> tuple[bool | None, str]:

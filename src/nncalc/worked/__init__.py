@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from nncalc.records import record
 
+STEP_FORMS = ("neurons", "matrix")  # the forms of the derivations: each neuron's sums, or a layer at once
+
 
 @record
 class View:

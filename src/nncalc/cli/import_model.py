@@ -1,0 +1,93 @@
+"""``nncalc import``: a saved model (ONNX, safetensors, .npz, Keras) turned into a network file."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nncalc.cli.command import command
+from nncalc.cli.options import (
+    ForceOption,
+    MaxFileSize,
+    NetworkOutputOption,
+)
+from nncalc.errors import InputError, Location
+
+
+@command("Turn a model file into a network file.", name="import")
+def import_model(
+    model_file: Annotated[
+        Path,
+        typer.Argument(
+            help="The model: .onnx, .safetensors, .npz, .keras or .h5.", show_default=False, metavar="MODEL"
+        ),
+    ],
+    activation: Annotated[
+        str | None,
+        typer.Option(
+            "--activation",
+            metavar="NAMES",
+            help="Each layer's activation, comma-separated (relu,relu,softmax), or one for every layer: "
+            "needed for .npz and .safetensors, which store weights only.",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="TEXT", help="The network's name.", show_default=False)
+    ] = None,
+    input_shape: Annotated[
+        str | None,
+        typer.Option(
+            "--input-shape",
+            metavar="C,H,W",
+            help="One picture's channels, height and width, for a convolutional model whose file leaves its size open.",
+            show_default=False,
+        ),
+    ] = None,
+    output: NetworkOutputOption = None,
+    force: ForceOption = False,
+    max_file_size: MaxFileSize = 512 * 1024 * 1024,
+) -> None:
+    """Turn a saved model into a network file: its layers, weights, biases and activations.
+
+    Dense layers, and from ONNX and Keras files convolution, pooling and flatten layers too,
+    with the input's (channels, height, width). Nothing in the file is run: ONNX and
+    safetensors are read byte by byte, .npz without pickles. A model with layers nncalc
+    cannot express (a residual branch, normalisation, a grouped or dilated convolution) is
+    refused, naming the first it cannot take.
+
+    \b
+    Examples:
+      nncalc import model.onnx -o net.yaml
+      nncalc import weights.safetensors --activation relu,relu,softmax -o net.yaml
+      nncalc import model.keras | nncalc check /dev/stdin
+    """
+    from nncalc.api import network_from_dict
+    from nncalc.importers.files import import_file
+    from nncalc.writer import dump_network
+
+    names = [part.strip() for part in activation.split(",")] if activation else None
+    shape = _input_shape(input_shape) if input_shape is not None else None
+    data = import_file(model_file, names, name, max_bytes=max_file_size, input_shape=shape)
+    text = dump_network(network_from_dict(data, str(model_file)))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from nncalc.files import output_text_file
+    from nncalc.output import refuse_same_file
+
+    refuse_same_file(output, [model_file])
+    with output_text_file(output, overwrite=force) as stream:
+        stream.write(text)
+
+
+def _input_shape(text: str) -> tuple[int, ...]:
+    """``1,28,28`` (commas and/or spaces) as three whole numbers of at least 1."""
+    parts = text.replace(",", " ").split()
+    if len(parts) != 3 or not all(part.isdigit() and int(part) >= 1 for part in parts):
+        raise InputError(
+            f"expected channels, height and width as three whole numbers, e.g. 1,28,28; got {text!r}",
+            Location("--input-shape"),
+        )
+    return tuple(int(part) for part in parts)
