@@ -13,6 +13,7 @@ from nncalc.cli.options import (
     NetworkOutputOption,
 )
 from nncalc.errors import InputError, Location
+from nncalc.numbers import NotANumber, parse_count
 
 
 @command("Turn a model file into a network file.", name="import")
@@ -85,9 +86,13 @@ def import_model(
 def _input_shape(text: str) -> tuple[int, ...]:
     """``1,28,28`` (commas and/or spaces) as three whole numbers of at least 1."""
     parts = text.replace(",", " ").split()
-    if len(parts) != 3 or not all(part.isdigit() and int(part) >= 1 for part in parts):
+    try:  # parse_count: ASCII digits only (str.isdigit takes '²', which int refuses) and a bounded size
+        counts = [parse_count(part) for part in parts]
+    except NotANumber:
+        counts = []
+    if len(counts) != 3 or min(counts) < 1:
         raise InputError(
             f"expected channels, height and width as three whole numbers, e.g. 1,28,28; got {text!r}",
             Location("--input-shape"),
         )
-    return tuple(int(part) for part in parts)
+    return tuple(counts)

@@ -336,6 +336,20 @@ class _Chain:
     def refuse(self, node: _Node, why: str = "is not a layer or an activation nncalc knows") -> InputError:
         return InputError(f"cannot import: {node.label()} {why}", Location(self.source))
 
+    def ints(self, node: _Node, key: str, default: list[int]) -> list[int]:
+        """An attribute that is a list of whole numbers (ONNX's INTS): strides, pads, kernel_shape, dilations.
+
+        A file may give any attribute any type; text or fractions there are refused, not
+        rounded or compared character by character, so what is imported is what the file says.
+        """
+        value = node.attributes.get(key)
+        if value is None or (isinstance(value, list) and not value):
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+            shown = visible(repr(value)) if isinstance(value, str) else value
+            raise self.refuse(node, f"has {key} {shown}, which is not a list of whole numbers")
+        return value
+
     def layers(self) -> list[Dense]:
         """Every layer from input to output; the whole graph must be this one chain."""
         computed_inputs = [name for name in self.graph.inputs if name not in self.constants]
@@ -448,10 +462,10 @@ class _Chain:
             shape = "computed" if weights is None else f"of shape {weights.shape}"
             raise self.refuse(node, f"needs constant 4-D weights, and {visible(node.inputs[1])!r} is {shape}")
         weights = as_float64(weights, f"the weights {visible(node.inputs[1])!r}", self.source)
-        kernel = tuple(attrs.get("kernel_shape") or weights.shape[2:])
+        kernel = tuple(self.ints(node, "kernel_shape", list(weights.shape[2:])))
         if kernel != weights.shape[2:]:
             raise self.refuse(node, f"has kernel_shape {kernel} and weights of shape {weights.shape}")
-        if attrs.get("group", 1) != 1 or any(d != 1 for d in attrs.get("dilations") or ()):
+        if attrs.get("group", 1) != 1 or any(d != 1 for d in self.ints(node, "dilations", [])):
             settings = f"group={attrs.get('group', 1)}, dilations={attrs.get('dilations')}"
             raise self.refuse(node, f"has {settings}; nncalc's conv2d has one group and no dilation")
         stride = self.stride(node)
@@ -467,9 +481,11 @@ class _Chain:
         self.pending_has_activation = False
 
     def stride(self, node: _Node) -> tuple[int, int]:
-        strides = node.attributes.get("strides") or [1, 1]
+        strides = self.ints(node, "strides", [1, 1])
         if len(strides) != 2:
             raise self.refuse(node, f"has strides {strides}; nncalc's layers slide over two axes")
+        if min(strides) < 1:  # refused here: SAME padding divides by the stride
+            raise self.refuse(node, f"has strides {strides}; a window moves by at least 1")
         return pair(strides)
 
     def padding(self, node: _Node, kernel: tuple, stride: tuple) -> tuple[int, int]:
@@ -483,7 +499,7 @@ class _Chain:
             return found[0], found[1]
         if auto not in ("NOTSET", "VALID", ""):
             raise self.refuse(node, f"has auto_pad {visible(str(auto))!r}")
-        pads = node.attributes.get("pads") or [0, 0, 0, 0]
+        pads = self.ints(node, "pads", [0, 0, 0, 0])
         if auto == "VALID":
             pads = [0, 0, 0, 0]
         if len(pads) != 4 or pads[0] != pads[2] or pads[1] != pads[3]:
@@ -501,10 +517,10 @@ class _Chain:
             kernel = stride = tuple(self.shapes.shape[1:])
             padding = (0, 0)
         else:
-            kernel = tuple(attrs.get("kernel_shape") or ())
+            kernel = tuple(self.ints(node, "kernel_shape", []))
             if len(kernel) != 2:
                 raise self.refuse(node, f"has kernel_shape {list(kernel)}; nncalc pools 2-D windows")
-            if attrs.get("ceil_mode", 0) or any(d != 1 for d in attrs.get("dilations") or ()):
+            if attrs.get("ceil_mode", 0) or any(d != 1 for d in self.ints(node, "dilations", [])):
                 raise self.refuse(node, "has ceil_mode or dilations, which nncalc's pooling does not have")
             stride = self.stride(node)
             padding = self.padding(node, kernel, stride)

@@ -1,0 +1,84 @@
+"""Hostile input to the convolution features: every mistake one located line, exit 2, never a traceback.
+
+The inputs here are the ones a careless or malicious file can hold: ONNX attributes of the
+wrong type or value, a command-line shape no whole number can be made of, a kernel nested
+to the wrong depth. Each test states what the right refusal is, independently of the code.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from tests.test_import_conv import _ints_attribute, _value_info_shape
+from tests.test_import_files import _field, _int_field, _node_proto, _tensor_proto, _text_field
+
+
+def _attribute(name: str, kind: int, payload: bytes) -> bytes:
+    """AttributeProto: name (1), the value's own field(s), type (20)."""
+    return _text_field(1, name) + payload + _int_field(20, kind)
+
+
+def _string_attribute(name: str, text: str) -> bytes:
+    return _attribute(name, 3, _field(4, text.encode()))  # STRING: s (4)
+
+
+def _floats_attribute(name: str, values: list[float]) -> bytes:
+    return _attribute(name, 6, _field(7, struct.pack(f"<{len(values)}f", *values)))  # FLOATS: floats (7), packed
+
+
+def _conv_model(*attributes: bytes, picture=(1, 5, 5), weights=(1, 1, 3, 3)) -> bytes:
+    """x (N, C, H, W) → Conv(conv.weight, the attributes given) → y: one node, its weights of ones."""
+    conv = _node_proto("Conv", ["x", "conv.weight"], ["y"], "conv") + b"".join(_field(5, a) for a in attributes)
+    graph = _field(1, conv) + _text_field(2, "hand") + _field(5, _tensor_proto("conv.weight", np.ones(weights)))
+    graph += _field(11, _value_info_shape("x", ["N", *picture])) + _field(12, _value_info_shape("y", ["N", 1, 3, 3]))
+    return _int_field(1, 8) + _field(8, _int_field(2, 17)) + _field(7, graph)
+
+
+def _one_error_line(result) -> str:
+    assert result.code == 2, (result.code, result.err)
+    assert "Traceback" not in result.err
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
+    return lines[0]
+
+
+# --- ONNX Conv attributes ---
+
+
+def test_onnx_conv_same_padding_with_a_zero_stride_is_refused_not_divided_by(nncalc, tmp_path):
+    # SAME padding is worked out from the stride (⌈size / stride⌉ positions): a stride of 0 has none
+    model = _conv_model(_ints_attribute("strides", [0, 0]), _string_attribute("auto_pad", "SAME_UPPER"))
+    (tmp_path / "m.onnx").write_bytes(model)
+    line = _one_error_line(nncalc("import", tmp_path / "m.onnx"))
+    assert "node 'conv' (Conv)" in line and "stride" in line
+
+
+def test_onnx_conv_strides_written_as_text_are_refused(nncalc, tmp_path):
+    (tmp_path / "m.onnx").write_bytes(_conv_model(_string_attribute("strides", "ab")))
+    line = _one_error_line(nncalc("import", tmp_path / "m.onnx"))
+    assert "node 'conv' (Conv)" in line and "strides" in line
+
+
+def test_onnx_conv_pads_written_as_fractions_are_refused_not_rounded(nncalc, tmp_path):
+    # pads of 1.5 cells mean nothing; taking them as 1 would import another network than the file's
+    (tmp_path / "m.onnx").write_bytes(_conv_model(_floats_attribute("pads", [1.5, 1.5, 1.5, 1.5])))
+    line = _one_error_line(nncalc("import", tmp_path / "m.onnx"))
+    assert "node 'conv' (Conv)" in line and "pads" in line
+
+
+def test_onnx_conv_kernel_shape_written_as_text_is_refused(nncalc, tmp_path):
+    (tmp_path / "m.onnx").write_bytes(_conv_model(_string_attribute("kernel_shape", "33")))
+    line = _one_error_line(nncalc("import", tmp_path / "m.onnx"))
+    assert "node 'conv' (Conv)" in line and "kernel_shape" in line
+
+
+# --- nncalc import --input-shape ---
+
+
+def test_input_shape_of_digits_int_cannot_read_is_refused_on_its_line(nncalc, tmp_path):
+    (tmp_path / "m.onnx").write_bytes(_conv_model())
+    for text in ("²,5,5", "9" * 5000 + ",1,1"):  # a superscript is a digit to str.isdigit; 5000 digits pass int's limit
+        line = _one_error_line(nncalc("import", tmp_path / "m.onnx", "--input-shape", text))
+        assert line.startswith("error: --input-shape: "), line
