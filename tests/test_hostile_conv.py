@@ -82,3 +82,25 @@ def test_input_shape_of_digits_int_cannot_read_is_refused_on_its_line(nncalc, tm
     for text in ("²,5,5", "9" * 5000 + ",1,1"):  # a superscript is a digit to str.isdigit; 5000 digits pass int's limit
         line = _one_error_line(nncalc("import", tmp_path / "m.onnx", "--input-shape", text))
         assert line.startswith("error: --input-shape: "), line
+
+
+# --- spatial layers in the network file ---
+
+
+def _network(layer: str) -> str:
+    return "inputs: {shape: [1, 5, 5]}\nlayers:\n  - type: conv2d\n" + layer
+
+
+def test_a_kernel_nested_too_shallow_is_one_problem_not_one_per_number(nncalc, write):
+    # a 3-deep list where 4 are needed is one mistake, however many numbers it holds (here 27,000)
+    cube = "[" + ", ".join(["[" + ", ".join(["[" + ", ".join(["1"] * 30) + "]"] * 30) + "]"] * 30) + "]"
+    path = write("net.yaml", _network(f"    kernel: {cube}\n"))
+    line = _one_error_line(nncalc("forward", path, "--input", ",".join(["1"] * 25)))
+    assert "net.yaml:4:" in line and "nested 4 deep" in line
+
+
+def test_weights_nested_too_deep_is_one_problem_not_one_per_row(nncalc, write):
+    rows = "[" + ", ".join(["[" + ", ".join(["[[1]]"] * 20) + "]"] * 20) + "]"  # (1, 20, 20, 1, 1): 5 deep
+    path = write("net.yaml", _network(f"    weights: [{rows}]\n"))
+    line = _one_error_line(nncalc("forward", path, "--input", ",".join(["1"] * 25)))
+    assert "net.yaml:4:" in line and "nested 4 deep" in line

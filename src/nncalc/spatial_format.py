@@ -173,10 +173,16 @@ def read_tensor(ctx: Context, node: Node, depth: int, what: str, axes: str) -> t
     texts: list[str] = []
     shape: list[int | None] = [None] * depth
     problems = len(ctx.checker.problems)
+    nesting = [False]  # the depth is one mistake of the whole tensor: said once, where it is first seen
+
+    def wrong_depth(item: Node, message: str) -> None:
+        if not nesting[0]:
+            nesting[0] = True
+            ctx.error(item, message)
 
     def walk(item: Node, level: int, path: str) -> None:
         if not isinstance(item, SeqNode):
-            ctx.error(item, f"{what} must be lists nested {depth} deep {axes}, and {what}{path} is {item.kind}")
+            wrong_depth(item, f"{what} must be lists nested {depth} deep {axes}, and {what}{path} is {item.kind}")
             return
         if not item.items:
             ctx.error(item, f"{what}{path} is empty")
@@ -188,7 +194,7 @@ def read_tensor(ctx: Context, node: Node, depth: int, what: str, axes: str) -> t
             return
         if level == depth - 1:
             if not isinstance(item, NumberRow) and not all(isinstance(v, ScalarNode) for v in item.items):
-                ctx.error(item, f"{what}{path} must be a list of numbers (lists are nested {depth} deep {axes})")
+                wrong_depth(item, f"{what}{path} must be a list of numbers (lists are nested {depth} deep {axes})")
                 return
             row = ctx.checker.row(item, f"{ctx.prefix}{what}{path}")
             if row is not None:
