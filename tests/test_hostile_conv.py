@@ -11,6 +11,7 @@ import struct
 
 import numpy as np
 
+from tests.conftest import CONFIGS
 from tests.test_import_conv import _ints_attribute, _value_info_shape
 from tests.test_import_files import _field, _int_field, _node_proto, _tensor_proto, _text_field
 
@@ -104,3 +105,30 @@ def test_weights_nested_too_deep_is_one_problem_not_one_per_row(nncalc, write):
     path = write("net.yaml", _network(f"    weights: [{rows}]\n"))
     line = _one_error_line(nncalc("forward", path, "--input", ",".join(["1"] * 25)))
     assert "net.yaml:4:" in line and "nested 4 deep" in line
+
+
+# --- image inputs files ---
+
+
+def test_a_yaml_samples_file_is_capped_well_below_the_file_limit_since_it_is_read_whole(nncalc, write, tmp_path):
+    # A YAML file is parsed whole into located nodes, some 90 bytes of memory per byte of text:
+    # at the 64 MB --max-file-size it could take gigabytes. Past its own share of the limit it
+    # is refused before it is parsed, pointing at CSV, which is read as it streams.
+    sample = "  - [" + ", ".join(["[1, 2, 3, 4, 5]"] * 5) + "]\n"
+    path = write("many.yaml", "samples:\n" + sample * 800)  # 800 samples, some 70 kB
+    network = CONFIGS / "conv-textbook.yaml"
+    assert nncalc("forward", network, "--inputs", path, "-f", "jsonl").code == 0
+    line = _one_error_line(nncalc("forward", network, "--inputs", path, "--max-file-size", "200000"))
+    assert line.startswith(f"error: {path}: ") and "CSV" in line and "--max-file-size" in line
+    # a device reports no size: the cap holds while reading
+    line = _one_error_line(nncalc("forward", network, "--inputs", "/dev/zero", "--max-file-size", "200000"))
+    assert "NUL" in line or "CSV" in line
+
+
+def test_a_yaml_samples_file_within_its_share_of_the_limit_is_read(nncalc, write):
+    sample = "  - [" + ", ".join(["[3, 0, 0, 0, 0]"] * 5) + "]\n"
+    path = write("few.yaml", "samples:\n" + sample * 3)
+    network = CONFIGS / "conv-textbook.yaml"
+    result = nncalc("forward", network, "--inputs", path, "--max-file-size", "200000", "-f", "csv")
+    assert result.code == 0, result.err
+    assert len(result.out.splitlines()) == 4  # a header and three samples

@@ -25,6 +25,11 @@ from nncalc.numbers import NotANumber, parse_number
 from nncalc.yamlsource import MapNode, Node, NumberRow, ScalarNode, SeqNode, load_yaml, read_text
 
 SUFFIXES = (".yaml", ".yml")
+YAML_SHARE = 16
+"""A YAML samples file may be this fraction of --max-file-size (4 MiB of the default 64 MiB).
+
+YAML is parsed whole into located nodes, about 90 bytes of memory per byte of text, where
+CSV is read as it streams: at the full file limit a YAML file could take gigabytes."""
 
 
 def is_yaml(name: str) -> bool:
@@ -36,7 +41,18 @@ def read_samples_yaml(
     path: str, names: Sequence[str], shape: tuple[int, ...] | None, max_bytes: int
 ) -> tuple[np.ndarray, tuple[tuple[str, ...], ...], np.ndarray]:
     """The samples of a YAML file: values (samples, len(names)), each value's text, each sample's line."""
-    text = read_text(Path(path), max_bytes=max_bytes)
+    limit = max(max_bytes // YAML_SHARE, 1)
+    try:
+        text = read_text(Path(path), max_bytes=limit)
+    except InputError as error:
+        if not any(f"limit of {limit:,}" in p.message for p in error.problems):
+            raise
+        raise InputError(
+            f"a YAML samples file is read whole, and this one is more than {limit:,} bytes (1/{YAML_SHARE} "
+            f"of the limit of {max_bytes:,} bytes that --max-file-size sets): write the samples as CSV, "
+            "one per line, which is read as it streams",
+            Location(path),
+        ) from None
     problems: list[Problem] = []
     root = load_yaml(text, path, problems=problems)
     reader = _Reader(path, len(names), shape, problems)
@@ -155,6 +171,8 @@ def _depth(node: Node) -> int:
     """How deeply lists nest at the start of ``node`` (a number is 0)."""
     depth = 0
     while isinstance(node, SeqNode) and node.items:
+        if isinstance(node, NumberRow):  # numbers, read already: no nodes built to look at the first
+            return depth + 1
         depth += 1
         node = node.items[0]
     return depth
