@@ -132,3 +132,21 @@ def test_a_yaml_samples_file_within_its_share_of_the_limit_is_read(nncalc, write
     result = nncalc("forward", network, "--inputs", path, "--max-file-size", "200000", "-f", "csv")
     assert result.code == 0, result.err
     assert len(result.out.splitlines()) == 4  # a header and three samples
+
+
+def _big_picture_network(kernel: int) -> str:
+    row = "[" + ", ".join(["1"] * kernel) + "]"
+    matrix = ", ".join([row] * kernel)
+    return f"inputs: {{shape: [1, 300, 300]}}\nlayers:\n  - type: conv2d\n    weights: [[[{matrix}]]]\n"
+
+
+def test_a_kernel_whose_windows_would_not_fit_in_memory_is_refused_when_read(nncalc, write):
+    # 300×300 and a 100×100 kernel: 201·201 windows of 10,000 values each, 404,010,000 values
+    # (3 GB) laid out for one sample; it is refused in the file, not by a MemoryError mid-run
+    path = write("net.yaml", _big_picture_network(100))
+    line = _one_error_line(nncalc("check", path))
+    assert "net.yaml:4:" in line and "404,010,000" in line
+
+
+def test_a_large_picture_with_a_small_kernel_is_read(nncalc, write):
+    assert nncalc("check", write("net.yaml", _big_picture_network(3))).code == 0

@@ -300,6 +300,14 @@ def read_conv2d(ctx: Context) -> Read:
     if out_channels * rows * cols > MAX_VALUES:
         ctx.error(entries.get("padding", (None, ctx.node))[1], f"{how}: {describe_shape(shape)} maps are too large")
         return Read(None, None)
+    windows = rows * cols * channels * kernel[0] * kernel[1]
+    if windows > MAX_VALUES:  # the engine lays out at least one sample's windows at once (im2col)
+        ctx.error(
+            entries[form][1],
+            f"{how}: its {rows * cols:,} windows of {channels}×{kernel[0]}×{kernel[1]} values are {windows:,} "
+            f"values for each sample, more than {MAX_VALUES:,}",
+        )
+        return Read(None, None)
     how = f"{how}, {out_channels} channel{'s' * (out_channels != 1)}"
     if not ok or biases is None or activation is None:
         return Read(None, shape, how)
