@@ -150,3 +150,13 @@ def test_a_kernel_whose_windows_would_not_fit_in_memory_is_refused_when_read(nnc
 
 def test_a_large_picture_with_a_small_kernel_is_read(nncalc, write):
     assert nncalc("check", write("net.yaml", _big_picture_network(3))).code == 0
+
+
+def test_each_wrong_size_of_the_input_shape_is_reported_at_once(nncalc, write):
+    # channels, height and width are read independently: all three mistakes in one run
+    path = write("net.yaml", "inputs: {shape: [0, -1, a]}\nlayers:\n  - type: flatten\n")
+    result = nncalc("check", path)
+    assert result.code == 2 and "Traceback" not in result.err
+    lines = result.err.splitlines()
+    assert [line.split(": ")[1] for line in lines] == [f"{path}:1:{column}" for column in (18, 21, 25)]
+    assert "channels" in lines[0] and "height" in lines[1] and "width" in lines[2]

@@ -319,17 +319,19 @@ class DocumentChecker:
             return None
         shape = []
         for what, item in zip(("channels", "height", "width"), shape_node.items, strict=True):
-            try:
+            try:  # each size is its own mistake: all three are reported before giving up
                 if not isinstance(item, ScalarNode) or item.quoted:
                     raise NotANumber(f"{item.kind} is not a whole number")
                 value = parse_count(item.text)
             except NotANumber as exc:
                 self.error(item, f"inputs: shape: {what}: {exc}")
-                return None
+                continue
             if value < 1:
                 self.error(item, f"inputs: shape: {what} must be at least 1, got {value}")
-                return None
+                continue
             shape.append(value)
+        if len(shape) != 3:
+            return None
         shape_tuple = tuple(shape)
         if shape[0] * shape[1] * shape[2] > MAX_VALUES:
             self.error(shape_node, f"inputs: shape {shape[0]}×{shape[1]}×{shape[2]} is too large")
