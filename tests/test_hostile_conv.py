@@ -160,3 +160,18 @@ def test_each_wrong_size_of_the_input_shape_is_reported_at_once(nncalc, write):
     lines = result.err.splitlines()
     assert [line.split(": ")[1] for line in lines] == [f"{path}:1:{column}" for column in (18, 21, 25)]
     assert "channels" in lines[0] and "height" in lines[1] and "width" in lines[2]
+
+
+def test_an_input_shape_whose_names_alone_would_take_gigabytes_is_refused(nncalc, write):
+    # Every value of a picture is named (x.0.12.34), and so is every cell of each map: some 140
+    # bytes a value. A 60-byte file claiming 1×8000×8000 made 64 million names (9 GB) before
+    # anything was computed; 4×1024×1024 (4,194,304 values, about 600 MB) is where it stops.
+    path = write("net.yaml", "inputs: {shape: [1, 2100, 2100]}\nlayers:\n  - type: flatten\n")
+    line = _one_error_line(nncalc("check", path))
+    assert "net.yaml:1:17:" in line and "1×2100×2100 is too large" in line
+
+
+def test_maps_past_the_bound_are_refused_in_the_layer_that_makes_them(nncalc, write):
+    text = "inputs: {shape: [1, 4, 4]}\nlayers:\n  - {type: conv2d, weights: [[[[1]]]], padding: 1100}\n"
+    line = _one_error_line(nncalc("check", write("net.yaml", text)))
+    assert "gives 2204×2204: 1×2204×2204 maps are too large" in line  # 4,857,616 values

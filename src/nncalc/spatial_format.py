@@ -44,7 +44,12 @@ if TYPE_CHECKING:
     from nncalc.loader import DocumentChecker
 
 Shape = tuple[int, ...]
-MAX_VALUES = 1 << 26  # the most values a layer's maps may hold per sample (as the inputs may)
+MAX_VALUES = 1 << 22
+"""The most values a layer's maps (or the inputs' picture) may hold per sample: 4×1024×1024.
+
+Every value is named (``x.0.12.34``, ``conv.0.12.34``) and its z and a are kept, some 140
+bytes a value before anything is computed: this keeps a network to about 600 MB a layer."""
+MAX_WINDOW_VALUES = 1 << 26  # the most values a convolution's windows of one sample may hold (im2col, 512 MB)
 
 
 class Context(NamedTuple):
@@ -301,11 +306,11 @@ def read_conv2d(ctx: Context) -> Read:
         ctx.error(entries.get("padding", (None, ctx.node))[1], f"{how}: {describe_shape(shape)} maps are too large")
         return Read(None, None)
     windows = rows * cols * channels * kernel[0] * kernel[1]
-    if windows > MAX_VALUES:  # the engine lays out at least one sample's windows at once (im2col)
+    if windows > MAX_WINDOW_VALUES:  # the engine lays out at least one sample's windows at once (im2col)
         ctx.error(
             entries[form][1],
             f"{how}: its {rows * cols:,} windows of {channels}×{kernel[0]}×{kernel[1]} values are {windows:,} "
-            f"values for each sample, more than {MAX_VALUES:,}",
+            f"values for each sample, more than {MAX_WINDOW_VALUES:,}",
         )
         return Read(None, None)
     how = f"{how}, {out_channels} channel{'s' * (out_channels != 1)}"
