@@ -175,3 +175,11 @@ def test_maps_past_the_bound_are_refused_in_the_layer_that_makes_them(nncalc, wr
     text = "inputs: {shape: [1, 4, 4]}\nlayers:\n  - {type: conv2d, weights: [[[[1]]]], padding: 1100}\n"
     line = _one_error_line(nncalc("check", write("net.yaml", text)))
     assert "gives 2204×2204: 1×2204×2204 maps are too large" in line  # 4,857,616 values
+
+
+def test_a_model_the_network_file_refuses_is_not_located_at_lines_the_model_file_has_not(nncalc, tmp_path):
+    # The imported layers are checked as a network file is; that text is never written, so a
+    # line and column of it would send the reader to a place the .onnx file does not have.
+    (tmp_path / "m.onnx").write_bytes(_conv_model(weights=(0, 1, 3, 3)))  # no filters at all
+    line = _one_error_line(nncalc("import", tmp_path / "m.onnx"))
+    assert line.startswith(f"error: {tmp_path / 'm.onnx'}: cannot import: layer 1 (conv): "), line

@@ -12,7 +12,7 @@ from nncalc.cli.options import (
     MaxFileSize,
     NetworkOutputOption,
 )
-from nncalc.errors import InputError, Location
+from nncalc.errors import InputError, Location, Problem
 from nncalc.numbers import NotANumber, parse_count
 
 
@@ -64,14 +64,13 @@ def import_model(
       nncalc import weights.safetensors --activation relu,relu,softmax -o net.yaml
       nncalc import model.keras | nncalc check /dev/stdin
     """
-    from nncalc.api import network_from_dict
     from nncalc.importers.files import import_file
     from nncalc.writer import dump_network
 
     names = [part.strip() for part in activation.split(",")] if activation else None
     shape = _input_shape(input_shape) if input_shape is not None else None
     data = import_file(model_file, names, name, max_bytes=max_file_size, input_shape=shape)
-    text = dump_network(network_from_dict(data, str(model_file)))
+    text = dump_network(_checked(data, str(model_file)))
     if output is None:
         sys.stdout.write(text)
         return
@@ -81,6 +80,22 @@ def import_model(
     refuse_same_file(output, [model_file])
     with output_text_file(output, overwrite=force) as stream:
         stream.write(text)
+
+
+def _checked(data: dict, source: str):
+    """The imported network, checked as a network file is. That file's text is never shown, so a
+    problem is told against the model file without a line and column, as an importer's refusal."""
+    from nncalc.api import network_from_dict
+
+    try:
+        return network_from_dict(data, source)
+    except InputError as error:
+        ours = [p.location is not None and p.location.source == source for p in error.problems]
+        problems = [
+            Problem(f"cannot import: {p.message}", Location(source)) if mine else p
+            for p, mine in zip(error.problems, ours, strict=True)
+        ]
+        raise InputError(problems) from None
 
 
 def _input_shape(text: str) -> tuple[int, ...]:
