@@ -183,3 +183,16 @@ def test_a_model_the_network_file_refuses_is_not_located_at_lines_the_model_file
     (tmp_path / "m.onnx").write_bytes(_conv_model(weights=(0, 1, 3, 3)))  # no filters at all
     line = _one_error_line(nncalc("import", tmp_path / "m.onnx"))
     assert line.startswith(f"error: {tmp_path / 'm.onnx'}: cannot import: layer 1 (conv): "), line
+
+
+# --- conv answers for grade ---
+
+
+def test_a_channel_named_by_a_number_past_ints_digit_limit_is_an_unknown_channel(nncalc, write):
+    # 5,000 digits: Python's int() refuses strings of more than 4,300 digits
+    network, image = CONFIGS / "conv-textbook.yaml", CONFIGS / "conv-image.yaml"
+    for key in ("9" * 5000, "0" * 5000 + "1"):
+        matrix = "[[0, 7, 7], [0, 6, 8], [0, 7, 7]]"
+        answers = write("answers.yaml", f"layers:\n  - z:\n      ? {key}\n      : {matrix}\n")
+        line = _one_error_line(nncalc("grade", network, "--inputs", image, "--answers", answers))
+        assert "answers.yaml:3:9:" in line and "unknown channel" in line and len(line) < 400

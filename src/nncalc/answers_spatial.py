@@ -42,6 +42,18 @@ def map_shape(layer: AnyLayer) -> tuple[int, int, int]:
     return shape  # type: ignore[return-value]
 
 
+def _channel(name: str, channels: int) -> int | None:
+    """The channel a key names (``0``, ``map 0``, ``channel 0``), or None when it names none of ``channels``.
+
+    The digits are compared by their count first: int() refuses more than 4,300 of them."""
+    found = _CHANNEL.match(name.strip())
+    digits = found.group(1).lstrip("0") if found is not None else ""
+    if found is None or len(digits) > len(str(channels)):
+        return None
+    index = int(digits or "0")
+    return index if index < channels else None
+
+
 def _missing(node: Node) -> bool:
     return isinstance(node, ScalarNode) and not node.quoted and node.text in ("~", "null", "")
 
@@ -77,14 +89,14 @@ class SpatialAnswers:
         if isinstance(node, MapNode):
             seen: set[int] = set()
             for name, (key_node, value) in node.entries.items():
-                found = _CHANNEL.match(name.strip())
-                if found is None or int(found.group(1)) >= channels:
+                c = _channel(name, channels)
+                if c is None:
+                    shown = name if len(name) <= 40 else name[:40] + "…"
                     self.error(
                         key_node,
-                        f"{what}: unknown channel {name!r} (the channels are 0 to {channels - 1}; {size})",
+                        f"{what}: unknown channel {shown!r} (the channels are 0 to {channels - 1}; {size})",
                     )
                     continue
-                c = int(found.group(1))
                 if c in seen:
                     self.error(key_node, f"{what}: channel {c} is written twice")
                     continue
