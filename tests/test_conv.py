@@ -537,5 +537,5 @@ def test_maps_too_large_to_compute_are_refused():
     text = "inputs: {shape: [1, 4, 4]}\nlayers:\n  - {type: conv2d, weights: [[[[1]]]], padding: 9000}\n"
     assert _problems(text) == [
         "net.yaml:3:49: layer 1: conv2d: 4×4 input, 1×1 kernel, stride 1, padding 9000 gives 18004×18004: "
-        "1×18004×18004 maps are too large"
+        "1×18004×18004 maps are too large (324,144,016 values; at most 4,194,304)"
     ]

@@ -168,13 +168,16 @@ def test_an_input_shape_whose_names_alone_would_take_gigabytes_is_refused(nncalc
     # anything was computed; 4×1024×1024 (4,194,304 values, about 600 MB) is where it stops.
     path = write("net.yaml", "inputs: {shape: [1, 2100, 2100]}\nlayers:\n  - type: flatten\n")
     line = _one_error_line(nncalc("check", path))
-    assert "net.yaml:1:17:" in line and "1×2100×2100 is too large" in line
+    assert (
+        "net.yaml:1:17:" in line
+        and "1×2100×2100: its values are too large (4,410,000 values; at most 4,194,304)" in line
+    )
 
 
 def test_maps_past_the_bound_are_refused_in_the_layer_that_makes_them(nncalc, write):
     text = "inputs: {shape: [1, 4, 4]}\nlayers:\n  - {type: conv2d, weights: [[[[1]]]], padding: 1100}\n"
     line = _one_error_line(nncalc("check", write("net.yaml", text)))
-    assert "gives 2204×2204: 1×2204×2204 maps are too large" in line  # 4,857,616 values
+    assert "gives 2204×2204: 1×2204×2204 maps are too large (4,857,616 values; at most 4,194,304)" in line
 
 
 def test_a_model_the_network_file_refuses_is_not_located_at_lines_the_model_file_has_not(nncalc, tmp_path):

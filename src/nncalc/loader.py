@@ -304,7 +304,7 @@ class DocumentChecker:
         """``inputs: {shape: [C, H, W], names: [...]}``: images of C channels (named ``x`` unless ``names``
         gives one name per channel); their values are named ``channel.row.column`` in flatten order."""
         from nncalc.spatial import cell_names, input_names
-        from nncalc.spatial_format import MAX_VALUES
+        from nncalc.spatial_format import MAX_VALUES, too_large
 
         entries = self.entries(node, INPUT_SHAPE_KEYS, "inputs", "inputs: ")
         if entries is None:
@@ -334,7 +334,7 @@ class DocumentChecker:
             return None
         shape_tuple = tuple(shape)
         if shape[0] * shape[1] * shape[2] > MAX_VALUES:
-            self.error(shape_node, f"inputs: shape {shape[0]}×{shape[1]}×{shape[2]} is too large")
+            self.error(shape_node, f"inputs: shape {describe_shape(shape_tuple)}: its values {too_large(shape_tuple)}")
             return None
         if "names" not in entries:
             return list(input_names(shape_tuple)), False, shape_tuple

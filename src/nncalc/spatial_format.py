@@ -52,6 +52,14 @@ bytes a value before anything is computed: this keeps a network to about 600 MB 
 MAX_WINDOW_VALUES = 1 << 26  # the most values a convolution's windows of one sample may hold (im2col, 512 MB)
 
 
+def too_large(shape: Shape) -> str:
+    """``are too large (4,857,616 values; at most 4,194,304)``: why a picture or maps are refused."""
+    count = 1
+    for n in shape:
+        count *= n
+    return f"are too large ({count:,} values; at most {MAX_VALUES:,})"
+
+
 class Context(NamedTuple):
     """What reading one layer needs: the checker (for its helpers and problems), the layer's node and
     entries, how messages name it, what feeds it, and the activation it takes when it names none."""
@@ -303,7 +311,9 @@ def read_conv2d(ctx: Context) -> Read:
         return Read(None, None)
     shape = (out_channels, rows, cols)
     if out_channels * rows * cols > MAX_VALUES:
-        ctx.error(entries.get("padding", (None, ctx.node))[1], f"{how}: {describe_shape(shape)} maps are too large")
+        ctx.error(
+            entries.get("padding", (None, ctx.node))[1], f"{how}: {describe_shape(shape)} maps {too_large(shape)}"
+        )
         return Read(None, None)
     windows = rows * cols * channels * kernel[0] * kernel[1]
     if windows > MAX_WINDOW_VALUES:  # the engine lays out at least one sample's windows at once (im2col)
@@ -379,7 +389,8 @@ def _read_pool(kind: str) -> Callable[[Context], Read]:
             ctx.error(ctx.entries["kernel_size"][1], f"{how}: the kernel is larger than the padded input")
             return Read(None, None)
         if maps[0] * rows * cols > MAX_VALUES:
-            ctx.error(ctx.entries["kernel_size"][1], f"{how}: {maps[0]}×{rows}×{cols} maps are too large")
+            shape = (maps[0], rows, cols)
+            ctx.error(ctx.entries["kernel_size"][1], f"{how}: {describe_shape(shape)} maps {too_large(shape)}")
             return Read(None, None)
         layout = SpatialLayout(
             pairs=tuple(
