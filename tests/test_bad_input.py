@@ -1404,3 +1404,16 @@ def test_real_process(tmp_path, text, args, stdin, location, fragment):
     rest = [a.replace("{net}", str(network)) for a in rest]
     result = run_process(command, network, *rest, stdin="" if stdin is None else stdin)
     assert_refused(result, location.replace("{net}", str(network)), fragment)
+
+
+def test_a_file_wrong_throughout_gets_its_first_fifty_problems_and_a_count_of_the_rest(nncalc, tmp_path):
+    """500 rows of text where numbers belong are 1,000 problems: the first 50 are printed, each on
+    its line, then one line counting the other 950; the exit status is 2."""
+    path = tmp_path / "net.yaml"
+    path.write_text("inputs: 2\nlayers:\n  - weights: [" + ", ".join(["[a, b]"] * 500) + "]\n", encoding="utf-8")
+    result = nncalc("check", path)
+    assert result.code == 2
+    lines = result.err.splitlines()
+    assert len(lines) == 51 and all(line.startswith("error: ") for line in lines)
+    assert lines[0].endswith("layer 1: weights: row 1, value 1: 'a' is not a number")
+    assert lines[-1] == "error: 950 more problems not shown; fix these first"

@@ -87,11 +87,20 @@ class _LazyCommand:
 app.registered_commands = [_LazyCommand(name, module) for name, module in COMMANDS]
 
 
+MAX_REPORTED = 50  # error lines printed for one run; the rest are counted
+
+
 def _report(error: NncalcError) -> None:
+    """One ``error:`` line per problem, at most MAX_REPORTED: a file wrong throughout (a thousand
+    rows of text where numbers belong) gets its first problems and a count of the rest."""
     from nncalc.text import visible
 
-    for problem in error.problems:
+    problems = list(error.problems)
+    for problem in problems[:MAX_REPORTED]:
         sys.stderr.write(f"error: {visible(str(problem))}\n")
+    if len(problems) > MAX_REPORTED:
+        rest = len(problems) - MAX_REPORTED
+        sys.stderr.write(f"error: {rest:,} more problem{'s' if rest > 1 else ''} not shown; fix these first\n")
 
 
 def _report_usage(error: Exception, argv: list[str] | None = None) -> int:
