@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from nncalc.activations import name_key
-from nncalc.errors import InputError, Location
+from nncalc.errors import InputError, Location, Problem
 from nncalc.numbers import NotANumber, parse_number
 from nncalc.records import record
 from nncalc.text import visible
@@ -382,18 +382,33 @@ def bind(name: str, source: str = "--optimizer", **given: Any) -> BoundOptimizer
             f"unknown optimizer {visible(name)!r}{suggest(name, REGISTRY)}; known: {', '.join(REGISTRY)}", where
         )
     options = dict(spec.defaults)
+    problems: list[Problem] = []  # every unknown or bad parameter at once, not the first alone
     for key, value in given.items():
         if key not in spec.defaults:
-            raise InputError(
-                f"{spec.title} has no parameter {visible(key)!r}{suggest(key, spec.defaults)}; "
-                f"its parameters: lr (given apart), {', '.join(spec.defaults)}",
-                where,
+            problems.append(
+                Problem(
+                    f"{spec.title} has no parameter {visible(key)[:60]!r}{suggest(key, spec.defaults)}; "
+                    f"its parameters: lr (given apart), {', '.join(spec.defaults)}",
+                    where,
+                )
             )
-        options[key] = _convert(key, value, spec.defaults[key], where)
+            continue
+        try:
+            options[key] = _convert(key, value, spec.defaults[key], where)
+        except InputError as error:
+            problems.extend(error.problems)
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], Problem(f"and {more} more problem{'s' if more != 1 else ''}", where)]
+    if problems:
+        raise InputError(problems)
     problem = spec.check(options)
     if problem is not None:
         raise InputError(f"{spec.title}: {problem}", where)
     return BoundOptimizer(spec, tuple(options.items()))
+
+
+MAX_PROBLEMS = 20  # a mapping of a thousand wrong keys is reported in a screenful
 
 
 def _convert(key: str, value: Any, default: Value, where: Location) -> Value:
@@ -448,7 +463,7 @@ def parse_optimizer(text: str, source: str = "--optimizer") -> BoundOptimizer:
     import yaml  # only an option that sets an optimizer needs the YAML reader
 
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, _option_loader())  # a SafeLoader, stricter still
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or "not valid YAML"
@@ -467,6 +482,46 @@ def parse_optimizer(text: str, source: str = "--optimizer") -> BoundOptimizer:
     if not isinstance(name, str):
         raise InputError(f"the mapping needs a name: the optimizer's; {FORM}", Location(source))
     return bind(name, source, **value)
+
+
+MAX_DEPTH = 8  # {name: adam, betas: [0.9, 0.999]} is two levels deep
+
+
+def _option_loader() -> type:
+    """PyYAML's SafeLoader, refusing before building anything: nesting deeper than MAX_DEPTH (its
+    composer recurses, and Python's stack would overflow first), aliases (ten lines of them expand
+    to 10¹⁰ values) and a key given twice (PyYAML keeps the last one silently)."""
+    import yaml
+    from yaml.composer import ComposerError
+    from yaml.constructor import ConstructorError
+
+    class OptionLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise ComposerError(None, None, "aliases (*name) are not allowed; write the value", mark)
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    mark = self.peek_event().start_mark
+                    raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+            seen = set()
+            for key_node, _ in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key is not None and key in seen:
+                    shown = visible(str(key))[:60]
+                    raise ConstructorError(None, None, f"{shown!r} is given twice", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    return OptionLoader
 
 
 FORM = "write a name (sgd, adam, adamw, rmsprop) or a mapping such as {name: sgd, momentum: 0.9}"

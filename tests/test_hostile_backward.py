@@ -1,0 +1,74 @@
+"""Hostile input to ``backward --optimizer``, ``--state`` and ``grade --target``: every problem is one
+located ``error:`` line (all independent ones at once), exit 2, never a traceback nor a warning."""
+
+from __future__ import annotations
+
+import pytest
+
+from nncalc.errors import InputError
+from nncalc.optimizers import parse_optimizer
+from tests.conftest import CONFIGS
+
+COURSE = CONFIGS / "course-backprop.yaml"
+STEP = ("-i", "0.1", "-t", "0.25", "-f", "json")
+
+
+def refused(result, count: int | None = None) -> list[str]:
+    """The error lines of a run that must have been refused as bad input."""
+    assert result.code == 2, (result.code, result.err)
+    lines = result.err.splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), result.err
+    assert "Traceback" not in result.err and "Warning" not in result.err
+    if count is not None:
+        assert len(lines) == count, result.err
+    return lines
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        parse_optimizer(text)
+    return [str(problem) for problem in caught.value.problems]
+
+
+# --- --optimizer ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["[" * 5000, "{name: " + "[" * 5000, "{name: sgd, momentum: " + "{a: " * 3000])
+def test_deep_nesting_is_refused_not_a_recursion_error(text):
+    (message,) = problems(text)
+    assert message.startswith("--optimizer:1:") and "nested" in message
+
+
+def test_a_parameter_given_twice_is_refused_not_the_last_taken():
+    (message,) = problems("{name: sgd, momentum: 0.9, momentum: 0.5}")
+    assert "momentum" in message and "twice" in message
+    (message,) = problems("{name: adam, name: sgd}")
+    assert "name" in message and "twice" in message
+
+
+def test_aliases_are_refused_so_nothing_expands():
+    # ten levels of ten aliases each would be 10¹⁰ numbers if expanded (and shown in a message)
+    levels = ["&l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    levels += [f"&l{k} [" + ", ".join([f"*l{k - 1}"] * 10) + "]" for k in range(1, 10)]
+    text = "{name: sgd, " + ", ".join(f"k{k}: {level}" for k, level in enumerate(levels)) + "}"
+    messages = problems(text)
+    assert any("alias" in m for m in messages)
+    assert problems("{name: sgd, momentum: &a 0.9, dampening: *a}") != []
+
+
+def test_every_unknown_or_bad_parameter_is_reported_at_once():
+    messages = problems("{name: sgd, foo: 1, momentum: x, bar: 2, nesterov: 3}")
+    assert len(messages) == 4, messages
+    assert "'foo'" in messages[0] and "'x' is not a number" in messages[1]
+    assert "'bar'" in messages[2] and "nesterov must be true or false" in messages[3]
+
+
+def test_many_unknown_parameters_are_bounded(nncalc):
+    text = "{name: sgd, " + ", ".join(f"p{k}: 1" for k in range(500)) + "}"
+    lines = refused(nncalc("backward", COURSE, *STEP, "--optimizer", text))
+    assert len(lines) <= 25 and "more" in lines[-1]
+
+
+def test_a_long_value_is_one_short_message(nncalc):
+    lines = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "{name: sgd, " + "x" * 100_000 + ": 1}"), 1)
+    assert len(lines[0]) < 1000
