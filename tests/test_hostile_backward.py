@@ -72,3 +72,47 @@ def test_many_unknown_parameters_are_bounded(nncalc):
 def test_a_long_value_is_one_short_message(nncalc):
     lines = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "{name: sgd, " + "x" * 100_000 + ": 1}"), 1)
     assert len(lines[0]) < 1000
+
+
+# --- --state ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def adam_state(nncalc, tmp_path):
+    path = tmp_path / "adam.yaml"
+    assert nncalc("backward", COURSE, *STEP, "--optimizer", "adam", "-n", "2", "--write-state", path).code == 0
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("step: 2", "step: " + "9" * 400),
+        ("step: 2", "step: " + "9" * 5000),
+        ("step: 2", "step: 9007199254740993"),
+        ("step: 2", "step: ²"),
+    ],
+)
+def test_a_huge_step_count_is_refused_located(nncalc, adam_state, old, new):
+    adam_state.write_text(adam_state.read_text().replace(old, new))
+    (line,) = refused(nncalc("backward", COURSE, *STEP, "--state", adam_state))
+    assert line.startswith(f"error: {adam_state}:4:7: step must be a whole number")
+
+
+def test_a_parameters_own_huge_step_is_refused_located(nncalc, adam_state):
+    text = adam_state.read_text().replace("    weights:\n", "    weights:\n      step: " + "9" * 400 + "\n", 1)
+    adam_state.write_text(text)
+    (line,) = refused(nncalc("backward", COURSE, *STEP, "--state", adam_state))
+    assert f"{adam_state}:8:13: layer 1 (hidden): weights: step must be a whole number" in line
+
+
+def test_a_negative_mean_square_is_refused_at_the_file(nncalc, adam_state):
+    # v is a mean of squares: below 0 its square root is NaN and the step fails far from the cause
+    text = adam_state.read_text()
+    text = text.replace("exp_avg_sq: [1.0498203523967181e-07]", "exp_avg_sq: [-1.0e-07]")
+    text = text.replace("- [4.323038497289249e-06]", "- [-4.0e-06]")
+    adam_state.write_text(text)
+    lines = refused(nncalc("backward", COURSE, *STEP, "--state", adam_state), 2)
+    assert lines[0].startswith(f"error: {adam_state}:14:19: layer 1 (hidden): biases: exp_avg_sq")
+    assert "≥ 0" in lines[0]
+    assert lines[1].startswith(f"error: {adam_state}:20:9: layer 2 (output): weights: exp_avg_sq")
