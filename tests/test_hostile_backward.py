@@ -116,3 +116,13 @@ def test_a_negative_mean_square_is_refused_at_the_file(nncalc, adam_state):
     assert lines[0].startswith(f"error: {adam_state}:14:19: layer 1 (hidden): biases: exp_avg_sq")
     assert "≥ 0" in lines[0]
     assert lines[1].startswith(f"error: {adam_state}:20:9: layer 2 (output): weights: exp_avg_sq")
+
+
+# --- grade --target ---------------------------------------------------------------------
+
+
+def test_a_bad_convention_option_is_not_also_called_a_contradiction(nncalc):
+    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-a", CONFIGS / "answers-course-backprop.yaml")
+    lines = refused(nncalc(*args, "--error", "x", "--batch", "y"), 2)
+    assert lines[0] == "error: --error: must be one of a-t, t-a, got 'x'"
+    assert lines[1] == "error: --batch: must be one of mean, sum, got 'y'"

@@ -161,6 +161,7 @@ def settings_for(
     chosen: dict[str, str | None] = {"error": error, "batch": batch, "loss": loss}
     options = {"error": "--error", "batch": "--batch", "loss": "--loss"}
     problems = []
+    refused: set[str] = set()
     for key, value in list(chosen.items()):
         if value is None:
             continue
@@ -172,10 +173,13 @@ def settings_for(
             problems.append(
                 Problem(f"must be one of {', '.join(allowed or ())}, got {value!r}", Location(options[key]))
             )
+            refused.add(key)  # already reported: not a contradiction of the sheet as well
             continue
         chosen[key] = canonical
     for convention in sheet.conventions:
         given = chosen[convention.key]
+        if convention.key in refused:
+            continue
         if given is not None and given != convention.value:
             problems.append(
                 Problem(
