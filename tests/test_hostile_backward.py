@@ -126,3 +126,20 @@ def test_a_bad_convention_option_is_not_also_called_a_contradiction(nncalc):
     lines = refused(nncalc(*args, "--error", "x", "--batch", "y"), 2)
     assert lines[0] == "error: --error: must be one of a-t, t-a, got 'x'"
     assert lines[1] == "error: --batch: must be one of mean, sum, got 'y'"
+
+
+def test_write_state_may_replace_the_state_it_continues(nncalc, tmp_path):
+    # 2 steps, then 3 more continued in place, are 5 steps: the file is the same as 5 made at once
+    net, state, out = tmp_path / "net.yaml", tmp_path / "state.yaml", tmp_path / "out.json"
+    first = nncalc("backward", COURSE, *STEP, "-o", out, "--optimizer", "adam", "-n", "2", "--write", net)
+    assert first.code == 0
+    assert (
+        nncalc("backward", COURSE, *STEP, "-o", out, "--optimizer", "adam", "-n", "2", "--write-state", state).code == 0
+    )
+    result = nncalc("backward", net, *STEP, "-o", out, "-n", "3", "--state", state, "--write-state", state)
+    assert result.code == 0, result.err
+    five = tmp_path / "five.yaml"
+    assert (
+        nncalc("backward", COURSE, *STEP, "-o", out, "--optimizer", "adam", "-n", "5", "--write-state", five).code == 0
+    )
+    assert state.read_text() == five.read_text()

@@ -284,7 +284,9 @@ def backward(
         from nncalc.files import output_text_file
         from nncalc.optimizer_state import dump_state
 
-        with output_text_file(write_state, overwrite=force) as stream:
+        # the --state file it continues is replaced without --force, as _check_state_destination allowed
+        same_as_state = state_file is not None and write_state.absolute() == state_file.absolute()
+        with output_text_file(write_state, overwrite=force or same_as_state) as stream:
             stream.write(dump_state(final, optimizer, lr, state))
         typer.echo(f"wrote the optimizer's state to {write_state}", err=True)
 
