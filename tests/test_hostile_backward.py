@@ -143,3 +143,22 @@ def test_write_state_may_replace_the_state_it_continues(nncalc, tmp_path):
         nncalc("backward", COURSE, *STEP, "-o", out, "--optimizer", "adam", "-n", "5", "--write-state", five).code == 0
     )
     assert state.read_text() == five.read_text()
+
+
+def test_an_empty_value_is_called_nothing_not_none():
+    assert problems("")[0].startswith("--optimizer: expected an optimizer's name or a mapping, got nothing;")
+    assert problems("{name: sgd, momentum: ~}") == ["--optimizer: momentum must be a number, got nothing"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("betas: [0.9, 0.999]", "betas: [[0.9], 0.999]", "betas[0] must be a number, got a list"),
+        ("eps: 1.0e-08", "eps: {a: 1}", "eps must be a number, got a mapping"),
+        ("amsgrad: false", "amsgrad: [false]", "amsgrad must be true or false, got [false]"),
+    ],
+)
+def test_a_state_optimizers_nested_value_is_named_by_its_kind(nncalc, adam_state, old, new, message):
+    adam_state.write_text(adam_state.read_text().replace(old, new))
+    (line,) = refused(nncalc("backward", COURSE, *STEP, "--state", adam_state))
+    assert line == f"error: {adam_state}:2:12: {message}"

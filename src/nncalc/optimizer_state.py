@@ -196,7 +196,7 @@ class _StateReader(DocumentChecker):
         """A scalar's value for ``bind``: true/false, else the text (``bind`` reads numbers)."""
         if isinstance(node, ScalarNode) and not node.quoted and node.text in ("true", "false"):
             return node.text == "true"
-        return node.text if isinstance(node, ScalarNode) else None
+        return node.text if isinstance(node, ScalarNode) else _Kind(node.kind)
 
     def layer(
         self, node: Node, k: int, layer: Any, network: Network, optimizer: BoundOptimizer, step: int
@@ -286,6 +286,16 @@ class _StateReader(DocumentChecker):
             return None
         array.flags.writeable = False
         return array
+
+
+class _Kind:
+    """A list or mapping where ``bind`` wants a number or true/false: named so in its message."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return self.kind
 
 
 def _describe(optimizer: BoundOptimizer) -> str:

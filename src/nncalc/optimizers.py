@@ -444,12 +444,16 @@ def _number(key: str, value: Any, where: Location) -> float:
 
 def _show(value: Any) -> str:
     """A value as the user wrote it, near enough, for a message."""
+    if value is None:  # an empty value or ~
+        return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return repr(visible(value))
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, list | tuple) and len(value) < 10:  # as YAML writes it: [false, ~], not [False, None]
+        return visible("[" + ", ".join(_show(item) for item in value) + "]")[:60]
     return visible(str(value))[:60]
 
 
