@@ -162,3 +162,17 @@ def test_a_state_optimizers_nested_value_is_named_by_its_kind(nncalc, adam_state
     adam_state.write_text(adam_state.read_text().replace(old, new))
     (line,) = refused(nncalc("backward", COURSE, *STEP, "--state", adam_state))
     assert line == f"error: {adam_state}:2:12: {message}"
+
+
+@pytest.mark.parametrize("command", ["backward", "grade"])
+def test_a_bad_input_and_a_bad_target_are_both_reported(nncalc, command):
+    answers = ("-a", CONFIGS / "answers-course-backprop.yaml") if command == "grade" else ()
+    lines = refused(nncalc(command, COURSE, "-i", "x", "-t", "0.1,0.2", *answers), 2)
+    assert lines[0] == "error: --input 'x': value 1 (column 1): 'x' is not a number"
+    assert lines[1] == "error: --target '0.1,0.2': 2 values given, expected 1 (o1)"
+
+
+def test_a_flat_list_for_a_batch_is_called_a_list_of_numbers(nncalc):
+    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "-i", "0.2", "-t", "0.3", "--lr", "0.4")
+    lines = refused(nncalc(*args, "-a", CONFIGS / "answers-course-backprop.yaml"))
+    assert lines[0].endswith("layer 1 (hidden): z must be a list of rows, one per sample, got a list of numbers")
