@@ -194,8 +194,17 @@ def backward(
             raise InputError(
                 f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)"
             )
-        samples = samples_from_options(input_values, network.inputs)
-        target_array = samples_from_options(target_values, network.outputs, option="--target").values
+        problems = []  # a bad --input and a bad --target are independent: both are reported
+        try:
+            samples = samples_from_options(input_values, network.inputs)
+        except InputError as error:
+            problems.extend(error.problems)
+        try:
+            target_array = samples_from_options(target_values, network.outputs, option="--target").values
+        except InputError as error:
+            problems.extend(error.problems)
+        if problems:
+            raise InputError(problems)
 
     protected = [network_file] + ([inputs_file] if inputs_file is not None and str(inputs_file) != "-" else [])
     if write is not None:
