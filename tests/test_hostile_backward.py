@@ -176,3 +176,15 @@ def test_a_flat_list_for_a_batch_is_called_a_list_of_numbers(nncalc):
     args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "-i", "0.2", "-t", "0.3", "--lr", "0.4")
     lines = refused(nncalc(*args, "-a", CONFIGS / "answers-course-backprop.yaml"))
     assert lines[0].endswith("layer 1 (hidden): z must be a list of rows, one per sample, got a list of numbers")
+
+
+@pytest.mark.parametrize("iterations", ["1", "2"])
+def test_the_json_output_is_a_state_file(nncalc, tmp_path, iterations):
+    # as the module says: the JSON output holds the state under optimizer_state, which --state reads
+    net, out, state = tmp_path / "net.yaml", tmp_path / "out.json", tmp_path / "state.yaml"
+    args = ("backward", COURSE, *STEP, "--optimizer", "adam", "-n", iterations, "--write", net)
+    assert nncalc(*args, "-o", out, "--write-state", state).code == 0
+    from_json = nncalc("backward", net, *STEP, "--state", out)
+    from_state = nncalc("backward", net, *STEP, "--state", state)
+    assert from_json.code == 0, from_json.err
+    assert from_json.out == from_state.out

@@ -119,6 +119,8 @@ class _StateReader(DocumentChecker):
     """Reads a state file's located nodes, collecting problems."""
 
     def read(self, root: Node, network: Network, given: BoundOptimizer | None) -> tuple | None:
+        if isinstance(root, MapNode) and "optimizer_state" in root.entries:  # backward's --format json output
+            root = root.entries["optimizer_state"][1]
         entries = self.entries(root, KEYS, "an optimizer state", "")
         if entries is None:
             return None
