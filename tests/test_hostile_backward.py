@@ -188,3 +188,11 @@ def test_the_json_output_is_a_state_file(nncalc, tmp_path, iterations):
     from_state = nncalc("backward", net, *STEP, "--state", state)
     assert from_json.code == 0, from_json.err
     assert from_json.out == from_state.out
+
+
+def test_grades_bad_settings_are_reported_together(nncalc):
+    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "-a", CONFIGS / "answers-course-backprop.yaml")
+    lines = refused(nncalc(*args, "--error", "x", "--optimizer", "{name: sgd, foo: 1}", "--lr=-1"), 3)
+    assert lines[0] == "error: --error: must be one of a-t, t-a, got 'x'"
+    assert lines[1].startswith("error: --optimizer: SGD has no parameter 'foo'")
+    assert lines[2] == "error: --lr: the learning rate must be a finite number ≥ 0, got -1"

@@ -190,12 +190,17 @@ def settings_for(
             )
         elif given is None:
             chosen[convention.key] = convention.value
-    if problems:
-        raise InputError(problems)
-    bound = optimizers.parse_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+    bound = optimizer
+    if isinstance(optimizer, str):  # independent of the conventions: its problems are listed with theirs
+        try:
+            bound = optimizers.parse_optimizer(optimizer)
+        except InputError as error:
+            problems.extend(error.problems)
     lr = float(lr)
     if not (math.isfinite(lr) and lr >= 0):
-        raise InputError(f"the learning rate must be a finite number ≥ 0, got {lr!r}", Location("--lr"))
+        problems.append(Problem(f"the learning rate must be a finite number ≥ 0, got {lr:g}", Location("--lr")))
+    if problems:
+        raise InputError(problems)
     return Settings(
         loss=chosen["loss"] or "half_sse",
         lr=lr,
