@@ -196,3 +196,9 @@ def test_grades_bad_settings_are_reported_together(nncalc):
     assert lines[0] == "error: --error: must be one of a-t, t-a, got 'x'"
     assert lines[1].startswith("error: --optimizer: SGD has no parameter 'foo'")
     assert lines[2] == "error: --lr: the learning rate must be a finite number ≥ 0, got -1"
+
+
+def test_backwards_bad_lr_and_optimizer_are_reported_together(nncalc):
+    lines = refused(nncalc("backward", COURSE, *STEP, "--lr=-1", "--optimizer", "{name: sgd, foo: 1}"), 2)
+    assert lines[0] == "error: --lr: the learning rate must be ≥ 0, got -1"
+    assert lines[1].startswith("error: --optimizer: SGD has no parameter 'foo'")
