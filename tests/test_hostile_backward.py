@@ -202,3 +202,10 @@ def test_backwards_bad_lr_and_optimizer_are_reported_together(nncalc):
     lines = refused(nncalc("backward", COURSE, *STEP, "--lr=-1", "--optimizer", "{name: sgd, foo: 1}"), 2)
     assert lines[0] == "error: --lr: the learning rate must be ≥ 0, got -1"
     assert lines[1].startswith("error: --optimizer: SGD has no parameter 'foo'")
+
+
+def test_a_number_of_thousands_of_digits_is_too_large_not_a_traceback(nncalc):
+    lines = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "{name: sgd, momentum: " + "1" * 5000 + "}"), 1)
+    assert "too large" in lines[0] and len(lines[0]) < 300
+    (line,) = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "1" * 5000))
+    assert line.startswith("error: --optimizer: ") and len(line) < 300

@@ -379,7 +379,7 @@ def bind(name: str, source: str = "--optimizer", **given: Any) -> BoundOptimizer
     spec = lookup(name)
     if spec is None:
         raise InputError(
-            f"unknown optimizer {visible(name)!r}{suggest(name, REGISTRY)}; known: {', '.join(REGISTRY)}", where
+            f"unknown optimizer {visible(name)[:60]!r}{suggest(name, REGISTRY)}; known: {', '.join(REGISTRY)}", where
         )
     options = dict(spec.defaults)
     problems: list[Problem] = []  # every unknown or bad parameter at once, not the first alone
@@ -515,6 +515,11 @@ def _option_loader() -> type:
             finally:
                 self.depth -= 1
 
+        def construct_yaml_int(self, node):  # type: ignore[no-untyped-def]
+            if len(node.value) > 40:  # int() refuses over 4300 digits; as text, the number reader says why
+                return self.construct_scalar(node)
+            return super().construct_yaml_int(node)
+
         def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
             seen = set()
             for key_node, _ in node.value:
@@ -525,6 +530,7 @@ def _option_loader() -> type:
                 seen.add(key)
             return super().construct_mapping(node, deep)
 
+    OptionLoader.add_constructor("tag:yaml.org,2002:int", OptionLoader.construct_yaml_int)
     return OptionLoader
 
 
