@@ -209,3 +209,9 @@ def test_a_number_of_thousands_of_digits_is_too_large_not_a_traceback(nncalc):
     assert "too large" in lines[0] and len(lines[0]) < 300
     (line,) = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "1" * 5000))
     assert line.startswith("error: --optimizer: ") and len(line) < 300
+
+
+@pytest.mark.parametrize("tag", ["!!timestamp", "!!int", "!!float", "!!bool", "!!str", "!!python/name:os.system"])
+def test_tags_are_refused_as_in_a_network_file(tag):
+    (message,) = problems("{name: sgd, momentum: " + tag + " x}")
+    assert message.startswith("--optimizer:1:23: cannot read the optimizer: tags such as")

@@ -494,7 +494,8 @@ MAX_DEPTH = 8  # {name: adam, betas: [0.9, 0.999]} is two levels deep
 def _option_loader() -> type:
     """PyYAML's SafeLoader, refusing before building anything: nesting deeper than MAX_DEPTH (its
     composer recurses, and Python's stack would overflow first), aliases (ten lines of them expand
-    to 10¹⁰ values) and a key given twice (PyYAML keeps the last one silently)."""
+    to 10¹⁰ values), tags (as a network file refuses them) and a key given twice (PyYAML keeps the
+    last one silently)."""
     import yaml
     from yaml.composer import ComposerError
     from yaml.constructor import ConstructorError
@@ -506,6 +507,12 @@ def _option_loader() -> type:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark
                 raise ComposerError(None, None, "aliases (*name) are not allowed; write the value", mark)
+            tag = getattr(self.peek_event(), "tag", None)
+            if tag is not None and tag != "!":  # !!int x, !!timestamp x: PyYAML's constructors fail untidily
+                mark = self.peek_event().start_mark
+                raise ComposerError(
+                    None, None, f"tags such as {visible(tag)[:60]!r} are not allowed; write plain values", mark
+                )
             self.depth += 1
             try:
                 if self.depth > MAX_DEPTH:
