@@ -215,3 +215,20 @@ def test_a_number_of_thousands_of_digits_is_too_large_not_a_traceback(nncalc):
 def test_tags_are_refused_as_in_a_network_file(tag):
     (message,) = problems("{name: sgd, momentum: " + tag + " x}")
     assert message.startswith("--optimizer:1:23: cannot read the optimizer: tags such as")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2001-13-45", "momentum: '2001-13-45' is not a number"),
+        ("9999-99-99T99:99:99", "is not a number"),
+        ("1:30", "momentum: '1:30' is not a number"),
+        ("1:30.5", "momentum: '1:30.5' is not a number"),
+        ("1__", "momentum: '1__' is not a number"),
+        ("0x10", "momentum: '0x10' is not a number"),
+    ],
+)
+def test_yaml_1_1_numbers_and_dates_are_not_read_as_numbers(value, message):
+    # as in a network file: 1:30 is not 90, and a date that is no date is not a traceback
+    (got,) = problems("{name: sgd, momentum: " + value + "}")
+    assert got.startswith("--optimizer: ") and message in got

@@ -15,6 +15,7 @@ parameter, a :class:`StepTrace` of the intermediate arrays a person writes by ha
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -488,6 +489,7 @@ def parse_optimizer(text: str, source: str = "--optimizer") -> BoundOptimizer:
     return bind(name, source, **value)
 
 
+_PLAIN_INT = re.compile(r"[-+]?[0-9]{1,40}")
 MAX_DEPTH = 8  # {name: adam, betas: [0.9, 0.999]} is two levels deep
 
 
@@ -522,10 +524,21 @@ def _option_loader() -> type:
             finally:
                 self.depth -= 1
 
+        # Numbers as a network file reads them: YAML 1.1's 1:30 (90), 0x10, 1__ and dates are left as
+        # text for the number reader to refuse, as is an integer of thousands of digits (int() refuses
+        # over 4300, and 2001-13-45 made datetime raise): each a message, not a traceback.
         def construct_yaml_int(self, node):  # type: ignore[no-untyped-def]
-            if len(node.value) > 40:  # int() refuses over 4300 digits; as text, the number reader says why
+            if _PLAIN_INT.fullmatch(node.value):
+                return super().construct_yaml_int(node)
+            return self.construct_scalar(node)
+
+        def construct_yaml_float(self, node):  # type: ignore[no-untyped-def]
+            if ":" in node.value or "_" in node.value:
                 return self.construct_scalar(node)
-            return super().construct_yaml_int(node)
+            return super().construct_yaml_float(node)
+
+        def construct_yaml_timestamp(self, node):  # type: ignore[no-untyped-def]
+            return self.construct_scalar(node)
 
         def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
             seen = set()
@@ -537,7 +550,8 @@ def _option_loader() -> type:
                 seen.add(key)
             return super().construct_mapping(node, deep)
 
-    OptionLoader.add_constructor("tag:yaml.org,2002:int", OptionLoader.construct_yaml_int)
+    for kind in ("int", "float", "timestamp"):
+        OptionLoader.add_constructor(f"tag:yaml.org,2002:{kind}", getattr(OptionLoader, f"construct_yaml_{kind}"))
     return OptionLoader
 
 
