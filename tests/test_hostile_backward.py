@@ -30,7 +30,7 @@ def problems(text: str) -> list[str]:
     return [str(problem) for problem in caught.value.problems]
 
 
-# --- --optimizer ------------------------------------------------------------------------
+# --- --optimizer -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("text", ["[" * 5000, "{name: " + "[" * 5000, "{name: sgd, momentum: " + "{a: " * 3000])
@@ -74,7 +74,42 @@ def test_a_long_value_is_one_short_message(nncalc):
     assert len(lines[0]) < 1000
 
 
-# --- --state ----------------------------------------------------------------------------
+def test_an_empty_value_is_called_nothing_not_none():
+    assert problems("")[0].startswith("--optimizer: expected an optimizer's name or a mapping, got nothing;")
+    assert problems("{name: sgd, momentum: ~}") == ["--optimizer: momentum must be a number, got nothing"]
+
+
+def test_a_number_of_thousands_of_digits_is_too_large_not_a_traceback(nncalc):
+    lines = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "{name: sgd, momentum: " + "1" * 5000 + "}"), 1)
+    assert "too large" in lines[0] and len(lines[0]) < 300
+    (line,) = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "1" * 5000))
+    assert line.startswith("error: --optimizer: ") and len(line) < 300
+
+
+@pytest.mark.parametrize("tag", ["!!timestamp", "!!int", "!!float", "!!bool", "!!str", "!!python/name:os.system"])
+def test_tags_are_refused_as_in_a_network_file(tag):
+    (message,) = problems("{name: sgd, momentum: " + tag + " x}")
+    assert message.startswith("--optimizer:1:23: cannot read the optimizer: tags such as")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2001-13-45", "momentum: '2001-13-45' is not a number"),
+        ("9999-99-99T99:99:99", "is not a number"),
+        ("1:30", "momentum: '1:30' is not a number"),
+        ("1:30.5", "momentum: '1:30.5' is not a number"),
+        ("1__", "momentum: '1__' is not a number"),
+        ("0x10", "momentum: '0x10' is not a number"),
+    ],
+)
+def test_yaml_1_1_numbers_and_dates_are_not_read_as_numbers(value, message):
+    # as in a network file: 1:30 is not 90, and a date that is no date is not a traceback
+    (got,) = problems("{name: sgd, momentum: " + value + "}")
+    assert got.startswith("--optimizer: ") and message in got
+
+
+# --- --state -----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -118,16 +153,6 @@ def test_a_negative_mean_square_is_refused_at_the_file(nncalc, adam_state):
     assert lines[1].startswith(f"error: {adam_state}:20:9: layer 2 (output): weights: exp_avg_sq")
 
 
-# --- grade --target ---------------------------------------------------------------------
-
-
-def test_a_bad_convention_option_is_not_also_called_a_contradiction(nncalc):
-    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-a", CONFIGS / "answers-course-backprop.yaml")
-    lines = refused(nncalc(*args, "--error", "x", "--batch", "y"), 2)
-    assert lines[0] == "error: --error: must be one of a-t, t-a, got 'x'"
-    assert lines[1] == "error: --batch: must be one of mean, sum, got 'y'"
-
-
 def test_write_state_may_replace_the_state_it_continues(nncalc, tmp_path):
     # 2 steps, then 3 more continued in place, are 5 steps: the file is the same as 5 made at once
     net, state, out = tmp_path / "net.yaml", tmp_path / "state.yaml", tmp_path / "out.json"
@@ -145,11 +170,6 @@ def test_write_state_may_replace_the_state_it_continues(nncalc, tmp_path):
     assert state.read_text() == five.read_text()
 
 
-def test_an_empty_value_is_called_nothing_not_none():
-    assert problems("")[0].startswith("--optimizer: expected an optimizer's name or a mapping, got nothing;")
-    assert problems("{name: sgd, momentum: ~}") == ["--optimizer: momentum must be a number, got nothing"]
-
-
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -164,20 +184,6 @@ def test_a_state_optimizers_nested_value_is_named_by_its_kind(nncalc, adam_state
     assert line == f"error: {adam_state}:2:12: {message}"
 
 
-@pytest.mark.parametrize("command", ["backward", "grade"])
-def test_a_bad_input_and_a_bad_target_are_both_reported(nncalc, command):
-    answers = ("-a", CONFIGS / "answers-course-backprop.yaml") if command == "grade" else ()
-    lines = refused(nncalc(command, COURSE, "-i", "x", "-t", "0.1,0.2", *answers), 2)
-    assert lines[0] == "error: --input 'x': value 1 (column 1): 'x' is not a number"
-    assert lines[1] == "error: --target '0.1,0.2': 2 values given, expected 1 (o1)"
-
-
-def test_a_flat_list_for_a_batch_is_called_a_list_of_numbers(nncalc):
-    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "-i", "0.2", "-t", "0.3", "--lr", "0.4")
-    lines = refused(nncalc(*args, "-a", CONFIGS / "answers-course-backprop.yaml"))
-    assert lines[0].endswith("layer 1 (hidden): z must be a list of rows, one per sample, got a list of numbers")
-
-
 @pytest.mark.parametrize("iterations", ["1", "2"])
 def test_the_json_output_is_a_state_file(nncalc, tmp_path, iterations):
     # as the module says: the JSON output holds the state under optimizer_state, which --state reads
@@ -190,6 +196,22 @@ def test_the_json_output_is_a_state_file(nncalc, tmp_path, iterations):
     assert from_json.out == from_state.out
 
 
+# --- grade --target ----------------------------------------------------------------------
+
+
+def test_a_bad_convention_option_is_not_also_called_a_contradiction(nncalc):
+    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "--lr", "0.4", "-a", CONFIGS / "answers-course-backprop.yaml")
+    lines = refused(nncalc(*args, "--error", "x", "--batch", "y"), 2)
+    assert lines[0] == "error: --error: must be one of a-t, t-a, got 'x'"
+    assert lines[1] == "error: --batch: must be one of mean, sum, got 'y'"
+
+
+def test_a_flat_list_for_a_batch_is_called_a_list_of_numbers(nncalc):
+    args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "-i", "0.2", "-t", "0.3", "--lr", "0.4")
+    lines = refused(nncalc(*args, "-a", CONFIGS / "answers-course-backprop.yaml"))
+    assert lines[0].endswith("layer 1 (hidden): z must be a list of rows, one per sample, got a list of numbers")
+
+
 def test_grades_bad_settings_are_reported_together(nncalc):
     args = ("grade", COURSE, "-i", "0.1", "-t", "0.25", "-a", CONFIGS / "answers-course-backprop.yaml")
     lines = refused(nncalc(*args, "--error", "x", "--optimizer", "{name: sgd, foo: 1}", "--lr=-1"), 3)
@@ -198,37 +220,18 @@ def test_grades_bad_settings_are_reported_together(nncalc):
     assert lines[2] == "error: --lr: the learning rate must be a finite number ≥ 0, got -1"
 
 
+# --- options read together ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["backward", "grade"])
+def test_a_bad_input_and_a_bad_target_are_both_reported(nncalc, command):
+    answers = ("-a", CONFIGS / "answers-course-backprop.yaml") if command == "grade" else ()
+    lines = refused(nncalc(command, COURSE, "-i", "x", "-t", "0.1,0.2", *answers), 2)
+    assert lines[0] == "error: --input 'x': value 1 (column 1): 'x' is not a number"
+    assert lines[1] == "error: --target '0.1,0.2': 2 values given, expected 1 (o1)"
+
+
 def test_backwards_bad_lr_and_optimizer_are_reported_together(nncalc):
     lines = refused(nncalc("backward", COURSE, *STEP, "--lr=-1", "--optimizer", "{name: sgd, foo: 1}"), 2)
     assert lines[0] == "error: --lr: the learning rate must be ≥ 0, got -1"
     assert lines[1].startswith("error: --optimizer: SGD has no parameter 'foo'")
-
-
-def test_a_number_of_thousands_of_digits_is_too_large_not_a_traceback(nncalc):
-    lines = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "{name: sgd, momentum: " + "1" * 5000 + "}"), 1)
-    assert "too large" in lines[0] and len(lines[0]) < 300
-    (line,) = refused(nncalc("backward", COURSE, *STEP, "--optimizer", "1" * 5000))
-    assert line.startswith("error: --optimizer: ") and len(line) < 300
-
-
-@pytest.mark.parametrize("tag", ["!!timestamp", "!!int", "!!float", "!!bool", "!!str", "!!python/name:os.system"])
-def test_tags_are_refused_as_in_a_network_file(tag):
-    (message,) = problems("{name: sgd, momentum: " + tag + " x}")
-    assert message.startswith("--optimizer:1:23: cannot read the optimizer: tags such as")
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("2001-13-45", "momentum: '2001-13-45' is not a number"),
-        ("9999-99-99T99:99:99", "is not a number"),
-        ("1:30", "momentum: '1:30' is not a number"),
-        ("1:30.5", "momentum: '1:30.5' is not a number"),
-        ("1__", "momentum: '1__' is not a number"),
-        ("0x10", "momentum: '0x10' is not a number"),
-    ],
-)
-def test_yaml_1_1_numbers_and_dates_are_not_read_as_numbers(value, message):
-    # as in a network file: 1:30 is not 90, and a date that is no date is not a traceback
-    (got,) = problems("{name: sgd, momentum: " + value + "}")
-    assert got.startswith("--optimizer: ") and message in got
