@@ -341,7 +341,12 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
     def rows(self, node: Node, slot: list, what: str, row_word: str, value_word: str) -> None:
         """A list of rows, one per ``row_word``, each of a value per ``value_word``."""
         if not isinstance(node, SeqNode) or not all(isinstance(item, SeqNode) for item in node.items):
-            kind = node.kind if not isinstance(node, SeqNode) else "numbers and rows mixed"
+            if not isinstance(node, SeqNode):
+                kind = node.kind
+            elif all(isinstance(item, ScalarNode) for item in node.items):
+                kind = "a list of numbers"
+            else:
+                kind = "numbers and rows mixed"
             self.error(node, f"{what} must be a list of rows, one per {row_word}, got {kind}")
             return
         if len(node.items) != len(slot):

@@ -161,6 +161,7 @@ def settings_for(
     chosen: dict[str, str | None] = {"error": error, "batch": batch, "loss": loss}
     options = {"error": "--error", "batch": "--batch", "loss": "--loss"}
     problems = []
+    refused: set[str] = set()
     for key, value in list(chosen.items()):
         if value is None:
             continue
@@ -172,10 +173,13 @@ def settings_for(
             problems.append(
                 Problem(f"must be one of {', '.join(allowed or ())}, got {value!r}", Location(options[key]))
             )
+            refused.add(key)  # already reported: not a contradiction of the sheet as well
             continue
         chosen[key] = canonical
     for convention in sheet.conventions:
         given = chosen[convention.key]
+        if convention.key in refused:
+            continue
         if given is not None and given != convention.value:
             problems.append(
                 Problem(
@@ -186,12 +190,17 @@ def settings_for(
             )
         elif given is None:
             chosen[convention.key] = convention.value
-    if problems:
-        raise InputError(problems)
-    bound = optimizers.parse_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+    bound = optimizer
+    if isinstance(optimizer, str):  # independent of the conventions: its problems are listed with theirs
+        try:
+            bound = optimizers.parse_optimizer(optimizer)
+        except InputError as error:
+            problems.extend(error.problems)
     lr = float(lr)
     if not (math.isfinite(lr) and lr >= 0):
-        raise InputError(f"the learning rate must be a finite number ≥ 0, got {lr!r}", Location("--lr"))
+        problems.append(Problem(f"the learning rate must be a finite number ≥ 0, got {lr:g}", Location("--lr")))
+    if problems:
+        raise InputError(problems)
     return Settings(
         loss=chosen["loss"] or "half_sse",
         lr=lr,

@@ -11,6 +11,7 @@ reads too) back against a network and checks it, every problem located in the fi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ from nncalc.yamlsource import MapNode, Node, ScalarNode, SeqNode, load_yaml, rea
 
 BUFFERS = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg")
 KEYS = ("optimizer", "lr", "step", "layers")
+MAX_STEP = 2**53
+_WHOLE = re.compile(r"[0-9]+")
+# the buffers that are means of squares: below 0 their square root is NaN, and the step fails far from the cause
+SQUARES = ("exp_avg_sq", "max_exp_avg_sq", "square_avg")
 HEADER = "# optimizer state written by nncalc; continue with: nncalc backward NETWORK ... --state THIS-FILE"
 
 
@@ -114,6 +119,8 @@ class _StateReader(DocumentChecker):
     """Reads a state file's located nodes, collecting problems."""
 
     def read(self, root: Node, network: Network, given: BoundOptimizer | None) -> tuple | None:
+        if isinstance(root, MapNode) and "optimizer_state" in root.entries:  # backward's --format json output
+            root = root.entries["optimizer_state"][1]
         entries = self.entries(root, KEYS, "an optimizer state", "")
         if entries is None:
             return None
@@ -147,10 +154,13 @@ class _StateReader(DocumentChecker):
         return optimizer, lr[0], State(tuple(params))
 
     def count(self, node: Node, what: str) -> int | None:
-        if not isinstance(node, ScalarNode) or not node.text.isdigit() or node.quoted:
-            self.error(node, f"{what} must be a whole number ≥ 0, the number of steps made")
+        # at most 2⁵³, PyTorch's step being a float: a longer count overflowed β₁ᵗ's float(t), and one
+        # of over 4300 digits int() itself; str.isdigit() also took '²', which int() refuses
+        text = node.text if isinstance(node, ScalarNode) and not node.quoted else ""
+        if not _WHOLE.fullmatch(text) or len(text) > 17 or int(text) > MAX_STEP:
+            self.error(node, f"{what} must be a whole number from 0 to 2⁵³, the number of steps made")
             return None
-        return int(node.text)
+        return int(text)
 
     def optimizer(self, node: Node, given: BoundOptimizer | None) -> BoundOptimizer | None:
         if isinstance(node, ScalarNode):
@@ -188,7 +198,7 @@ class _StateReader(DocumentChecker):
         """A scalar's value for ``bind``: true/false, else the text (``bind`` reads numbers)."""
         if isinstance(node, ScalarNode) and not node.quoted and node.text in ("true", "false"):
             return node.text == "true"
-        return node.text if isinstance(node, ScalarNode) else None
+        return node.text if isinstance(node, ScalarNode) else _Kind(node.kind)
 
     def layer(
         self, node: Node, k: int, layer: Any, network: Network, optimizer: BoundOptimizer, step: int
@@ -235,7 +245,10 @@ class _StateReader(DocumentChecker):
                 self.error(node, f"{prefix}{name} is missing ({optimizer.spec.title} keeps {keep})")
             elif name in entries:
                 values = self.values(entries[name][1], f"{prefix}{name}", param.shape)
-                if values is not None:
+                if values is not None and name in SQUARES and not (values >= 0).all():
+                    lowest = float(values.min())
+                    self.error(entries[name][1], f"{prefix}{name} must be ≥ 0, a mean of squares; got {lowest:g}")
+                elif values is not None:
                     buffers[name] = values
         if len(buffers) != len(expected):
             return None
@@ -275,6 +288,16 @@ class _StateReader(DocumentChecker):
             return None
         array.flags.writeable = False
         return array
+
+
+class _Kind:
+    """A list or mapping where ``bind`` wants a number or true/false: named so in its message."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return self.kind
 
 
 def _describe(optimizer: BoundOptimizer) -> str:

@@ -15,6 +15,7 @@ parameter, a :class:`StepTrace` of the intermediate arrays a person writes by ha
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from nncalc.activations import name_key
-from nncalc.errors import InputError, Location
+from nncalc.errors import InputError, Location, Problem
 from nncalc.numbers import NotANumber, parse_number
 from nncalc.records import record
 from nncalc.text import visible
@@ -379,21 +380,36 @@ def bind(name: str, source: str = "--optimizer", **given: Any) -> BoundOptimizer
     spec = lookup(name)
     if spec is None:
         raise InputError(
-            f"unknown optimizer {visible(name)!r}{suggest(name, REGISTRY)}; known: {', '.join(REGISTRY)}", where
+            f"unknown optimizer {visible(name)[:60]!r}{suggest(name, REGISTRY)}; known: {', '.join(REGISTRY)}", where
         )
     options = dict(spec.defaults)
+    problems: list[Problem] = []  # every unknown or bad parameter at once, not the first alone
     for key, value in given.items():
         if key not in spec.defaults:
-            raise InputError(
-                f"{spec.title} has no parameter {visible(key)!r}{suggest(key, spec.defaults)}; "
-                f"its parameters: lr (given apart), {', '.join(spec.defaults)}",
-                where,
+            problems.append(
+                Problem(
+                    f"{spec.title} has no parameter {visible(key)[:60]!r}{suggest(key, spec.defaults)}; "
+                    f"its parameters: lr (given apart), {', '.join(spec.defaults)}",
+                    where,
+                )
             )
-        options[key] = _convert(key, value, spec.defaults[key], where)
+            continue
+        try:
+            options[key] = _convert(key, value, spec.defaults[key], where)
+        except InputError as error:
+            problems.extend(error.problems)
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], Problem(f"and {more} more problem{'s' if more != 1 else ''}", where)]
+    if problems:
+        raise InputError(problems)
     problem = spec.check(options)
     if problem is not None:
         raise InputError(f"{spec.title}: {problem}", where)
     return BoundOptimizer(spec, tuple(options.items()))
+
+
+MAX_PROBLEMS = 20  # a mapping of a thousand wrong keys is reported in a screenful
 
 
 def _convert(key: str, value: Any, default: Value, where: Location) -> Value:
@@ -429,12 +445,16 @@ def _number(key: str, value: Any, where: Location) -> float:
 
 def _show(value: Any) -> str:
     """A value as the user wrote it, near enough, for a message."""
+    if value is None:  # an empty value or ~
+        return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return repr(visible(value))
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, list | tuple) and len(value) < 10:  # as YAML writes it: [false, ~], not [False, None]
+        return visible("[" + ", ".join(_show(item) for item in value) + "]")[:60]
     return visible(str(value))[:60]
 
 
@@ -448,7 +468,7 @@ def parse_optimizer(text: str, source: str = "--optimizer") -> BoundOptimizer:
     import yaml  # only an option that sets an optimizer needs the YAML reader
 
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, _option_loader())  # a SafeLoader, stricter still
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or "not valid YAML"
@@ -467,6 +487,72 @@ def parse_optimizer(text: str, source: str = "--optimizer") -> BoundOptimizer:
     if not isinstance(name, str):
         raise InputError(f"the mapping needs a name: the optimizer's; {FORM}", Location(source))
     return bind(name, source, **value)
+
+
+_PLAIN_INT = re.compile(r"[-+]?[0-9]{1,40}")
+MAX_DEPTH = 8  # {name: adam, betas: [0.9, 0.999]} is two levels deep
+
+
+def _option_loader() -> type:
+    """PyYAML's SafeLoader, refusing before building anything: nesting deeper than MAX_DEPTH (its
+    composer recurses, and Python's stack would overflow first), aliases (ten lines of them expand
+    to 10¹⁰ values), tags (as a network file refuses them) and a key given twice (PyYAML keeps the
+    last one silently)."""
+    import yaml
+    from yaml.composer import ComposerError
+    from yaml.constructor import ConstructorError
+
+    class OptionLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise ComposerError(None, None, "aliases (*name) are not allowed; write the value", mark)
+            tag = getattr(self.peek_event(), "tag", None)
+            if tag is not None and tag != "!":  # !!int x, !!timestamp x: PyYAML's constructors fail untidily
+                mark = self.peek_event().start_mark
+                raise ComposerError(
+                    None, None, f"tags such as {visible(tag)[:60]!r} are not allowed; write plain values", mark
+                )
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    mark = self.peek_event().start_mark
+                    raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", mark)
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        # Numbers as a network file reads them: YAML 1.1's 1:30 (90), 0x10, 1__ and dates are left as
+        # text for the number reader to refuse, as is an integer of thousands of digits (int() refuses
+        # over 4300, and 2001-13-45 made datetime raise): each a message, not a traceback.
+        def construct_yaml_int(self, node):  # type: ignore[no-untyped-def]
+            if _PLAIN_INT.fullmatch(node.value):
+                return super().construct_yaml_int(node)
+            return self.construct_scalar(node)
+
+        def construct_yaml_float(self, node):  # type: ignore[no-untyped-def]
+            if ":" in node.value or "_" in node.value:
+                return self.construct_scalar(node)
+            return super().construct_yaml_float(node)
+
+        def construct_yaml_timestamp(self, node):  # type: ignore[no-untyped-def]
+            return self.construct_scalar(node)
+
+        def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+            seen = set()
+            for key_node, _ in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key is not None and key in seen:
+                    shown = visible(str(key))[:60]
+                    raise ConstructorError(None, None, f"{shown!r} is given twice", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    for kind in ("int", "float", "timestamp"):
+        OptionLoader.add_constructor(f"tag:yaml.org,2002:{kind}", getattr(OptionLoader, f"construct_yaml_{kind}"))
+    return OptionLoader
 
 
 FORM = "write a name (sgd, adam, adamw, rmsprop) or a mapping such as {name: sgd, momentum: 0.9}"

@@ -31,7 +31,7 @@ from nncalc.cli.options import (
     target_option,
 )
 from nncalc.cli.samples import read_csv_samples
-from nncalc.errors import InputError, Location
+from nncalc.errors import InputError, Location, Problem
 
 BACKWARD_FORMATS = ("table", "json", "markdown", "latex", "html")
 
@@ -140,8 +140,6 @@ def backward(
     from nncalc.loader import load_network
     from nncalc.output import refuse_unused, text_destination
 
-    if lr is not None and lr < 0:
-        raise InputError(f"the learning rate must be ≥ 0, got {lr:g}", Location("--lr"))
     steps, form = steps_wanted(steps_form, no_steps)
     network = load_network(network_file, max_bytes=max_file_size)
     optimizer, state, lr = _optimizer_options(network, optimizer_text, state_file, write_state, lr, max_file_size)
@@ -194,8 +192,17 @@ def backward(
             raise InputError(
                 f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)"
             )
-        samples = samples_from_options(input_values, network.inputs)
-        target_array = samples_from_options(target_values, network.outputs, option="--target").values
+        problems = []  # a bad --input and a bad --target are independent: both are reported
+        try:
+            samples = samples_from_options(input_values, network.inputs)
+        except InputError as error:
+            problems.extend(error.problems)
+        try:
+            target_array = samples_from_options(target_values, network.outputs, option="--target").values
+        except InputError as error:
+            problems.extend(error.problems)
+        if problems:
+            raise InputError(problems)
 
     protected = [network_file] + ([inputs_file] if inputs_file is not None and str(inputs_file) != "-" else [])
     if write is not None:
@@ -284,7 +291,9 @@ def backward(
         from nncalc.files import output_text_file
         from nncalc.optimizer_state import dump_state
 
-        with output_text_file(write_state, overwrite=force) as stream:
+        # the --state file it continues is replaced without --force, as _check_state_destination allowed
+        same_as_state = state_file is not None and write_state.absolute() == state_file.absolute()
+        with output_text_file(write_state, overwrite=force or same_as_state) as stream:
             stream.write(dump_state(final, optimizer, lr, state))
         typer.echo(f"wrote the optimizer's state to {write_state}", err=True)
 
@@ -294,7 +303,17 @@ def _optimizer_options(network, optimizer_text, state_file, write_state, lr, max
     from --optimizer, --state and --lr; --write-state needs an optimizer."""
     from nncalc.optimizers import parse_optimizer
 
-    optimizer = None if optimizer_text is None else parse_optimizer(optimizer_text, "--optimizer")
+    problems = []  # a bad --lr and a bad --optimizer are independent: both are reported
+    if lr is not None and lr < 0:
+        problems.append(Problem(f"the learning rate must be ≥ 0, got {lr:g}", Location("--lr")))
+    optimizer = None
+    if optimizer_text is not None:
+        try:
+            optimizer = parse_optimizer(optimizer_text, "--optimizer")
+        except InputError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
     state = None
     if state_file is not None:
         from nncalc.optimizer_state import load_state

@@ -265,8 +265,17 @@ def _grade_backward(
         raise InputError(f"--{given[0].replace('_', '-')} is for the backward pass: give the targets with --target")
     if len(input_values) != len(target_values):
         raise InputError(f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)")
-    samples = samples_from_options(input_values, network.inputs)
-    targets = samples_from_options(target_values, network.outputs, option="--target")
+    problems = []  # a bad --input and a bad --target are independent: both are reported
+    try:
+        samples = samples_from_options(input_values, network.inputs)
+    except InputError as error:
+        problems.extend(error.problems)
+    try:
+        targets = samples_from_options(target_values, network.outputs, option="--target")
+    except InputError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
     sheet = load_sheet(answers_file, network, samples=len(input_values), max_bytes=max_file_size)
     settings = settings_for(sheet, **(options | {"lr": 0.5 if options["lr"] is None else options["lr"]}))
     result = grade_backward(network, samples.values, samples.texts, targets.values, sheet, settings, **grading)
