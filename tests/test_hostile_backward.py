@@ -235,3 +235,28 @@ def test_backwards_bad_lr_and_optimizer_are_reported_together(nncalc):
     lines = refused(nncalc("backward", COURSE, *STEP, "--lr=-1", "--optimizer", "{name: sgd, foo: 1}"), 2)
     assert lines[0] == "error: --lr: the learning rate must be ≥ 0, got -1"
     assert lines[1].startswith("error: --optimizer: SGD has no parameter 'foo'")
+
+
+def test_rmsprop_with_alpha_above_one_ends_with_one_line_naming_the_update(nncalc):
+    """PyTorch lets alpha exceed 1, where the average of g² goes negative at the first step
+    (α·0 + (1 − α)·g²) and its square root is NaN: one error line naming the optimizer's update,
+    not NumPy's RuntimeWarning and a claim that the gradients overflowed."""
+    result = nncalc(
+        "backward",
+        CONFIGS / "course-backprop.yaml",
+        "-i",
+        "0.1",
+        "-t",
+        "0.25",
+        "--optimizer",
+        "{name: rmsprop, alpha: 1.5}",
+        "-n",
+        "3",
+        "-f",
+        "json",
+    )
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "error: step 1: layer 1 (hidden): rmsprop's update is not finite (inf or NaN) though the gradients are; "
+        "check its parameters"
+    ]

@@ -302,6 +302,12 @@ def backward(
     # A non-finite δ or gradient always reaches the new weights (W − lr·g, and 0·inf is NaN).
     for k, g in enumerate(grads):
         if not (np.isfinite(g.weights).all() and np.isfinite(g.biases).all() and np.isfinite(g.grad_biases).all()):
+            finite_gradients = np.isfinite(g.grad_weights).all() and np.isfinite(g.grad_biases).all()
+            if optimizer is not None and finite_gradients:
+                raise ComputationError(
+                    f"{network.layer_label(k)}: {optimizer.name}'s update is not finite (inf or NaN) "
+                    "though the gradients are; check its parameters"
+                )
             raise ComputationError(f"{network.layer_label(k)}: the gradients overflowed (inf or NaN)")
     if not np.isfinite(sample_losses).all():
         raise ComputationError(f"the loss {loss_fn.name} is not finite (inf or NaN)")

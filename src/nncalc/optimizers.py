@@ -592,7 +592,10 @@ def step(
         grad = np.asarray(grad, dtype=np.float64)
         if param.shape != grad.shape:
             raise ValueError(f"a parameter of shape {param.shape} has a gradient of shape {grad.shape}")
-        new_state, trace = optimizer.spec.update(optimizer, float(lr), param, grad, param_state)
+        # an update that is not finite (RMSprop with alpha > 1 takes the root of a negative
+        # average) is found and reported by the caller, which knows the layer, not warned here
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            new_state, trace = optimizer.spec.update(optimizer, float(lr), param, grad, param_state)
         new_params.append(trace.param)
         new_states.append(new_state)
         traces.append(trace)
