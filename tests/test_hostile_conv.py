@@ -199,3 +199,28 @@ def test_a_channel_named_by_a_number_past_ints_digit_limit_is_an_unknown_channel
         answers = write("answers.yaml", f"layers:\n  - z:\n      ? {key}\n      : {matrix}\n")
         line = _one_error_line(nncalc("grade", network, "--inputs", image, "--answers", answers))
         assert "answers.yaml:3:9:" in line and "unknown channel" in line and len(line) < 400
+
+
+def test_a_yaml_samples_pipe_that_reports_no_size_gets_the_same_cap_while_it_is_read(nncalc, tmp_path):
+    """A FIFO reports size 0, so the YAML share of --max-file-size is kept while reading: the run
+    ends with the same line pointing at CSV as for a regular file that says its size."""
+    import os
+    import threading
+
+    fifo = tmp_path / "images.yaml"
+    os.mkfifo(fifo)
+    sample = "  - [" + ", ".join(["[1, 2, 3, 4, 5]"] * 5) + "]\n"
+
+    def feed() -> None:
+        try:
+            with open(fifo, "w", encoding="utf-8") as stream:
+                stream.write("samples:\n" + sample * 800)
+        except BrokenPipeError:  # the reader stops at its cap
+            pass
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = nncalc("forward", CONFIGS / "conv-textbook.yaml", "--inputs", fifo, "--max-file-size", "200000")
+    writer.join(timeout=10)
+    line = _one_error_line(result)
+    assert line.startswith(f"error: {fifo}: a YAML samples file is read whole") and "CSV" in line

@@ -77,6 +77,10 @@ class InputError(NncalcError):
     """A network file, an answers file, an input value or an option is wrong (exit 2)."""
 
 
+class TooLargeError(InputError):
+    """A file or input is over the size a reader takes (exit 2): a caller may say what to do instead."""
+
+
 class ComputationError(NncalcError):
     """Finite inputs produced a non-finite value inside the network (exit 1)."""
 

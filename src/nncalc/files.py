@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from nncalc.errors import InputError, Location, NncalcError
+from nncalc.errors import InputError, Location, NncalcError, TooLargeError
 
 # an open descriptor named as a file (/dev/stdout links to /proc/self/fd/1)
 _DESCRIPTOR = re.compile(r"/dev/fd/(?P<fd>\d+)|/proc/(?P<pid>self|thread-self|\d+)/fd/(?P<pfd>\d+)")
@@ -249,7 +249,7 @@ def refuse_too_large(fd: int, source: str, max_bytes: int) -> int:
     cap while they read, since a device reports 0 and a file may grow."""
     info = os.fstat(fd)
     if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-        raise InputError(
+        raise TooLargeError(
             f"the file is {info.st_size:,} bytes, more than the limit of {max_bytes:,} (raise it with --max-file-size)",
             Location(source),
         )

@@ -17,7 +17,7 @@ from typing import TextIO
 
 import numpy as np
 
-from nncalc.errors import InputError, Location, Problem
+from nncalc.errors import InputError, Location, Problem, TooLargeError
 from nncalc.numbers import NotANumber, is_number, parse_number
 from nncalc.records import record
 
@@ -336,7 +336,7 @@ def _capped_lines(stream: TextIO, source: str, max_bytes: int, seen: list[str]) 
             raise InputError(LONG_LINE_MESSAGE, Location(source, line))
         total += len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
         if total > max_bytes:
-            raise InputError(
+            raise TooLargeError(
                 f"the input is more than the limit of {max_bytes:,} bytes (raise it with --max-file-size)",
                 Location(source),
             )

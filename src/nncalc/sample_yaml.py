@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nncalc.errors import InputError, Location, Problem
+from nncalc.errors import InputError, Location, Problem, TooLargeError
 from nncalc.numbers import NotANumber, parse_number
 from nncalc.yamlsource import MapNode, Node, NumberRow, ScalarNode, SeqNode, load_yaml, read_text
 
@@ -44,9 +44,7 @@ def read_samples_yaml(
     limit = max(max_bytes // YAML_SHARE, 1)
     try:
         text = read_text(Path(path), max_bytes=limit)
-    except InputError as error:
-        if not any(f"limit of {limit:,}" in p.message for p in error.problems):
-            raise
+    except TooLargeError:
         raise InputError(
             f"a YAML samples file is read whole, and this one is more than {limit:,} bytes (1/{YAML_SHARE} "
             f"of the limit of {max_bytes:,} bytes that --max-file-size sets): write the samples as CSV, "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from nncalc.errors import InputError, Location, Problem
+from nncalc.errors import InputError, Location, Problem, TooLargeError
 from nncalc.numbers import is_number
 
 # libyaml's C parser when PyYAML was built with it: the same events, much faster.
@@ -211,7 +211,7 @@ def _read_at_most(stream, size_hint: int, max_bytes: int, source: str) -> bytear
             return data
         filled += count
         if filled > max_bytes:
-            raise InputError(
+            raise TooLargeError(
                 f"the file holds more than the limit of {max_bytes:,} bytes (raise it with --max-file-size)",
                 Location(source),
             )
