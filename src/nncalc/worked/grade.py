@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from nncalc.document import Column, Document, Heading, Note, Step, Steps, Styled, Table
@@ -47,32 +49,38 @@ def grade_document(network: Network, grade, answers_source: str, view: View) -> 
 def forward_tables(network: Network, grade, p: int, heading: str = "", written_only: bool = False) -> list:
     """A table per layer marking each written z and a (``heading`` before each layer's title);
     with ``written_only``, the layers where nothing is written are left out."""
+    blocks: list = []
+    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
+        if written_only and all(m.given is None for m in (*graded.z, *graded.a)):
+            continue
+        title = Heading(3, (*((heading,) if heading else ()), *layer_title(network, index)))
+        blocks.extend([title, marks_table(layer.neurons, graded, p)])
+    return blocks
+
+
+def marks_table(names: Sequence[str], graded, p: int, title: str = "neuron", written_only: bool = False) -> Table:
+    """One layer's z and a marked, a row each (only the written ones, with ``written_only``):
+    the neuron (or cell) by ``names``, what was written, what was expected, the verdict."""
     columns = (
-        Column(("neuron",), numeric=False),
+        Column((title,), numeric=False),
         Column(("",), numeric=False),
         Column(("yours",)),
         Column(("expected",)),
         Column(("mark",), numeric=False),
     )
-    blocks: list = []
-    for index, (layer, graded) in enumerate(zip(network.layers, grade.layers, strict=True)):
-        if written_only and all(m.given is None for m in (*graded.z, *graded.a)):
-            continue
-        rows = tuple(
-            (
-                layer.neurons[mark.neuron],
-                mark.quantity,
-                mark.given.text if mark.given is not None else "—",
-                expected_text(mark, p),
-                verdict(mark.correct),
-            )
-            for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
-            for mark in (z_mark, a_mark)
+    rows = tuple(
+        (
+            names[mark.neuron],
+            mark.quantity,
+            mark.given.text if mark.given is not None else "—",
+            expected_text(mark, p),
+            verdict(mark.correct),
         )
-        blocks.extend(
-            [Heading(3, (*((heading,) if heading else ()), *layer_title(network, index))), Table(columns, rows)]
-        )
-    return blocks
+        for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
+        for mark in (z_mark, a_mark)
+        if not written_only or mark.given is not None
+    )
+    return Table(columns, rows)
 
 
 def verdict(correct: bool | None) -> object:

@@ -24,7 +24,7 @@ from nncalc.render.numbers import show
 from nncalc.spatial import Conv2d, Flatten, describe_shape
 from nncalc.worked import View
 from nncalc.worked.forward import LARGE_LAYER, a_chain, activation_of_shown, layer_title
-from nncalc.worked.grade import expected_text, graded_chain, verdict
+from nncalc.worked.grade import expected_text, graded_chain, marks_table, verdict
 from nncalc.worked.numbers import shown_by
 from nncalc.worked.spatial import (
     cell_label,
@@ -89,10 +89,10 @@ def layer_marks(network: Network, grade, index: int, view: View) -> list:
         after = "the layers after it are marked from the values computed here"
         return [heading, Note((f"nothing written for this layer: {after}",), kind="detail")]
     if layer.dense:
-        return [heading, _table(layer.neurons, graded, p)]
+        return [heading, marks_table(layer.neurons, graded, p)]
     if isinstance(layer, Flatten):
         names = tuple(f"{j} ← {cell_label(layer.input_shape, j)}" for j in range(layer.n_neurons))
-        return [heading, _table(names, graded, p, "value ← cell", written_only=True)]
+        return [heading, marks_table(names, graded, p, "value ← cell", written_only=True)]
     shape = layer.output_shape
     if (layer.n_neurons > LARGE_LAYER and not view.all_rows) or shape[2] > grid_columns(p):
         return [heading, *_large_marks(layer, graded, p)]
@@ -135,30 +135,6 @@ def _expected(mark, p: int) -> object:
     """The expected value of a cell, emphasised where the person's is wrong."""
     text = expected_text(mark, p)
     return Styled(text, "wrong") if mark.correct is False else text
-
-
-def _table(names: Sequence[str], graded, p: int, title: str = "neuron", written_only: bool = False) -> Table:
-    """A table marking each z and a (each written one, with ``written_only``), as a dense layer's are."""
-    columns = (
-        Column((title,), numeric=False),
-        Column(("",), numeric=False),
-        Column(("yours",)),
-        Column(("expected",)),
-        Column(("mark",), numeric=False),
-    )
-    rows = tuple(
-        (
-            names[mark.neuron],
-            mark.quantity,
-            mark.given.text if mark.given is not None else "—",
-            expected_text(mark, p),
-            verdict(mark.correct),
-        )
-        for z_mark, a_mark in zip(graded.z, graded.a, strict=True)
-        for mark in (z_mark, a_mark)
-        if not written_only or mark.given is not None
-    )
-    return Table(columns, rows)
 
 
 def _large_marks(layer, graded, p: int) -> list:
