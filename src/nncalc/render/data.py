@@ -244,22 +244,13 @@ def grade_dict(network: Network, grade: Any) -> dict[str, Any]:
     marks = []
     for mark in grade.marks:
         layer = network.layers[mark.layer]
-        given = mark.given
         marks.append(
             {
                 "layer": layer.name,
                 "neuron": layer.neurons[mark.neuron],
                 "cell": _map_cell(layer, mark.neuron),
                 "quantity": mark.quantity,
-                "given": given.value if given is not None else None,
-                "text": given.text if given is not None else None,
-                "line": given.location.line if given is not None else None,
-                "column": given.location.column if given is not None else None,
-                "expected": mark.expected if math.isfinite(mark.expected) else None,
-                "exact": mark.exact if math.isfinite(mark.exact) else None,
-                "tolerance": mark.tolerance if mark.tolerance is None or math.isfinite(mark.tolerance) else None,
-                "correct": mark.correct,
-                "diagnosis": mark.diagnosis,
+                **_verdict_dict(mark),
             }
         )
     return {
