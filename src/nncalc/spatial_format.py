@@ -224,7 +224,7 @@ def read_tensor(ctx: Context, node: Node, depth: int, what: str, axes: str) -> t
     return np.array(values, dtype=np.float64).reshape(dims), np.array(texts, dtype=object).reshape(dims)
 
 
-def yaml_activation(ctx: Context, kind: str) -> BoundActivation | None:
+def _activation(ctx: Context, kind: str) -> BoundActivation | None:
     if "activation" not in ctx.entries:
         activation = ctx.activation
         where: Node | None = None
@@ -273,7 +273,7 @@ def _conv_biases(ctx: Context, out_channels: int | None) -> tuple[list[float], l
 def read_conv2d(ctx: Context) -> Read:
     """A ``conv2d`` layer: its weights (or Keras kernel), biases, stride, padding and activation."""
     maps = _maps(ctx, "conv2d")
-    activation = yaml_activation(ctx, "conv2d")
+    activation = _activation(ctx, "conv2d")
     stride, stride_pair = _pair(ctx, "stride", (1, 1), 1)
     padding, padding_pair = _pair(ctx, "padding", (0, 0), 0)
     entries = ctx.entries
@@ -442,7 +442,7 @@ def write_conv2d(layer: Conv2d) -> list[str]:
 
     lines = ["type: conv2d"]
     if layer.layout.name_given:
-        lines.append(f"name: {yaml_string(layer.name)}")
+        lines.append(f"name: {_string(layer.name)}")
     if layer.layout.weights == "kernel":
         key, values = "kernel", layer.weights.transpose(2, 3, 1, 0)
     else:
@@ -465,7 +465,7 @@ def write_conv2d(layer: Conv2d) -> list[str]:
 def _write_pool(layer: Any) -> list[str]:
     lines = [f"type: {layer.kind}"]
     if layer.layout.name_given:
-        lines.append(f"name: {yaml_string(layer.name)}")
+        lines.append(f"name: {_string(layer.name)}")
     lines.append(f"kernel_size: {_written_pair(layer, 'kernel_size')}")
     defaults = {"stride": layer.kernel_size, "padding": (0, 0)}
     lines.extend(_optional_pairs(layer, ("stride", "padding"), defaults))
@@ -475,14 +475,15 @@ def _write_pool(layer: Any) -> list[str]:
 def write_flatten(layer: Flatten) -> list[str]:
     lines = ["type: flatten"]
     if layer.layout.name_given:
-        lines.append(f"name: {yaml_string(layer.name)}")
+        lines.append(f"name: {_string(layer.name)}")
     return lines
 
 
-def yaml_string(text: str) -> str:
-    from nncalc.writer import yaml_string as string
+def _string(text: str) -> str:
+    """A name as the network file writes it (``nncalc.writer`` is imported only when writing)."""
+    from nncalc.writer import yaml_string
 
-    return string(text)
+    return yaml_string(text)
 
 
 # -- the JSON Schema -------------------------------------------------------------------------------
