@@ -260,3 +260,40 @@ def test_rmsprop_with_alpha_above_one_ends_with_one_line_naming_the_update(nncal
         "error: step 1: layer 1 (hidden): rmsprop's update is not finite (inf or NaN) though the gradients are; "
         "check its parameters"
     ]
+
+
+def _device(folder, name: str, minor: int):
+    """A character device like /dev/null (minor 3) or /dev/full (minor 7), made in ``folder``."""
+    import os
+    import stat
+
+    path = folder / name
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+    except PermissionError:
+        pytest.skip("making a device needs root")
+    return path
+
+
+def test_write_state_writes_through_a_device_and_a_symlink_and_reports_a_full_disk(nncalc, tmp_path):
+    """--write-state is an output like -o: a device stays a device (written through, not replaced
+    by a file), a symlink keeps pointing at its target, which gets the state, and a full disk is
+    one error line, exit 2."""
+    import stat
+
+    args = ("backward", COURSE, "-i", "0.1", "-t", "0.25", "--optimizer", "adam", "-f", "json")
+    null = _device(tmp_path, "null", 3)
+    assert nncalc(*args, "--write-state", null).code == 0
+    assert stat.S_ISCHR(null.stat().st_mode)
+
+    target = tmp_path / "state.yaml"
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    assert nncalc(*args, "--write-state", link).code == 0
+    assert link.is_symlink() and "adam" in target.read_text(encoding="utf-8")
+
+    full = _device(tmp_path, "full", 7)
+    result = nncalc(*args, "--write-state", full)
+    assert result.code == 2
+    assert result.err.splitlines() == [f"error: {full}: cannot write: No space left on device"]
+    assert stat.S_ISCHR(full.stat().st_mode)
