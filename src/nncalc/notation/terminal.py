@@ -23,6 +23,7 @@ import re
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -154,30 +155,104 @@ def _table(block: Table, writer: TextWriter) -> RichTable:
 
 def _grid(grid: Grid, writer: TextWriter) -> Group:
     """One grid: its title above (never cut to the grid's width), its column labels as a header,
-    its row labels dim on the left."""
-    title = Text(style="bold")
+    its row labels dim on the left.
+
+    Drawn line by line as Rich draws a table with a heavy head (a plain box without a header),
+    since a page can hold hundreds of these small tables and Rich measures a table's every
+    cell each time the table is measured or drawn.
+    """
+    title = Text(style="bold", no_wrap=True)
     _inline(title, grid.title, writer)
-    table = RichTable(show_header=bool(grid.column_labels), show_edge=True)
-    if grid.row_labels:
-        table.add_column("", justify="right", style="dim", no_wrap=True)
-    for k in range(grid.width):
-        label = grid.column_labels[k] if k < len(grid.column_labels) else ""
-        table.add_column(Text(visible(label), style="dim"), justify="right", no_wrap=True)
-    for r, row in enumerate(grid.rows):
-        cells = [_cell(cell, writer) for cell in row]
-        if grid.row_labels:
-            cells.insert(0, Text(visible(grid.row_labels[r])))
-        table.add_row(*cells)
-    return Group(title, table)
+    labelled = bool(grid.row_labels)
+    rows = [
+        ([Text(visible(grid.row_labels[r]))] if labelled else []) + [_cell(cell, writer) for cell in row]
+        for r, row in enumerate(grid.rows)
+    ]
+    columns = (1 if labelled else 0) + grid.width
+    header = None
+    if grid.column_labels:
+        labels = [Text(visible(label), style="dim") for label in grid.column_labels][: grid.width]
+        labels += [Text("") for _ in range(grid.width - len(labels))]
+        header = ([Text("")] if labelled else []) + labels
+    for cells in rows:
+        cells.extend(Text("") for _ in range(columns - len(cells)))
+    every_row = rows + ([header] if header is not None else [])
+    widths = [max((cell_len(cells[k].plain) for cells in every_row), default=0) for k in range(columns)]
+    lines = [title]
+    if header is not None:
+        lines.append(_rule("┏", "━", "┳", "┓", widths))
+        lines.append(_row(header, widths, "┃", ["bold"] * columns))
+        lines.append(_rule("┡", "━", "╇", "┩", widths))
+    else:
+        lines.append(_rule("┌", "─", "┬", "┐", widths))
+    cell_styles = (["dim"] if labelled else []) + [""] * grid.width
+    lines.extend(_row(cells, widths, "│", cell_styles) for cells in rows)
+    lines.append(_rule("└", "─", "┴", "┘", widths))
+    return Group(*lines)
 
 
-def _grids(block: Grids, writer: TextWriter) -> RichTable:
+def _rule(left: str, line: str, cross: str, right: str, widths: list[int]) -> Text:
+    """A border line of a grid: each column's width and its two spaces of padding."""
+    return Text(left + cross.join(line * (width + 2) for width in widths) + right, no_wrap=True)
+
+
+def _row(cells: list[Text], widths: list[int], bar: str, styles: list[str]) -> Text:
+    """A row of a grid: each cell right-aligned in its column, a space either side, in its column's style."""
+    line = Text(bar, no_wrap=True)
+    for cell, width, style in zip(cells, widths, styles, strict=True):
+        padded = Text(" " * (width - cell_len(cell.plain) + 1), style=style)
+        padded.append_text(cell)
+        padded.append(" ")
+        line.append_text(padded)
+        line.append(bar)
+    return line
+
+
+def _grids(block: Grids, writer: TextWriter) -> SideBySide:
     """The grids side by side, tops aligned, a few spaces apart."""
-    row = RichTable.grid(padding=(0, 3))
-    for _ in block.items:
-        row.add_column(vertical="top", no_wrap=True)
-    row.add_row(*(_grid(grid, writer) for grid in block.items))
-    return row
+    return SideBySide([_grid(grid, writer) for grid in block.items], gap=GRID_GAP)
+
+
+GRID_GAP = 3  # spaces between grids set side by side
+
+
+class SideBySide:
+    """Renderables side by side, tops aligned, ``gap`` spaces apart, each at its natural width.
+
+    This is what a Rich grid of one row draws, drawn directly: each item is measured once and
+    rendered once, then their lines are joined. A grid of nested tables is measured again for
+    every cell of every nested table: a page of convolution steps (a window and its kernel
+    for every cell) took three times as long to print.
+    """
+
+    def __init__(self, items: list, gap: int):
+        self.items = items
+        self.gap = gap
+
+    def _widths(self, console: Console, options: ConsoleOptions) -> list[int]:
+        wide = options.update_width(10_000)
+        return [Measurement.get(console, wide, item).maximum for item in self.items]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = self._widths(console, options)
+        blocks = [
+            console.render_lines(item, options.update_width(width), pad=True)
+            for item, width in zip(self.items, widths, strict=True)
+        ]
+        gap = Segment(" " * self.gap)
+        for row in range(max((len(lines) for lines in blocks), default=0)):
+            for k, (lines, width) in enumerate(zip(blocks, widths, strict=True)):
+                if k:
+                    yield gap
+                if row < len(lines):
+                    yield from lines[row]
+                else:
+                    yield Segment(" " * width)
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = sum(self._widths(console, options)) + self.gap * max(len(self.items) - 1, 0)
+        return Measurement(width, width)
 
 
 def _steps(block: Steps, writer: TextWriter) -> list[Text]:
