@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console, Group
@@ -121,3 +122,26 @@ def test_control_characters_in_a_grid_are_shown_not_obeyed():
     grid = Grid(("map\x1b[31m",), (("1",),), ("r\x07",), ("c\r",))
     drawn = printed(_grids(Grids((grid,)), TextWriter(4)), color=True)
     assert "\x07" not in drawn and "\r" not in drawn and "\x1b[31m" not in drawn
+
+
+class ClosedAfterOneWrite(io.StringIO):
+    """A pipe whose reader goes away after the first write: that write is kept, the next one fails."""
+
+    def write(self, text: str) -> int:
+        if self.getvalue():
+            raise BrokenPipeError
+        return super().write(text)
+
+
+def test_a_page_is_printed_as_it_is_built_so_a_closed_pipe_stops_it_early():
+    """Each block goes out when it is drawn: a reader that stops after the first line
+    (``| head -1``) ends the page there, before the rest of it is drawn."""
+    from nncalc.document import Document, Heading, Note
+    from nncalc.notation.terminal import write_terminal
+
+    blocks = tuple(block for k in range(200) for block in (Heading(2, (f"sample {k}",)), Note((f"note {k}",))))
+    stream = ClosedAfterOneWrite()
+    with pytest.raises(BrokenPipeError):
+        write_terminal(Document("Page", blocks, 4), stream)
+    assert "sample 0" in stream.getvalue()
+    assert "sample 1" not in stream.getvalue()

@@ -19,6 +19,7 @@ row. A chain too wide for one block continues on the next, its relation under th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
@@ -61,18 +62,26 @@ class Whole:
 
 def renderables(document: Document) -> Group:
     """Every block of ``document`` as Rich renderables, in order."""
+    return Group(*_renderables(document))
+
+
+def _renderables(document: Document) -> Iterator:
+    """The renderables of ``document`` one by one, so that a long page is printed as it is built."""
     writer = TextWriter(document.precision)
-    items: list = []
+    started = False  # whether anything is written yet: the first heading or result has no blank line before it
     title = document.title
     previous = None
     for block in document.blocks:
+        items: list = []
         if isinstance(block, Heading):
             if block.level == 1:
                 if not _next_is_sample(document, block):
-                    items.extend(_spaced(items, _heading(block, writer, "")))
+                    items.extend(_spaced(started, _heading(block, writer, "")))
                 previous = block
+                yield from items
+                started = started or bool(items)
                 continue
-            items.extend(_spaced(items, _heading(block, writer, title if block.level == 2 else "")))
+            items.extend(_spaced(started, _heading(block, writer, title if block.level == 2 else "")))
         elif isinstance(block, Table):
             items.append(Whole(_table(block, writer)))
         elif isinstance(block, Grids):
@@ -83,11 +92,12 @@ def renderables(document: Document) -> Group:
             text = _note(block, writer)
             same = isinstance(previous, Note) and previous.kind == block.kind
             if block.kind in RESULT_KINDS and not same:
-                items.extend(_spaced(items, text))
+                items.extend(_spaced(started, text))
             else:
                 items.append(text)
         previous = block
-    return Group(*items)
+        yield from items
+        started = started or bool(items)
 
 
 def _next_is_sample(document: Document, block: Heading) -> bool:
@@ -98,9 +108,9 @@ def _next_is_sample(document: Document, block: Heading) -> bool:
     return isinstance(following, Heading) and following.level == 2
 
 
-def _spaced(items: list, renderable) -> list:
+def _spaced(started: bool, renderable) -> list:
     """``renderable`` with a blank line before it, unless it starts the page."""
-    return [Text(""), renderable] if items else [renderable]
+    return [Text(""), renderable] if started else [renderable]
 
 
 def _heading(block: Heading, writer: TextWriter, title: str) -> Text:
@@ -412,4 +422,6 @@ def write_terminal(document: Document, stream) -> None:
     """Print ``document`` to ``stream``: colour only on a terminal, tables at their natural width."""
     from nncalc.notation.console import make_console
 
-    make_console(stream).print(renderables(document), crop=False, soft_wrap=True)
+    console = make_console(stream)
+    for item in _renderables(document):
+        console.print(item, crop=False, soft_wrap=True)
