@@ -147,6 +147,29 @@ def test_wrong_answer_in_scientific_notation_with_whole_digits_is_diagnosed():
     assert "600000" in mark.diagnosis
 
 
+@pytest.mark.parametrize(
+    "x, written, shown",
+    [
+        (0.0002, "0.1", "0.0001"),  # z = 0.0001: to three decimals 0.000, which shows nothing
+        (2e-8, "0.1", "1e-08"),
+        (-0.0002, "0.1", "-0.0001"),  # rounds to -0.0: the message says 0.0
+    ],
+)
+def test_a_tiny_value_written_one_unit_off_shows_its_digits_and_is_no_rounding_slip(x, written, shown):
+    """z = 0.5 · x rounds to 0.0 at one decimal: 0.1 is its one digit wrong, not a slip in rounding it."""
+    result = _grade(HALF, [x], f"layers:\n  - z: [{written}]\n")
+    (mark,) = [m for m in result.marks if m.given is not None]
+    assert mark.correct is False
+    assert mark.diagnosis == f"one unit off in the last digit ({shown} rounds to 0.0)"
+
+
+def test_a_last_digit_slip_shows_the_expected_value_two_digits_further():
+    """z = 0.5 · 1.18648 = 0.59324, which rounds to 0.5932; 0.5933 is a slip in that last digit."""
+    result = _grade(HALF, [1.18648], "layers:\n  - z: [0.5933]\n")
+    (mark,) = [m for m in result.marks if m.given is not None]
+    assert mark.diagnosis == "a rounding slip in the last digit (0.593240 rounds to 0.5932)"
+
+
 # -- 3. an explicit tolerance ---------------------------------------------------------------
 
 

@@ -173,6 +173,14 @@ EVIL_RUNS = [
     ("draw", "-f", "dot", "-i", "0.1,0.2"),
     ("draw", "-f", "mermaid"),
     ("draw", "-f", "mermaid", "-i", "0.1,0.2"),
+    # the machine formats, when they are shown on a terminal
+    ("forward", "-i", "0.1,0.2", "-f", "csv"),
+    ("forward", "-i", "0.1,0.2", "-f", "csv", "--trace"),
+    ("forward", "--inputs", "-", "-f", "csv", "--trace"),  # the streamed writer
+    ("forward", "-i", "0.1,0.2", "-f", "json"),
+    ("forward", "--inputs", "-", "-f", "json"),
+    ("forward", "--inputs", "-", "-f", "jsonl"),
+    ("backward", "-i", "0.1,0.2", "-t", "0.5", "-f", "json"),
 ]
 
 
@@ -180,7 +188,8 @@ EVIL_RUNS = [
 def test_control_characters_in_names_never_reach_the_terminal(nncalc, write, monkeypatch, command):
     monkeypatch.setenv("NO_COLOR", "1")  # so that any ESC in the output could only come from a name
     net = write("evil.yaml", EVIL)
-    result = nncalc(command[0], net, *command[1:], tty=True)
+    stdin = "0.1,0.2\n0.3,0.4\n" if "-" in command else None
+    result = nncalc(command[0], net, *command[1:], tty=True, stdin=stdin)
     assert result.code == 0, result.err
     text = result.out + result.err
     for raw in ("\x1b", "\x07", "\u202e"):
@@ -196,6 +205,96 @@ def test_control_characters_in_names_are_shown_as_pictures(nncalc, write, monkey
     assert "h␛[1m␇1" in result.out
     result = nncalc("grade", net, "-i", "0.1,0.2", "-a", write("a.yaml", "layers:\n  - z: [0.1, 0.2]\n"), tty=True)
     assert "\x1b" not in result.out and "\u202e" not in result.out and "h␛[1m␇1" in result.out
+
+
+# a layer and a neuron whose names hold ESC, BEL and CR: CR would send the cursor back over the line
+RAW_NAMES = (
+    "inputs: [x]\n"
+    "layers:\n"
+    '  - name: "L\\e]0;pwned\\a\\r"\n'
+    '    neurons: ["n\\e[2J\\r1"]\n'
+    "    activation: identity\n"
+    "    weights: [[0.5]]\n"
+)
+RAW_HEADER = ["x", "n\x1b[2J\r1", "L\x1b]0;pwned\x07\r.n\x1b[2J\r1.z", "L\x1b]0;pwned\x07\r.n\x1b[2J\r1.a"]
+SHOWN_HEADER = "x,n␛[2J␍1,L␛]0;pwned␇␍.n␛[2J␍1.z,L␛]0;pwned␇␍.n␛[2J␍1.a\n"
+
+
+@pytest.mark.parametrize("inputs", [("-i", "0.2"), ("--inputs", "-")], ids=["one-shot", "streamed"])
+def test_csv_on_a_terminal_shows_control_characters_in_names_as_pictures(nncalc, write, inputs):
+    result = nncalc("forward", write("raw.yaml", RAW_NAMES), *inputs, "-f", "csv", "--trace", tty=True, stdin="0.2\n")
+    assert result.code == 0, result.err
+    assert result.out == SHOWN_HEADER + "0.2,0.1,0.1,0.1\n"
+
+
+@pytest.mark.parametrize("inputs", [("-i", "0.2"), ("--inputs", "-")], ids=["one-shot", "streamed"])
+def test_csv_to_a_pipe_or_file_keeps_the_names_exactly(write, tmp_path, inputs):
+    import csv
+    import subprocess
+    import sys
+
+    net = write("raw.yaml", RAW_NAMES)
+    command = [sys.executable, "-m", "nncalc", "forward", str(net), *inputs, "-f", "csv", "--trace"]
+    piped = subprocess.run(command, input=b"0.2\n", capture_output=True, cwd=CONFIGS.parent, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    rows = list(csv.reader(io.StringIO(piped.stdout.decode(), newline="")))
+    assert rows == [RAW_HEADER, ["0.2", "0.1", "0.1", "0.1"]]
+    out = tmp_path / "out.csv"
+    written = subprocess.run(
+        [*command, "-o", str(out)], input=b"0.2\n", capture_output=True, cwd=CONFIGS.parent, timeout=60
+    )
+    assert written.returncode == 0, written.stderr
+    assert out.read_bytes() == piped.stdout
+
+
+def test_streamed_csv_on_a_real_terminal_shows_pictures(write):
+    """stdout a pseudo-terminal: the terminal gets the pictures and never the ESC, BEL or CR of a name."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    net = write("raw.yaml", RAW_NAMES)
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nncalc", "forward", str(net), "--inputs", "-", "-f", "csv", "--trace"],
+            stdin=subprocess.PIPE,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            cwd=CONFIGS.parent,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        os.close(follower)
+        _, err = process.communicate(b"0.2\n", timeout=60)
+        seen = bytearray()
+        while True:
+            try:
+                piece = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once the process has ended and all is read
+                break
+            if not piece:
+                break
+            seen += piece
+    finally:
+        os.close(leader)
+    assert process.returncode == 0, err
+    text = seen.decode().replace("\r\n", "\n")  # the terminal writes each newline as CR LF
+    assert text == SHOWN_HEADER + "0.2,0.1,0.1,0.1\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_escapes_reordering_characters_and_keeps_the_names(nncalc, write, fmt):
+    """JSON escapes the C0 controls itself; U+202E and the C1 controls are escaped too, and read back the same."""
+    import json
+
+    net = write("evil.yaml", EVIL)
+    result = nncalc("forward", net, "--inputs", "-", "-f", fmt, stdin="0.1,0.2\n")
+    assert result.code == 0, result.err
+    assert "\u202e" not in result.out and "\x1b" not in result.out
+    first = json.loads(result.out.splitlines()[0] if fmt == "jsonl" else result.out)
+    layers = first["layers"] if fmt == "jsonl" else first["network"]["layers"]
+    assert [layer["name"] for layer in layers] == ["hid\x1b[31m\u202eden", "out\x07"]
 
 
 # -- 3. every notation in linear time ----------------------------------------------------------

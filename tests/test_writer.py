@@ -470,6 +470,19 @@ def test_each_awkward_name_as_network_and_layer_name(name):
     assert yaml.safe_load(text)["name"] == name
 
 
+@pytest.mark.parametrize("char", ["\u200b", "\u200f", "\u202a", "\u202e", "\u2060", "\u2069", "\ufeff", "\x9b", "\x1b"])
+def test_reordering_and_control_characters_are_written_as_escapes(char):
+    """What a terminal would obey or reorder (``import`` prints the file) is an escape, read back the same."""
+    from nncalc.text import visible
+
+    name = f"h{char}1"
+    network = parse_network(f"inputs: 1\nlayers:\n  - name: {_quote(name)}\n    weights: 1\n")
+    text, again = _round_trip(network)
+    assert all(visible(line) == line for line in text.splitlines())  # nothing for visible() to replace
+    assert again.layers[0].name == name
+    assert yaml.safe_load(text)["layers"][0]["name"] == name
+
+
 @pytest.mark.parametrize("name", ["h1", "Classic 2-2-2 sigmoid network", "x_1.b", "σ1", "hidden layer"])
 def test_plain_names_stay_plain(name):
     text = dump_network(parse_network(f"name: {name}\ninputs: 1\nlayers:\n  - weights: 1\n"))

@@ -224,7 +224,9 @@ def _rounding(mark: Mark) -> str | None:
     """A last-digit slip: off by one unit, or cut off instead of rounded.
 
     Only where the last digit written is one the float of the expected value holds: a
-    digit finer than its ulp (hundreds of decimals) has no slip to name.
+    digit finer than its ulp (hundreds of decimals) has no slip to name. A value that
+    rounds to zero at that digit (0.0001 written 0.1) is no slip in rounding an answer of
+    the right size: its one digit is wrong, and the message says so.
     """
     decimals = decimals_written(mark.given.text)
     if decimals is None:
@@ -238,13 +240,24 @@ def _rounding(mark: Mark) -> str | None:
         cut = math.trunc(expected * scale) / scale
     else:
         cut = math.trunc(expected / unit) * unit
-    shown = f"{expected:.{max(decimals + 2, 0)}f}"
+    shown = _expected_shown(expected, decimals)
     if abs(mark.given.value - cut) <= 1e-12 and not _within(mark.given.value, expected, mark.tolerance):
         return f"a rounding slip: {shown} was cut off, not rounded"
     if abs(mark.given.value - expected) <= unit + mark.tolerance:
         rounded = f"{expected:.{decimals}f}" if decimals >= 0 else f"{round(expected, decimals):.0f}"
+        if float(rounded) == 0:
+            return f"one unit off in the last digit ({shown} rounds to {rounded.lstrip('-')})"
         return f"a rounding slip in the last digit ({shown} rounds to {rounded})"
     return None
+
+
+def _expected_shown(expected: float, decimals: int) -> str:
+    """The expected value two digits past the one written, or, where those are all zeros
+    (0.0001 to three decimals is 0.000), to three significant digits."""
+    text = f"{expected:.{max(decimals + 2, 0)}f}"
+    if expected != 0 and float(text) == 0:
+        return f"{expected:.3g}"
+    return text
 
 
 def _first_match(mark: Mark, candidates: list[tuple[str, Callable[[], float]]]) -> Mark:

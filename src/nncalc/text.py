@@ -5,6 +5,8 @@ holds may contain terminal escape sequences (``ESC ] 0 ; title BEL`` retitles a 
 ``ESC [ 2 J`` clears the screen) or bidirectional overrides that reorder what a reader
 sees. Every place that prints such text passes it through :func:`visible` first; the
 data formats (JSON, CSV, the network file) keep the text exactly as it was written.
+JSON says the same text with escapes (:func:`json_escaped`); CSV has none, so CSV shown
+on a terminal has its names made visible and CSV written to a file or pipe is exact.
 """
 
 from __future__ import annotations
@@ -35,3 +37,16 @@ def visible(text: str) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(_picture, text)
+
+
+def json_escaped(json_text: str) -> str:
+    """JSON text with every character :func:`visible` would replace written as a ``\\uXXXX`` escape.
+
+    ``json.dumps`` escapes the C0 controls itself but, with ``ensure_ascii=False``, writes DEL,
+    the C1 controls (U+009B is a CSI to some terminals) and the reordering characters as they
+    are. Outside its strings JSON is ASCII punctuation, so each such character is inside a
+    string, where the escape reads back as the same character: the data is unchanged.
+    """
+    if _UNSAFE.search(json_text) is None:
+        return json_text
+    return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", json_text)

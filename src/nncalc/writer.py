@@ -32,8 +32,12 @@ HEADER = "# written by nncalc"
 _PLAIN = re.compile(r"[^\W\d][\w.\-]*(?: [\w.\-]+)*")
 # Words YAML 1.1 reads as booleans or null, in any case.
 _YAML11_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
-# Characters written as themselves inside double quotes: printable, and not a YAML line break.
-_RAW = re.compile(r"[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# Characters written as themselves inside double quotes: printable, not a YAML line break, and
+# none that reorders or hides text (U+200B-U+200F, U+202A-U+202E, U+2060-U+2069: nncalc.text),
+# so a file shown on a terminal shows its names as they read back.
+_RAW = re.compile(
+    r"[\x20-\x7e\xa0-\u200a\u2010-\u2027\u202f-\u205f\u206a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 

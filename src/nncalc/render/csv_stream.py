@@ -28,9 +28,16 @@ class CsvStreamWriter:
     """
 
     def __init__(self, stream: TextIO, header: Sequence[str], name: str | None = None):
-        """Write to ``stream``; a failed write is reported at ``name`` (by default the stream's own name)."""
+        """Write to ``stream``; a failed write is reported at ``name`` (by default the stream's own name).
+
+        On a terminal the header's names have their control characters made visible; to a
+        file or pipe they are written exactly.
+        """
+        from nncalc.output import is_terminal
+        from nncalc.render.data import csv_header_line
+
         self.stream = stream
-        self.header = list(header)
+        self.header = csv_header_line(header, is_terminal(stream))
         shown = getattr(stream, "name", None)
         self.name = name or (shown if isinstance(shown, str) else "<stdout>")
         self.started = False
@@ -88,12 +95,7 @@ class CsvStreamWriter:
         if not all_finite:
             frame = frame.fill_nan(None)
         if not self.started:
-            import csv
-            import io
-
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerow(self.header)
-            self.stream.write(buffer.getvalue())
+            self.stream.write(self.header)
             self.started = True
         binary = getattr(self.stream, "buffer", None)
         if binary is not None:  # straight to the bytes underneath: no decoding and encoding again

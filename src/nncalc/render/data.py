@@ -6,8 +6,8 @@ JSON is strict (a non-finite value is ``null``, never a ``NaN`` token).
 
 from __future__ import annotations
 
-import csv
 import math
+import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from nncalc.engine import Trace
 from nncalc.network import Network
+from nncalc.text import json_escaped, visible
 
 
 def _floats(values: np.ndarray) -> Any:
@@ -112,7 +113,7 @@ def dumps_readable(value: Any, indent: int = 0) -> str:
         if not value:
             return "{}"
         items = [
-            f"{pad}{json.dumps(key, ensure_ascii=False)}: {dumps_readable(item, indent + 1)}"
+            f"{pad}{json_escaped(json.dumps(key, ensure_ascii=False))}: {dumps_readable(item, indent + 1)}"
             for key, item in value.items()
         ]
         return "{\n" + ",\n".join(items) + "\n" + "  " * indent + "}"
@@ -128,7 +129,7 @@ def dumps_readable(value: Any, indent: int = 0) -> str:
 def _compact(value: Any) -> str:
     import json
 
-    return json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(", ", ": "))
+    return json_escaped(json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(", ", ": ")))
 
 
 def write_json(stream: TextIO, network: Network, trace: Trace) -> None:
@@ -169,11 +170,13 @@ def write_jsonl(stream: TextIO, network: Network, trace: Trace) -> None:
 
     for s in range(trace.inputs.shape[0]):
         stream.write(
-            json.dumps(
-                sample_dict(network, trace, s),
-                allow_nan=False,
-                ensure_ascii=False,
-                separators=(",", ":"),
+            json_escaped(
+                json.dumps(
+                    sample_dict(network, trace, s),
+                    allow_nan=False,
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
             )
         )
         stream.write("\n")
@@ -225,11 +228,26 @@ def write_csv_rows(stream: TextIO, rows: Iterable[list[float]]) -> None:
     stream.writelines(",".join(map(_cell, row)) + "\n" for row in rows)
 
 
+def csv_header_line(names: Iterable[str], terminal: bool) -> str:
+    """The header row as CSV text: exactly the names for a file or pipe, and on a ``terminal``
+    with their control characters made visible (CSV has no escapes, and a terminal obeys them).
+
+    A name holding a comma, a quote or a line break (CR as well as LF: the ``csv`` module
+    quotes only the characters of its own line ending) is quoted, so it reads back whole.
+    """
+    shown = [visible(n) for n in names] if terminal else names
+    return ",".join(f'"{n.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(n) else n for n in shown) + "\n"
+
+
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+
+
 def write_csv(stream: TextIO, network: Network, trace: Trace, with_trace: bool = False, header: bool = True) -> None:
     """A header row, then one row per sample."""
     if header:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(csv_header(network, with_trace))
+        from nncalc.output import is_terminal
+
+        stream.write(csv_header_line(csv_header(network, with_trace), is_terminal(stream)))
     write_csv_rows(stream, csv_blocks(trace, with_trace).tolist())
 
 
