@@ -377,8 +377,12 @@ def test_a_full_disk_on_standard_output_is_one_error_line(args):
     assert len(lines) == 1 and lines[0].startswith("error: <stdout>: cannot write: No space left on device")
 
 
+# The entry point as the console script calls it. Ctrl-C is taken over by nncalc's first
+# handler before "ready" is printed: a signal sent just after "ready" would otherwise land in
+# the two statements of this script before run() is called, which is not nncalc's code.
 START = (
-    "import sys; from nncalc.__main__ import run; print('ready', flush=True);"
+    "import signal, sys; from nncalc.__main__ import run, _stop_while_loading;"
+    "signal.signal(signal.SIGINT, _stop_while_loading); print('ready', flush=True);"
     "sys.argv = ['nncalc', *sys.argv[1:]]; run()"
 )
 
