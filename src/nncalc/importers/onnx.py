@@ -275,7 +275,7 @@ def _read_attribute(data: memoryview, base: int) -> tuple[str, object]:
     if kind == 6:
         return name, [float(x) for wire, v, o in attribute.get(7, ()) for x in packed_floats(v, wire, "<f4", o)]
     if kind == 7:
-        return name, [signed64(x) for wire, v, o in attribute.get(8, ()) for x in packed_varints(v, wire, o)]
+        return name, _int64s(attribute.get(8, ())).tolist()
     return name, None  # a graph or another kind nothing here reads
 
 
@@ -283,7 +283,7 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
     """A TensorProto's name (8) and values, shaped by dims (1): from raw_data (9) or the typed fields."""
     tensor = _grouped(data, base)
     name = _text(tensor, 8)
-    dims = [signed64(x) for wire, v, o in tensor.get(1, ()) for x in packed_varints(v, wire, o)]
+    dims = _int64s(tensor.get(1, ())).tolist()
     kind = _integer(tensor, 2, 0)
     if any(d < 0 for d in dims):
         raise WireError(f"tensor {visible(name)!r} has a negative dimension", base)
@@ -302,9 +302,7 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
         parts = [packed_floats(v, wire, dtype, o) for wire, v, o in tensor.get(number, ())]
         values = np.concatenate(parts) if parts else np.zeros(0, dtype)
     else:  # FLOAT16 and BFLOAT16 bits and INT32 in int32_data (5), INT64 in int64_data (7)
-        number = 7 if kind == _INT64 else 5
-        ints = [x for wire, v, o in tensor.get(number, ()) for x in packed_varints(v, wire, o)]
-        values = np.array([signed64(x) for x in ints], dtype=np.int64)
+        values = _int64s(tensor.get(7 if kind == _INT64 else 5, ()))
         if kind in (_FLOAT16, _BFLOAT16):
             values = values.astype("<u2").view("<f2" if kind == _FLOAT16 else "<u2")
     if values.size != count:
@@ -312,6 +310,15 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
     if kind == _BFLOAT16:
         values = (values.astype(np.uint32) << 16).view(np.float32)
     return name, values.reshape(dims)
+
+
+def _int64s(found: list[tuple[int, object, int]]) -> np.ndarray:
+    """A repeated int64 (or int32) field's values in file order, as one int64 array: each occurrence
+    packed or not, negative numbers being the two's complement of their varint (as :func:`signed64`)."""
+    parts = [packed_varints(value, wire, offset) for wire, value, offset in found]
+    if len(parts) == 1:  # the usual one packed run, not copied
+        return parts[0].view(np.int64)
+    return (np.concatenate(parts) if parts else np.zeros(0, np.uint64)).view(np.int64)
 
 
 # --- walking the graph ---
