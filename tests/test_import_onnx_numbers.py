@@ -9,6 +9,7 @@ the reference.
 
 from __future__ import annotations
 
+import struct
 import tracemalloc
 
 import numpy as np
@@ -151,25 +152,56 @@ def test_int64_tensors_packed_or_not_decode_to_int64_arrays_with_negative_values
         assert array.reshape(-1).tolist() == values
 
 
+def test_float_tensors_unpacked_packed_and_mixed_keep_the_file_order():
+    # float_data (4) as fixed32 fields one by one, a packed run, and one more; double_data (10) likewise
+    floats, doubles = [1.5, -2.0, 0.25, 3.0, -0.5], [0.1, -1e300, 2.0]
+    tensor = _int_field(1, 5) + _int_field(2, 1) + _field(8, b"f")
+    tensor += b"".join(_varint(4 << 3 | 5) + struct.pack("<f", v) for v in floats[:2])
+    tensor += _field(4, struct.pack("<2f", *floats[2:4])) + _varint(4 << 3 | 5) + struct.pack("<f", floats[4])
+    double = _int_field(1, 3) + _int_field(2, 11) + _field(8, b"d")
+    double += _varint(10 << 3 | 1) + struct.pack("<d", doubles[0]) + _field(10, struct.pack("<2d", *doubles[1:]))
+    graph = onnx._read_model(_int_field(1, 8) + _field(7, _field(5, tensor) + _field(5, double)))
+    assert graph.constants["f"].dtype == np.float32 and graph.constants["f"].tolist() == floats
+    assert graph.constants["d"].dtype == np.float64 and graph.constants["d"].tolist() == doubles
+
+
+def test_a_scalar_field_given_again_reads_as_its_last_value():
+    # data_type (2) FLOAT then INT64: protobuf keeps the last, so int64_data (7) is read
+    tensor = _int_field(1, 2) + _int_field(2, 1) + _int_field(2, 7) + _field(8, b"t") + _field(7, b"\x05\x7f")
+    name, array = onnx._read_tensor(memoryview(tensor), 0)
+    assert name == "t" and array.dtype == np.int64 and array.tolist() == [5, 127]
+
+
 def test_int64_tensor_with_the_wrong_count_is_refused():
     graph = _model(_int64_tensor("shape", [4], _varint(1) + _varint(2)))
     with pytest.raises(InputError, match="tensor 'shape' has 2 values for dims \\[4\\]"):
         onnx.from_bytes(graph, "m.onnx", "m")
 
 
-@pytest.mark.parametrize("kind", ["int64", "float"])
-def test_a_large_packed_initializer_is_read_without_an_object_per_value(kind):
-    # 1,000,000 values in 2 MB of packed varints (each 2 bytes: 128 ≤ v < 16384) or 4 MB of
-    # packed float32. An int per value costs ~28 bytes per file byte (57 MB here); the
-    # int64 array is 8 bytes per value = 4 per file byte, the float32 one a view of the file.
-    count = 1_000_000
-    if kind == "int64":
+@pytest.mark.parametrize("kind", ["int64", "float", "unpacked int64", "unpacked float"])
+def test_a_large_initializer_is_read_without_an_object_per_value(kind):
+    # Packed: 1,000,000 values in 2 MB of varints (each 2 bytes: 128 ≤ v < 16384) or 4 MB of
+    # float32. An int per value cost ~28 bytes per file byte (57 MB here); the int64 array is
+    # 8 bytes per value = 4 per file byte, the float32 one a view of the file. Unpacked (a key
+    # before each value, 100,000 of them): a tuple and two ints per field cost ~54 bytes per
+    # file byte; a run of them in an array('Q') 8 bytes per value.
+    count = 1_000_000 if kind in ("int64", "float") else 100_000
+    if "int64" in kind:
         values = RNG.integers(128, 2**14, count)
-        pairs = np.stack([(values & 0x7F) | 0x80, values >> 7], axis=1).astype(np.uint8)
-        tensor = _int64_tensor("big", [count], pairs.tobytes())
+        if kind == "int64":
+            pairs = np.stack([(values & 0x7F) | 0x80, values >> 7], axis=1).astype(np.uint8)
+            tensor = _int64_tensor("big", [count], pairs.tobytes())
+        else:
+            fields = np.stack([np.full(count, 7 << 3), (values & 0x7F) | 0x80, values >> 7], axis=1)
+            tensor = _int_field(1, count) + _int_field(2, 7) + _field(8, b"big") + fields.astype(np.uint8).tobytes()
     else:
         values = RNG.normal(size=count).astype(np.float32)
-        tensor = _int_field(1, count) + _int_field(2, 1) + _field(8, b"big") + _field(4, values.astype("<f4").tobytes())
+        if kind == "float":
+            data = _field(4, values.astype("<f4").tobytes())
+        else:
+            record = np.dtype([("key", "u1"), ("value", "<f4")])
+            data = np.rec.fromarrays([np.full(count, 4 << 3 | 5), values], dtype=record).tobytes()
+        tensor = _int_field(1, count) + _int_field(2, 1) + _field(8, b"big") + data
     data = _model(tensor)
     tracemalloc.start()
     try:

@@ -14,7 +14,7 @@ allocation (a length is only ever a slice of bytes that exist).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -87,13 +87,14 @@ def fields(data: bytes | memoryview, base: int = 0) -> Iterator[tuple[int, int, 
         yield number, wire, value, base + start
 
 
-def packed_varints(value: int | memoryview, wire: int, offset: int) -> np.ndarray:
-    """A repeated varint field's values as uint64: packed (one length-delimited run) or one unpacked value.
+def packed_varints(value: int | Sequence[int] | memoryview, wire: int, offset: int) -> np.ndarray:
+    """A repeated varint field's values as uint64: packed (one length-delimited run) or unpacked values
+    (one int, or a run of them, as an ``array('Q')``).
 
     An int64 field's values are ``.view(np.int64)`` of these (two's complement, as :func:`signed64`).
     """
     if wire == VARINT:
-        return np.array([value], dtype=np.uint64)
+        return np.atleast_1d(np.asarray(value, dtype=np.uint64))
     if wire != LENGTH:
         raise WireError(f"a varint expected, wire type {wire} found", offset)
     return varints(value, offset)
@@ -140,8 +141,9 @@ def varints(data: bytes | memoryview, base: int = 0) -> np.ndarray:
     return out
 
 
-def packed_floats(value: int | memoryview, wire: int, dtype: str, offset: int) -> np.ndarray:
-    """A repeated float (``'<f4'``) or double (``'<f8'``) field's values, packed or one unpacked value."""
+def packed_floats(value: int | Sequence[int] | memoryview, wire: int, dtype: str, offset: int) -> np.ndarray:
+    """A repeated float (``'<f4'``) or double (``'<f8'``) field's values, packed (a view of the file's bytes)
+    or unpacked: one fixed32/fixed64 value as :func:`fields` gives it (an unsigned int), or a run of them."""
     size = np.dtype(dtype).itemsize
     if wire == LENGTH:
         if len(value) % size:
@@ -149,4 +151,4 @@ def packed_floats(value: int | memoryview, wire: int, dtype: str, offset: int) -
         return np.frombuffer(value, dtype=dtype)
     if wire != (FIXED32 if size == 4 else FIXED64):
         raise WireError(f"a {size * 8}-bit number expected, wire type {wire} found", offset)
-    return np.frombuffer(value.to_bytes(size, "little"), dtype=dtype)
+    return np.atleast_1d(np.asarray(value, dtype=np.uint64)).astype(f"<u{size}").view(dtype)
