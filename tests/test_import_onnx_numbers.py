@@ -178,6 +178,24 @@ def test_int64_tensor_with_the_wrong_count_is_refused():
         onnx.from_bytes(graph, "m.onnx", "m")
 
 
+@pytest.mark.parametrize("count", [65, 1_000_000])
+def test_a_tensor_with_more_dimensions_than_numpy_holds_is_refused_by_name(tmp_path, count):
+    # 65 dims of 1 and one value: the counts agree, and NumPy's reshape would raise a ValueError
+    dims = _field(1, b"\x01" * count)  # packed, as the onnx package writes them
+    path = tmp_path / "deep.onnx"
+    path.write_bytes(_model(dims + _int_field(2, 7) + _field(8, b"t") + _field(7, _varint(3))))
+    with pytest.raises(InputError) as raised:
+        onnx.network_dict(path)
+    expected = f"{path}: cannot import: tensor 't' has {count:,} dimensions; NumPy's arrays have at most 64"
+    assert str(raised.value).endswith(expected)
+
+
+def test_a_tensor_with_64_dimensions_is_read():
+    tensor = _field(1, b"\x01" * 63 + b"\x02") + _int_field(2, 7) + _field(8, b"t") + _field(7, b"\x03\x7f")
+    _, array = onnx._read_tensor(memoryview(tensor), 0)
+    assert array.shape == (1,) * 63 + (2,) and array.reshape(-1).tolist() == [3, 127]
+
+
 @pytest.mark.parametrize("kind", ["int64", "float", "unpacked int64", "unpacked float"])
 def test_a_large_initializer_is_read_without_an_object_per_value(kind):
     # Packed: 1,000,000 values in 2 MB of varints (each 2 bytes: 128 ≤ v < 16384) or 4 MB of

@@ -74,6 +74,7 @@ _FLOAT, _INT32, _INT64, _FLOAT16, _DOUBLE, _BFLOAT16 = 1, 6, 7, 10, 11, 16
 _RAW_TYPES = {_FLOAT: "<f4", _DOUBLE: "<f8", _FLOAT16: "<f2", _BFLOAT16: "<u2", _INT32: "<i4", _INT64: "<i8"}
 _TYPE_NAMES = {2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 8: "STRING", 9: "BOOL", 12: "UINT32", 13: "UINT64"}
 _EXTERNAL = 1  # TensorProto.DataLocation
+_MAX_DIMS = 64  # NumPy's limit on an array's dimensions
 _SELU_ALPHA = np.float32(1.67326319217681884765625)  # ONNX's defaults, float32
 _SELU_GAMMA = np.float32(1.05070102214813232421875)
 _SKIPPED = {"Identity"}
@@ -297,9 +298,9 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
     """A TensorProto's name (8) and values, shaped by dims (1): from raw_data (9) or the typed fields."""
     tensor = _grouped(data, base)
     name = _text(tensor, 8)
-    dims = _int64s(tensor.get(1, ())).tolist()
+    dims = _int64s(tensor.get(1, ()))
     kind = _integer(tensor, 2, 0)
-    if any(d < 0 for d in dims):
+    if (dims < 0).any():
         raise WireError(f"tensor {visible(name)!r} has a negative dimension", base)
     if _integer(tensor, 14, 0) == _EXTERNAL or 13 in tensor:
         raise _Unsupported(
@@ -307,6 +308,9 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
         )
     if kind not in _RAW_TYPES:
         raise _Unsupported(f"tensor {visible(name)!r} holds {_TYPE_NAMES.get(kind, f'type {kind}')} values")
+    if dims.size > _MAX_DIMS:  # before any list of them: a file can hold millions
+        raise _Unsupported(f"tensor {visible(name)!r} has {dims.size:,} dimensions; NumPy's arrays have at most 64")
+    dims = dims.tolist()
     count = int(np.prod(dims, dtype=object)) if dims else 1
     raw = _each(tensor, 9, LENGTH)
     if raw:
