@@ -35,6 +35,7 @@ by less than e^-20 ≈ 2·10⁻⁹.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -73,6 +74,7 @@ _FLOAT, _INT32, _INT64, _FLOAT16, _DOUBLE, _BFLOAT16 = 1, 6, 7, 10, 11, 16
 _RAW_TYPES = {_FLOAT: "<f4", _DOUBLE: "<f8", _FLOAT16: "<f2", _BFLOAT16: "<u2", _INT32: "<i4", _INT64: "<i8"}
 _TYPE_NAMES = {2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 8: "STRING", 9: "BOOL", 12: "UINT32", 13: "UINT64"}
 _EXTERNAL = 1  # TensorProto.DataLocation
+_MAX_DIMS = 64  # NumPy's limit on an array's dimensions
 _SELU_ALPHA = np.float32(1.67326319217681884765625)  # ONNX's defaults, float32
 _SELU_GAMMA = np.float32(1.05070102214813232421875)
 _SKIPPED = {"Identity"}
@@ -163,15 +165,28 @@ def from_bytes(data: bytes, source: str, name: str | None, input_shape: Sequence
 
 
 def _grouped(data: memoryview | bytes, base: int) -> dict[int, list[tuple[int, object, int]]]:
-    """A message's fields by number: [(wire type, value, offset), …] in file order."""
+    """A message's fields by number: [(wire type, value, offset), …] in file order.
+
+    A length-delimited value is a memoryview. Scalars (varint, fixed64, fixed32) one after
+    another of one number and wire type are one entry: their values in an ``array('Q')``,
+    at the first one's offset. A repeated number written unpacked (int64_data, float_data,
+    dims, or any field repeated) then costs 8 bytes a value, not a tuple and two ints.
+    """
     found: dict[int, list[tuple[int, object, int]]] = defaultdict(list)
     for number, wire, value, offset in fields(data, base):
-        found[number].append((wire, value, offset))
+        entries = found[number]
+        if wire == LENGTH:
+            entries.append((wire, value, offset))
+        elif entries and entries[-1][0] == wire:
+            entries[-1][1].append(value)
+        else:
+            entries.append((wire, array("Q", (value,)), offset))
     return found
 
 
 def _each(message: dict, number: int, wire: int) -> list[tuple[object, int]]:
-    """Every (value, offset) of field ``number``, each checked to have the wire type expected."""
+    """Every (value, offset) of field ``number``, each checked to have the wire type expected (a scalar's
+    value being a run of them, see :func:`_grouped`)."""
     values = []
     for found, value, offset in message.get(number, ()):
         if found != wire:
@@ -199,7 +214,7 @@ def _decoded(value: memoryview, offset: int) -> str:
 
 def _integer(message: dict, number: int, default: int) -> int:
     values = _each(message, number, VARINT)
-    return signed64(values[-1][0]) if values else default
+    return signed64(values[-1][0][-1]) if values else default  # the last one given, as protobuf reads it
 
 
 def _read_model(data: bytes) -> _Graph:
@@ -265,7 +280,7 @@ def _read_attribute(data: memoryview, base: int) -> tuple[str, object]:
     kind = _integer(attribute, 20, 0) or next((k for f, k in _ATTRIBUTE_FIELDS if f in attribute), 0)
     if kind == 1:
         values = _each(attribute, 2, FIXED32)
-        return name, float(np.frombuffer(values[-1][0].to_bytes(4, "little"), "<f4")[0]) if values else 0.0
+        return name, float(np.frombuffer(values[-1][0][-1].to_bytes(4, "little"), "<f4")[0]) if values else 0.0
     if kind == 2:
         return name, _integer(attribute, 3, 0)
     if kind == 3:
@@ -275,7 +290,7 @@ def _read_attribute(data: memoryview, base: int) -> tuple[str, object]:
     if kind == 6:
         return name, [float(x) for wire, v, o in attribute.get(7, ()) for x in packed_floats(v, wire, "<f4", o)]
     if kind == 7:
-        return name, [signed64(x) for wire, v, o in attribute.get(8, ()) for x in packed_varints(v, wire, o)]
+        return name, _int64s(attribute.get(8, ())).tolist()
     return name, None  # a graph or another kind nothing here reads
 
 
@@ -283,9 +298,9 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
     """A TensorProto's name (8) and values, shaped by dims (1): from raw_data (9) or the typed fields."""
     tensor = _grouped(data, base)
     name = _text(tensor, 8)
-    dims = [signed64(x) for wire, v, o in tensor.get(1, ()) for x in packed_varints(v, wire, o)]
+    dims = _int64s(tensor.get(1, ()))
     kind = _integer(tensor, 2, 0)
-    if any(d < 0 for d in dims):
+    if (dims < 0).any():
         raise WireError(f"tensor {visible(name)!r} has a negative dimension", base)
     if _integer(tensor, 14, 0) == _EXTERNAL or 13 in tensor:
         raise _Unsupported(
@@ -293,6 +308,9 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
         )
     if kind not in _RAW_TYPES:
         raise _Unsupported(f"tensor {visible(name)!r} holds {_TYPE_NAMES.get(kind, f'type {kind}')} values")
+    if dims.size > _MAX_DIMS:  # before any list of them: a file can hold millions
+        raise _Unsupported(f"tensor {visible(name)!r} has {dims.size:,} dimensions; NumPy's arrays have at most 64")
+    dims = dims.tolist()
     count = int(np.prod(dims, dtype=object)) if dims else 1
     raw = _each(tensor, 9, LENGTH)
     if raw:
@@ -300,11 +318,9 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
     elif kind in (_FLOAT, _DOUBLE):
         dtype, number = ("<f4", 4) if kind == _FLOAT else ("<f8", 10)
         parts = [packed_floats(v, wire, dtype, o) for wire, v, o in tensor.get(number, ())]
-        values = np.concatenate(parts) if parts else np.zeros(0, dtype)
+        values = _joined(parts, dtype)
     else:  # FLOAT16 and BFLOAT16 bits and INT32 in int32_data (5), INT64 in int64_data (7)
-        number = 7 if kind == _INT64 else 5
-        ints = [x for wire, v, o in tensor.get(number, ()) for x in packed_varints(v, wire, o)]
-        values = np.array([signed64(x) for x in ints], dtype=np.int64)
+        values = _int64s(tensor.get(7 if kind == _INT64 else 5, ()))
         if kind in (_FLOAT16, _BFLOAT16):
             values = values.astype("<u2").view("<f2" if kind == _FLOAT16 else "<u2")
     if values.size != count:
@@ -312,6 +328,20 @@ def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
     if kind == _BFLOAT16:
         values = (values.astype(np.uint32) << 16).view(np.float32)
     return name, values.reshape(dims)
+
+
+def _int64s(found: list[tuple[int, object, int]]) -> np.ndarray:
+    """A repeated int64 (or int32) field's values in file order, as one int64 array: each occurrence
+    packed or not, negative numbers being the two's complement of their varint (as :func:`signed64`)."""
+    return _joined([packed_varints(value, wire, offset) for wire, value, offset in found], np.uint64).view(np.int64)
+
+
+def _joined(parts: list[np.ndarray], dtype: type | str) -> np.ndarray:
+    """A repeated field's parts in file order as one array; the usual one packed run as it is, not copied
+    (a float run is then a view of the file's bytes, as raw_data is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
 # --- walking the graph ---

@@ -14,7 +14,7 @@ allocation (a length is only ever a slice of bytes that exist).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -87,21 +87,63 @@ def fields(data: bytes | memoryview, base: int = 0) -> Iterator[tuple[int, int, 
         yield number, wire, value, base + start
 
 
-def packed_varints(value: int | memoryview, wire: int, offset: int) -> list[int]:
-    """A repeated varint field's values: packed (one length-delimited run) or one unpacked value."""
+def packed_varints(value: int | Sequence[int] | memoryview, wire: int, offset: int) -> np.ndarray:
+    """A repeated varint field's values as uint64: packed (one length-delimited run) or unpacked values
+    (one int, or a run of them, as an ``array('Q')``).
+
+    An int64 field's values are ``.view(np.int64)`` of these (two's complement, as :func:`signed64`).
+    """
     if wire == VARINT:
-        return [value]
+        return np.atleast_1d(np.asarray(value, dtype=np.uint64))
     if wire != LENGTH:
         raise WireError(f"a varint expected, wire type {wire} found", offset)
-    out, pos, end = [], 0, len(value)
-    while pos < end:
-        number, pos = read_varint(value, pos, end, offset)
-        out.append(number)
+    return varints(value, offset)
+
+
+_CHUNK = 1 << 16  # bytes of packed varints decoded at once: bounds the temporary arrays to a few MB
+
+
+def varints(data: bytes | memoryview, base: int = 0) -> np.ndarray:
+    """Every varint packed in ``data``, as uint64, decoded with NumPy a chunk of bytes at a time.
+
+    Why: a packed field can be most of a file, and a Python int per value costs some 30
+    bytes per byte read. Here the memory is the result (8 bytes a value) and temporaries
+    for one chunk. A varint ends at its first byte below 0x80; its bytes' low 7 bits,
+    least significant first, are its value. A bad one (over 10 bytes, over 64 bits, cut
+    off at the end) raises :func:`read_varint`'s error for the first in file order, ``base``
+    being the file offset of ``data``.
+    """
+    view = memoryview(data)
+    raw = np.frombuffer(view, dtype=np.uint8)
+    size = raw.size
+    count = sum(int(np.count_nonzero(raw[at : at + _CHUNK] < 0x80)) for at in range(0, size, _CHUNK))
+    out = np.empty(count, dtype=np.uint64)
+    pos = filled = 0
+    while pos < size:
+        chunk = raw[pos : pos + _CHUNK]
+        ends = np.flatnonzero(chunk < 0x80)  # each complete varint's last byte
+        if not ends.size:  # the varint at pos is longer than a chunk (≥ 10 bytes) or cut off at the end
+            read_varint(view, pos, size, base)
+            raise AssertionError("read_varint accepted a varint with no last byte")  # pragma: no cover
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        lengths = ends - starts + 1
+        bad = (lengths > _MAX_VARINT_BYTES) | ((lengths == _MAX_VARINT_BYTES) & (chunk[ends] > 1))
+        if bad.any():
+            read_varint(view, pos + int(starts[np.argmax(bad)]), size, base)
+            raise AssertionError("read_varint accepted a bad varint")  # pragma: no cover
+        values = (chunk[starts] & 0x7F).astype(np.uint64)
+        for k in range(1, int(lengths.max())):
+            longer = np.flatnonzero(lengths > k)
+            values[longer] |= (chunk[starts[longer] + k] & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+        out[filled : filled + values.size] = values
+        filled += values.size
+        pos += int(ends[-1]) + 1
     return out
 
 
-def packed_floats(value: int | memoryview, wire: int, dtype: str, offset: int) -> np.ndarray:
-    """A repeated float (``'<f4'``) or double (``'<f8'``) field's values, packed or one unpacked value."""
+def packed_floats(value: int | Sequence[int] | memoryview, wire: int, dtype: str, offset: int) -> np.ndarray:
+    """A repeated float (``'<f4'``) or double (``'<f8'``) field's values, packed (a view of the file's bytes)
+    or unpacked: one fixed32/fixed64 value as :func:`fields` gives it (an unsigned int), or a run of them."""
     size = np.dtype(dtype).itemsize
     if wire == LENGTH:
         if len(value) % size:
@@ -109,4 +151,4 @@ def packed_floats(value: int | memoryview, wire: int, dtype: str, offset: int) -
         return np.frombuffer(value, dtype=dtype)
     if wire != (FIXED32 if size == 4 else FIXED64):
         raise WireError(f"a {size * 8}-bit number expected, wire type {wire} found", offset)
-    return np.frombuffer(value.to_bytes(size, "little"), dtype=dtype)
+    return np.atleast_1d(np.asarray(value, dtype=np.uint64)).astype(f"<u{size}").view(dtype)
