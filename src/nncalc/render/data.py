@@ -277,7 +277,10 @@ def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:
     """A graded sheet with a backward pass: every mark, forward and backward, located, and the settings.
 
     A mark names its ``layer``, ``quantity``, ``neuron``, the ``source`` of a weight and the
-    ``sample`` (from 1) of a per-sample value; the loss has no layer.
+    ``sample`` (from 1) of a per-sample value; the loss has no layer. In a convolution, pooling
+    or flatten layer a δ's ``neuron`` is its cell (``channel.row.column``); a convolution's
+    kernel value names its out channel as ``neuron`` and its ``in_channel.row.column`` as
+    ``source``, a bias its out channel.
     """
     marks = []
     for s, graded in enumerate(grade.forward):
@@ -295,9 +298,16 @@ def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:
             layer = network.layers[mark.layer]
             below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
             entry["layer"] = layer.name
-            entry["neuron"] = layer.neurons[mark.index[1] if mark.quantity == "delta" else mark.index[0]]
-            if mark.quantity in ("grad_weights", "weights"):
-                entry["source"] = below[mark.index[1]]
+            if mark.quantity == "delta":
+                entry["neuron"] = layer.neurons[mark.index[1]]
+            elif not layer.dense:  # a convolution's out channel; a kernel's cell as in channel.row.column
+                entry["neuron"] = str(mark.index[0])
+                if mark.quantity in ("grad_weights", "weights"):
+                    entry["source"] = ".".join(str(i) for i in mark.index[1:])
+            else:
+                entry["neuron"] = layer.neurons[mark.index[0]]
+                if mark.quantity in ("grad_weights", "weights"):
+                    entry["source"] = below[mark.index[1]]
         marks.append(entry | _verdict_dict(mark))
     settings = grade.settings
     return {
