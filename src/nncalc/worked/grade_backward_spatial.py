@@ -25,6 +25,7 @@ from nncalc.grading import Mark
 from nncalc.grading_backward import BackMark, BackwardGrade
 from nncalc.layer_text import describe, shapes
 from nncalc.network import Network
+from nncalc.render.numbers import show
 from nncalc.spatial import Conv2d, describe_shape
 from nncalc.worked import View
 from nncalc.worked.backward import MAX_TERMS, minus, times
@@ -233,7 +234,8 @@ class _Work:
         if graded.upstream is None:  # the output layer: no rule of a layer above
             return Chain((lhs, self.result(mark)), ("=",)), ()
         above = network.layers[k + 1]
-        upstream = Num(float(graded.upstream[0, j]))
+        result = self.result(mark)
+        upstream = Num(float(graded.upstream[0, j]), _like(float(graded.upstream[0, j]), result))
         passed: Expr = upstream
         if above.dense and above.n_neurons <= MAX_TERMS:  # Σ w · δ over the neurons above
             passed = total(
@@ -246,12 +248,13 @@ class _Work:
         notes = (f"∂L/∂a{cell_label(map_shape(layer), j)}, passed down by {network.layer_label(k + 1)}: {rule}",)
         symbol = Derivative(Name("L"), Name("a", where))
         if layer.has_activation and layer.activation.name != "identity":
-            derivative = Num(float(graded.derivative[0, j]))
+            value = float(graded.derivative[0, j])
+            derivative = Num(value, _like(value, result))
             symbols = times(symbol, call("f′", Name("z", where)))
-            return checked((lhs, symbols, times(passed, derivative), self.result(mark)), self.p), notes
+            return checked((lhs, symbols, times(passed, derivative), result), self.p), notes
         if passed is upstream:
-            return checked((lhs, symbol, self.result(mark)), self.p), notes
-        return checked((lhs, symbol, passed, self.result(mark)), self.p), notes
+            return checked((lhs, symbol, result), self.p), notes
+        return checked((lhs, symbol, passed, result), self.p), notes
 
     def received(self, k: int) -> list[Num]:
         """What layer ``k`` read, as the person wrote it where they did (the inputs as given)."""
@@ -330,6 +333,13 @@ class _Work:
         if settings.optimizer is not None:
             return Chain((lhs, self.result(mark)), ("=",)), (f"the first {settings.optimizer.name} step",)
         return checked((lhs, minus(old, Num(settings.lr), gradient), self.result(mark)), self.p), ()
+
+
+def _like(value: float, result: Num) -> str:
+    """``value`` shown to as many decimals as the result beside it (a factor of a step, not a new value)."""
+    text = result.text or ""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return show(value, decimals)
 
 
 def _offset(stride: int, shift: int, var: str) -> str:
