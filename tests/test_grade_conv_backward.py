@@ -201,10 +201,8 @@ def work(net, target, lr=0.5, slip=None, mistake=None, unrounded=()):
     upstream = route(dpool, a1, how)
     if mistake == "not divided":
         upstream = upstream * 4
-    if net["conv_activation"] == "relu":
-        derivative = (z1 > 0).astype(float)
-    else:
-        derivative = a1 * (1 - a1)
+    relu = net["conv_activation"] == "relu"
+    derivative = (z1 > 0).astype(float) if relu else a1 * (1 - a1)  # relu′(0) = 0, as PyTorch takes it
     d1 = written("d1", upstream if mistake == "no f′" else upstream * derivative)
     slid = d1[:, ::-1, ::-1] if mistake == "true convolution" else d1  # δ turned half a turn
     grads = np.zeros_like(kernels)
@@ -332,6 +330,10 @@ def test_a_correct_sheet_of_two_maps_and_an_average_pool_passes(nncalc, write, t
     kernel = [m for m in document["marks"] if m["layer"] == "conv" and m["quantity"] == "grad_weights"]
     assert len(kernel) == 8 and kernel[3]["neuron"] == "0" and kernel[3]["source"] == "0.1.1"
     assert kernel[4]["neuron"] == "1" and kernel[4]["source"] == "0.0.0"
+    assert kernel[3]["cell"] == {"channel": 0, "row": 1, "column": 1}
+    delta = [m for m in document["marks"] if m["layer"] == "pool" and m["quantity"] == "delta"]
+    assert delta[5]["neuron"] == "1.0.1" and delta[5]["cell"] == {"channel": 1, "row": 0, "column": 1}
+    assert next(m for m in document["marks"] if m["layer"] == "out")["cell"] is None
 
 
 def test_the_shipped_example_has_one_slip_and_the_rest_is_judged_from_it(nncalc):
