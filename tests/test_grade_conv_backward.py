@@ -194,10 +194,10 @@ def work(net, target, lr=0.5, slip=None, mistake=None, unrounded=()):
     dflat = written("dflat", w.T @ d2)
     dpool = written("dpool", dflat.reshape(pooled.shape))
     how = net["pool"]
-    if mistake == "every cell":
-        how = "every"
-    elif mistake == "shared":
-        how = "shared"
+    if mistake in ("every cell", "shared"):
+        how = {"every cell": "every", "shared": "shared"}[mistake]
+    elif mistake == "max cell":
+        how = "max"
     upstream = route(dpool, a1, how)
     if mistake == "not divided":
         upstream = upstream * 4
@@ -632,3 +632,83 @@ def test_the_api_grades_a_conv_backward_pass():
 def test_the_spatial_network_file_is_read():
     network = parse_network(TWO_MAPS_YAML, "two-maps.yaml")
     assert [layer.kind for layer in network.layers] == ["conv2d", "avgpool2d", "flatten", "dense"]
+
+
+# -- δ passed back through a convolution, and a map too large for grids ---------------------------
+
+TWO_CONVS_YAML = """\
+name: two convolutions
+inputs: {shape: [1, 4, 4]}
+layers:
+  - {name: c1, type: conv2d, weights: [[[[0.5, -1.0], [0.25, 2.0]]]], biases: [0.1], activation: identity}
+  - {name: c2, type: conv2d, weights: [[[[1.0, 0.5], [-0.5, 0.25]]]], biases: [0.0], activation: identity}
+  - {name: flatten, type: flatten}
+  - {name: out, weights: [[0.3, -0.2, 0.1, 0.4]], biases: [0.0], activation: identity}
+"""
+TWO_CONVS_IMAGE = [[0.2, -0.4, 0.6, 0.1], [0.5, 0.3, -0.2, 0.7], [-0.1, 0.8, 0.4, -0.3], [0.9, -0.6, 0.2, 0.5]]
+
+
+def two_convs_deltas(unflipped: bool) -> tuple:
+    """δ of each layer of TWO_CONVS_YAML for target 0 (half-SSE, identity output): the output's a − t,
+    Wᵀδ into the flatten, and δ of c1 as each δ of c2 scattered back through the kernel it met
+    (or, the mistake, through the kernel turned half a turn)."""
+    k1, k2 = np.array([[0.5, -1.0], [0.25, 2.0]]), np.array([[1.0, 0.5], [-0.5, 0.25]])
+    x = np.array(TWO_CONVS_IMAGE)
+    z1 = correlate(x[None], k1[None, None], [0.1])[0]
+    z2 = correlate(z1[None], k2[None, None], [0.0])[0]
+    w = np.array([0.3, -0.2, 0.1, 0.4])
+    d_out = carried(np.array([w @ z2.ravel()]))  # a − t with t = 0
+    d2 = carried(w * d_out[0]).reshape(2, 2)
+    used = k2[::-1, ::-1] if unflipped else k2
+    d1 = np.zeros((3, 3))
+    for i in range(2):
+        for j in range(2):
+            for p in range(2):
+                for q in range(2):
+                    d1[i + p, j + q] += d2[i, j] * used[p, q]
+    return d_out, d2, carried(d1)
+
+
+def test_delta_passed_back_through_an_unflipped_kernel_is_named(nncalc, write):
+    network = write("two-convs.yaml", TWO_CONVS_YAML)
+    d_out, d2, d1 = two_convs_deltas(unflipped=True)
+    _, right2, right1 = two_convs_deltas(unflipped=False)
+    assert not np.allclose(d1, right1)  # the mistake shows
+    text = f"layers:\n  - delta: {maps(d1)}\n  - delta: {maps(d2)}\n  - delta: {maps(d2.ravel())}\n"
+    text += f"  - delta: {maps(d_out)}\n"
+    flat = ",".join(str(v) for row in TWO_CONVS_IMAGE for v in row)
+    result = nncalc("grade", network, "-i", flat, "-t", "0", "-a", write("a.yaml", text), "-f", "json")
+    assert result.code == 1, result.err
+    marks = wrong(json.loads(result.out))
+    assert {(m["layer"], m["quantity"]) for m in marks} == {("c1", "delta")}
+    assert "δ went back through the kernel unflipped" in marks[0]["diagnosis"]
+    right = f"layers:\n  - delta: {maps(right1)}\n  - delta: {maps(right2)}\n"
+    result = nncalc("grade", network, "-i", flat, "-t", "0", "-a", write("b.yaml", right), "-f", "json")
+    assert result.code == 0, wrong(json.loads(result.out))[:1]
+
+
+def test_the_average_pools_delta_sent_to_the_max_cell_is_named(nncalc, write, two_maps):
+    v = work(TWO_MAPS_NET, [1, 0], mistake="max cell")
+    code, document = graded(nncalc, write, two_maps, TWO_MAPS_NET, [1, 0], text=sheet(v))
+    assert code == 1
+    assert "sent to the window's max cell only" in wrong(document)[0]["diagnosis"]
+
+
+def test_a_delta_map_too_large_for_grids_lists_its_wrong_cells(nncalc, write):
+    network = write(
+        "wide.yaml",
+        "inputs: {shape: [1, 12, 12]}\nlayers:\n"
+        "  - {name: conv, type: conv2d, weights: [[[[1.0]]]], biases: [0.0], activation: identity}\n"
+        "  - {name: flatten, type: flatten}\n"
+        "  - {name: out, weights: [" + ", ".join(["0.01"] * 144) + "], biases: [0.0], activation: identity}\n",
+    )
+    image = [(r * 12 + c) / 144 for r in range(12) for c in range(12)]
+    out = sum(0.01 * v for v in image)
+    delta = [0.01 * out] * 144  # δ of the 1×1 convolution: Wᵀ(a − t), t = 0, identity
+    delta[5] += 1
+    text = "layers:\n  - delta: [" + ", ".join(f"{v:.6f}" for v in delta) + "]\n"
+    args = ("-i", ",".join(map(str, image)), "-t", "0", "-a", write("a.yaml", text), "-f", "table")
+    result = nncalc("grade", network, *args)
+    assert result.code == 1, result.err
+    assert "144 values written, 143 right, 1 wrong" in result.out
+    assert "δ[0,5]" in result.out
