@@ -141,7 +141,9 @@ def grade(
 
     With --target the backward pass is graded too: the loss, each δ, gradient and
     updated value, under the course's conventions (--error, --batch, or the answers
-    file's conventions: mapping).
+    file's conventions: mapping). Through a convolution or pooling, δ is a matrix per
+    channel and a convolution's kernels are written as its network file writes them
+    (one image, from --inputs or --input).
 
     \b
     Examples:
