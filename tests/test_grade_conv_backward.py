@@ -616,17 +616,18 @@ def test_a_wrong_dense_value_of_a_conv_net_is_worked_as_a_dense_layer(nncalc, wr
 
 
 def test_the_api_grades_a_conv_backward_pass():
+    import yaml
+
     import nncalc as api
 
     v = work(TEXTBOOK_NET, [0, 1], slip="d1")
-    import yaml
-
-    marks = api.grade(
-        api.load(TEXTBOOK), TEXTBOOK_NET["image"], yaml.safe_load(sheet(v)), target=[0, 1], loss="cross_entropy"
-    )
-    assert not marks.all_correct and len(marks.wrong) == 1 and marks.wrong[0].quantity == "delta"
-    assert math.isfinite(marks.wrong[0].expected)
-    assert "δ" in marks.markdown() if hasattr(marks, "markdown") else True
+    answers = yaml.safe_load(sheet(v))
+    marks = api.grade(api.load(TEXTBOOK), TEXTBOOK_NET["image"], answers, target=[0, 1], loss="cross_entropy")
+    assert not marks.all_correct and len(marks.wrong) == 1
+    (mark,) = marks.wrong
+    assert (mark.quantity, mark.layer, mark.index) == ("delta", 0, (0, 5))  # the cell [1,2] of the map
+    assert mark.expected == pytest.approx(0.799404, abs=1e-6)
+    assert "first wrong value: δ[1,2] in layer 1 (conv)" in marks.to_text()
 
 
 def test_the_spatial_network_file_is_read():
