@@ -347,6 +347,7 @@ def test_the_shipped_example_has_one_slip_and_the_rest_is_judged_from_it(nncalc)
     (mark,) = wrong(document)
     assert (mark["layer"], mark["quantity"], mark["neuron"]) == ("conv", "delta", "0.1.2")
     assert mark["given"] == 0.399702 and mark["expected"] == pytest.approx(0.799404, abs=1e-6)
+    assert "a cell that is the max of several windows got one window's δ" in mark["diagnosis"]
     # the sheet's other values are the reference's, worked from that slip
     v = work(TEXTBOOK_NET, [0, 1], lr=0.1)
     d1 = v["d1"].copy()

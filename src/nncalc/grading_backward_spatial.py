@@ -13,7 +13,8 @@ verdicts, the dense layers after a flatten and their likely slips) stays one:
 - ``shapes``: the shape of each quantity a layer's sheet holds (a convolution's kernels
   (out, in, rows, columns) and a bias per out channel; a pooling or flatten none).
 - ``candidates``: the likely slips of a spatial layer, each a whole array of the values
-  it gives: the max pool's δ sent to every cell of the window or shared out over it, the
+  it gives: the max pool's δ sent to every cell of the window or shared out over it (or,
+  where windows overlap, one window's δ kept where a cell wins several), the
   average pool's δ not divided by the window's size or sent to the max cell, the
   convolution's f′(z) left out, δ passed back through the kernel unflipped, the kernel
   gradient computed as a true convolution (δ flipped) or written flipped, the bias
@@ -208,6 +209,12 @@ def _delta_candidates(mine: SpatialPass, network: Network, k: int) -> Alternativ
                 "it goes to the window's max cell only",
                 shared,
             )
+            if above.stride[0] < above.kernel_size[0] or above.stride[1] < above.kernel_size[1]:  # windows overlap
+                wins = mine.upstream(k + 1, np.ones_like(delta_above))  # how many windows each cell is the max of
+                through(
+                    "a cell that is the max of several windows got one window's δ; it gets the sum of theirs",
+                    np.divide(upstream, wins, out=np.zeros_like(upstream), where=wins > 1) + upstream * (wins <= 1),
+                )
         else:
             through(f"the average pool's δ was not divided by the window's size {n}", shared * n)
             through(
