@@ -502,12 +502,14 @@ def test_a_wrong_count_of_input_values_names_the_first_and_last(nncalc):
 # -- what does not take spatial layers yet ---------------------------------------------------------
 
 
-def test_grading_the_backward_pass_is_refused_with_exit_2(nncalc, tmp_path):
+def test_grading_the_backward_pass_of_a_batch_of_images_is_refused_with_exit_2(nncalc, tmp_path):
     answers = tmp_path / "answers.yaml"
     answers.write_text("layers:\n  - {}\n")
-    result = nncalc("grade", TEXTBOOK, "-i", ",".join(["1"] * 25), "--target", "1,0", "--answers", answers)
+    image = ",".join(["1"] * 25)
+    result = nncalc("grade", TEXTBOOK, "-i", image, "-i", image, "-t", "1,0", "-t", "0,1", "--answers", answers)
     assert result.code == 2
-    assert "grading the backward pass (--target) does not support conv2d layers yet (layer 1 (conv))" in result.err
+    message = "grading a batch of several samples (--input more than once) does not support conv2d layers yet"
+    assert f"{message} (layer 1 (conv))" in result.err
 
 
 def test_the_api_takes_an_image_as_a_matrix_or_a_batch_of_maps():

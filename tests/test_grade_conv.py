@@ -271,7 +271,11 @@ layers:
         ("layers:\n  - z: [[[0, 7, 7]], [[0, 6, 8]]]\n", "2:8", "z has 2 matrices, expected 1 (one per channel"),
         ("layers:\n  - z: [0, 7, 7]\n", "2:8", "z has 3 values, expected 9 (a 1×3×3 map"),
         ("layers:\n  - z: {2: [[0]]}\n", "2:9", "unknown channel '2' (the channels are 0 to 0"),
-        ("layers:\n  - delta: [[0]]\n", "2:5", "unknown key 'delta' (a conv2d layer's answers are z and a"),
+        (
+            "layers:\n  - {}\n  - grad_weights: [[0]]\n",
+            "3:5",
+            "unknown key 'grad_weights' (a maxpool2d layer's answers are z, a, delta",
+        ),
         (
             "layers:\n  - {}\n  - a: [[7, 8, 1], [7, 8]]\n",
             "3:9",
@@ -305,9 +309,10 @@ def test_inputs_must_be_one_sample(nncalc, write):
     assert "2 samples, but an answer sheet is for one sample" in result.err
 
 
-def test_the_backward_pass_is_refused_by_the_api():
-    with pytest.raises(InputError, match="grading the backward pass"):
-        api.grade(api.load(NETWORK), [1] * 25, {"layers": [{}]}, target=[1, 0])
+def test_a_batch_of_images_is_refused_by_the_api():
+    # one image is graded backward too (tests/test_grade_conv_backward.py); a batch of them not yet
+    with pytest.raises(InputError, match="grading a batch of several samples"):
+        api.grade(api.load(NETWORK), [[1] * 25, [0] * 25], {"layers": [{}]}, target=[[1, 0], [0, 1]])
 
 
 # -- what it shows ---------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ their source, ``o1: {weights: {h1: 0.3589}}``. With several samples, z, a and δ
 per sample. ``conventions: {error: t-a, batch: sum, loss: half-sse}`` names the course's
 conventions (see ``nncalc.grading_backward``).
 
-A convolution, pooling or flatten layer has z and a only, each a matrix per channel (see
-``nncalc.answers_spatial``).
+A convolution, pooling or flatten layer has z, a and δ, each a matrix per channel, and a
+convolution its kernels and biases (see ``nncalc.answers_spatial``).
 
 The number text matters: ``0.60`` claims two decimals, ``0.6`` one, and grading uses it.
 """
@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 from nncalc import losses
 from nncalc.activations import name_key
-from nncalc.answers_spatial import SpatialAnswers
+from nncalc.answers_spatial import SpatialAnswers, parameter_slots
 from nncalc.errors import InputError, Location
 from nncalc.loader import DocumentChecker, suggest
 from nncalc.network import Network
@@ -88,10 +88,12 @@ class LayerSheet:
     biases: tuple[Slot, ...]
 
     def written(self, quantity: str) -> list[Answer]:
-        """The answers written for ``quantity``, in order."""
-        slots = getattr(self, quantity)
-        flat = [slot for row in slots for slot in row] if quantity not in PER_NEURON else list(slots)
-        return [slot for slot in flat if slot is not None]
+        """The answers written for ``quantity``, in order (a convolution's kernels nest deeper)."""
+
+        def flat(slots) -> list:
+            return [a for s in slots for a in flat(s)] if isinstance(slots, tuple) else [slots]
+
+        return [slot for slot in flat(getattr(self, quantity)) if slot is not None]
 
 
 @record
@@ -155,7 +157,7 @@ def parse_sheet(text: str, network: Network, source: str = "<answers>", samples:
     list of a value per sample (by name); the gradients, updates and loss are the batch's.
     """
     if samples > 1:  # several samples are graded with their targets only
-        network.refuse_spatial("grading the backward pass (--target)")
+        network.refuse_spatial("grading a batch of several samples (--input more than once)")
     root = load_yaml(text, source)
     checker = _AnswersChecker(source)
     sheet = checker.sheet(root, network, samples)
@@ -238,9 +240,12 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
         shape = _Shape(network.layer_label(index), tuple(layer.neurons), below, samples)
         n, n_in = layer.n_neurons, layer.n_inputs
         slots: dict[str, list] = {q: [[None] * n for _ in range(samples)] for q in PER_SAMPLE}
-        # a spatial layer has no weights answered here (nor a row per neuron of them: too many)
-        slots.update({q: [[None] * n_in for _ in range(n)] if layer.dense else [] for q in PER_WEIGHT})
-        slots.update({q: [None] * n for q in PER_NEURON})
+        if layer.dense:
+            slots.update({q: [[None] * n_in for _ in range(n)] for q in PER_WEIGHT})
+            slots.update({q: [None] * n for q in PER_NEURON})
+        else:  # a convolution's kernels (out, in, rows, columns) and a bias per out channel; none for the others
+            for weights, biases in zip(PER_WEIGHT, PER_NEURON, strict=True):
+                slots[weights], slots[biases] = parameter_slots(layer)
         if node is None or (isinstance(node, ScalarNode) and node.text in MISSING and not node.quoted):
             return _layer_sheet(slots)
         if not isinstance(node, MapNode):

@@ -11,6 +11,22 @@ The format (see README.md, "Grading a convolution")::
       - a: [7, 8, 7, 8]       # flatten: the values in order (or its input's maps), or left out
       - z: [3.6, -3.6]        # dense layers after it, as before
 
+With ``--target`` (the backward pass), each spatial layer may also hold ``delta``, its δ
+map written as z is (a flatten's δ: the values in order, or its input's maps); and a
+convolution its kernels' and biases' gradients and updated values::
+
+      - delta: [[0, 0.2, 0], [0, 0, 0.8], [0, 0.2, 0]]
+        grad_weights: [[[[1.2, 2.4, 2.2], [1.4, 2.6, 2.2], [1.2, 2.2, 2.2]]]]
+        grad_biases: [1.2]
+        weights: [[[[0.88, -0.24, -1.22], ...]]]   # the updated kernels, shaped as grad_weights
+        biases: [-0.12]
+
+A convolution's kernels are written as its network file writes ``weights``, (out
+channels, in channels, rows, columns): a list per out channel of a matrix per in
+channel; one matrix for a convolution of one channel in and one out; a list of matrices
+where there is one channel in or one out; or flat, in that order. Its biases (and their
+gradients) are a value per out channel.
+
 A map of several channels is a list of matrices, ``z: [[[...]], [[...]]]``, or by channel,
 ``z: {0: [[...]], 1: [[...]]}`` (``map 0`` and ``channel 0`` name channel 0 too). A map may
 also be written flat, its C·H·W values in PyTorch's order (channels, then rows, then
@@ -32,7 +48,9 @@ from nncalc.yamlsource import MapNode, Node, ScalarNode, SeqNode
 if TYPE_CHECKING:
     from nncalc.network import AnyLayer
 
-SPATIAL_QUANTITIES = ("z", "a")
+SPATIAL_QUANTITIES = ("z", "a", "delta")  # a map each (a flatten's: its values, or its input's maps)
+KERNEL_QUANTITIES = ("grad_weights", "weights")  # a convolution's kernels: (out, in, rows, columns)
+CHANNEL_QUANTITIES = ("grad_biases", "biases")  # a convolution's: one value per out channel
 _CHANNEL = re.compile(r"^(?:(?:map|channel)\s*)?(\d+)$", re.IGNORECASE)
 
 
@@ -40,6 +58,25 @@ def map_shape(layer: AnyLayer) -> tuple[int, int, int]:
     """The (channels, rows, columns) a layer's values are written as: its output, or for a flatten its input."""
     shape = layer.output_shape if layer.spatial_output else layer.input_shape
     return shape  # type: ignore[return-value]
+
+
+def parameter_slots(layer: AnyLayer) -> tuple[list, list]:
+    """Empty slots for a spatial layer's kernels, (out, in, rows, columns) nested, and for its
+    biases, one per out channel; none for a pooling or a flatten, which have no parameters."""
+    if layer.kind != "conv2d":
+        return [], []
+    out, into, rows, columns = layer.weights.shape  # type: ignore[union-attr]
+    kernels = [[[[None] * columns for _ in range(rows)] for _ in range(into)] for _ in range(out)]
+    return kernels, [None] * out
+
+
+def _depth(node: Node) -> int:
+    """How deep lists nest in ``node``, read down the first list written at each level (0: a number)."""
+    depth = 0
+    while isinstance(node, SeqNode):
+        depth += 1
+        node = next((item for item in node.items if not _missing(item)), None)  # type: ignore[assignment]
+    return depth
 
 
 def _channel(name: str, channels: int) -> int | None:
@@ -68,16 +105,152 @@ class SpatialAnswers:
         raise NotImplementedError
 
     def spatial_layer(self, node: MapNode, layer: AnyLayer, label: str, slots: dict[str, list]) -> None:
-        """A spatial layer's ``z`` and ``a``, each a map, into ``slots[q][0]`` (one slot per cell)."""
+        """A spatial layer's ``z``, ``a`` and ``delta``, each a map, into ``slots[q][0]`` (one slot per
+        cell); a convolution's kernels and biases, their gradients and updated values, into theirs."""
+        conv = layer.kind == "conv2d"
         for key, (key_node, value) in node.entries.items():
-            if key not in SPATIAL_QUANTITIES:
+            if key in SPATIAL_QUANTITIES:
+                self.spatial_quantity(value, layer, f"{label}: {key}", slots[key][0])
+            elif conv and key in KERNEL_QUANTITIES:
+                self.kernels(value, layer, f"{label}: {key}", slots[key])
+            elif conv and key in CHANNEL_QUANTITIES:
+                self.channel_values(value, layer, f"{label}: {key}", slots[key])
+            else:
+                known = "z, a, delta (each a matrix per channel)"
+                if conv:
+                    known += ", grad_weights, weights (a matrix per kernel), grad_biases, biases (one per out channel)"
+                self.error(key_node, f"{label}: unknown key {key!r} (a {layer.kind} layer's answers are {known})")
+
+    def kernels(self, node: Node, layer: AnyLayer, what: str, slot: list) -> None:
+        """A convolution's kernels (out, in, rows, columns) as its network file writes them, one matrix
+        where there is one kernel, a list of matrices where one channel goes in or out, or flat."""
+        out, into, rows, columns = layer.weights.shape  # type: ignore[union-attr]
+        count = out * into
+        size = (
+            f"{out}×{into} kernel{'s' if count != 1 else ''} of {rows}×{columns}: out channels×in channels×rows×columns"
+        )
+        if _missing(node):
+            return
+        if not isinstance(node, SeqNode):
+            self.error(node, f"{what} must be the kernels as matrices ({size}), got {node.kind}")
+            return
+        depth = _depth(node)
+        if depth == 1:  # flat: out, in, rows, columns
+            if len(node.items) != count * rows * columns:
                 self.error(
-                    key_node,
-                    f"{label}: unknown key {key!r} (a {layer.kind} layer's answers are z and a, "
-                    "each a matrix per channel)",
+                    node,
+                    f"{what} has {len(node.items)} value{'s' if len(node.items) != 1 else ''}, expected "
+                    f"{count * rows * columns} = {out}·{into}·{rows}·{columns} ({size}; written flat)",
+                )
+                return
+            for n, item in enumerate(node.items):
+                o, rest = divmod(n, into * rows * columns)
+                i, rest = divmod(rest, rows * columns)
+                r, c = divmod(rest, columns)
+                slot[o][i][r][c] = self.answer(item, f"{what}, value {n + 1}")
+            return
+        if depth == 2:  # one matrix
+            if count != 1:
+                self.error(
+                    node,
+                    f"{what}: one matrix is for a convolution of one channel in and one out; this one has {size}: "
+                    f"write a list of {out} (one per out channel) of {into} matrices (one per in channel)",
+                )
+                return
+            self.kernel_matrix(node, (rows, columns), what, slot[0][0], size)
+            return
+        if depth == 3:  # a list of matrices: one channel in, or one out
+            if out != 1 and into != 1:
+                self.error(
+                    node,
+                    f"{what}: a list of matrices is for a convolution of one channel in or one out; this one has "
+                    f"{size}: write a list of {out} (one per out channel) of {into} matrices (one per in channel)",
+                )
+                return
+            if len(node.items) != count:
+                self.error(node, f"{what} has {len(node.items)} matrices, expected {count} ({size})")
+                return
+            for n, item in enumerate(node.items):
+                o, i = divmod(n, into)
+                self.kernel_matrix(item, (rows, columns), f"{what}, kernel [{o},{i}]", slot[o][i], size)
+            return
+        if depth != 4 or not all(isinstance(item, SeqNode) or _missing(item) for item in node.items):
+            self.error(node, f"{what} must be the kernels as the network file writes them ({size})")
+            return
+        if len(node.items) != out:
+            self.error(node, f"{what} has {len(node.items)} entries, expected {out}, one per out channel ({size})")
+            return
+        for o, per_out in enumerate(node.items):
+            if _missing(per_out):
+                continue
+            assert isinstance(per_out, SeqNode)
+            if len(per_out.items) != into:
+                self.error(
+                    per_out,
+                    f"{what}, out channel {o} has {len(per_out.items)} matri{'ces' if len(per_out.items) != 1 else 'x'}"
+                    f", expected {into}, one per in channel ({size})",
                 )
                 continue
-            self.spatial_quantity(value, layer, f"{label}: {key}", slots[key][0])
+            for i, item in enumerate(per_out.items):
+                self.kernel_matrix(item, (rows, columns), f"{what}, kernel [{o},{i}]", slot[o][i], size)
+
+    def kernel_matrix(self, node: Node, shape: tuple[int, int], what: str, slot: list, size: str) -> None:
+        """One kernel's matrix of rows × columns into ``slot[r][c]``."""
+        rows, columns = shape
+        if _missing(node):
+            return
+        if not isinstance(node, SeqNode) or not all(isinstance(r, SeqNode) or _missing(r) for r in node.items):
+            kind = node.kind if not isinstance(node, SeqNode) else "numbers and rows mixed"
+            self.error(node, f"{what} must be a matrix, a list of {rows} rows of {columns} values ({size}), got {kind}")
+            return
+        if len(node.items) != rows:
+            self.error(
+                node, f"{what} has {len(node.items)} row{'s' if len(node.items) != 1 else ''}, expected {rows} ({size})"
+            )
+            return
+        for r, row in enumerate(node.items):
+            if _missing(row):
+                continue
+            assert isinstance(row, SeqNode)
+            if len(row.items) != columns:
+                self.error(
+                    row,
+                    f"{what}, row {r} has {len(row.items)} value{'s' if len(row.items) != 1 else ''}, "
+                    f"expected {columns} ({size})",
+                )
+                continue
+            for c, item in enumerate(row.items):
+                slot[r][c] = self.answer(item, f"{what}, row {r}, column {c}")
+
+    def channel_values(self, node: Node, layer: AnyLayer, what: str, slot: list) -> None:
+        """A value per out channel: a list, one number for one channel, or by channel (``{0: 0.1}``)."""
+        out = len(slot)
+        if isinstance(node, ScalarNode):
+            if out == 1 or _missing(node):
+                slot[0] = self.answer(node, what)
+            else:
+                self.error(node, f"{what}: one number is for one out channel; write a list of {out}, one per channel")
+            return
+        if isinstance(node, MapNode):
+            for name, (key_node, value) in node.entries.items():
+                c = _channel(name, out)
+                if c is None:
+                    self.error(key_node, f"{what}: unknown channel {name[:40]!r} (the out channels are 0 to {out - 1})")
+                    continue
+                slot[c] = self.answer(value, f"{what}, channel {c}")
+            return
+        if not isinstance(node, SeqNode) or not all(isinstance(item, ScalarNode) for item in node.items):
+            self.error(node, f"{what} must be a list of numbers, one per out channel ({out})")
+            return
+        if len(node.items) != out:
+            self.error(
+                node,
+                f"{what} has {len(node.items)} value{'s' if len(node.items) != 1 else ''}, expected {out} "
+                "(one per out channel; write ~ for one you left out)",
+            )
+            return
+        for c, item in enumerate(node.items):
+            slot[c] = self.answer(item, f"{what}, channel {c}")
 
     def spatial_quantity(self, node: Node, layer: AnyLayer, what: str, slot: list) -> None:
         """One quantity of a spatial layer: ~, matrices by channel, a list of matrices, one matrix, or flat."""

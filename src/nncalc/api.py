@@ -435,8 +435,9 @@ def grade(
 
     For a network of convolutions, ``inputs`` is the image (flat, in PyTorch's order, or a
     matrix per channel), and a convolution's or pooling's z and a are its maps, a matrix
-    per channel (``{"layers": [{"z": [[0, 7, 7], ...]}, ...]}``); the backward pass of
-    such a network is not graded yet.
+    per channel (``{"layers": [{"z": [[0, 7, 7], ...]}, ...]}``); with a target, their δ
+    too, and a convolution's kernels (``grad_weights``, ``weights``) as its network file
+    writes them, for one image (a batch of images is not graded yet).
 
     With ``target`` (one row per sample of ``inputs``) the backward pass is marked too, as
     ``nncalc grade --target`` does; ``lr``, ``loss``, ``freeze_biases``, ``optimizer`` (a

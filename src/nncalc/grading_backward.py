@@ -19,6 +19,8 @@ Conventions differ between courses, so they are settings, not mistakes:
 
 Every recomputation is NumPy on whole arrays (samples × neurons, neurons × sources); only
 the marking of each written value, which has its own text and place, goes value by value.
+A convolution, pooling or flatten layer is worked through by ``nncalc.grading_backward_spatial``
+(its δ a map, a convolution's kernels (out, in, rows, columns) and a bias per out channel).
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class BackMark:
     """The verdict on one value of the backward pass.
 
     ``index`` is () for the loss, (sample, neuron) for a δ, (neuron, source) for a weight's
-    gradient or update, (neuron,) for a bias's.
+    gradient or update, (neuron,) for a bias's; in a convolution, (sample, cell) for a δ (the
+    cell in flatten order), (out, in, row, column) for a kernel's value, (out,) for a bias's.
     """
 
     quantity: str  # "loss", "delta", "grad_weights", "grad_biases", "weights" or "biases"
@@ -91,6 +94,8 @@ class BackLayer:
     delta_used: np.ndarray
     grad_weights_used: np.ndarray
     grad_biases_used: np.ndarray
+    # a spatial layer below the output: ∂L/∂a as the layer above passed it down (δ = ∂L/∂a · f′(z))
+    upstream: np.ndarray | None = None
 
 
 @record
@@ -347,7 +352,6 @@ def grade_backward(
     many samples. Raise ``InputError`` where the targets or the loss do not fit, and
     ``ComputationError`` where the exact pass does not give finite values to grade against.
     """
-    network.refuse_spatial("grading the backward pass (--target)")
     _check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(-1, network.n_inputs)
     t = np.asarray(targets, dtype=np.float64)
@@ -378,18 +382,16 @@ def grade_backward(
     if reason is not None:
         raise InputError(f"the loss {loss_fn.name} cannot apply: {reason}")
 
-    shapes = {
-        "delta": lambda layer: (samples, layer.n_neurons),
-        "grad_weights": lambda layer: (layer.n_neurons, layer.n_inputs),
-        "weights": lambda layer: (layer.n_neurons, layer.n_inputs),
-        "grad_biases": lambda layer: (layer.n_neurons,),
-        "biases": lambda layer: (layer.n_neurons,),
-    }
-    given = {q: [_given(sheet, q, k, shapes[q](layer)) for k, layer in enumerate(network.layers)] for q in BACKWARD}
+    # a convolution, pooling or flatten layer: its shapes, its pass and its slips (nncalc.grading_backward_spatial)
+    from nncalc import grading_backward_spatial as spatial
+
+    layer_shapes = [spatial.shapes(layer, samples) for layer in network.layers]
+    given = {q: [_given(sheet, q, k, layer_shapes[k][q]) for k in range(count)] for q in BACKWARD}
     nothing = {q: [np.full_like(array, math.nan) for array in arrays] for q, arrays in given.items()}
-    exact = _Pass(network, z_exact, a_exact, x, t, nothing, settings, decimals)
+    worked = spatial.SpatialPass if network.spatial else _Pass
+    exact = worked(network, z_exact, a_exact, x, t, nothing, settings, decimals)
     _check_exact(network, exact)
-    mine = _Pass(network, z_used, a_used, x, t, given, settings, decimals)
+    mine = worked(network, z_used, a_used, x, t, given, settings, decimals)
 
     loss_mark = _judge_one("loss", None, (), sheet.loss, mine.loss, exact.loss, tolerance)
     if loss_mark.correct is False:
@@ -408,7 +410,8 @@ def grade_backward(
             for quantity in BACKWARD
         }
         wrong = any(m.correct is False for found in judged.values() for m in found)
-        candidates = _candidates(mine, given, k) if wrong else {}  # worked out only where needed
+        slips = _candidates if network.layers[k].dense else spatial.candidates
+        candidates = slips(mine, given, k) if wrong else {}  # worked out only where needed
         marks = {
             quantity: tuple(
                 _diagnose(m, [(text, array[m.index]) for text, array in candidates[quantity]])
@@ -428,6 +431,7 @@ def grade_backward(
                 delta_used=mine.used["delta"][k],
                 grad_weights_used=mine.used["grad_weights"][k],
                 grad_biases_used=mine.used["grad_biases"][k],
+                upstream=mine.passed_down(k) if network.spatial else None,
             )
         )
     return BackwardGrade(forward, loss_mark, tuple(layers), t, mine.sample_losses, settings)

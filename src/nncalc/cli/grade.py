@@ -141,7 +141,9 @@ def grade(
 
     With --target the backward pass is graded too: the loss, each δ, gradient and
     updated value, under the course's conventions (--error, --batch, or the answers
-    file's conventions: mapping).
+    file's conventions: mapping). Through a convolution or pooling, δ is a matrix per
+    channel and a convolution's kernels are written as its network file writes them
+    (one image, from --inputs or --input).
 
     \b
     Examples:
@@ -171,15 +173,18 @@ def grade(
     )
     refuse_round_z_alone(round_to, round_z)
     if target_values or error or batch or loss or optimizer or freeze_biases or lr is not None:
-        if network.spatial:  # the forward pass of a convolution is graded; its backward pass not yet
-            network.refuse_spatial("grading the backward pass (--target)")
+        image = None  # an image from --inputs (one sample, with one --target)
         if inputs_file is not None:
-            raise InputError("--inputs is for grading the forward pass; give each sample with --input")
+            if len(target_values or []) > 1:
+                raise InputError(
+                    "--inputs gives one sample, so one --target; for a batch give each sample with --input"
+                )
+            image = _grade_sample(network, input_values or [], inputs_file, max_file_size)
         _grade_backward(
             network,
             network_file,
             answers_file,
-            input_values or [],
+            image if image is not None else input_values or [],
             target_values or [],
             dict(loss=loss, lr=lr, freeze_biases=freeze_biases, optimizer=optimizer, error=error, batch=batch),
             dict(tolerance=tolerance, decimals=round_to, round_z=round_z),
@@ -243,7 +248,7 @@ def _grade_backward(
     network,
     network_file: Path,
     answers_file: Path,
-    input_values: list[str],
+    input_values,
     target_values: list[str],
     options: dict,
     grading: dict,
@@ -254,7 +259,8 @@ def _grade_backward(
     max_file_size: int,
 ) -> None:
     """``grade --target``: the forward and the backward pass of one sample or a batch
-    (``shown``: the precision, and the steps and their form, as ``--steps`` gives them)."""
+    (``shown``: the precision, and the steps and their form, as ``--steps`` gives them).
+    ``input_values`` are the --input texts, or the sample already read from --inputs."""
     from nncalc.answers import load_sheet
     from nncalc.grading_backward import grade_backward, settings_for
     from nncalc.inputs import samples_from_options
@@ -263,20 +269,24 @@ def _grade_backward(
     if not target_values:
         given = [name for name, value in options.items() if value is not None and value is not False]
         raise InputError(f"--{given[0].replace('_', '-')} is for the backward pass: give the targets with --target")
-    if len(input_values) != len(target_values):
-        raise InputError(f"give one --target per --input ({len(input_values)} --input, {len(target_values)} --target)")
+    read = not isinstance(input_values, list)
+    count = len(input_values.values) if read else len(input_values)
+    if count != len(target_values):
+        raise InputError(f"give one --target per --input ({count} --input, {len(target_values)} --target)")
     problems = []  # a bad --input and a bad --target are independent: both are reported
-    try:
-        samples = samples_from_options(input_values, network.inputs)
-    except InputError as error:
-        problems.extend(error.problems)
+    samples = input_values
+    if not read:
+        try:
+            samples = samples_from_options(input_values, network.inputs)
+        except InputError as error:
+            problems.extend(error.problems)
     try:
         targets = samples_from_options(target_values, network.outputs, option="--target")
     except InputError as error:
         problems.extend(error.problems)
     if problems:
         raise InputError(problems)
-    sheet = load_sheet(answers_file, network, samples=len(input_values), max_bytes=max_file_size)
+    sheet = load_sheet(answers_file, network, samples=count, max_bytes=max_file_size)
     settings = settings_for(sheet, **(options | {"lr": 0.5 if options["lr"] is None else options["lr"]}))
     result = grade_backward(network, samples.values, samples.texts, targets.values, sheet, settings, **grading)
     with text_destination(output, [network_file, answers_file]) as stream:

@@ -295,27 +295,45 @@ def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:
     """A graded sheet with a backward pass: every mark, forward and backward, located, and the settings.
 
     A mark names its ``layer``, ``quantity``, ``neuron``, the ``source`` of a weight and the
-    ``sample`` (from 1) of a per-sample value; the loss has no layer.
+    ``sample`` (from 1) of a per-sample value; the loss has no layer. A network with
+    convolution, pooling or flatten layers also gives each mark's ``cell`` as forward grading
+    does (null for a dense layer's values, a bias and the loss): a map value's ``{"channel",
+    "row", "column"}``, its ``neuron`` the cell's name ``channel.row.column``. A convolution's
+    kernel value names its out channel as ``neuron``, its ``in_channel.row.column`` as
+    ``source`` and its ``cell`` in the kernel; a bias names its out channel.
     """
+    spatial = network.spatial
     marks = []
     for s, graded in enumerate(grade.forward):
         for mark in graded.marks:
             layer = network.layers[mark.layer]
-            marks.append(
-                {"layer": layer.name, "quantity": mark.quantity, "neuron": layer.neurons[mark.neuron], "source": None}
-                | {"sample": s + 1}
-                | _verdict_dict(mark)
-            )
+            entry = {"layer": layer.name, "quantity": mark.quantity, "neuron": layer.neurons[mark.neuron]}
+            entry |= {"source": None, "sample": s + 1}
+            if spatial:
+                entry["cell"] = _map_cell(layer, mark.neuron)
+            marks.append(entry | _verdict_dict(mark))
     for mark in grade.backward_marks:
         entry: dict[str, Any] = {"layer": None, "quantity": mark.quantity, "neuron": None, "source": None}
         entry["sample"] = mark.index[0] + 1 if mark.quantity == "delta" else None
+        if spatial:
+            entry["cell"] = None
         if mark.layer is not None:
             layer = network.layers[mark.layer]
             below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
             entry["layer"] = layer.name
-            entry["neuron"] = layer.neurons[mark.index[1] if mark.quantity == "delta" else mark.index[0]]
-            if mark.quantity in ("grad_weights", "weights"):
-                entry["source"] = below[mark.index[1]]
+            if mark.quantity == "delta":
+                entry["neuron"] = layer.neurons[mark.index[1]]
+                if spatial:
+                    entry["cell"] = _map_cell(layer, mark.index[1])
+            elif not layer.dense:  # a convolution's out channel; a kernel's cell as in channel.row.column
+                entry["neuron"] = str(mark.index[0])
+                if mark.quantity in ("grad_weights", "weights"):
+                    entry["source"] = ".".join(str(i) for i in mark.index[1:])
+                    entry["cell"] = dict(zip(("channel", "row", "column"), mark.index[1:], strict=True))
+            else:
+                entry["neuron"] = layer.neurons[mark.index[0]]
+                if mark.quantity in ("grad_weights", "weights"):
+                    entry["source"] = below[mark.index[1]]
         marks.append(entry | _verdict_dict(mark))
     settings = grade.settings
     return {

@@ -37,7 +37,12 @@ def backward_grade_document(
     view: View,
 ) -> Document:
     """The marks of the values written (forward, the loss, each layer from the output back), the
-    first wrong value worked out, the settings graded under, and the tally (with the values left out)."""
+    first wrong value worked out, the settings graded under, and the tally (with the values left out).
+    A network with convolution, pooling or flatten layers: ``nncalc.worked.grade_backward_spatial``."""
+    if network.spatial:
+        from nncalc.worked.grade_backward_spatial import spatial_backward_grade_document
+
+        return spatial_backward_grade_document(network, grade, answers_source, input_texts, target_texts, view)
     p = view.precision
     samples = len(grade.forward)
     blocks: list = []

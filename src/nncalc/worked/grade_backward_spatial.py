@@ -1,0 +1,348 @@
+"""A graded backward pass through convolution, pooling and flatten layers, worked out.
+
+The forward marks are shown as ``nncalc grade`` shows a spatial sheet (a grid per
+channel); then the loss, and each layer from the output back: a dense layer's table as
+``nncalc.worked.grade_backward`` writes it; a spatial layer's δ as the person wrote it, a
+grid per channel with each cell marked, the expected grid beside it where a cell is
+wrong; a convolution's kernel gradients and updated kernels the same way, a grid per
+(out, in) channel pair, and its biases in a table. The first wrong value is then worked
+with the person's own numbers: a δ cell as ∂L/∂a · f′(z), with the rule by which the
+layer above passed ∂L/∂a down; a kernel value as the sum Σ δ · a over the map; a bias's
+gradient as the sum of δ; an update as w − lr · ∂L/∂w.
+
+Nothing is computed here: every expected value, δ used and ∂L/∂a passed down is the
+grade's; the cells a kernel value's sum reads are picked by index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nncalc.answers_spatial import map_shape
+from nncalc.document import Column, Document, Grids, Heading, Note, Step, Steps, Styled, Table
+from nncalc.expr import Chain, Derivative, Expr, Name, Num, Product, Sigma, call, total
+from nncalc.grading import Mark
+from nncalc.grading_backward import BackMark, BackwardGrade
+from nncalc.layer_text import describe, shapes
+from nncalc.network import Network
+from nncalc.render.numbers import show
+from nncalc.spatial import Conv2d, describe_shape
+from nncalc.worked import View
+from nncalc.worked.backward import MAX_TERMS, minus, times
+from nncalc.worked.forward import LARGE_LAYER, assignments
+from nncalc.worked.grade import expected_text, slip_notes
+from nncalc.worked.grade_backward import (
+    _layer_table,
+    _loss_table,
+    _row,
+    _settings_text,
+    first_wrong_backward,
+)
+from nncalc.worked.grade_spatial import _channel, _expected, _grid, _marked, layer_marks
+from nncalc.worked.grade_spatial import first_wrong_blocks as forward_wrong
+from nncalc.worked.numbers import checked, signed_term, written
+from nncalc.worked.spatial import CONV_TERMS, ZERO, cell_label, grid_columns, image_blocks
+from nncalc.worked.spatial_backward import RULES
+
+SYMBOLS = {"grad_weights": "∂L/∂W", "weights": "W′", "grad_biases": "∂L/∂b", "biases": "b′"}
+
+
+def spatial_backward_grade_document(
+    network: Network,
+    grade: BackwardGrade,
+    answers_source: str,
+    input_texts: Sequence[Sequence[str]],
+    target_texts: Sequence[Sequence[str]],
+    view: View,
+) -> Document:
+    """The image, the forward marks, the loss, each layer's backward marks from the output back,
+    the first wrong value worked out, the settings graded under and the tally."""
+    p = view.precision
+    forward = grade.forward[0]
+    blocks: list = []
+    if network.name:
+        blocks.append(Heading(1, (network.name,)))
+    what = f" for a {describe_shape(network.input_shape)} image" if network.input_shape is not None else ""
+    heading = (
+        Styled("grading"),
+        f" {answers_source}{what}, target ",
+        *assignments(network.outputs, grade.targets[0], target_texts[0]),
+    )
+    blocks.append(Heading(2, heading))
+    if network.input_shape is not None and (network.n_inputs <= LARGE_LAYER or view.all_rows):
+        blocks.extend(image_blocks(network, forward.exact, 0, forward.input_texts, "", view)[1:])
+    for index in range(len(network.layers)):
+        graded = forward.layers[index]
+        if any(m.given is not None for m in (*graded.z, *graded.a)):
+            blocks.extend(layer_marks(network, forward, index, view))
+    blocks.extend(_loss_table(grade, p))
+    for k in range(len(network.layers) - 1, -1, -1):
+        if network.layers[k].dense:
+            blocks.extend(_layer_table(network, grade, k, p))
+        else:
+            blocks.extend(_spatial_marks(network, grade, k, view))
+    first = grade.first_wrong
+    if isinstance(first, Mark):
+        blocks.extend(forward_wrong(network, forward, first, p, view.steps is not False))
+    elif first is not None and (first.layer is None or network.layers[first.layer].dense):
+        blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, view))
+    elif first is not None:
+        blocks.extend(_first_wrong(network, grade, first, view))
+    right, wrong = len(grade.right), len(grade.wrong)
+    blank = sum(1 for m in grade.marks if m.correct is None and _asked(network, grade, m))
+    tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
+    blocks.append(Note(_settings_text(grade), kind="detail"))
+    blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
+    return Document(network.name or "", tuple(blocks), p)
+
+
+def _asked(network: Network, grade: BackwardGrade, mark) -> bool:
+    """Whether a value not written counts as left out: a pooling's or flatten's z is its a (counted once)."""
+    if isinstance(mark, BackMark) or network.layers[mark.layer].has_activation:
+        return True
+    return mark.quantity == "a" and grade.forward[0].layers[mark.layer].z[mark.neuron].given is None
+
+
+# -- each spatial layer's marks ----------------------------------------------------------------
+
+
+def _spatial_marks(network: Network, grade: BackwardGrade, k: int, view: View) -> list:
+    """A spatial layer's δ grids per channel, a convolution's kernel grids and bias table; nothing
+    where nothing of its backward pass is written."""
+    layer, graded = network.layers[k], grade.layers[k]
+    p = view.precision
+    marks = [m for q in ("delta", "grad_weights", "weights", "grad_biases", "biases") for m in getattr(graded, q)]
+    if not any(m.given is not None for m in marks):
+        return []
+    activation = f" · {layer.activation.describe()}" if layer.has_activation else ""
+    title = f"backward: {network.layer_label(k)} · {describe(layer)}{activation} · {shapes(layer)}"
+    blocks: list = [Heading(3, (title,))]
+    shape = map_shape(layer)
+    deltas = graded.delta
+    if any(m.given is not None for m in deltas):
+        if (layer.n_neurons > LARGE_LAYER and not view.all_rows) or shape[2] > grid_columns(p):
+            blocks.extend(_large(network, deltas, p))
+        else:
+            for c in range(shape[0]):
+                cells = _channel(deltas, shape, c)
+                blocks.extend(_pair(_title("δ", shape[0], c), cells, p))
+    if isinstance(layer, Conv2d):
+        out, into, rows, columns = layer.weights.shape
+        for quantity in ("grad_weights", "weights"):
+            kernels = getattr(graded, quantity)
+            for o in range(out):
+                for i in range(into):
+                    start = (o * into + i) * rows * columns
+                    cells = [[kernels[start + r * columns + c] for c in range(columns)] for r in range(rows)]
+                    title = SYMBOLS[quantity] if out * into == 1 else f"{SYMBOLS[quantity]} [{o},{i}]"
+                    blocks.extend(_pair(title, cells, p))
+        rows_b = [
+            _row(f"{SYMBOLS[q]}[{m.index[0]}]", m, 1, p)
+            for q in ("grad_biases", "biases")
+            for m in getattr(graded, q)
+            if m.given is not None
+        ]
+        if rows_b:
+            columns_b = (
+                Column(("",), numeric=False),
+                Column(("yours",)),
+                Column(("expected",)),
+                Column(("mark",), numeric=False),
+            )
+            blocks.append(Table(columns_b, tuple(rows_b)))
+    return blocks
+
+
+def _title(symbol: str, channels: int, c: int) -> str:
+    return symbol if channels == 1 else f"{symbol}, map {c}"
+
+
+def _pair(title: str, cells: list[list], p: int) -> list:
+    """The grid as written, marked, and the expected grid beside it where a cell is wrong; none if none written."""
+    if all(m.given is None for row in cells for m in row):
+        return []
+    grids = [_grid(f"{title}, yours", cells, _marked)]
+    if any(m.correct is False for row in cells for m in row):
+        grids.append(_grid(f"{title}, expected", cells, lambda m: _expected(m, p)))
+    return [Grids(tuple(grids))]
+
+
+def _large(network: Network, marks: Sequence[BackMark], p: int) -> list:
+    """A δ map too large for grids: how many cells are right, and a table of the wrong ones."""
+    written_marks = [m for m in marks if m.given is not None]
+    wrong = [m for m in written_marks if m.correct is False]
+    counts = f"{len(written_marks)} values written, {len(written_marks) - len(wrong)} right, {len(wrong)} wrong"
+    blocks: list = [Note((counts,))]
+    if wrong:
+        columns = (
+            Column(("cell",), numeric=False),
+            Column(("yours",)),
+            Column(("expected",)),
+            Column(("mark",), numeric=False),
+        )
+        blocks.append(Table(columns, tuple((_name(network, m), *_row("", m, 1, p)[1:]) for m in wrong)))
+    return blocks
+
+
+def _name(network: Network, mark: BackMark) -> str:
+    """``δ[0,1]``, ``∂L/∂W[0,0,1,2]``, ``b′[0]``: a spatial value as the page names it."""
+    layer = network.layers[mark.layer]
+    if mark.quantity == "delta":
+        return f"δ{cell_label(map_shape(layer), mark.index[1])}"
+    return f"{SYMBOLS[mark.quantity]}[{','.join(map(str, mark.index))}]"
+
+
+# -- the first wrong value -----------------------------------------------------------------------
+
+
+def _first_wrong(network: Network, grade: BackwardGrade, mark: BackMark, view: View) -> list:
+    """Where the wrong value is, its working with the person's numbers (unless --no-steps), the likely slip."""
+    where = f"{_name(network, mark)} in {network.layer_label(mark.layer)}, at {mark.given.location}"
+    blocks: list = [Note((where,), kind="wrong", lead="first wrong value:")]
+    if view.steps is not False:
+        work = _Work(network, grade, view.precision)
+        chain, notes = getattr(work, mark.quantity)(mark)
+        blocks.append(Steps((Step((chain,), after=(f", not {mark.given.text}",)),)))
+        blocks.extend(Note((note,), kind="detail") for note in notes)
+    blocks.extend(slip_notes(mark, view.precision))
+    return blocks
+
+
+def _text(answer) -> str | None:
+    return answer.text if answer is not None else None
+
+
+class _Work:
+    """The step behind a spatial layer's graded value, with the person's own numbers where written."""
+
+    def __init__(self, network: Network, grade: BackwardGrade, p: int):
+        self.network, self.grade, self.p = network, grade, p
+
+    def result(self, mark: BackMark) -> Num:
+        return Num(mark.expected, expected_text(mark, self.p))
+
+    def delta_used(self, k: int, flat: int) -> Num:
+        graded = self.grade.layers[k]
+        return Num(float(graded.delta_used[0, flat]), _text(graded.delta[flat].given))
+
+    def delta(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
+        k, j = mark.layer, mark.index[1]
+        network, graded = self.network, self.grade.layers[k]
+        layer = network.layers[k]
+        where = cell_label(map_shape(layer), j).strip("[]")
+        lhs = Name("δ", where)
+        if graded.upstream is None:  # the output layer: no rule of a layer above
+            return Chain((lhs, self.result(mark)), ("=",)), ()
+        above = network.layers[k + 1]
+        result = self.result(mark)
+        upstream = Num(float(graded.upstream[0, j]), _like(float(graded.upstream[0, j]), result))
+        passed: Expr = upstream
+        if above.dense and above.n_neurons <= MAX_TERMS:  # Σ w · δ over the neurons above
+            passed = total(
+                [
+                    signed_term(above.weight_text[m][j], float(above.weights[m, j]), self.delta_used(k + 1, m), "·")
+                    for m in range(above.n_neurons)
+                ]
+            )
+        rule = "Σ w · δ of the layer above, for the weights this value feeds" if above.dense else RULES[above.kind]
+        notes = (f"∂L/∂a{cell_label(map_shape(layer), j)}, passed down by {network.layer_label(k + 1)}: {rule}",)
+        symbol = Derivative(Name("L"), Name("a", where))
+        if layer.has_activation and layer.activation.name != "identity":
+            value = float(graded.derivative[0, j])
+            derivative = Num(value, _like(value, result))
+            symbols = times(symbol, call("f′", Name("z", where)))
+            return checked((lhs, symbols, times(passed, derivative), result), self.p), notes
+        if passed is upstream:
+            return checked((lhs, symbol, result), self.p), notes
+        return checked((lhs, symbol, passed, result), self.p), notes
+
+    def received(self, k: int) -> list[Num]:
+        """What layer ``k`` read, as the person wrote it where they did (the inputs as given)."""
+        graded = self.grade.forward[0].layers[k]
+        texts = self.grade.forward[0].input_texts if k == 0 else [_text(a) for a in graded.received_given]
+        return [Num(float(v), t) for v, t in zip(graded.received, texts, strict=True)]
+
+    def grad_weights(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
+        k = mark.layer
+        layer = self.network.layers[k]
+        assert isinstance(layer, Conv2d)
+        o, i, r, c = mark.index
+        where = f"{o},{i},{r},{c}"
+        lhs = Derivative(Name("L"), Name("w", where))
+        _, height, width = layer.input_shape
+        _, rows_out, cols_out = layer.output_shape
+        (sh, sw), (ph, pw) = layer.stride, layer.padding
+        cell = Name("a", f"{i},{_offset(sh, r - ph, 'y')},{_offset(sw, c - pw, 'x')}")
+        symbols: Expr = Sigma("y,x", times(Name("δ", f"{o},y,x"), cell))
+        sign = self.grade.settings.error == "t-a"
+        if sign:
+            symbols = times(Num(-1.0), symbols)
+        if rows_out * cols_out > CONV_TERMS:
+            return checked((lhs, symbols, self.result(mark)), self.p), ()
+        inputs = self.received(k)
+        terms = []
+        for y in range(rows_out):
+            for x in range(cols_out):
+                row, column = y * sh + r - ph, x * sw + c - pw
+                inside = 0 <= row < height and 0 <= column < width
+                value = inputs[i * height * width + row * width + column] if inside else ZERO
+                terms.append(Product((self.delta_used(k, (o * rows_out + y) * cols_out + x), value), "·"))
+        numbers: Expr = total(terms)
+        if sign:
+            numbers = times(Num(-1.0), numbers)
+        note = "the cross-correlation of the layer's input with δ: each kernel value meets the cells it covered"
+        return checked((lhs, symbols, numbers, self.result(mark)), self.p), (note,)
+
+    def grad_biases(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
+        k, (o,) = mark.layer, mark.index
+        layer = self.network.layers[k]
+        _, rows_out, cols_out = layer.output_shape
+        lhs = Derivative(Name("L"), Name("b", str(o)))
+        symbols: Expr = Sigma("y,x", Name("δ", f"{o},y,x"))
+        if self.grade.settings.error == "t-a":
+            symbols = times(Num(-1.0), symbols)
+        if rows_out * cols_out > CONV_TERMS:
+            return checked((lhs, symbols, self.result(mark)), self.p), ()
+        cells = rows_out * cols_out
+        numbers: Expr = total([self.delta_used(k, o * cells + n) for n in range(cells)])
+        if self.grade.settings.error == "t-a":
+            numbers = times(Num(-1.0), numbers)
+        return checked((lhs, symbols, numbers, self.result(mark)), self.p), ()
+
+    def weights(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
+        layer = self.network.layers[mark.layer]
+        graded = self.grade.layers[mark.layer]
+        o, i, r, c = mark.index
+        old = written(layer.weight_text[o][i][r][c], float(layer.weights[o, i, r, c]))
+        position = ((o * layer.weights.shape[1] + i) * layer.weights.shape[2] + r) * layer.weights.shape[3] + c
+        gradient = Num(float(graded.grad_weights_used[o, i, r, c]), _text(graded.grad_weights[position].given))
+        return self._update(Name("w", f"{o},{i},{r},{c}", "prime"), old, gradient, mark)
+
+    def biases(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
+        layer = self.network.layers[mark.layer]
+        graded = self.grade.layers[mark.layer]
+        (o,) = mark.index
+        old = written(layer.bias_text[o], float(layer.biases[o]))
+        if self.grade.settings.freeze_biases:
+            return Chain((Name("b", str(o), "prime"), old), ("=",)), ("biases frozen: b′ = b",)
+        gradient = Num(float(graded.grad_biases_used[o]), _text(graded.grad_biases[o].given))
+        return self._update(Name("b", str(o), "prime"), old, gradient, mark)
+
+    def _update(self, lhs: Name, old: Expr, gradient: Num, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
+        settings = self.grade.settings
+        if settings.optimizer is not None:
+            return Chain((lhs, self.result(mark)), ("=",)), (f"the first {settings.optimizer.name} step",)
+        return checked((lhs, minus(old, Num(settings.lr), gradient), self.result(mark)), self.p), ()
+
+
+def _like(value: float, result: Num) -> str:
+    """``value`` shown to as many decimals as the result beside it (a factor of a step, not a new value)."""
+    text = result.text or ""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return show(value, decimals)
+
+
+def _offset(stride: int, shift: int, var: str) -> str:
+    """``y``, ``2y``, ``y+1``: the input row (or column) output ``var`` reads at a kernel offset."""
+    text = var if stride == 1 else f"{stride}{var}"
+    return text if shift == 0 else f"{text}{shift:+d}"
