@@ -362,6 +362,18 @@ def test_the_shipped_example_has_one_slip_and_the_rest_is_judged_from_it(nncalc)
     assert document["right"] > 80
 
 
+def test_the_value_from_exact_earlier_values_is_shown_to_the_digits_written(nncalc):
+    """Beside the expected 0.799404 (worked from the sheet's rounded values), the value from
+    exact earlier values is shown to the six decimals the person wrote: at the page's four it
+    would read 0.7994, the same as the expected value rounded, and say nothing."""
+    args = ("--inputs", IMAGE_FILE, "-t", "0,1", "-a", EXAMPLE, "--lr", "0.1", "-f", "table")
+    result = nncalc("grade", TEXTBOOK, *args)
+    names = ("loss", "d2", "gw2", "gb2", "w2", "b2", "dflat", "dpool", "d1")
+    exact = work(TEXTBOOK_NET, [0, 1], lr=0.1, unrounded=names)["d1"][0, 1, 2]
+    assert f"with exact earlier values it is {exact:.6f})" in result.out
+    assert f"{exact:.6f}" != "0.799404"
+
+
 # -- one slip, one mark: error carried forward -----------------------------------------------------
 
 SLIPS = {  # a value slipped, and where its mark is

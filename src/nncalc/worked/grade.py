@@ -128,12 +128,18 @@ def first_wrong_blocks(network: Network, grade, mark, view: View, sample: int | 
 
 
 def slip_notes(mark, p: int) -> list:
-    """The likely slip behind a wrong value, and its value from exact earlier values where that differs."""
+    """The likely slip behind a wrong value, and its value from exact earlier values where that differs.
+
+    The exact value is shown to as many decimals as the person wrote, when that is more than
+    the page's precision: it differs from the expected value in those digits, and at fewer
+    it would read the same as the expected value beside it.
+    """
     blocks: list = []
     if mark.diagnosis:
         blocks.append(Note((f"likely: {mark.diagnosis}",), kind="detail"))
     if abs(mark.expected - mark.exact) > (mark.tolerance or 0):
-        exact = f"(from your earlier values; with exact earlier values it is {show(mark.exact, p)})"
+        digits = max(p, decimals_written(mark.given.text) or 0)
+        exact = f"(from your earlier values; with exact earlier values it is {show(mark.exact, digits)})"
         blocks.append(Note((exact,), kind="detail"))
     return blocks
 

@@ -20,11 +20,10 @@ from nncalc.document import Column, Document, Grid, Grids, Heading, Note, Step, 
 from nncalc.expr import Chain, Expr, Name, Num
 from nncalc.layer_text import describe, shapes
 from nncalc.network import Network
-from nncalc.render.numbers import show
 from nncalc.spatial import Conv2d, Flatten, describe_shape
 from nncalc.worked import View
 from nncalc.worked.forward import LARGE_LAYER, a_chain, activation_of_shown, layer_title
-from nncalc.worked.grade import expected_text, graded_chain, marks_table, verdict
+from nncalc.worked.grade import expected_text, graded_chain, marks_table, slip_notes, verdict
 from nncalc.worked.numbers import shown_by
 from nncalc.worked.spatial import (
     cell_label,
@@ -183,11 +182,7 @@ def first_wrong_blocks(network: Network, grade, mark, p: int, working: bool = Tr
         blocks.append(Steps((Step((graded_chain(network, grade, mark, p),), after=not_given),)))
     elif working:
         blocks.extend(_spatial_working(network, grade, mark, p, not_given))
-    if mark.diagnosis:
-        blocks.append(Note((f"likely: {mark.diagnosis}",), kind="detail"))
-    if abs(mark.expected - mark.exact) > (mark.tolerance or 0):
-        exact = f"(from your earlier values; with exact earlier values it is {show(mark.exact, p)})"
-        blocks.append(Note((exact,), kind="detail"))
+    blocks.extend(slip_notes(mark, p))
     return blocks
 
 
