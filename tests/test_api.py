@@ -48,6 +48,38 @@ def test_a_wrong_input_is_an_nncalc_error(bad):
         nncalc.load(CHAIN).forward(bad)
 
 
+def test_the_network_and_the_samples_may_be_given_as_paths(tmp_path):
+    """A notebook writes nncalc.forward("net.yaml", "samples.csv") as the command line reads them."""
+    samples = tmp_path / "samples.csv"
+    samples.write_text("x1\n0.1\n-0.3\n")
+    result = nncalc.forward(str(CHAIN), samples)
+    for row, x in enumerate((0.1, -0.3)):
+        z2 = 0.45 * sigma(0.15 * x + 0.4) + 0.65
+        assert result.output[row, 0] == pytest.approx(sigma(z2), abs=1e-15)
+
+
+def test_an_image_file_is_read_as_its_matrix_per_channel():
+    """The textbook picture through the vertical-edge filter: its map worked by hand."""
+    result = nncalc.forward(CONFIGS / "conv-textbook.yaml", CONFIGS / "conv-image.yaml")
+    image = [[2, 3, 3, 0, 1], [3, 2, 3, 1, 0], [3, 3, 2, 0, 0], [2, 3, 3, 1, 0], [3, 2, 3, 0, 1]]
+    by_hand = [[sum(image[r + i][c] - image[r + i][c + 2] for i in range(3)) for c in range(3)] for r in range(3)]
+    assert result.layers[0].z.reshape(3, 3).tolist() == by_hand
+
+
+def test_backward_reads_its_targets_from_a_file(tmp_path):
+    targets = tmp_path / "targets.csv"
+    targets.write_text("o1\n0.25\n")
+    step = nncalc.backward(CONFIGS / "course-backprop.yaml", [0.1], targets, lr=0.4)
+    a2 = sigma(0.45 * sigma(0.415) + 0.65)
+    assert step.loss == pytest.approx(0.5 * (0.25 - a2) ** 2, abs=1e-15)
+
+
+@pytest.mark.parametrize(("network", "message"), [(3, "not int"), ("no-such-net.yaml", "no-such-net.yaml")])
+def test_a_network_that_is_neither_a_network_nor_a_file_is_an_nncalc_error(network, message):
+    with pytest.raises(nncalc.NncalcError, match=message):
+        nncalc.forward(network, [0.1])
+
+
 def test_backward_gives_the_courses_deltas_and_updates():
     step = nncalc.load(CONFIGS / "course-backprop.yaml").backward([0.1], target=[0.25], lr=0.4, loss="half_sse")
     a1, a2 = sigma(0.415), sigma(0.45 * sigma(0.415) + 0.65)

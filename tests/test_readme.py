@@ -245,3 +245,20 @@ def test_the_script_checks_and_rewrites_a_readme(tmp_path, capsys):
     assert readme.read_text(encoding="utf-8") == "# T\n\n```console\n$ echo hello\nhello\n```\n"
     assert harness.main(["--check", str(readme)]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_the_python_example_runs_and_says_what_it_shows(tmp_path, monkeypatch):
+    """The README's library example (the first ``python`` block) runs as written, from a folder
+    holding the shipped configs, and its comments say what its values are."""
+    body = README_TEXT.split("## In Python and in notebooks", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "configs").symlink_to(ROOT / "configs")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(body, "README.md (python example)", "exec"), namespace)
+    marks, image, net = namespace["marks"], namespace["image"], namespace["net"]
+    assert marks.all_correct is False and "0.7153" in str(marks.first_wrong.given.text)
+    assert image.layers[0].z.reshape(3, 3)[1, 2] == 8  # the textbook map's largest cell: 3+2+3 − (0+0+0)
+    import nncalc
+
+    reread = nncalc.load(tmp_path / "net.yaml")
+    assert reread.layers[0].weights.tolist() == net.layers[0].weights.tolist() == [[0.15]]

@@ -22,6 +22,7 @@ default) shows them where the command does by default::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def network_of(network: Network | str | os.PathLike) -> Network:
+    """The network a call works on: a ``Network``, or the path of a network file, read as ``load`` reads it."""
+    if isinstance(network, Network):
+        return network
+    if isinstance(network, (str, os.PathLike)):
+        return load(network)
+    raise InputError(
+        f"network must be a Network (nncalc.load(path)) or a network file's path, not {type(network).__name__}"
+    )
+
+
 def batch(network: Network, values: ArrayLike, what: str = "input", width: int | None = None) -> np.ndarray:
     """``values`` as a (samples, width) float64 array: one sample (a flat list), or a 2-D batch.
 
     The inputs of a network of images may also be one image (channels, height, width), or
     (height, width) for one channel, or a batch of them (samples, channels, height, width).
+    A path (``str`` or ``Path``) is a samples file, read as ``--inputs`` reads it: CSV with
+    an optional header of names (the outputs' names for a target), or a ``.yaml`` file of
+    samples (images as a matrix per channel).
     """
+    if isinstance(values, (str, os.PathLike)):
+        values = _samples_file(network, values, width)
     expected = network.n_inputs if width is None else width
     try:
         array = np.asarray(values, dtype=np.float64)
@@ -111,6 +128,16 @@ def batch(network: Network, values: ArrayLike, what: str = "input", width: int |
 
 
 _rows = batch  # for functions whose own parameter is called batch
+
+
+def _samples_file(network: Network, path: str | os.PathLike, width: int | None) -> np.ndarray:
+    """The samples (or, when ``width`` is given, the targets) in a CSV or YAML samples file."""
+    from nncalc.inputs import read_samples_source
+
+    names = network.inputs if width is None else network.outputs
+    shape = network.input_shape if width is None else None
+    samples, _ = read_samples_source(os.fspath(path), names, (), None, shape=shape)
+    return samples.values
 
 
 class _Shown:
@@ -330,7 +357,7 @@ class Marks(_Shown):
 
 
 def forward(
-    network: Network,
+    network: Network | str | os.PathLike,
     inputs: ArrayLike,
     *,
     precision: int = 4,
@@ -341,18 +368,22 @@ def forward(
 ) -> ForwardResult:
     """Run one sample (a flat list) or a batch (2-D) through ``network``; see ``ForwardResult``.
 
+    ``network`` is a ``Network`` or a network file's path; ``inputs`` may also be the path
+    of a samples file (CSV, or YAML with images as a matrix per channel).
+
     ``steps``: True or "neurons" (each neuron's sums), "matrix" (each layer at once, z = W·x + b
     with its matrices), False (none), None (where every layer is small enough to read).
     """
     from nncalc.engine import forward as run
 
     steps_view(steps)
+    network = network_of(network)
     x = batch(network, inputs)
     return ForwardResult(network, run(network, x, decimals=round, round_z=round_z), None, precision, steps, all_rows)
 
 
 def backward(
-    network: Network,
+    network: Network | str | os.PathLike,
     inputs: ArrayLike,
     target: ArrayLike,
     *,
@@ -368,6 +399,9 @@ def backward(
 ) -> BackwardResult:
     """One step of gradient descent on the batch (``inputs`` and its ``target``); see ``BackwardResult``.
 
+    ``network``, ``inputs`` and ``target`` may be paths, as for ``forward`` (a target file's
+    columns are the outputs).
+
     ``optimizer`` makes the update PyTorch's ``"sgd"``, ``"adam"``, ``"adamw"`` or ``"rmsprop"``:
     a name, a mapping of its parameters (``{"name": "sgd", "momentum": 0.9}``) or the text
     ``--optimizer`` takes. ``state`` continues from an earlier step: its result's ``state``, or
@@ -379,6 +413,7 @@ def backward(
     from nncalc.backprop import backward as run
 
     steps_view(steps)
+    network = network_of(network)
     x = batch(network, inputs)
     t = batch(network, target, "target", len(network.outputs))
     if t.shape[0] != x.shape[0]:
@@ -414,7 +449,7 @@ def _optimizer(optimizer: Any) -> Any:
 
 
 def grade(
-    network: Network,
+    network: Network | str | os.PathLike,
     inputs: ArrayLike,
     answers: Mapping[str, Any] | str | Path,
     *,
@@ -433,6 +468,8 @@ def grade(
 ) -> Marks:
     """Mark worked answers (the answers file's format as a dict, or its path) for one sample.
 
+    ``network`` and ``inputs`` may be paths, as for ``forward``.
+
     For a network of convolutions, ``inputs`` is the image (flat, in PyTorch's order, or a
     matrix per channel), and a convolution's or pooling's z and a are its maps, a matrix
     per channel (``{"layers": [{"z": [[0, 7, 7], ...]}, ...]}``); with a target, their δ
@@ -450,6 +487,7 @@ def grade(
     from nncalc.grading import grade as run
 
     steps_view(steps)
+    network = network_of(network)
     x = _rows(network, inputs)
     samples = x.shape[0]
     if target is None and samples != 1:
