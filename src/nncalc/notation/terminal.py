@@ -62,11 +62,12 @@ class Whole:
 
 def renderables(document: Document) -> Group:
     """Every block of ``document`` as Rich renderables, in order."""
-    return Group(*_renderables(document))
+    return Group(*(item for _, items in _renderables(document) for item in items))
 
 
-def _renderables(document: Document) -> Iterator:
-    """The renderables of ``document`` one by one, so that a long page is printed as it is built."""
+def _renderables(document: Document) -> Iterator[tuple[object, list]]:
+    """Each block of ``document`` with its renderables, block by block, so that a long page
+    can be printed as it is built."""
     writer = TextWriter(document.precision)
     started = False  # whether anything is written yet: the first heading or result has no blank line before it
     title = document.title
@@ -78,7 +79,7 @@ def _renderables(document: Document) -> Iterator:
                 if not _next_is_sample(document, block):
                     items.extend(_spaced(started, _heading(block, writer, "")))
                 previous = block
-                yield from items
+                yield block, items
                 started = started or bool(items)
                 continue
             items.extend(_spaced(started, _heading(block, writer, title if block.level == 2 else "")))
@@ -96,7 +97,7 @@ def _renderables(document: Document) -> Iterator:
             else:
                 items.append(text)
         previous = block
-        yield from items
+        yield block, items
         started = started or bool(items)
 
 
@@ -419,9 +420,19 @@ def _width(text: str, writer: _PlacingWriter) -> int:
 
 
 def write_terminal(document: Document, stream) -> None:
-    """Print ``document`` to ``stream``: colour only on a terminal, tables at their natural width."""
+    """Print ``document`` to ``stream``: colour only on a terminal, tables at their natural width.
+
+    Each sample's part of the page is printed as soon as it is drawn: a reader that stops
+    early (``| head``) ends the page there, and a long page is never held whole.
+    """
     from nncalc.notation.console import make_console
 
     console = make_console(stream)
-    for item in _renderables(document):
-        console.print(item, crop=False, soft_wrap=True)
+    pending: list = []
+    for block, items in _renderables(document):
+        if pending and isinstance(block, Heading) and block.level <= 2:  # a sample's part is printed whole
+            console.print(Group(*pending), crop=False, soft_wrap=True)
+            pending = []
+        pending.extend(items)
+    if pending:
+        console.print(Group(*pending), crop=False, soft_wrap=True)
