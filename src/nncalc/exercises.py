@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from fractions import Fraction
 
 from nncalc.activations import REGISTRY, known_names, lookup
 from nncalc.errors import InputError, Location
@@ -34,33 +35,156 @@ MAX_DECIMALS = 6  # the decimals of each value a new exercise may ask for (as ``
 
 
 @record
+class SpatialSpec:
+    """A convolution or pooling layer of an exercise, as ``--layers`` names it (``conv:3:2``,
+    ``maxpool:2``), with the shape of the maps it gives."""
+
+    kind: str  # conv2d, maxpool2d or avgpool2d
+    kernel: int
+    filters: int  # a convolution's out channels; for pooling, the channels it keeps
+    stride: int
+    padding: int
+    token: str  # as written, for messages
+    output: tuple[int, int, int] = (1, 1, 1)
+
+
+Layer = int | SpatialSpec  # a dense layer is its number of neurons
+
+
+@record
 class ExerciseSpec:
-    """What a teacher asks for: the shape, the activation, the seed and how values look."""
+    """What a teacher asks for: the shape, the activation, the seed and how values look.
+
+    With ``image`` (channels, height, width) the inputs are a picture, ``inputs`` is its
+    number of values, and ``layers`` may start with convolutions and pooling (``SpatialSpec``);
+    a flatten is put before the first dense layer after them.
+    """
 
     inputs: int
-    layers: Sequence[int]
+    layers: Sequence[Layer]
     activation: str = "sigmoid"
     seed: int = 0
     decimals: int = 2
     low: float = 0.0
     high: float = 1.0
+    image: tuple[int, int, int] | None = None
 
 
-def parameter_count(inputs: int, sizes: Sequence[int]) -> int:
-    """Weights and biases of a network with ``inputs`` inputs and layers of ``sizes`` neurons."""
-    widths = [inputs, *sizes]
-    return sum(widths[k] * widths[k + 1] + widths[k + 1] for k in range(len(sizes)))
+def parameter_count(inputs: int, sizes: Sequence[Layer], image: tuple[int, int, int] | None = None) -> int:
+    """Weights and biases of a network with ``inputs`` inputs and layers of ``sizes`` neurons
+    (convolutions counted by their kernels and biases; pooling has none)."""
+    count, width, channels = 0, inputs, image[0] if image else 0
+    for layer in sizes:
+        if isinstance(layer, SpatialSpec):
+            if layer.kind == "conv2d":
+                count += layer.filters * channels * layer.kernel**2 + layer.filters
+            channels = layer.output[0]
+            width = math.prod(layer.output)
+            continue
+        count += width * layer + layer
+        width = layer
+    return count
 
 
-def check_exercise_size(inputs: int, sizes: Sequence[int]) -> None:
+def check_exercise_size(inputs: int, sizes: Sequence[Layer], image: tuple[int, int, int] | None = None) -> None:
     """Refuse, before anything is generated, an exercise of more than MAX_PARAMETERS weights and biases."""
-    count = parameter_count(inputs, sizes)
+    count = parameter_count(inputs, sizes, image)
     if count > MAX_PARAMETERS:
+        written = ",".join(layer.token if isinstance(layer, SpatialSpec) else str(layer) for layer in sizes)
+        given = _image_text(image) if image else f"{inputs} input{'s' if inputs != 1 else ''}"
         raise InputError(
-            f"{','.join(map(str, sizes))} with {inputs} input{'s' if inputs != 1 else ''} is {count:,} "
-            f"weights and biases, more than the limit of {MAX_PARAMETERS:,}",
+            f"{written} with {given} is {count:,} weights and biases, more than the limit of {MAX_PARAMETERS:,}",
             Location("--layers"),
         )
+
+
+def _image_text(image: tuple[int, int, int]) -> str:
+    channels, height, width = image
+    return f"a {channels}×{height}×{width} image"
+
+
+IMAGE_FORM = "give the picture as HEIGHTxWIDTH or CHANNELSxHEIGHTxWIDTH, such as 5x5 or 3x8x8"
+LAYER_FORMS = (
+    "give neurons per layer such as 3,2,1; with --image, convolutions and pooling first, "
+    "such as conv:3,maxpool:2,2 (conv:KERNEL[:FILTERS], maxpool:KERNEL, avgpool:KERNEL, "
+    "each with :stride=N or :padding=N if wanted)"
+)
+
+
+def parse_image(text: str) -> tuple[int, int, int]:
+    """``--image`` text (``5x5``, ``1x5x5``, ``3×8×8``) as (channels, height, width)."""
+    parts = text.strip().lower().replace("×", "x").split("x")
+    try:
+        sizes = [parse_count(part.strip()) for part in parts]
+    except NotANumber as exc:
+        raise InputError(f"{exc}; {IMAGE_FORM}", Location("--image")) from None
+    if len(sizes) not in (2, 3) or min(sizes) < 1:
+        raise InputError(IMAGE_FORM, Location("--image"))
+    image = (1, *sizes) if len(sizes) == 2 else tuple(sizes)
+    if math.prod(image) > MAX_PARAMETERS:
+        raise InputError(f"{_image_text(image)} is more than {MAX_PARAMETERS:,} values", Location("--image"))
+    return image
+
+
+def _spatial_layer(token: str, maps: tuple[int, int, int]) -> SpatialSpec:
+    """One ``conv:…``, ``maxpool:…`` or ``avgpool:…`` token of ``--layers``, on maps of shape ``maps``."""
+    from nncalc.spatial_format import arithmetic
+
+    name, *fields = token.split(":")
+    kind = {"conv": "conv2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d"}[name]
+    positional = [field for field in fields if "=" not in field]
+    named = dict(field.split("=", 1) for field in fields if "=" in field)
+    unknown = sorted(set(named) - {"stride", "padding"})
+    if unknown or not positional or len(positional) > (2 if kind == "conv2d" else 1):
+        raise InputError(f"{token!r} is not a layer; {LAYER_FORMS}", Location("--layers"))
+    try:
+        kernel = parse_count(positional[0])
+        filters = parse_count(positional[1]) if len(positional) > 1 else (1 if kind == "conv2d" else maps[0])
+        stride = parse_count(named["stride"]) if "stride" in named else (1 if kind == "conv2d" else kernel)
+        padding = parse_count(named.get("padding", "0"))
+    except NotANumber as exc:
+        raise InputError(f"{token!r}: {exc}; {LAYER_FORMS}", Location("--layers")) from None
+    if min(kernel, filters, stride) < 1:
+        raise InputError(f"{token!r}: a kernel, a number of filters and a stride are at least 1", Location("--layers"))
+    if kind != "conv2d" and 2 * padding > kernel:
+        message = f"{token!r}: padding {padding} is more than half the {kernel}×{kernel} kernel (PyTorch's rule)"
+        raise InputError(message, Location("--layers"))
+    (rows, cols), how = arithmetic(kind, maps, (kernel, kernel), (stride, stride), (padding, padding))
+    if rows < 1 or cols < 1:
+        raise InputError(f"{token!r}: {how}: the kernel is larger than the padded input", Location("--layers"))
+    output = (filters, rows, cols)
+    if math.prod(output) > MAX_PARAMETERS:
+        raise InputError(f"{token!r}: {how}, {math.prod(output):,} values: too many", Location("--layers"))
+    return SpatialSpec(kind, kernel, filters, stride, padding, token, output)
+
+
+def parse_layers(text: str, image: tuple[int, int, int] | None) -> list[Layer]:
+    """``--layers`` text: neurons per dense layer, and with an ``image`` convolutions and pooling before them."""
+    layers: list[Layer] = []
+    maps = image
+    for _, token in split_values(text):
+        word = token.strip().lower()
+        if word.split(":", 1)[0] in ("conv", "maxpool", "avgpool"):
+            if maps is None:
+                where = "--image first" if image is None else "only before the dense layers"
+                raise InputError(
+                    f"{token!r}: a convolution or pooling layer takes a picture: {where}", Location("--layers")
+                )
+            layer = _spatial_layer(word, maps)
+            maps = layer.output
+            layers.append(layer)
+            continue
+        try:
+            size = parse_count(token)
+        except NotANumber as exc:
+            raise InputError(f"{exc}; {LAYER_FORMS}", Location("--layers")) from None
+        if size < 1:
+            raise InputError("every layer needs at least 1 neuron", Location("--layers"))
+        layers.append(size)
+        maps = None
+    if not layers:
+        raise InputError(LAYER_FORMS, Location("--layers"))
+    return layers
 
 
 def check_range(low: float, high: float) -> None:
@@ -81,24 +205,30 @@ def check_range(low: float, high: float) -> None:
 
 
 def parse_exercise_options(
-    inputs: int, layers: str, activation: str, seed: int | None, decimals: int, value_range: str
+    inputs: int | None,
+    layers: str,
+    activation: str,
+    seed: int | None,
+    decimals: int,
+    value_range: str,
+    image: str | None = None,
 ) -> ExerciseSpec:
     """The exercise ``nncalc new`` options ask for; raise ``InputError`` located at the option at fault.
 
-    ``layers`` and ``value_range`` are the option texts (``"3,2,1"``, ``"-1,1"``); with no
-    ``seed`` a random one is drawn (it is written in the file). Everything is checked
-    before anything is generated, the size of the network included.
+    ``layers``, ``value_range`` and ``image`` are the option texts (``"3,2,1"``, ``"-1,1"``,
+    ``"5x5"``); ``inputs`` None is 2, or the picture's values with ``image``. With no ``seed``
+    a random one is drawn (it is written in the file). Everything is checked before anything
+    is generated, the size of the network and of every map included.
     """
+    shape = parse_image(image) if image is not None else None
+    if shape is not None and inputs is not None:
+        raise InputError("give --inputs or --image, not both: a picture's values are its inputs", Location("--inputs"))
+    inputs = math.prod(shape) if shape is not None else (2 if inputs is None else inputs)
     if inputs < 1:
         raise InputError(f"an exercise needs at least 1 input, got {inputs}", Location("--inputs"))
     if not 0 <= decimals <= MAX_DECIMALS:
         raise InputError(f"decimals of each value go from 0 to {MAX_DECIMALS}, got {decimals}", Location("--decimals"))
-    try:
-        sizes = [parse_count(token) for _, token in split_values(layers)]
-    except NotANumber as exc:
-        raise InputError(f"{exc}; give neurons per layer such as 3,2,1", Location("--layers")) from None
-    if not sizes or min(sizes) < 1:
-        raise InputError("every layer needs at least 1 neuron", Location("--layers"))
+    sizes = parse_layers(layers, shape)
     entry = lookup(activation)
     if entry is None:
         raise InputError(
@@ -114,56 +244,138 @@ def parse_exercise_options(
     if low is None:
         raise InputError(RANGE_FORM, Location("--range"))
     check_range(low, high)
-    check_exercise_size(inputs, sizes)
+    check_grid(low, high, decimals)
+    check_exercise_size(inputs, sizes, shape)
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
-    return ExerciseSpec(inputs, sizes, activation, seed, decimals, low, high)
+    return ExerciseSpec(inputs, sizes, activation, seed, decimals, low, high, shape)
 
 
 def _value(rng: random.Random, spec: ExerciseSpec) -> str:
-    number = spec.low + (spec.high - spec.low) * rng.random()
-    text = f"{number:.{spec.decimals}f}"
-    if float(text) == 0:
-        text = f"{0:.{spec.decimals}f}"  # never "-0.00"
+    """A value drawn uniformly from the numbers of the spec's decimals in [LOW, HIGH).
+
+    Drawing from the grid itself, not rounding a draw from the interval, keeps every value
+    inside the range and every value equally likely: rounding a draw from [-1, 2) to whole
+    numbers would give 2, outside the range, and -1 half as often as 0.
+    """
+    first, count = _grid(spec)
+    units = first + int(rng.random() * count)
+    scale = 10**spec.decimals
+    whole, part = divmod(abs(units), scale)
+    text = f"{'-' if units < 0 else ''}{whole}"
     if spec.decimals > 0:
-        text = text.rstrip("0").rstrip(".") if "." in text else text
+        digits = f"{part:0{spec.decimals}d}".rstrip("0")
+        text += f".{digits}" if digits else ""
     return text
+
+
+def _grid(spec: ExerciseSpec) -> tuple[int, int]:
+    """The first number of the spec's decimals in [LOW, HIGH), in units of its last decimal, and how many there are."""
+    return grid(spec.low, spec.high, spec.decimals)
+
+
+def grid(low: float, high: float, decimals: int) -> tuple[int, int]:
+    """The first number of ``decimals`` decimals in [low, high), in units of its last decimal
+    (0.25 to 2 decimals is 25), and how many such numbers there are."""
+    scale = 10**decimals
+    first = math.ceil(Fraction(repr(low)) * scale)
+    return first, math.ceil(Fraction(repr(high)) * scale) - first
+
+
+def check_grid(low: float, high: float, decimals: int) -> None:
+    """Refuse a range that holds no number of ``decimals`` decimals ([0.1, 0.15) to one decimal holds only 0.1)."""
+    if grid(low, high, decimals)[1] < 1:
+        raise InputError(
+            f"no number of {decimals} decimal{'s' if decimals != 1 else ''} lies in [{low:g}, {high:g}): "
+            "give a wider range or more --decimals",
+            Location("--range"),
+        )
 
 
 def exercise_yaml(spec: ExerciseSpec) -> str:
     """The network file of a new exercise, with a suggested input in a comment.
 
     Raise ``InputError`` for a network over MAX_PARAMETERS or a range wider than a float,
-    before anything is generated.
+    before anything is generated. A picture's exercise draws its kernels, then its dense
+    weights, then the suggested picture, from the same sequence of the seed.
     """
     if lookup(spec.activation) is None:
         raise ValueError(spec.activation)
     check_range(spec.low, spec.high)
-    check_exercise_size(spec.inputs, spec.layers)
+    check_grid(spec.low, spec.high, spec.decimals)
+    check_exercise_size(spec.inputs, spec.layers, spec.image)
     rng = random.Random(spec.seed)
-    count = len(spec.layers)
-    sizes = [spec.inputs, *spec.layers]
+    written = ",".join(layer.token if isinstance(layer, SpatialSpec) else str(layer) for layer in spec.layers)
+    given = _image_text(spec.image) if spec.image else f"{spec.inputs} input{'s' if spec.inputs != 1 else ''}"
     lines = [
-        f"# A new exercise: {spec.inputs} input{'s' if spec.inputs != 1 else ''}, "
-        f"layers {','.join(map(str, spec.layers))}, {spec.activation}.",
-        f"# Weights and biases uniform in [{spec.low:g}, {spec.high:g}), {spec.decimals} decimals, seed {spec.seed}.",
+        f"# A new exercise: {given}, layers {written}, {spec.activation}.",
+        f"# Weights and biases uniform in [{spec.low:g}, {spec.high:g}), {spec.decimals} "
+        f"decimal{'s' if spec.decimals != 1 else ''}, seed {spec.seed}.",
     ]
-    body = [
-        f"name: Exercise {spec.seed}",
-        f"inputs: {spec.inputs}",
-        f"activation: {spec.activation}",
-        "layers:",
-    ]
-    for k in range(count):
-        last = k == count - 1
-        name = "output" if last else ("hidden" if count == 2 else f"hidden{k + 1}")
-        body.append(f"  - name: {name}")
-        body.append("    weights:")
-        for _ in range(sizes[k + 1]):
-            row = ", ".join(_value(rng, spec) for _ in range(sizes[k]))
-            body.append(f"      - [{row}]")
-        biases = ", ".join(_value(rng, spec) for _ in range(sizes[k + 1]))
-        body.append(f"    biases: [{biases}]")
+    inputs = f"{{shape: [{', '.join(map(str, spec.image))}]}}" if spec.image else str(spec.inputs)
+    body = [f"name: Exercise {spec.seed}", f"inputs: {inputs}", f"activation: {spec.activation}", "layers:"]
+    body.extend(_layers_yaml(rng, spec))
     suggested = ",".join(_value(rng, spec) for _ in range(spec.inputs))
     lines.append(f"# Try: nncalc forward THIS-FILE --input {suggested}")
     return "\n".join([*lines, *body]) + "\n"
+
+
+def _layers_yaml(rng: random.Random, spec: ExerciseSpec) -> list[str]:
+    """The ``layers:`` entries, values drawn layer by layer: each kernel (or row of weights), then the biases."""
+    names = _layer_names(spec.layers)
+    body: list[str] = []
+    width, channels = spec.inputs, spec.image[0] if spec.image else 0
+    after_maps = spec.image is not None  # a dense layer on maps reads them through a flatten
+    for layer, name in zip(spec.layers, names, strict=True):
+        if isinstance(layer, SpatialSpec):
+            body.append(f"  - name: {name}")
+            body.append(f"    type: {layer.kind}")
+            if layer.kind == "conv2d":
+                body.append("    weights:")
+                for _ in range(layer.filters):
+                    kernels = ", ".join(_matrix(rng, spec, layer.kernel) for _ in range(channels))
+                    body.append(f"      - [{kernels}]")
+                body.append(f"    biases: [{', '.join(_value(rng, spec) for _ in range(layer.filters))}]")
+                body.append(f"    stride: {layer.stride}")
+                body.append(f"    padding: {layer.padding}")
+            else:
+                body.append(f"    kernel_size: {layer.kernel}")
+                body.append(f"    stride: {layer.stride}")
+                if layer.padding:
+                    body.append(f"    padding: {layer.padding}")
+            channels, width, after_maps = layer.output[0], math.prod(layer.output), True
+            continue
+        if after_maps:
+            body.extend(["  - name: flatten", "    type: flatten"])
+            after_maps = False
+        body.append(f"  - name: {name}")
+        body.append("    weights:")
+        for _ in range(layer):
+            body.append(f"      - [{', '.join(_value(rng, spec) for _ in range(width))}]")
+        body.append(f"    biases: [{', '.join(_value(rng, spec) for _ in range(layer))}]")
+        width = layer
+    return body
+
+
+def _matrix(rng: random.Random, spec: ExerciseSpec, size: int) -> str:
+    """A size × size kernel of new values, row by row, as a nested YAML list."""
+    return "[" + ", ".join("[" + ", ".join(_value(rng, spec) for _ in range(size)) + "]" for _ in range(size)) + "]"
+
+
+def _layer_names(layers: Sequence[Layer]) -> list[str]:
+    """Each layer's name: conv1, pool1, … for pictures; hidden, hidden1, …, output for dense layers."""
+    dense = [k for k, layer in enumerate(layers) if not isinstance(layer, SpatialSpec)]
+    names, convs, pools = [], 0, 0
+    for k, layer in enumerate(layers):
+        if isinstance(layer, SpatialSpec):
+            if layer.kind == "conv2d":
+                convs += 1
+                names.append(f"conv{convs}")
+            else:
+                pools += 1
+                names.append(f"pool{pools}")
+            continue
+        position = dense.index(k)
+        last = k == len(layers) - 1
+        names.append("output" if last else ("hidden" if len(dense) == 2 else f"hidden{position + 1}"))
+    return names
