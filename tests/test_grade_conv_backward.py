@@ -192,7 +192,20 @@ def work(net, target, lr=0.5, slip=None, mistake=None, unrounded=()):
     written("w2", w - lr * gw2)
     written("b2", b - lr * gb2)
     dflat = written("dflat", w.T @ d2)
-    dpool = written("dpool", dflat.reshape(pooled.shape))
+    channels, rows, columns = pooled.shape
+    if mistake == "channels last":  # read back as Keras flattens: rows, then columns, then channels
+        unfolded = np.zeros(pooled.shape)
+        for n, value in enumerate(dflat):
+            cell, c = divmod(n, channels)
+            unfolded[c, cell // columns, cell % columns] = value
+    elif mistake == "columns first":  # each channel's values read down the columns
+        unfolded = np.zeros(pooled.shape)
+        for n, value in enumerate(dflat):
+            c, cell = divmod(n, rows * columns)
+            unfolded[c, cell % rows, cell // rows] = value
+    else:
+        unfolded = dflat.reshape(pooled.shape)
+    dpool = written("dpool", unfolded)
     how = net["pool"]
     if mistake in ("every cell", "shared"):
         how = {"every cell": "every", "shared": "shared"}[mistake]
@@ -213,10 +226,24 @@ def work(net, target, lr=0.5, slip=None, mistake=None, unrounded=()):
                     grads[o, c, p, q] = sum(
                         slid[o, i, j] * x[c, i + p, j + q] for i in range(d1.shape[1]) for j in range(d1.shape[2])
                     )
+    if mistake == "gradient flipped":  # written turned half a turn: [p, q] at [rows − 1 − p, columns − 1 − q]
+        grads = grads[:, :, ::-1, ::-1]
+    elif mistake == "gradient transposed":  # each kernel's rows written as its columns
+        grads = np.array(
+            [
+                [
+                    [[grads[o, c, q, p] for q in range(grads.shape[3])] for p in range(grads.shape[2])]
+                    for c in range(grads.shape[1])
+                ]
+                for o in range(grads.shape[0])
+            ]
+        )
     gw1 = written("gw1", grads)
     sums = d1.sum(axis=(1, 2))
     gb1 = written("gb1", sums / (d1.shape[1] * d1.shape[2]) if mistake == "bias mean" else sums)
-    written("w1", kernels - (1.0 if mistake == "no lr" else lr) * gw1)
+    w1 = written("w1", kernels - (1.0 if mistake == "no lr" else lr) * gw1)
+    if mistake == "new kernel flipped":
+        v["w1"] = w1[:, :, ::-1, ::-1]
     written("b1", kb - lr * gb1)
     return v
 
@@ -418,6 +445,15 @@ def test_a_slip_marks_only_that_value_and_what_follows_is_judged_from_it(nncalc,
         ("two maps", "not divided", ("conv", "delta"), "the average pool's δ was not divided by the window's size 4"),
         ("two maps", "no f′", ("conv", "delta"), "the factor f′(z) of sigmoid is missing"),
         ("two maps", "true convolution", ("conv", "grad_weights"), "a true convolution a ∗ δ"),
+        ("textbook", "gradient flipped", ("conv", "grad_weights"), "the kernel's gradient is written flipped"),
+        ("two maps", "gradient flipped", ("conv", "grad_weights"), "the kernel's gradient is written flipped"),
+        ("textbook", "gradient transposed", ("conv", "grad_weights"), "the kernel's gradient is written transposed"),
+        ("two maps", "gradient transposed", ("conv", "grad_weights"), "the kernel's gradient is written transposed"),
+        ("textbook", "new kernel flipped", ("conv", "weights"), "the new kernel is written flipped"),
+        ("two maps", "new kernel flipped", ("conv", "weights"), "the new kernel is written flipped"),
+        ("textbook", "columns first", ("pool", "delta"), "the flattened δ was read back columns before rows"),
+        ("two maps", "columns first", ("pool", "delta"), "the flattened δ was read back columns before rows"),
+        ("two maps", "channels last", ("pool", "delta"), "the flattened δ was read back channels last"),
     ],
 )
 def test_each_mistake_is_named(nncalc, write, two_maps, network, mistake, where, phrase):
@@ -429,7 +465,7 @@ def test_each_mistake_is_named(nncalc, write, two_maps, network, mistake, where,
     assert code == 1
     marks = wrong(document)
     assert {(m["layer"], m["quantity"]) for m in marks} == {where}  # what follows is judged from the mistake
-    assert phrase in marks[0]["diagnosis"]
+    assert all(phrase in m["diagnosis"] for m in marks), [m["diagnosis"] for m in marks]
 
 
 def test_a_delta_left_out_carries_its_mistake_into_the_kernel_gradient_diagnosis(nncalc, write, two_maps):
@@ -726,3 +762,121 @@ def test_a_delta_map_too_large_for_grids_lists_its_wrong_cells(nncalc, write):
     assert result.code == 1, result.err
     assert "144 values written, 143 right, 1 wrong" in result.out
     assert "δ[0,5]" in result.out
+
+
+# -- a symmetric network: a flip, a transposition or another unfolding changes nothing -------------
+
+SYMMETRIC_YAML = """\
+name: symmetric
+inputs: {shape: [1, 4, 4]}
+layers:
+  - {name: c1, type: conv2d, weights: [[[[1.0, 0.5], [0.5, 1.0]]]], biases: [0.1], activation: identity}
+  - {name: c2, type: conv2d, weights: [[[[0.5, -0.25], [-0.25, 0.5]]]], biases: [0.0], activation: identity}
+  - {name: flatten, type: flatten}
+  - {name: out, weights: [[0.3, -0.2, -0.2, 0.3]], biases: [0.0], activation: identity}
+"""
+# the same read across its diagonal and turned half a turn, as the kernels and the output's weights are
+SYMMETRIC_IMAGE = [[0.2, -0.4, 0.6, 0.1], [-0.4, 0.3, 0.7, 0.6], [0.6, 0.7, 0.3, -0.4], [0.1, 0.6, -0.4, 0.2]]
+
+
+def symmetric_sheet(slip: str | None = None) -> tuple[str, dict]:
+    """The backward pass of SYMMETRIC_YAML for target 0 (half-SSE, identity, lr 0.5), worked in loops and
+    written rounded; ``slip`` adds 0.25 to the value [0, 0, 0, 1] of a kernel or [0, 1] of a δ map."""
+    x = np.array(SYMMETRIC_IMAGE)
+    k1, k2 = np.array([[1.0, 0.5], [0.5, 1.0]]), np.array([[0.5, -0.25], [-0.25, 0.5]])
+    w = np.array([0.3, -0.2, -0.2, 0.3])
+    z1 = correlate(x[None], k1[None, None], [0.1])[0]
+    z2 = correlate(z1[None], k2[None, None], [0.0])[0]
+    v: dict = {}
+
+    def written(name, value):
+        value = carried(value)
+        if slip == name:
+            value = value.copy()
+            value[(0, 1) if value.ndim == 2 else 1] += 0.25
+        v[name] = value
+        return value
+
+    d_out = written("d_out", [w @ z2.ravel()])  # a − t, t = 0
+    written("gw_out", [d_out[0] * z2.ravel()])
+    written("gb_out", d_out)
+    written("w_out", [w - 0.5 * v["gw_out"][0]])
+    written("b_out", [-0.5 * v["gb_out"][0]])
+    d_flat = written("d_flat", w * d_out[0])
+    d2 = written("d2", d_flat.reshape(2, 2))
+
+    def backward(delta, below, kernel, name):
+        grads = np.zeros((2, 2))
+        for p in range(2):
+            for q in range(2):
+                grads[p, q] = sum(
+                    delta[i, j] * below[i + p, j + q] for i in range(delta.shape[0]) for j in range(delta.shape[1])
+                )
+        gw = written(f"gw{name}", grads)
+        gb = written(f"gb{name}", [delta.sum()])
+        written(f"w{name}", kernel - 0.5 * gw)
+        written(f"b{name}", [(0.1 if name == "1" else 0.0) - 0.5 * gb[0]])
+
+    backward(d2, z1, k2, "2")
+    d1 = np.zeros((3, 3))
+    for i in range(2):
+        for j in range(2):
+            for p in range(2):
+                for q in range(2):
+                    d1[i + p, j + q] += d2[i, j] * k2[p, q]
+    d1 = written("d1", d1)
+    backward(d1, x, k1, "1")
+
+    def conv(n, delta):
+        return (
+            f"  - delta: {maps(delta)}\n    grad_weights: {maps(v[f'gw{n}'])}\n    grad_biases: {maps(v[f'gb{n}'])}\n"
+            f"    weights: {maps(v[f'w{n}'])}\n    biases: {maps(v[f'b{n}'])}\n"
+        )
+
+    text = "layers:\n" + conv("1", v["d1"]) + conv("2", v["d2"]) + f"  - delta: {maps(v['d_flat'])}\n"
+    text += (
+        f"  - delta: {maps(v['d_out'])}\n    grad_weights: {maps(v['gw_out'])}\n    grad_biases: {maps(v['gb_out'])}\n"
+    )
+    text += f"    weights: {maps(v['w_out'])}\n    biases: {maps(v['b_out'])}\n"
+    return text, v
+
+
+def grade_symmetric(nncalc, write, text):
+    network = write("symmetric.yaml", SYMMETRIC_YAML)
+    flat = ",".join(str(value) for row in SYMMETRIC_IMAGE for value in row)
+    result = nncalc("grade", network, "-i", flat, "-t", "0", "-a", write("a.yaml", text), "-f", "json")
+    assert "Traceback" not in result.err and result.code in (0, 1), result.err
+    return result.code, json.loads(result.out)
+
+
+def test_in_a_symmetric_network_the_flips_change_nothing_so_the_sheet_is_right(nncalc, write):
+    text, v = symmetric_sheet()
+    for name in ("gw1", "w1", "gw2", "w2", "d1", "d2"):  # flipped, transposed: the same numbers
+        assert np.array_equal(v[name], v[name][::-1, ::-1]) and np.array_equal(v[name], v[name].T), name
+    assert np.array_equal(v["d_flat"].reshape(2, 2).T, v["d2"])  # unfolded columns first: the same map
+    code, document = grade_symmetric(nncalc, write, text)
+    assert code == 0 and document["correct"] is True, wrong(document)[:1]
+    assert document["right"] == 9 + 4 + 1 + 4 + 1 + 4 + 4 + 1 + 4 + 1 + 4 + 1 + 4 + 1 + 4 + 1
+
+
+@pytest.mark.parametrize(
+    ("slip", "where"),
+    [
+        ("gw1", ("c1", "grad_weights")),
+        ("w1", ("c1", "weights")),
+        ("d1", ("c1", "delta")),
+        ("gw2", ("c2", "grad_weights")),
+        ("d2", ("c2", "delta")),
+    ],
+)
+def test_in_a_symmetric_network_a_slip_is_not_called_a_flip(nncalc, write, slip, where):
+    """Flipping, transposing or reading in another order changes nothing here: none of those
+    mistakes can be what gave a wrong value, so none is named."""
+    text, _ = symmetric_sheet(slip)
+    code, document = grade_symmetric(nncalc, write, text)
+    assert code == 1
+    (mark,) = wrong(document)
+    assert (mark["layer"], mark["quantity"]) == where
+    named = mark["diagnosis"] or ""
+    for phrase in ("flipped", "transposed", "columns before rows", "unflipped", "true convolution"):
+        assert phrase not in named, named
