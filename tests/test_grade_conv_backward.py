@@ -880,3 +880,205 @@ def test_in_a_symmetric_network_a_slip_is_not_called_a_flip(nncalc, write, slip,
     named = mark["diagnosis"] or ""
     for phrase in ("flipped", "transposed", "columns before rows", "unflipped", "true convolution"):
         assert phrase not in named, named
+
+
+# -- a batch: a map per sample, the gradients the batch's --------------------------------------------
+
+SECOND_IMAGE = {  # a second sample for each network, and its target
+    "textbook": ([[[1, 0, 2, 3, 1], [0, 3, 1, 2, 2], [2, 1, 0, 3, 0], [3, 2, 1, 0, 1], [1, 3, 2, 1, 0]]], [1, 0]),
+    "two maps": (
+        [[[0.2, -0.7, 0.4, 0.1], [0.6, 0.3, -0.5, 0.9], [-0.2, 0.8, 0.1, -0.4], [0.7, -0.1, 0.5, 0.3]]],
+        [0, 1],
+    ),
+}
+
+
+def work_batch(net, images, targets, lr=0.5, batch="mean", slip=None):
+    """A batch worked as a person does: each sample's forward pass and δ by ``work`` (a δ does not
+    depend on the batch), then the gradients as the mean (or sum) over the samples of each sample's,
+    in loops, and the updates from them. The per-sample values are stacked, sample first, as the
+    sheet writes them; ``slip`` adds 0.25 to the last sample's largest value of a per-sample
+    value, or to the largest of the kernel's gradient ("gw1"), carried into what follows."""
+    per = [work(net | {"image": image}, target, lr) for image, target in zip(images, targets, strict=True)]
+    v = {name: np.stack([p[name] for p in per]) for name in ("z1", "a1", "pooled", "flat", "z2", "a2")}
+    v |= {name: np.stack([p[name] for p in per]) for name in ("d2", "dflat", "dpool", "d1")}
+    if slip in v:
+        last = v[slip][-1]
+        last.flat[int(np.argmax(np.abs(last)))] += 0.25
+    n = len(images) if batch == "mean" else 1
+    t = np.array(targets, dtype=float)
+    if net["loss"] == "cross_entropy":
+        losses_ = [-np.sum(t[s] * np.log(v["a2"][s])) for s in range(len(images))]
+    else:
+        losses_ = [0.5 * np.sum((t[s] - v["a2"][s]) ** 2) for s in range(len(images))]
+    v["loss"] = sum(losses_) / n
+    kernels, kb = np.array(net["kernels"], dtype=float), np.array(net["kernel_biases"], dtype=float)
+    w, b = np.array(net["dense_w"]), np.array(net["dense_b"])
+    v["gw2"] = carried(sum(np.outer(v["d2"][s], v["flat"][s]) for s in range(len(images))) / n)
+    v["gb2"] = carried(v["d2"].sum(axis=0) / n)
+    v["w2"], v["b2"] = carried(w - lr * v["gw2"]), carried(b - lr * v["gb2"])
+    grads = np.zeros_like(kernels)
+    d1 = v["d1"]
+    for s, image in enumerate(images):
+        x = np.array(image, dtype=float)
+        for o in range(kernels.shape[0]):
+            for c in range(kernels.shape[1]):
+                for p in range(kernels.shape[2]):
+                    for q in range(kernels.shape[3]):
+                        grads[o, c, p, q] += sum(
+                            d1[s, o, i, j] * x[c, i + p, j + q] for i in range(d1.shape[2]) for j in range(d1.shape[3])
+                        )
+    v["gw1"] = carried(grads / n)
+    if slip == "gw1":
+        v["gw1"].flat[int(np.argmax(np.abs(v["gw1"])))] += 0.25
+    v["gb1"] = carried(d1.sum(axis=(0, 2, 3)) / n)
+    v["w1"], v["b1"] = carried(kernels - lr * v["gw1"]), carried(kb - lr * v["gb1"])
+    return v
+
+
+def graded_batch(nncalc, write, network, net, images, targets, text, *options):
+    answers = write("answers.yaml", text)
+    inputs = [arg for image in images for arg in ("-i", ",".join(str(x) for row in image[0] for x in row))]
+    target_args = [arg for target in targets for arg in ("-t", ",".join(map(str, target)))]
+    result = nncalc("grade", network, *inputs, *target_args, "-a", answers, *options, "-f", "json")
+    assert "Traceback" not in result.err
+    assert result.code in (0, 1), result.err
+    return result.code, json.loads(result.out)
+
+
+def batch_of(network, two_maps):
+    """The network file, its reference description, two images, their targets and the loss option."""
+    net, target = (TEXTBOOK_NET, [0, 1]) if network == "textbook" else (TWO_MAPS_NET, [1, 0])
+    path = TEXTBOOK if network == "textbook" else two_maps
+    image, second = SECOND_IMAGE[network]
+    options = ("--loss", "cross_entropy") if network == "textbook" else ()
+    return path, net, [net["image"], image], [target, second], options
+
+
+def test_the_batch_reference_agrees_with_autograd():
+    torch = pytest.importorskip("torch")
+    _, net, images, targets, _ = batch_of("two maps", None)
+    v = work_batch(net, images, targets)
+    kernels = torch.tensor(net["kernels"], dtype=torch.float64, requires_grad=True)
+    kb = torch.tensor(net["kernel_biases"], dtype=torch.float64, requires_grad=True)
+    w, b = torch.tensor(net["dense_w"], dtype=torch.float64), torch.tensor(net["dense_b"], dtype=torch.float64)
+    x = torch.tensor(images, dtype=torch.float64)
+    pooled = torch.nn.functional.avg_pool2d(torch.sigmoid(torch.nn.functional.conv2d(x, kernels, kb)), 2, 1)
+    a2 = torch.sigmoid(pooled.flatten(1) @ w.T + b)
+    loss = (0.5 * ((a2 - torch.tensor(targets, dtype=torch.float64)) ** 2).sum(dim=1)).mean()
+    loss.backward()
+    assert v["loss"] == pytest.approx(loss.item(), abs=1e-5)
+    assert v["gw1"] == pytest.approx(kernels.grad.numpy(), abs=1e-5)
+    assert v["gb1"] == pytest.approx(kb.grad.numpy(), abs=1e-5)
+
+
+@pytest.mark.parametrize("network", ["textbook", "two maps"])
+@pytest.mark.parametrize("batch", ["mean", "sum"])
+def test_a_correct_batch_sheet_passes(nncalc, write, two_maps, network, batch):
+    path, net, images, targets, options = batch_of(network, two_maps)
+    v = work_batch(net, images, targets, lr=0.1, batch=batch)  # lr 0.5 would halve as two samples averaged do
+    text = sheet(v)
+    options = (*options, "--lr", "0.1")
+    code, document = graded_batch(nncalc, write, path, net, images, targets, text, *options, "--batch", batch)
+    assert code == 0 and document["correct"] is True, wrong(document)[:1]
+    conv_delta = [m for m in document["marks"] if m["layer"] == "conv" and m["quantity"] == "delta"]
+    assert len(conv_delta) == 2 * v["d1"][0].size  # a map per sample
+    # the gradients summed where they are averaged: named, in the kernel's and the bias's gradients
+    other = "sum" if batch == "mean" else "mean"
+    code, document = graded_batch(nncalc, write, path, net, images, targets, text, *options, "--batch", other)
+    assert code == 1
+    kernel = [m for m in wrong(document) if m["layer"] == "conv" and m["quantity"] in ("grad_weights", "grad_biases")]
+    assert kernel and all("over the batch instead of" in m["diagnosis"] for m in kernel)
+
+
+def test_a_slip_in_one_samples_map_of_a_batch_marks_that_sample_only(nncalc, write, two_maps):
+    path, net, images, targets, options = batch_of("textbook", two_maps)
+    v = work_batch(net, images, targets, slip="d1")  # the second sample's δ of the convolution
+    code, document = graded_batch(nncalc, write, path, net, images, targets, sheet(v), *options)
+    assert code == 1
+    (mark,) = wrong(document)  # the kernel's gradient is judged from the slipped δ
+    assert (mark["layer"], mark["quantity"], mark["sample"]) == ("conv", "delta", 2)  # counted from 1
+    d1 = work_batch(net, images, targets)["d1"][1, 0]
+    r, c = np.unravel_index(int(np.argmax(np.abs(d1))), d1.shape)
+    assert mark["cell"] == {"channel": 0, "row": int(r), "column": int(c)}
+    assert mark["given"] == pytest.approx(d1[r, c] + 0.25, abs=1e-9)
+
+
+def test_a_batch_sheet_with_a_map_too_few_is_located(nncalc, write, two_maps):
+    path, net, images, targets, _ = batch_of("two maps", two_maps)
+    text = f"layers:\n  - delta: [{maps(work(net, targets[0])['d1'])}]\n"
+    code = nncalc(
+        "grade",
+        path,
+        *[arg for image in images for arg in ("-i", ",".join(str(x) for row in image[0] for x in row))],
+        *[arg for target in targets for arg in ("-t", ",".join(map(str, target)))],
+        "-a",
+        write("answers.yaml", text),
+    )
+    assert code.code == 2 and "Traceback" not in code.err
+    assert ":2:12: layer 1 (conv): delta has 1 entry, expected 2, one map per sample" in code.err, code.err
+
+
+def batch_args(images, targets) -> list[str]:
+    inputs = [arg for image in images for arg in ("-i", ",".join(str(x) for row in image[0] for x in row))]
+    return inputs + [arg for target in targets for arg in ("-t", ",".join(map(str, target)))]
+
+
+def test_a_batch_kernel_gradient_is_worked_over_every_sample(nncalc, write, two_maps):
+    path, net, images, targets, options = batch_of("textbook", two_maps)
+    v = work_batch(net, images, targets, slip="gw1")
+    right = work_batch(net, images, targets)["gw1"]
+    args = (*batch_args(images, targets), "-a", write("answers.yaml", sheet(v)), *options, "-f", "table")
+    result = nncalc("grade", path, *args)
+    assert result.code == 1, result.err
+    out = result.out
+    assert "grading" in out and "for a batch of 2 samples (1×5×5 images)" in out
+    assert "sample 2, target o1 = 1, o2 = 0" in out
+    assert "first wrong value: ∂L/∂W[0,0,0,0]" in out
+    # the mean over the two samples of Σ δ · a: ½ · (9 products of sample 1 + 9 of sample 2)
+    assert "½ · Σs Σy,x" in out and "0.799404 · 3" in out
+    assert f"= {right[0, 0, 0, 0]:.6f}, not {v['gw1'][0, 0, 0, 0]:.6f}" in out
+    assert "summed over the 2 samples and averaged" in out
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex", "html", "json"])
+@pytest.mark.parametrize("steps", [(), ("--steps", "matrix")])
+def test_a_batch_renders_in_every_format(nncalc, write, two_maps, fmt, steps):
+    path, net, images, targets, options = batch_of("two maps", two_maps)
+    v = work_batch(net, images, targets, slip="d1")
+    if fmt == "json" and steps:
+        return
+    args = (*batch_args(images, targets), "-a", write("answers.yaml", sheet(v)), *options, "-f", fmt, *steps)
+    result = nncalc("grade", path, *args)
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    if fmt == "json":
+        (mark,) = wrong(json.loads(result.out))
+        assert (mark["layer"], mark["quantity"], mark["sample"]) == ("conv", "delta", 2)
+    else:
+        assert "sample 2" in result.out
+
+
+@pytest.mark.parametrize(
+    ("delta", "where", "message"),
+    [
+        ("{0: [[0.1, 0.2], [0.3, 0.4]]}", "3:12", "with 2 samples, write a list of 2 maps, one per sample (a 2×2×2"),
+        ("[0.1, 0.2, 0.3]", "3:12", "with 2 samples, write a list of 2 maps, one per sample (a 2×2×2 map each), got a"),
+        ("[[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], ~, ~]", "3:12", "delta has 3 entries, expected 2, one map per"),
+        ("[~, [[0.1, 0.2], [0.3, 0.4]]]", "3:16", "delta, sample 2 of 2: one matrix is for a map of one channel"),
+    ],
+    ids=["by-channel", "flat", "count", "a-sample's-map"],
+)
+def test_a_batch_sheet_is_read_a_map_per_sample_and_its_mistakes_located(two_maps, delta, where, message):
+    with pytest.raises(InputError) as caught:
+        parse_sheet(f"layers:\n  - {{}}\n  - delta: {delta}\n", load_network(two_maps), "a.yaml", samples=2)
+    (problem,) = caught.value.problems
+    assert message in problem.message and str(problem.location) == f"a.yaml:{where}", str(problem)
+
+
+def test_a_sample_left_out_of_a_batch_sheet_is_read_as_left_out(two_maps):
+    text = "layers:\n  - {}\n  - delta: [~, [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6], [0.7, 0.8]]]]\n"
+    read = parse_sheet(text, load_network(two_maps), "a.yaml", samples=2)
+    first, second = read.layers[1].delta
+    assert all(slot is None for slot in first)
+    assert [slot.value for slot in second] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]

@@ -23,8 +23,8 @@ verdicts, the dense layers after a flatten and their likely slips) stays one:
   two of them give the same value in a cell, the one that gives the whole written map is
   named.
 
-One sample at a time, as the forward grading of a spatial network is: a batch of images
-is refused where the sheet is read. Every alternative is NumPy on whole maps.
+A batch is worked as a dense one is: each sample's maps (samples first), the gradients
+averaged or summed over the samples. Every alternative is NumPy on whole maps.
 """
 
 from __future__ import annotations
