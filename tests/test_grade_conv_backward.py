@@ -1082,3 +1082,72 @@ def test_a_sample_left_out_of_a_batch_sheet_is_read_as_left_out(two_maps):
     first, second = read.layers[1].delta
     assert all(slot is None for slot in first)
     assert [slot.value for slot in second] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+
+
+# -- --steps matrix: the wrong value's map or kernel at once ---------------------------------------
+
+
+def matrix_steps(nncalc, write, two_maps, slip, fmt="table"):
+    v = work(TWO_MAPS_NET, [1, 0], slip=slip)
+    path = write("answers.yaml", sheet(v))
+    result = nncalc("grade", two_maps, "-i", TWO_MAPS_INPUT, "-t", "1,0", "-a", path, "--steps", "matrix", "-f", fmt)
+    assert result.code == 1, result.err
+    return result.out, v, work(TWO_MAPS_NET, [1, 0])
+
+
+def test_matrix_steps_work_a_wrong_delta_as_its_whole_map(nncalc):
+    args = ("--inputs", IMAGE_FILE, "-t", "0,1", "-a", EXAMPLE, "--lr", "0.1", "--steps", "matrix", "-f", "table")
+    result = nncalc("grade", TEXTBOOK, *args)
+    assert result.code == 1, result.err
+    out = result.out
+    # ∂L/∂A_1 routed back by the max pool, ⊙ relu′(z) (1 where z > 0: columns 1 and 2), the map expected
+    assert "δ_1 = ∂L/∂A_1 ⊙ f′(Z_1) =" in out
+    assert "│ 0  1  1 │" in out and "0.199851         0 ┐" in out
+    assert "wrong entry: row 1, column 2 of δ_1: 0.799404, not 0.399702" in out
+    assert "passed down by layer 2 (pool)" in out
+
+
+def test_matrix_steps_work_a_wrong_kernel_gradient_as_the_window_times_delta(nncalc, write, two_maps):
+    out, v, right = matrix_steps(nncalc, write, two_maps, "gw1")
+    o, i, r, c = np.unravel_index(int(np.argmax(np.abs(right["gw1"]))), right["gw1"].shape)
+    assert f"∂L/∂K_1[{o},{i},{r},{c}] = sum(X[{r}:{r + 3},{c}:{c + 3}] ⊙ δ_1[{o}])" in out
+    assert f"= {right['gw1'][o, i, r, c]:.6f}" in out
+    # the whole kernel's gradient expected, and the entry written wrong
+    assert f"∂L/∂K_1[{o},{i}] = " in out
+    wrong_text = f"{v['gw1'][o, i, r, c]:.6f}"
+    assert (
+        f"wrong entry: row {r}, column {c} of ∂L/∂K_1[{o},{i}]: {right['gw1'][o, i, r, c]:.6f}, not {wrong_text}" in out
+    )
+
+
+def test_matrix_steps_work_a_wrong_new_kernel_as_the_step_of_the_whole_kernel(nncalc, write, two_maps):
+    out, _, right = matrix_steps(nncalc, write, two_maps, "w1")
+    o, i, r, c = np.unravel_index(int(np.argmax(np.abs(right["w1"]))), right["w1"].shape)
+    assert f"K′_1[{o},{i}] = K_1[{o},{i}] − η · ∂L/∂K_1[{o},{i}]" in out
+    assert f"wrong entry: row {r}, column {c} of K′_1[{o},{i}]: {right['w1'][o, i, r, c]:.6f}" in out
+
+
+def test_matrix_steps_work_a_wrong_bias_gradient_as_the_sum_of_the_delta_map(nncalc, write, two_maps):
+    out, v, right = matrix_steps(nncalc, write, two_maps, "gb1")
+    o = int(np.argmax(np.abs(right["gb1"])))
+    assert f"∂L/∂b_1[{o}] = sum(δ_1[{o}]) = sum" in out
+    assert f"= {right['gb1'][o]:.6f}, not {v['gb1'][o]:.6f}" in out
+
+
+def test_matrix_steps_of_a_batch_name_the_sample_and_sum_over_it(nncalc, write, two_maps):
+    path, net, images, targets, options = batch_of("textbook", two_maps)
+    for slip, expected in (("d1", "wrong entry: sample 2, row"), ("gw1", "½ · Σs sum(X[0:3,0:3] ⊙ δ_1)")):
+        v = work_batch(net, images, targets, slip=slip)
+        args = (*batch_args(images, targets), "-a", write("answers.yaml", sheet(v)), *options, "--steps", "matrix")
+        result = nncalc("grade", path, *args, "-f", "table")
+        assert result.code == 1, result.err
+        assert expected in result.out
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "html"])
+@pytest.mark.parametrize("slip", ["d1", "dpool", "dflat", "gw1", "gb1", "w1"])
+def test_matrix_steps_render_in_every_format(nncalc, write, two_maps, fmt, slip):
+    out, _, right = matrix_steps(nncalc, write, two_maps, slip, fmt)
+    assert "Traceback" not in out
+    shown = np.asarray(right[slip]).flat[int(np.argmax(np.abs(right[slip])))]
+    assert f"{shown:.6f}".lstrip("-") in out

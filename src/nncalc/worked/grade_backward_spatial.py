@@ -8,7 +8,8 @@ wrong; a convolution's kernel gradients and updated kernels the same way, a grid
 (out, in) channel pair, and its biases in a table. The first wrong value is then worked
 with the person's own numbers: a δ cell as ∂L/∂a · f′(z), with the rule by which the
 layer above passed ∂L/∂a down; a kernel value as the sum Σ δ · a over the map; a bias's
-gradient as the sum of δ; an update as w − lr · ∂L/∂w. In a batch each sample's image,
+gradient as the sum of δ; an update as w − lr · ∂L/∂w (with ``--steps matrix``, its whole
+map or kernel at once: ``nncalc.worked.grade_backward_spatial_matrix``). In a batch each sample's image,
 maps and δ come in turn, and a gradient's sum runs over every sample's map too (times 1/n
 where the batch is averaged).
 
@@ -223,9 +224,17 @@ def _first_wrong(network: Network, grade: BackwardGrade, mark: BackMark, view: V
     blocks: list = [Note((where,), kind="wrong", lead="first wrong value:")]
     if view.steps is not False:
         work = _Work(network, grade, view.precision)
-        chain, notes = getattr(work, mark.quantity)(mark)
-        blocks.append(Steps((Step((chain,), after=(f", not {mark.given.text}",)),)))
-        blocks.extend(Note((note,), kind="detail") for note in notes)
+        at_once = None
+        if view.form == "matrix":  # the wrong value's map or kernel at once, where the form has one
+            from nncalc.worked.grade_backward_spatial_matrix import spatial_backward_wrong
+
+            at_once = spatial_backward_wrong(network, grade, mark, view, work)
+        if at_once is not None:
+            blocks.extend(at_once)
+        else:
+            chain, notes = getattr(work, mark.quantity)(mark)
+            blocks.append(Steps((Step((chain,), after=(f", not {mark.given.text}",)),)))
+            blocks.extend(Note((note,), kind="detail") for note in notes)
     blocks.extend(slip_notes(mark, view.precision))
     return blocks
 
