@@ -502,14 +502,16 @@ def test_a_wrong_count_of_input_values_names_the_first_and_last(nncalc):
 # -- what does not take spatial layers yet ---------------------------------------------------------
 
 
-def test_grading_the_backward_pass_of_a_batch_of_images_is_refused_with_exit_2(nncalc, tmp_path):
+def test_the_backward_pass_of_a_batch_of_images_is_graded_a_map_per_sample(nncalc, tmp_path):
+    """A flat image under the edge filter gives z = 0, a = relu(0) = 0, so both samples' conv maps are 0."""
     answers = tmp_path / "answers.yaml"
-    answers.write_text("layers:\n  - {}\n")
+    zeros = "[[0, 0, 0], [0, 0, 0], [0, 0, 0]]"
+    answers.write_text(f"layers:\n  - z: [{zeros}, {zeros}]\n")
     image = ",".join(["1"] * 25)
-    result = nncalc("grade", TEXTBOOK, "-i", image, "-i", image, "-t", "1,0", "-t", "0,1", "--answers", answers)
-    assert result.code == 2
-    message = "grading a batch of several samples (--input more than once) does not support conv2d layers yet"
-    assert f"{message} (layer 1 (conv))" in result.err
+    args = ("-i", image, "-i", ",".join(["2"] * 25), "-t", "1,0", "-t", "0,1", "--answers", answers, "-f", "json")
+    result = nncalc("grade", TEXTBOOK, *args)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["right"] == 18
 
 
 def test_the_api_takes_an_image_as_a_matrix_or_a_batch_of_maps():

@@ -309,10 +309,17 @@ def test_inputs_must_be_one_sample(nncalc, write):
     assert "2 samples, but an answer sheet is for one sample" in result.err
 
 
-def test_a_batch_of_images_is_refused_by_the_api():
-    # one image is graded backward too (tests/test_grade_conv_backward.py); a batch of them not yet
-    with pytest.raises(InputError, match="grading a batch of several samples"):
-        api.grade(api.load(NETWORK), [[1] * 25, [0] * 25], {"layers": [{}]}, target=[[1, 0], [0, 1]])
+def test_a_batch_of_images_is_graded_by_the_api():
+    """Both images give z = 0 in the convolution (a flat image under an edge filter), so the output
+    is softmax(b) = softmax(−1, 1) = (0.119203, 0.880797) for each; δ = a − t with cross-entropy.
+    (The batch's maps and gradients against a reference: tests/test_grade_conv_backward.py.)"""
+    answers = {"layers": [{}, {}, {}, {"delta": [[-0.880797, 0.880797], [0.119203, -0.119203]]}]}
+    images, targets = [[1] * 25, [0] * 25], [[1, 0], [0, 1]]
+    marks = api.grade(api.load(NETWORK), images, answers, target=targets, loss="cross_entropy")
+    assert marks.all_correct and len(marks.right) == 4
+    answers["layers"][3]["delta"][1] = [0.880797, -0.880797]  # the first sample's δ for the second's
+    marks = api.grade(api.load(NETWORK), images, answers, target=targets, loss="cross_entropy")
+    assert [(m.quantity, m.index) for m in marks.wrong] == [("delta", (1, 0)), ("delta", (1, 1))]
 
 
 # -- what it shows ---------------------------------------------------------------------------------

@@ -192,7 +192,20 @@ def work(net, target, lr=0.5, slip=None, mistake=None, unrounded=()):
     written("w2", w - lr * gw2)
     written("b2", b - lr * gb2)
     dflat = written("dflat", w.T @ d2)
-    dpool = written("dpool", dflat.reshape(pooled.shape))
+    channels, rows, columns = pooled.shape
+    if mistake == "channels last":  # read back as Keras flattens: rows, then columns, then channels
+        unfolded = np.zeros(pooled.shape)
+        for n, value in enumerate(dflat):
+            cell, c = divmod(n, channels)
+            unfolded[c, cell // columns, cell % columns] = value
+    elif mistake == "columns first":  # each channel's values read down the columns
+        unfolded = np.zeros(pooled.shape)
+        for n, value in enumerate(dflat):
+            c, cell = divmod(n, rows * columns)
+            unfolded[c, cell % rows, cell // rows] = value
+    else:
+        unfolded = dflat.reshape(pooled.shape)
+    dpool = written("dpool", unfolded)
     how = net["pool"]
     if mistake in ("every cell", "shared"):
         how = {"every cell": "every", "shared": "shared"}[mistake]
@@ -213,10 +226,24 @@ def work(net, target, lr=0.5, slip=None, mistake=None, unrounded=()):
                     grads[o, c, p, q] = sum(
                         slid[o, i, j] * x[c, i + p, j + q] for i in range(d1.shape[1]) for j in range(d1.shape[2])
                     )
+    if mistake == "gradient flipped":  # written turned half a turn: [p, q] at [rows − 1 − p, columns − 1 − q]
+        grads = grads[:, :, ::-1, ::-1]
+    elif mistake == "gradient transposed":  # each kernel's rows written as its columns
+        grads = np.array(
+            [
+                [
+                    [[grads[o, c, q, p] for q in range(grads.shape[3])] for p in range(grads.shape[2])]
+                    for c in range(grads.shape[1])
+                ]
+                for o in range(grads.shape[0])
+            ]
+        )
     gw1 = written("gw1", grads)
     sums = d1.sum(axis=(1, 2))
     gb1 = written("gb1", sums / (d1.shape[1] * d1.shape[2]) if mistake == "bias mean" else sums)
-    written("w1", kernels - (1.0 if mistake == "no lr" else lr) * gw1)
+    w1 = written("w1", kernels - (1.0 if mistake == "no lr" else lr) * gw1)
+    if mistake == "new kernel flipped":
+        v["w1"] = w1[:, :, ::-1, ::-1]
     written("b1", kb - lr * gb1)
     return v
 
@@ -418,6 +445,15 @@ def test_a_slip_marks_only_that_value_and_what_follows_is_judged_from_it(nncalc,
         ("two maps", "not divided", ("conv", "delta"), "the average pool's δ was not divided by the window's size 4"),
         ("two maps", "no f′", ("conv", "delta"), "the factor f′(z) of sigmoid is missing"),
         ("two maps", "true convolution", ("conv", "grad_weights"), "a true convolution a ∗ δ"),
+        ("textbook", "gradient flipped", ("conv", "grad_weights"), "the kernel's gradient is written flipped"),
+        ("two maps", "gradient flipped", ("conv", "grad_weights"), "the kernel's gradient is written flipped"),
+        ("textbook", "gradient transposed", ("conv", "grad_weights"), "the kernel's gradient is written transposed"),
+        ("two maps", "gradient transposed", ("conv", "grad_weights"), "the kernel's gradient is written transposed"),
+        ("textbook", "new kernel flipped", ("conv", "weights"), "the new kernel is written flipped"),
+        ("two maps", "new kernel flipped", ("conv", "weights"), "the new kernel is written flipped"),
+        ("textbook", "columns first", ("pool", "delta"), "the flattened δ was read back columns before rows"),
+        ("two maps", "columns first", ("pool", "delta"), "the flattened δ was read back columns before rows"),
+        ("two maps", "channels last", ("pool", "delta"), "the flattened δ was read back channels last"),
     ],
 )
 def test_each_mistake_is_named(nncalc, write, two_maps, network, mistake, where, phrase):
@@ -429,7 +465,7 @@ def test_each_mistake_is_named(nncalc, write, two_maps, network, mistake, where,
     assert code == 1
     marks = wrong(document)
     assert {(m["layer"], m["quantity"]) for m in marks} == {where}  # what follows is judged from the mistake
-    assert phrase in marks[0]["diagnosis"]
+    assert all(phrase in m["diagnosis"] for m in marks), [m["diagnosis"] for m in marks]
 
 
 def test_a_delta_left_out_carries_its_mistake_into_the_kernel_gradient_diagnosis(nncalc, write, two_maps):
@@ -726,3 +762,392 @@ def test_a_delta_map_too_large_for_grids_lists_its_wrong_cells(nncalc, write):
     assert result.code == 1, result.err
     assert "144 values written, 143 right, 1 wrong" in result.out
     assert "δ[0,5]" in result.out
+
+
+# -- a symmetric network: a flip, a transposition or another unfolding changes nothing -------------
+
+SYMMETRIC_YAML = """\
+name: symmetric
+inputs: {shape: [1, 4, 4]}
+layers:
+  - {name: c1, type: conv2d, weights: [[[[1.0, 0.5], [0.5, 1.0]]]], biases: [0.1], activation: identity}
+  - {name: c2, type: conv2d, weights: [[[[0.5, -0.25], [-0.25, 0.5]]]], biases: [0.0], activation: identity}
+  - {name: flatten, type: flatten}
+  - {name: out, weights: [[0.3, -0.2, -0.2, 0.3]], biases: [0.0], activation: identity}
+"""
+# the same read across its diagonal and turned half a turn, as the kernels and the output's weights are
+SYMMETRIC_IMAGE = [[0.2, -0.4, 0.6, 0.1], [-0.4, 0.3, 0.7, 0.6], [0.6, 0.7, 0.3, -0.4], [0.1, 0.6, -0.4, 0.2]]
+
+
+def symmetric_sheet(slip: str | None = None) -> tuple[str, dict]:
+    """The backward pass of SYMMETRIC_YAML for target 0 (half-SSE, identity, lr 0.5), worked in loops and
+    written rounded; ``slip`` adds 0.25 to the value [0, 0, 0, 1] of a kernel or [0, 1] of a δ map."""
+    x = np.array(SYMMETRIC_IMAGE)
+    k1, k2 = np.array([[1.0, 0.5], [0.5, 1.0]]), np.array([[0.5, -0.25], [-0.25, 0.5]])
+    w = np.array([0.3, -0.2, -0.2, 0.3])
+    z1 = correlate(x[None], k1[None, None], [0.1])[0]
+    z2 = correlate(z1[None], k2[None, None], [0.0])[0]
+    v: dict = {}
+
+    def written(name, value):
+        value = carried(value)
+        if slip == name:
+            value = value.copy()
+            value[(0, 1) if value.ndim == 2 else 1] += 0.25
+        v[name] = value
+        return value
+
+    d_out = written("d_out", [w @ z2.ravel()])  # a − t, t = 0
+    written("gw_out", [d_out[0] * z2.ravel()])
+    written("gb_out", d_out)
+    written("w_out", [w - 0.5 * v["gw_out"][0]])
+    written("b_out", [-0.5 * v["gb_out"][0]])
+    d_flat = written("d_flat", w * d_out[0])
+    d2 = written("d2", d_flat.reshape(2, 2))
+
+    def backward(delta, below, kernel, name):
+        grads = np.zeros((2, 2))
+        for p in range(2):
+            for q in range(2):
+                grads[p, q] = sum(
+                    delta[i, j] * below[i + p, j + q] for i in range(delta.shape[0]) for j in range(delta.shape[1])
+                )
+        gw = written(f"gw{name}", grads)
+        gb = written(f"gb{name}", [delta.sum()])
+        written(f"w{name}", kernel - 0.5 * gw)
+        written(f"b{name}", [(0.1 if name == "1" else 0.0) - 0.5 * gb[0]])
+
+    backward(d2, z1, k2, "2")
+    d1 = np.zeros((3, 3))
+    for i in range(2):
+        for j in range(2):
+            for p in range(2):
+                for q in range(2):
+                    d1[i + p, j + q] += d2[i, j] * k2[p, q]
+    d1 = written("d1", d1)
+    backward(d1, x, k1, "1")
+
+    def conv(n, delta):
+        return (
+            f"  - delta: {maps(delta)}\n    grad_weights: {maps(v[f'gw{n}'])}\n    grad_biases: {maps(v[f'gb{n}'])}\n"
+            f"    weights: {maps(v[f'w{n}'])}\n    biases: {maps(v[f'b{n}'])}\n"
+        )
+
+    text = "layers:\n" + conv("1", v["d1"]) + conv("2", v["d2"]) + f"  - delta: {maps(v['d_flat'])}\n"
+    text += (
+        f"  - delta: {maps(v['d_out'])}\n    grad_weights: {maps(v['gw_out'])}\n    grad_biases: {maps(v['gb_out'])}\n"
+    )
+    text += f"    weights: {maps(v['w_out'])}\n    biases: {maps(v['b_out'])}\n"
+    return text, v
+
+
+def grade_symmetric(nncalc, write, text):
+    network = write("symmetric.yaml", SYMMETRIC_YAML)
+    flat = ",".join(str(value) for row in SYMMETRIC_IMAGE for value in row)
+    result = nncalc("grade", network, "-i", flat, "-t", "0", "-a", write("a.yaml", text), "-f", "json")
+    assert "Traceback" not in result.err and result.code in (0, 1), result.err
+    return result.code, json.loads(result.out)
+
+
+def test_in_a_symmetric_network_the_flips_change_nothing_so_the_sheet_is_right(nncalc, write):
+    text, v = symmetric_sheet()
+    for name in ("gw1", "w1", "gw2", "w2", "d1", "d2"):  # flipped, transposed: the same numbers
+        assert np.array_equal(v[name], v[name][::-1, ::-1]) and np.array_equal(v[name], v[name].T), name
+    assert np.array_equal(v["d_flat"].reshape(2, 2).T, v["d2"])  # unfolded columns first: the same map
+    code, document = grade_symmetric(nncalc, write, text)
+    assert code == 0 and document["correct"] is True, wrong(document)[:1]
+    assert document["right"] == 9 + 4 + 1 + 4 + 1 + 4 + 4 + 1 + 4 + 1 + 4 + 1 + 4 + 1 + 4 + 1
+
+
+@pytest.mark.parametrize(
+    ("slip", "where"),
+    [
+        ("gw1", ("c1", "grad_weights")),
+        ("w1", ("c1", "weights")),
+        ("d1", ("c1", "delta")),
+        ("gw2", ("c2", "grad_weights")),
+        ("d2", ("c2", "delta")),
+    ],
+)
+def test_in_a_symmetric_network_a_slip_is_not_called_a_flip(nncalc, write, slip, where):
+    """Flipping, transposing or reading in another order changes nothing here: none of those
+    mistakes can be what gave a wrong value, so none is named."""
+    text, _ = symmetric_sheet(slip)
+    code, document = grade_symmetric(nncalc, write, text)
+    assert code == 1
+    (mark,) = wrong(document)
+    assert (mark["layer"], mark["quantity"]) == where
+    named = mark["diagnosis"] or ""
+    for phrase in ("flipped", "transposed", "columns before rows", "unflipped", "true convolution"):
+        assert phrase not in named, named
+
+
+# -- a batch: a map per sample, the gradients the batch's --------------------------------------------
+
+SECOND_IMAGE = {  # a second sample for each network, and its target
+    "textbook": ([[[1, 0, 2, 3, 1], [0, 3, 1, 2, 2], [2, 1, 0, 3, 0], [3, 2, 1, 0, 1], [1, 3, 2, 1, 0]]], [1, 0]),
+    "two maps": (
+        [[[0.2, -0.7, 0.4, 0.1], [0.6, 0.3, -0.5, 0.9], [-0.2, 0.8, 0.1, -0.4], [0.7, -0.1, 0.5, 0.3]]],
+        [0, 1],
+    ),
+}
+
+
+def work_batch(net, images, targets, lr=0.5, batch="mean", slip=None):
+    """A batch worked as a person does: each sample's forward pass and δ by ``work`` (a δ does not
+    depend on the batch), then the gradients as the mean (or sum) over the samples of each sample's,
+    in loops, and the updates from them. The per-sample values are stacked, sample first, as the
+    sheet writes them; ``slip`` adds 0.25 to the last sample's largest value of a per-sample
+    value, or to the largest of the kernel's gradient ("gw1"), carried into what follows."""
+    per = [work(net | {"image": image}, target, lr) for image, target in zip(images, targets, strict=True)]
+    v = {name: np.stack([p[name] for p in per]) for name in ("z1", "a1", "pooled", "flat", "z2", "a2")}
+    v |= {name: np.stack([p[name] for p in per]) for name in ("d2", "dflat", "dpool", "d1")}
+    if slip in v:
+        last = v[slip][-1]
+        last.flat[int(np.argmax(np.abs(last)))] += 0.25
+    n = len(images) if batch == "mean" else 1
+    t = np.array(targets, dtype=float)
+    if net["loss"] == "cross_entropy":
+        losses_ = [-np.sum(t[s] * np.log(v["a2"][s])) for s in range(len(images))]
+    else:
+        losses_ = [0.5 * np.sum((t[s] - v["a2"][s]) ** 2) for s in range(len(images))]
+    v["loss"] = sum(losses_) / n
+    kernels, kb = np.array(net["kernels"], dtype=float), np.array(net["kernel_biases"], dtype=float)
+    w, b = np.array(net["dense_w"]), np.array(net["dense_b"])
+    v["gw2"] = carried(sum(np.outer(v["d2"][s], v["flat"][s]) for s in range(len(images))) / n)
+    v["gb2"] = carried(v["d2"].sum(axis=0) / n)
+    v["w2"], v["b2"] = carried(w - lr * v["gw2"]), carried(b - lr * v["gb2"])
+    grads = np.zeros_like(kernels)
+    d1 = v["d1"]
+    for s, image in enumerate(images):
+        x = np.array(image, dtype=float)
+        for o in range(kernels.shape[0]):
+            for c in range(kernels.shape[1]):
+                for p in range(kernels.shape[2]):
+                    for q in range(kernels.shape[3]):
+                        grads[o, c, p, q] += sum(
+                            d1[s, o, i, j] * x[c, i + p, j + q] for i in range(d1.shape[2]) for j in range(d1.shape[3])
+                        )
+    v["gw1"] = carried(grads / n)
+    if slip == "gw1":
+        v["gw1"].flat[int(np.argmax(np.abs(v["gw1"])))] += 0.25
+    v["gb1"] = carried(d1.sum(axis=(0, 2, 3)) / n)
+    v["w1"], v["b1"] = carried(kernels - lr * v["gw1"]), carried(kb - lr * v["gb1"])
+    return v
+
+
+def graded_batch(nncalc, write, network, net, images, targets, text, *options):
+    answers = write("answers.yaml", text)
+    inputs = [arg for image in images for arg in ("-i", ",".join(str(x) for row in image[0] for x in row))]
+    target_args = [arg for target in targets for arg in ("-t", ",".join(map(str, target)))]
+    result = nncalc("grade", network, *inputs, *target_args, "-a", answers, *options, "-f", "json")
+    assert "Traceback" not in result.err
+    assert result.code in (0, 1), result.err
+    return result.code, json.loads(result.out)
+
+
+def batch_of(network, two_maps):
+    """The network file, its reference description, two images, their targets and the loss option."""
+    net, target = (TEXTBOOK_NET, [0, 1]) if network == "textbook" else (TWO_MAPS_NET, [1, 0])
+    path = TEXTBOOK if network == "textbook" else two_maps
+    image, second = SECOND_IMAGE[network]
+    options = ("--loss", "cross_entropy") if network == "textbook" else ()
+    return path, net, [net["image"], image], [target, second], options
+
+
+def test_the_batch_reference_agrees_with_autograd():
+    torch = pytest.importorskip("torch")
+    _, net, images, targets, _ = batch_of("two maps", None)
+    v = work_batch(net, images, targets)
+    kernels = torch.tensor(net["kernels"], dtype=torch.float64, requires_grad=True)
+    kb = torch.tensor(net["kernel_biases"], dtype=torch.float64, requires_grad=True)
+    w, b = torch.tensor(net["dense_w"], dtype=torch.float64), torch.tensor(net["dense_b"], dtype=torch.float64)
+    x = torch.tensor(images, dtype=torch.float64)
+    pooled = torch.nn.functional.avg_pool2d(torch.sigmoid(torch.nn.functional.conv2d(x, kernels, kb)), 2, 1)
+    a2 = torch.sigmoid(pooled.flatten(1) @ w.T + b)
+    loss = (0.5 * ((a2 - torch.tensor(targets, dtype=torch.float64)) ** 2).sum(dim=1)).mean()
+    loss.backward()
+    assert v["loss"] == pytest.approx(loss.item(), abs=1e-5)
+    assert v["gw1"] == pytest.approx(kernels.grad.numpy(), abs=1e-5)
+    assert v["gb1"] == pytest.approx(kb.grad.numpy(), abs=1e-5)
+
+
+@pytest.mark.parametrize("network", ["textbook", "two maps"])
+@pytest.mark.parametrize("batch", ["mean", "sum"])
+def test_a_correct_batch_sheet_passes(nncalc, write, two_maps, network, batch):
+    path, net, images, targets, options = batch_of(network, two_maps)
+    v = work_batch(net, images, targets, lr=0.1, batch=batch)  # lr 0.5 would halve as two samples averaged do
+    text = sheet(v)
+    options = (*options, "--lr", "0.1")
+    code, document = graded_batch(nncalc, write, path, net, images, targets, text, *options, "--batch", batch)
+    assert code == 0 and document["correct"] is True, wrong(document)[:1]
+    conv_delta = [m for m in document["marks"] if m["layer"] == "conv" and m["quantity"] == "delta"]
+    assert len(conv_delta) == 2 * v["d1"][0].size  # a map per sample
+    # the gradients summed where they are averaged: named, in the kernel's and the bias's gradients
+    other = "sum" if batch == "mean" else "mean"
+    code, document = graded_batch(nncalc, write, path, net, images, targets, text, *options, "--batch", other)
+    assert code == 1
+    kernel = [m for m in wrong(document) if m["layer"] == "conv" and m["quantity"] in ("grad_weights", "grad_biases")]
+    assert kernel and all("over the batch instead of" in m["diagnosis"] for m in kernel)
+
+
+def test_a_slip_in_one_samples_map_of_a_batch_marks_that_sample_only(nncalc, write, two_maps):
+    path, net, images, targets, options = batch_of("textbook", two_maps)
+    v = work_batch(net, images, targets, slip="d1")  # the second sample's δ of the convolution
+    code, document = graded_batch(nncalc, write, path, net, images, targets, sheet(v), *options)
+    assert code == 1
+    (mark,) = wrong(document)  # the kernel's gradient is judged from the slipped δ
+    assert (mark["layer"], mark["quantity"], mark["sample"]) == ("conv", "delta", 2)  # counted from 1
+    d1 = work_batch(net, images, targets)["d1"][1, 0]
+    r, c = np.unravel_index(int(np.argmax(np.abs(d1))), d1.shape)
+    assert mark["cell"] == {"channel": 0, "row": int(r), "column": int(c)}
+    assert mark["given"] == pytest.approx(d1[r, c] + 0.25, abs=1e-9)
+
+
+def test_a_batch_sheet_with_a_map_too_few_is_located(nncalc, write, two_maps):
+    path, net, images, targets, _ = batch_of("two maps", two_maps)
+    text = f"layers:\n  - delta: [{maps(work(net, targets[0])['d1'])}]\n"
+    code = nncalc(
+        "grade",
+        path,
+        *[arg for image in images for arg in ("-i", ",".join(str(x) for row in image[0] for x in row))],
+        *[arg for target in targets for arg in ("-t", ",".join(map(str, target)))],
+        "-a",
+        write("answers.yaml", text),
+    )
+    assert code.code == 2 and "Traceback" not in code.err
+    assert ":2:12: layer 1 (conv): delta has 1 entry, expected 2, one map per sample" in code.err, code.err
+
+
+def batch_args(images, targets) -> list[str]:
+    inputs = [arg for image in images for arg in ("-i", ",".join(str(x) for row in image[0] for x in row))]
+    return inputs + [arg for target in targets for arg in ("-t", ",".join(map(str, target)))]
+
+
+def test_a_batch_kernel_gradient_is_worked_over_every_sample(nncalc, write, two_maps):
+    path, net, images, targets, options = batch_of("textbook", two_maps)
+    v = work_batch(net, images, targets, slip="gw1")
+    right = work_batch(net, images, targets)["gw1"]
+    args = (*batch_args(images, targets), "-a", write("answers.yaml", sheet(v)), *options, "-f", "table")
+    result = nncalc("grade", path, *args)
+    assert result.code == 1, result.err
+    out = result.out
+    assert "grading" in out and "for a batch of 2 samples (1×5×5 images)" in out
+    assert "sample 2, target o1 = 1, o2 = 0" in out
+    assert "first wrong value: ∂L/∂W[0,0,0,0]" in out
+    # the mean over the two samples of Σ δ · a: ½ · (9 products of sample 1 + 9 of sample 2)
+    assert "½ · Σs Σy,x" in out and "0.799404 · 3" in out
+    assert f"= {right[0, 0, 0, 0]:.6f}, not {v['gw1'][0, 0, 0, 0]:.6f}" in out
+    assert "summed over the 2 samples and averaged" in out
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex", "html", "json"])
+@pytest.mark.parametrize("steps", [(), ("--steps", "matrix")])
+def test_a_batch_renders_in_every_format(nncalc, write, two_maps, fmt, steps):
+    path, net, images, targets, options = batch_of("two maps", two_maps)
+    v = work_batch(net, images, targets, slip="d1")
+    if fmt == "json" and steps:
+        return
+    args = (*batch_args(images, targets), "-a", write("answers.yaml", sheet(v)), *options, "-f", fmt, *steps)
+    result = nncalc("grade", path, *args)
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    if fmt == "json":
+        (mark,) = wrong(json.loads(result.out))
+        assert (mark["layer"], mark["quantity"], mark["sample"]) == ("conv", "delta", 2)
+    else:
+        assert "sample 2" in result.out
+
+
+@pytest.mark.parametrize(
+    ("delta", "where", "message"),
+    [
+        ("{0: [[0.1, 0.2], [0.3, 0.4]]}", "3:12", "with 2 samples, write a list of 2 maps, one per sample (a 2×2×2"),
+        ("[0.1, 0.2, 0.3]", "3:12", "with 2 samples, write a list of 2 maps, one per sample (a 2×2×2 map each), got a"),
+        ("[[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], ~, ~]", "3:12", "delta has 3 entries, expected 2, one map per"),
+        ("[~, [[0.1, 0.2], [0.3, 0.4]]]", "3:16", "delta, sample 2 of 2: one matrix is for a map of one channel"),
+    ],
+    ids=["by-channel", "flat", "count", "a-sample's-map"],
+)
+def test_a_batch_sheet_is_read_a_map_per_sample_and_its_mistakes_located(two_maps, delta, where, message):
+    with pytest.raises(InputError) as caught:
+        parse_sheet(f"layers:\n  - {{}}\n  - delta: {delta}\n", load_network(two_maps), "a.yaml", samples=2)
+    (problem,) = caught.value.problems
+    assert message in problem.message and str(problem.location) == f"a.yaml:{where}", str(problem)
+
+
+def test_a_sample_left_out_of_a_batch_sheet_is_read_as_left_out(two_maps):
+    text = "layers:\n  - {}\n  - delta: [~, [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6], [0.7, 0.8]]]]\n"
+    read = parse_sheet(text, load_network(two_maps), "a.yaml", samples=2)
+    first, second = read.layers[1].delta
+    assert all(slot is None for slot in first)
+    assert [slot.value for slot in second] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+
+
+# -- --steps matrix: the wrong value's map or kernel at once ---------------------------------------
+
+
+def matrix_steps(nncalc, write, two_maps, slip, fmt="table"):
+    v = work(TWO_MAPS_NET, [1, 0], slip=slip)
+    path = write("answers.yaml", sheet(v))
+    result = nncalc("grade", two_maps, "-i", TWO_MAPS_INPUT, "-t", "1,0", "-a", path, "--steps", "matrix", "-f", fmt)
+    assert result.code == 1, result.err
+    return result.out, v, work(TWO_MAPS_NET, [1, 0])
+
+
+def test_matrix_steps_work_a_wrong_delta_as_its_whole_map(nncalc):
+    args = ("--inputs", IMAGE_FILE, "-t", "0,1", "-a", EXAMPLE, "--lr", "0.1", "--steps", "matrix", "-f", "table")
+    result = nncalc("grade", TEXTBOOK, *args)
+    assert result.code == 1, result.err
+    out = result.out
+    # ∂L/∂A_1 routed back by the max pool, ⊙ relu′(z) (1 where z > 0: columns 1 and 2), the map expected
+    assert "δ_1 = ∂L/∂A_1 ⊙ f′(Z_1) =" in out
+    assert "│ 0  1  1 │" in out and "0.199851         0 ┐" in out
+    assert "wrong entry: row 1, column 2 of δ_1: 0.799404, not 0.399702" in out
+    assert "passed down by layer 2 (pool)" in out
+
+
+def test_matrix_steps_work_a_wrong_kernel_gradient_as_the_window_times_delta(nncalc, write, two_maps):
+    out, v, right = matrix_steps(nncalc, write, two_maps, "gw1")
+    o, i, r, c = np.unravel_index(int(np.argmax(np.abs(right["gw1"]))), right["gw1"].shape)
+    assert f"∂L/∂K_1[{o},{i},{r},{c}] = sum(X[{r}:{r + 3},{c}:{c + 3}] ⊙ δ_1[{o}])" in out
+    assert f"= {right['gw1'][o, i, r, c]:.6f}" in out
+    # the whole kernel's gradient expected, and the entry written wrong
+    assert f"∂L/∂K_1[{o},{i}] = " in out
+    wrong_text = f"{v['gw1'][o, i, r, c]:.6f}"
+    assert (
+        f"wrong entry: row {r}, column {c} of ∂L/∂K_1[{o},{i}]: {right['gw1'][o, i, r, c]:.6f}, not {wrong_text}" in out
+    )
+
+
+def test_matrix_steps_work_a_wrong_new_kernel_as_the_step_of_the_whole_kernel(nncalc, write, two_maps):
+    out, _, right = matrix_steps(nncalc, write, two_maps, "w1")
+    o, i, r, c = np.unravel_index(int(np.argmax(np.abs(right["w1"]))), right["w1"].shape)
+    assert f"K′_1[{o},{i}] = K_1[{o},{i}] − η · ∂L/∂K_1[{o},{i}]" in out
+    assert f"wrong entry: row {r}, column {c} of K′_1[{o},{i}]: {right['w1'][o, i, r, c]:.6f}" in out
+
+
+def test_matrix_steps_work_a_wrong_bias_gradient_as_the_sum_of_the_delta_map(nncalc, write, two_maps):
+    out, v, right = matrix_steps(nncalc, write, two_maps, "gb1")
+    o = int(np.argmax(np.abs(right["gb1"])))
+    assert f"∂L/∂b_1[{o}] = sum(δ_1[{o}]) = sum" in out
+    assert f"= {right['gb1'][o]:.6f}, not {v['gb1'][o]:.6f}" in out
+
+
+def test_matrix_steps_of_a_batch_name_the_sample_and_sum_over_it(nncalc, write, two_maps):
+    path, net, images, targets, options = batch_of("textbook", two_maps)
+    for slip, expected in (("d1", "wrong entry: sample 2, row"), ("gw1", "½ · Σs sum(X[0:3,0:3] ⊙ δ_1)")):
+        v = work_batch(net, images, targets, slip=slip)
+        args = (*batch_args(images, targets), "-a", write("answers.yaml", sheet(v)), *options, "--steps", "matrix")
+        result = nncalc("grade", path, *args, "-f", "table")
+        assert result.code == 1, result.err
+        assert expected in result.out
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "html"])
+@pytest.mark.parametrize("slip", ["d1", "dpool", "dflat", "gw1", "gb1", "w1"])
+def test_matrix_steps_render_in_every_format(nncalc, write, two_maps, fmt, slip):
+    out, _, right = matrix_steps(nncalc, write, two_maps, slip, fmt)
+    assert "Traceback" not in out
+    shown = np.asarray(right[slip]).flat[int(np.argmax(np.abs(right[slip])))]
+    assert f"{shown:.6f}".lstrip("-") in out

@@ -32,6 +32,13 @@ A map of several channels is a list of matrices, ``z: [[[...]], [[...]]]``, or b
 also be written flat, its C·H·W values in PyTorch's order (channels, then rows, then
 columns). ``~`` leaves out a value, a row's value, a channel or the whole quantity.
 
+With several samples (a batch: ``--input`` given once per sample), z, a and δ are a list
+of one map per sample, in the order of the inputs, each written as one sample's map is::
+
+      - delta: [[[0, 0.2, 0], [0, 0, 0.8], [0, 0.2, 0]],    # sample 0: its map (one channel)
+                [[0.1, 0, 0], [0, 0, 0.4], [0, 0.3, 0]]]    # sample 1
+        grad_weights: [[...]]    # the batch's: averaged (--batch mean) or summed over the samples
+
 Every value lands in the slot of its cell in flatten order, so the layer's sheet is the
 same record as a dense layer's, one slot per value the layer gives.
 """
@@ -110,7 +117,7 @@ class SpatialAnswers:
         conv = layer.kind == "conv2d"
         for key, (key_node, value) in node.entries.items():
             if key in SPATIAL_QUANTITIES:
-                self.spatial_quantity(value, layer, f"{label}: {key}", slots[key][0])
+                self.maps_per_sample(value, layer, f"{label}: {key}", slots[key])
             elif conv and key in KERNEL_QUANTITIES:
                 self.kernels(value, layer, f"{label}: {key}", slots[key])
             elif conv and key in CHANNEL_QUANTITIES:
@@ -120,6 +127,34 @@ class SpatialAnswers:
                 if conv:
                     known += ", grad_weights, weights (a matrix per kernel), grad_biases, biases (one per out channel)"
                 self.error(key_node, f"{label}: unknown key {key!r} (a {layer.kind} layer's answers are {known})")
+
+    def maps_per_sample(self, node: Node, layer: AnyLayer, what: str, slots: list) -> None:
+        """A map for each sample into ``slots[sample]``: the map itself for one sample; for a
+        batch a list of one map per sample, in the order of the inputs, each written as one
+        sample's is (``~`` for a sample left out). Samples are counted from 1, as the grade shows them."""
+        samples = len(slots)
+        if samples == 1:
+            self.spatial_quantity(node, layer, what, slots[0])
+            return
+        if _missing(node):
+            return
+        size = f"a {describe_shape(map_shape(layer))} map each"
+        if not isinstance(node, SeqNode) or _depth(node) < 2:
+            kind = "a list of numbers" if isinstance(node, SeqNode) else node.kind
+            self.error(
+                node,
+                f"{what}: with {samples} samples, write a list of {samples} maps, one per sample ({size}), got {kind}",
+            )
+            return
+        if len(node.items) != samples:
+            self.error(
+                node,
+                f"{what} has {len(node.items)} entr{'ies' if len(node.items) != 1 else 'y'}, expected {samples}, "
+                f"one map per sample in the order of the inputs ({size}; write ~ for a sample left out)",
+            )
+            return
+        for sample, item in enumerate(node.items):
+            self.spatial_quantity(item, layer, f"{what}, sample {sample + 1} of {samples}", slots[sample])
 
     def kernels(self, node: Node, layer: AnyLayer, what: str, slot: list) -> None:
         """A convolution's kernels (out, in, rows, columns) as its network file writes them, one matrix

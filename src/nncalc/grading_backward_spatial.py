@@ -19,13 +19,17 @@ verdicts, the dense layers after a flatten and their likely slips) stays one:
   convolution's f′(z) left out, δ passed back through the kernel unflipped, the kernel
   gradient computed as a true convolution (δ flipped) or written flipped, the bias
   gradient averaged over the map, and the mistakes of the step (the learning rate left
-  out or applied twice, the step the wrong way) a dense layer's update can have.
+  out or applied twice, the step the wrong way) a dense layer's update can have. Where
+  two of them give the same value in a cell, the one that gives the whole written map is
+  named.
 
-One sample at a time, as the forward grading of a spatial network is: a batch of images
-is refused where the sheet is read. Every alternative is NumPy on whole maps.
+A batch is worked as a dense one is: each sample's maps (samples first), the gradients
+averaged or summed over the samples. Every alternative is NumPy on whole maps.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -125,6 +129,7 @@ def candidates(mine: SpatialPass, given: dict[str, list[np.ndarray]], k: int) ->
     with np.errstate(all="ignore"):
         deltas = _delta_candidates(mine, network, k)
         if not isinstance(layer, Conv2d):
+            deltas = _likeliest_first(deltas, given["delta"][k], mine.expected["delta"][k])
             return {"delta": deltas, "grad_weights": [], "grad_biases": [], "weights": [], "biases": []}
         expected, used = mine.expected, mine.used
         gw, gb = expected["grad_weights"][k], expected["grad_biases"][k]
@@ -147,10 +152,9 @@ def candidates(mine: SpatialPass, given: dict[str, list[np.ndarray]], k: int) ->
         rotated = gw[:, :, ::-1, ::-1]
         if not np.array_equal(rotated, gw):
             grad_w.append(("the kernel's gradient is written flipped (rotated 180°, as a true convolution)", rotated))
-        if gw.shape[2] == gw.shape[3]:
-            grad_w.append(
-                ("the kernel's gradient is written transposed (its rows as columns)", gw.transpose(0, 1, 3, 2))
-            )
+        transposed = gw.transpose(0, 1, 3, 2) if gw.shape[2] == gw.shape[3] else gw
+        if not np.array_equal(transposed, gw):
+            grad_w.append(("the kernel's gradient is written transposed (its rows as columns)", transposed))
         cells = layer.output_shape[1] * layer.output_shape[2]
         if cells > 1:
             grad_b.append(
@@ -169,7 +173,32 @@ def candidates(mine: SpatialPass, given: dict[str, list[np.ndarray]], k: int) ->
             grad_w.append((message, mine.carried(alt_w)))
             grad_b.append((message, mine.carried(alt_b)))
         new_w, new_b = _update_candidates(mine, given, k, grad_w, grad_b)
-    return {"delta": deltas, "grad_weights": grad_w, "grad_biases": grad_b, "weights": new_w, "biases": new_b}
+        found = {"delta": deltas, "grad_weights": grad_w, "grad_biases": grad_b, "weights": new_w, "biases": new_b}
+        return {q: _likeliest_first(found[q], given[q][k], expected[q][k]) for q in found}
+
+
+def _likeliest_first(alternatives: Alternatives, given: np.ndarray, expected: np.ndarray) -> Alternatives:
+    """The alternatives, the one closest to the values written where they differ from the expected first.
+
+    Each value is diagnosed by the first alternative that gives it, but two mistakes can give
+    the same value in some cells of a map: a kernel's gradient written transposed and one
+    written flipped agree on the anti-diagonal, a flattened δ read back columns first and one
+    read channels last agree where the two orders meet. The mistake that gives the whole
+    written map is the one made, so it is named in every cell; alternatives as close keep
+    their order (the likelier mistake first): two that give the same values summed in
+    another order differ by a rounding error of the last bit, not by what was written."""
+    differs = ~np.isnan(given) & ~np.isclose(given, expected, rtol=0, atol=1e-12)
+    if not differs.any() or len(alternatives) < 2:
+        return alternatives
+    written = given[differs]
+    alike = 1e-9 * (1.0 + float(np.sum(np.abs(written))))  # closer than this is as close
+
+    def distance(values: np.ndarray) -> float:
+        gaps = np.abs(written - np.broadcast_to(values, given.shape)[differs])
+        total = float(np.sum(np.where(np.isfinite(gaps), gaps, np.inf)))
+        return float(np.floor(total / alike)) if math.isfinite(total) else math.inf
+
+    return sorted(alternatives, key=lambda alternative: distance(alternative[1]))
 
 
 def _delta_candidates(mine: SpatialPass, network: Network, k: int) -> Alternatives:

@@ -143,7 +143,8 @@ def grade(
     updated value, under the course's conventions (--error, --batch, or the answers
     file's conventions: mapping). Through a convolution or pooling, δ is a matrix per
     channel and a convolution's kernels are written as its network file writes them
-    (one image, from --inputs or --input).
+    (one image from --inputs or --input; a batch with --input and --target once per image,
+    each map a list of one per image).
 
     \b
     Examples:

@@ -8,7 +8,10 @@ wrong; a convolution's kernel gradients and updated kernels the same way, a grid
 (out, in) channel pair, and its biases in a table. The first wrong value is then worked
 with the person's own numbers: a δ cell as ∂L/∂a · f′(z), with the rule by which the
 layer above passed ∂L/∂a down; a kernel value as the sum Σ δ · a over the map; a bias's
-gradient as the sum of δ; an update as w − lr · ∂L/∂w.
+gradient as the sum of δ; an update as w − lr · ∂L/∂w (with ``--steps matrix``, its whole
+map or kernel at once: ``nncalc.worked.grade_backward_spatial_matrix``). In a batch each sample's image,
+maps and δ come in turn, and a gradient's sum runs over every sample's map too (times 1/n
+where the batch is averaged).
 
 Nothing is computed here: every expected value, δ used and ∂L/∂a passed down is the
 grade's; the cells a kernel value's sum reads are picked by index.
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 
 from nncalc.answers_spatial import map_shape
 from nncalc.document import Column, Document, Grids, Heading, Note, Step, Steps, Styled, Table
-from nncalc.expr import Chain, Derivative, Expr, Name, Num, Product, Sigma, call, total
+from nncalc.expr import Chain, Derivative, Expr, Frac, Name, Num, Product, Sigma, call, total
 from nncalc.grading import Mark
 from nncalc.grading_backward import BackMark, BackwardGrade
 from nncalc.layer_text import describe, shapes
@@ -58,23 +61,32 @@ def spatial_backward_grade_document(
     """The image, the forward marks, the loss, each layer's backward marks from the output back,
     the first wrong value worked out, the settings graded under and the tally."""
     p = view.precision
-    forward = grade.forward[0]
+    samples = len(grade.forward)
     blocks: list = []
     if network.name:
         blocks.append(Heading(1, (network.name,)))
-    what = f" for a {describe_shape(network.input_shape)} image" if network.input_shape is not None else ""
-    heading = (
-        Styled("grading"),
-        f" {answers_source}{what}, target ",
-        *assignments(network.outputs, grade.targets[0], target_texts[0]),
-    )
+    image = describe_shape(network.input_shape) if network.input_shape is not None else None
+    if samples == 1:
+        what = f" for a {image} image" if image is not None else ""
+        heading = (
+            Styled("grading"),
+            f" {answers_source}{what}, target ",
+            *assignments(network.outputs, grade.targets[0], target_texts[0]),
+        )
+    else:
+        what = f" ({image} images)" if image is not None else ""
+        heading = (Styled("grading"), f" {answers_source} for a batch of {samples} samples{what}")
     blocks.append(Heading(2, heading))
-    if network.input_shape is not None and (network.n_inputs <= LARGE_LAYER or view.all_rows):
-        blocks.extend(image_blocks(network, forward.exact, 0, forward.input_texts, "", view)[1:])
-    for index in range(len(network.layers)):
-        graded = forward.layers[index]
-        if any(m.given is not None for m in (*graded.z, *graded.a)):
-            blocks.extend(layer_marks(network, forward, index, view))
+    for s, forward in enumerate(grade.forward):
+        if samples > 1:
+            targets = assignments(network.outputs, grade.targets[s], target_texts[s])
+            blocks.append(Heading(3, (f"sample {s + 1}, target ", *targets)))
+        if network.input_shape is not None and (network.n_inputs <= LARGE_LAYER or view.all_rows):
+            blocks.extend(image_blocks(network, forward.exact, 0, forward.input_texts, "", view)[1:])
+        for index in range(len(network.layers)):
+            graded = forward.layers[index]
+            if any(m.given is not None for m in (*graded.z, *graded.a)):
+                blocks.extend(layer_marks(network, forward, index, view))
     blocks.extend(_loss_table(grade, p))
     for k in range(len(network.layers) - 1, -1, -1):
         if network.layers[k].dense:
@@ -83,24 +95,30 @@ def spatial_backward_grade_document(
             blocks.extend(_spatial_marks(network, grade, k, view))
     first = grade.first_wrong
     if isinstance(first, Mark):
-        blocks.extend(forward_wrong(network, forward, first, p, view.steps is not False))
+        sample = next(s for s, g in enumerate(grade.forward) if any(m is first for m in g.marks))
+        found = forward_wrong(network, grade.forward[sample], first, p, view.steps is not False)
+        if samples > 1:  # which sample's value: the first line says where it is
+            found[0] = Note((f"sample {sample + 1}: ", *found[0].text), kind=found[0].kind, lead=found[0].lead)
+        blocks.extend(found)
     elif first is not None and (first.layer is None or network.layers[first.layer].dense):
         blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, view))
     elif first is not None:
         blocks.extend(_first_wrong(network, grade, first, view))
     right, wrong = len(grade.right), len(grade.wrong)
-    blank = sum(1 for m in grade.marks if m.correct is None and _asked(network, grade, m))
+    blank = sum(1 for g in grade.forward for m in g.marks if m.correct is None and _asked(network, g, m))
+    blank += sum(1 for m in grade.backward_marks if m.correct is None)
     tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
     blocks.append(Note(_settings_text(grade), kind="detail"))
     blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
     return Document(network.name or "", tuple(blocks), p)
 
 
-def _asked(network: Network, grade: BackwardGrade, mark) -> bool:
-    """Whether a value not written counts as left out: a pooling's or flatten's z is its a (counted once)."""
-    if isinstance(mark, BackMark) or network.layers[mark.layer].has_activation:
+def _asked(network: Network, forward, mark: Mark) -> bool:
+    """Whether a forward value not written counts as left out: a pooling's or flatten's z is its a
+    (counted once). ``forward`` is the grade of the mark's sample."""
+    if network.layers[mark.layer].has_activation:
         return True
-    return mark.quantity == "a" and grade.forward[0].layers[mark.layer].z[mark.neuron].given is None
+    return mark.quantity == "a" and forward.layers[mark.layer].z[mark.neuron].given is None
 
 
 # -- each spatial layer's marks ----------------------------------------------------------------
@@ -118,14 +136,17 @@ def _spatial_marks(network: Network, grade: BackwardGrade, k: int, view: View) -
     title = f"backward: {network.layer_label(k)} · {describe(layer)}{activation} · {shapes(layer)}"
     blocks: list = [Heading(3, (title,))]
     shape = map_shape(layer)
-    deltas = graded.delta
-    if any(m.given is not None for m in deltas):
+    samples = len(grade.forward)
+    if any(m.given is not None for m in graded.delta):
         if (layer.n_neurons > LARGE_LAYER and not view.all_rows) or shape[2] > grid_columns(p):
-            blocks.extend(_large(network, deltas, p))
+            blocks.extend(_large(network, graded.delta, p, samples))
         else:
-            for c in range(shape[0]):
-                cells = _channel(deltas, shape, c)
-                blocks.extend(_pair(_title("δ", shape[0], c), cells, p))
+            for sample in range(samples):  # the marks of a batch: each sample's map in turn
+                deltas = graded.delta[sample * layer.n_neurons : (sample + 1) * layer.n_neurons]
+                of = f", sample {sample + 1}" if samples > 1 else ""
+                for c in range(shape[0]):
+                    cells = _channel(deltas, shape, c)
+                    blocks.extend(_pair(_title("δ", shape[0], c) + of, cells, p))
     if isinstance(layer, Conv2d):
         out, into, rows, columns = layer.weights.shape
         for quantity in ("grad_weights", "weights"):
@@ -167,7 +188,7 @@ def _pair(title: str, cells: list[list], p: int) -> list:
     return [Grids(tuple(grids))]
 
 
-def _large(network: Network, marks: Sequence[BackMark], p: int) -> list:
+def _large(network: Network, marks: Sequence[BackMark], p: int, samples: int) -> list:
     """A δ map too large for grids: how many cells are right, and a table of the wrong ones."""
     written_marks = [m for m in marks if m.given is not None]
     wrong = [m for m in written_marks if m.correct is False]
@@ -180,15 +201,17 @@ def _large(network: Network, marks: Sequence[BackMark], p: int) -> list:
             Column(("expected",)),
             Column(("mark",), numeric=False),
         )
-        blocks.append(Table(columns, tuple((_name(network, m), *_row("", m, 1, p)[1:]) for m in wrong)))
+        blocks.append(Table(columns, tuple((_name(network, m, samples), *_row("", m, 1, p)[1:]) for m in wrong)))
     return blocks
 
 
-def _name(network: Network, mark: BackMark) -> str:
-    """``δ[0,1]``, ``∂L/∂W[0,0,1,2]``, ``b′[0]``: a spatial value as the page names it."""
+def _name(network: Network, mark: BackMark, samples: int = 1) -> str:
+    """``δ[0,1]``, ``δ[0,1] of sample 2`` (in a batch), ``∂L/∂W[0,0,1,2]``, ``b′[0]``: a spatial
+    value as the page names it."""
     layer = network.layers[mark.layer]
     if mark.quantity == "delta":
-        return f"δ{cell_label(map_shape(layer), mark.index[1])}"
+        of = f" of sample {mark.index[0] + 1}" if samples > 1 else ""
+        return f"δ{cell_label(map_shape(layer), mark.index[1])}{of}"
     return f"{SYMBOLS[mark.quantity]}[{','.join(map(str, mark.index))}]"
 
 
@@ -197,13 +220,21 @@ def _name(network: Network, mark: BackMark) -> str:
 
 def _first_wrong(network: Network, grade: BackwardGrade, mark: BackMark, view: View) -> list:
     """Where the wrong value is, its working with the person's numbers (unless --no-steps), the likely slip."""
-    where = f"{_name(network, mark)} in {network.layer_label(mark.layer)}, at {mark.given.location}"
+    where = f"{_name(network, mark, len(grade.forward))} in {network.layer_label(mark.layer)}, at {mark.given.location}"
     blocks: list = [Note((where,), kind="wrong", lead="first wrong value:")]
     if view.steps is not False:
         work = _Work(network, grade, view.precision)
-        chain, notes = getattr(work, mark.quantity)(mark)
-        blocks.append(Steps((Step((chain,), after=(f", not {mark.given.text}",)),)))
-        blocks.extend(Note((note,), kind="detail") for note in notes)
+        at_once = None
+        if view.form == "matrix":  # the wrong value's map or kernel at once, where the form has one
+            from nncalc.worked.grade_backward_spatial_matrix import spatial_backward_wrong
+
+            at_once = spatial_backward_wrong(network, grade, mark, view, work)
+        if at_once is not None:
+            blocks.extend(at_once)
+        else:
+            chain, notes = getattr(work, mark.quantity)(mark)
+            blocks.append(Steps((Step((chain,), after=(f", not {mark.given.text}",)),)))
+            blocks.extend(Note((note,), kind="detail") for note in notes)
     blocks.extend(slip_notes(mark, view.precision))
     return blocks
 
@@ -217,16 +248,19 @@ class _Work:
 
     def __init__(self, network: Network, grade: BackwardGrade, p: int):
         self.network, self.grade, self.p = network, grade, p
+        self.samples = len(grade.forward)
 
     def result(self, mark: BackMark) -> Num:
         return Num(mark.expected, expected_text(mark, self.p))
 
-    def delta_used(self, k: int, flat: int) -> Num:
+    def delta_used(self, k: int, flat: int, sample: int = 0) -> Num:
+        """δ of cell ``flat`` of layer ``k`` for ``sample``, as used (the person's, as written)."""
         graded = self.grade.layers[k]
-        return Num(float(graded.delta_used[0, flat]), _text(graded.delta[flat].given))
+        mark = graded.delta[sample * self.network.layers[k].n_neurons + flat]
+        return Num(float(graded.delta_used[sample, flat]), _text(mark.given))
 
     def delta(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
-        k, j = mark.layer, mark.index[1]
+        k, s, j = mark.layer, mark.index[0], mark.index[1]
         network, graded = self.network, self.grade.layers[k]
         layer = network.layers[k]
         where = cell_label(map_shape(layer), j).strip("[]")
@@ -235,12 +269,12 @@ class _Work:
             return Chain((lhs, self.result(mark)), ("=",)), ()
         above = network.layers[k + 1]
         result = self.result(mark)
-        upstream = Num(float(graded.upstream[0, j]), _like(float(graded.upstream[0, j]), result))
+        upstream = Num(float(graded.upstream[s, j]), _like(float(graded.upstream[s, j]), result))
         passed: Expr = upstream
         if above.dense and above.n_neurons <= MAX_TERMS:  # Σ w · δ over the neurons above
             passed = total(
                 [
-                    signed_term(above.weight_text[m][j], float(above.weights[m, j]), self.delta_used(k + 1, m), "·")
+                    signed_term(above.weight_text[m][j], float(above.weights[m, j]), self.delta_used(k + 1, m, s), "·")
                     for m in range(above.n_neurons)
                 ]
             )
@@ -248,7 +282,7 @@ class _Work:
         notes = (f"∂L/∂a{cell_label(map_shape(layer), j)}, passed down by {network.layer_label(k + 1)}: {rule}",)
         symbol = Derivative(Name("L"), Name("a", where))
         if layer.has_activation and layer.activation.name != "identity":
-            value = float(graded.derivative[0, j])
+            value = float(graded.derivative[s, j])
             derivative = Num(value, _like(value, result))
             symbols = times(symbol, call("f′", Name("z", where)))
             return checked((lhs, symbols, times(passed, derivative), result), self.p), notes
@@ -256,11 +290,26 @@ class _Work:
             return checked((lhs, symbol, result), self.p), notes
         return checked((lhs, symbol, passed, result), self.p), notes
 
-    def received(self, k: int) -> list[Num]:
-        """What layer ``k`` read, as the person wrote it where they did (the inputs as given)."""
-        graded = self.grade.forward[0].layers[k]
-        texts = self.grade.forward[0].input_texts if k == 0 else [_text(a) for a in graded.received_given]
+    def received(self, k: int, sample: int = 0) -> list[Num]:
+        """What layer ``k`` read for ``sample``, as the person wrote it where they did (the inputs as given)."""
+        forward = self.grade.forward[sample]
+        graded = forward.layers[k]
+        texts = forward.input_texts if k == 0 else [_text(a) for a in graded.received_given]
         return [Num(float(v), t) for v, t in zip(graded.received, texts, strict=True)]
+
+    def batched(self, symbols: Expr, per_sample: list[list[Expr]]) -> tuple[Expr, Expr]:
+        """A gradient's sum over the map, and for a batch over the samples too, (1/n)·Σ for the mean;
+        ``per_sample`` the terms of each sample's sum, written as one sum."""
+        terms = [term for sample in per_sample for term in sample]
+        numbers: Expr = total(terms)
+        if self.samples > 1:
+            symbols = Sigma("s", symbols)
+            if self.grade.settings.batch == "mean":
+                mean = Frac(Num(1.0), Num(float(self.samples)))
+                symbols, numbers = times(mean, symbols), times(mean, numbers)
+        if self.grade.settings.error == "t-a":
+            symbols, numbers = times(Num(-1.0), symbols), times(Num(-1.0), numbers)
+        return symbols, numbers
 
     def grad_weights(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
         k = mark.layer
@@ -273,24 +322,25 @@ class _Work:
         _, rows_out, cols_out = layer.output_shape
         (sh, sw), (ph, pw) = layer.stride, layer.padding
         cell = Name("a", f"{i},{_offset(sh, r - ph, 'y')},{_offset(sw, c - pw, 'x')}")
-        symbols: Expr = Sigma("y,x", times(Name("δ", f"{o},y,x"), cell))
-        sign = self.grade.settings.error == "t-a"
-        if sign:
-            symbols = times(Num(-1.0), symbols)
-        if rows_out * cols_out > CONV_TERMS:
+        per_sample = []
+        for s in range(self.samples if self.samples * rows_out * cols_out <= CONV_TERMS else 0):
+            inputs = self.received(k, s)
+            terms: list[Expr] = []
+            for y in range(rows_out):
+                for x in range(cols_out):
+                    row, column = y * sh + r - ph, x * sw + c - pw
+                    inside = 0 <= row < height and 0 <= column < width
+                    value = inputs[i * height * width + row * width + column] if inside else ZERO
+                    terms.append(Product((self.delta_used(k, (o * rows_out + y) * cols_out + x, s), value), "·"))
+            per_sample.append(terms)
+        symbols, numbers = self.batched(Sigma("y,x", times(Name("δ", f"{o},y,x"), cell)), per_sample)
+        if not per_sample:
             return checked((lhs, symbols, self.result(mark)), self.p), ()
-        inputs = self.received(k)
-        terms = []
-        for y in range(rows_out):
-            for x in range(cols_out):
-                row, column = y * sh + r - ph, x * sw + c - pw
-                inside = 0 <= row < height and 0 <= column < width
-                value = inputs[i * height * width + row * width + column] if inside else ZERO
-                terms.append(Product((self.delta_used(k, (o * rows_out + y) * cols_out + x), value), "·"))
-        numbers: Expr = total(terms)
-        if sign:
-            numbers = times(Num(-1.0), numbers)
         note = "the cross-correlation of the layer's input with δ: each kernel value meets the cells it covered"
+        if self.samples > 1:
+            note += f"; summed over the {self.samples} samples" + (
+                " and averaged" if self.grade.settings.batch == "mean" else ""
+            )
         return checked((lhs, symbols, numbers, self.result(mark)), self.p), (note,)
 
     def grad_biases(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
@@ -298,15 +348,12 @@ class _Work:
         layer = self.network.layers[k]
         _, rows_out, cols_out = layer.output_shape
         lhs = Derivative(Name("L"), Name("b", str(o)))
-        symbols: Expr = Sigma("y,x", Name("δ", f"{o},y,x"))
-        if self.grade.settings.error == "t-a":
-            symbols = times(Num(-1.0), symbols)
-        if rows_out * cols_out > CONV_TERMS:
-            return checked((lhs, symbols, self.result(mark)), self.p), ()
         cells = rows_out * cols_out
-        numbers: Expr = total([self.delta_used(k, o * cells + n) for n in range(cells)])
-        if self.grade.settings.error == "t-a":
-            numbers = times(Num(-1.0), numbers)
+        shown = self.samples if self.samples * cells <= CONV_TERMS else 0
+        per_sample = [[self.delta_used(k, o * cells + n, s) for n in range(cells)] for s in range(shown)]
+        symbols, numbers = self.batched(Sigma("y,x", Name("δ", f"{o},y,x")), per_sample)
+        if not per_sample:
+            return checked((lhs, symbols, self.result(mark)), self.p), ()
         return checked((lhs, symbols, numbers, self.result(mark)), self.p), ()
 
     def weights(self, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
