@@ -46,11 +46,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from nncalc import losses
-from nncalc.grading_optimizer import KEYS as STATE_KEYS
-from nncalc.grading_optimizer import LETTERS
 from nncalc.activations import name_key
 from nncalc.answers_spatial import SpatialAnswers, parameter_slots
 from nncalc.errors import InputError, Location
+from nncalc.grading_optimizer import KEYS as STATE_KEYS
+from nncalc.grading_optimizer import LETTERS
 from nncalc.loader import DocumentChecker, suggest
 from nncalc.network import Network
 from nncalc.records import record
@@ -336,8 +336,10 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
                 if key not in STATE_KEYS:
                     self.error(key_node, f"{prefix}{param}: unknown key {key!r}{_state_hint(key)}")
                     continue
-                slot = [[None] * len(shape.below) for _ in shape.neurons] if param == "weights" else [None] * len(
-                    shape.neurons
+                slot = (
+                    [[None] * len(shape.below) for _ in shape.neurons]
+                    if param == "weights"
+                    else [None] * len(shape.neurons)
                 )
                 self.quantity(param, item, slot, shape, f"{prefix}{param}: {key}")
                 found.append(StateAnswers(param, key, _frozen(slot), key_node.location))
@@ -523,8 +525,12 @@ def _state_hint(key: str) -> str:
     close = suggest(key, STATE_KEYS)
     if close:
         return close
-    meant = [f"{kind}'s {letter} is {name}" for kind, letters in LETTERS.items() for letter, name in letters.items()
-             if name_key(letter) == name_key(key)]
+    meant = [
+        f"{kind}'s {letter} is {name}"
+        for kind, letters in LETTERS.items()
+        for letter, name in letters.items()
+        if name_key(letter) == name_key(key)
+    ]
     if meant:
         return f" (named as backward's JSON optimizer_state names them: {'; '.join(meant)})"
     return f" (known: {', '.join(STATE_KEYS)})"

@@ -32,13 +32,13 @@ import numpy as np
 
 from nncalc import losses, optimizers
 from nncalc.answers import BACKWARD, Answer, Sheet
-from nncalc.grading_optimizer import KEYS as STATE_KEYS
 from nncalc.backprop import combined_rule, get_loss, output_delta
 from nncalc.engine import round_half_up
 from nncalc.errors import ComputationError, InputError
 from nncalc.grading import Grade, Mark, _check_tolerance, _rounding, _within, grade, tolerance_for
-from nncalc.network import Network
+from nncalc.grading_optimizer import KEYS as STATE_KEYS
 from nncalc.grading_optimizer import Carried, carry
+from nncalc.network import Network
 from nncalc.optimizers import BoundOptimizer, ParamState, State
 from nncalc.records import record
 

@@ -37,7 +37,7 @@ SLIPS = ("swapped", "unsquared", "uncorrected", "eps_inside", "t_from_0", "t_plu
 
 
 def family(optimizer: BoundOptimizer) -> str:
-    """"sgd", "adam" (Adam and AdamW) or "rmsprop": the working the step follows."""
+    """ "sgd", "adam" (Adam and AdamW) or "rmsprop": the working the step follows."""
     return "adam" if optimizer.name in ("adam", "adamw") else optimizer.name
 
 

@@ -181,9 +181,7 @@ def _layer_table(network: Network, grade: BackwardGrade, k: int, p: int) -> list
             position = j * layer.n_inputs + i
             marks += [graded.grad_weights[position], *(m for m in graded.state_weights if m.index == (j, i))]
             marks.append(graded.weights[position])
-        rows.extend(
-            _row(value_name(network, m, grade.settings), m, samples, p) for m in marks if m.given is not None
-        )
+        rows.extend(_row(value_name(network, m, grade.settings), m, samples, p) for m in marks if m.given is not None)
     if not rows:
         return []
     return [Heading(3, layer_title(network, k, "backward: ")), Table(_columns(samples), tuple(rows))]

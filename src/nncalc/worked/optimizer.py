@@ -198,9 +198,7 @@ class _Lines:
         self.g = self.field("grad")
         self.add((G, symbols, numbers, self.g))
 
-    def average(
-        self, new: Name, decay: Expr, decay_value: float, old_name: str, term: Expr, term_numbers: Expr
-    ) -> Num:
+    def average(self, new: Name, decay: Expr, decay_value: float, old_name: str, term: Expr, term_numbers: Expr) -> Num:
         """``new = β · old + (1 − β) · term``: a running average of the buffer ``old_name``, its numbers,
         and its new value."""
         old_symbol = Name(new.text, new.sub)
