@@ -473,3 +473,43 @@ def test_torch_optim_variants_first_and_second_steps_are_right(nncalc, tmp_path,
     result = nncalc("grade", step1, *ARGS, "-a", path, "--state", state, "--format", "json")
     bad = [m for m in json.loads(result.out)["marks"] if m["correct"] is False]
     assert [(m["quantity"], m["neuron"], m["source"]) for m in bad] == [(keys[-1], "o1", "h1")]
+
+
+@pytest.mark.parametrize("steps", [("--steps", "matrix"), ("--no-steps",)])
+def test_the_step_forms_other_than_the_default(nncalc, steps):
+    """--steps matrix keeps an optimizer's value worked value by value; --no-steps leaves the working out."""
+    result = nncalc(
+        "grade",
+        NET,
+        *ARGS,
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.1",
+        "-a",
+        "configs/answers-adam-step.yaml",
+        *steps,
+        "--format",
+        "markdown",
+    )
+    assert result.code == 1, result.err
+    assert "bias correction is left out" in result.out
+    assert ("not 0.0082668" in result.out) == (steps != ("--no-steps",))
+
+
+def test_a_convolutional_network_refuses_optimizer_values(nncalc, tmp_path):
+    path = tmp_path / "answers.yaml"
+    path.write_text("layers:\n  - optimizer_state: {weights: {exp_avg: 0}}\n")
+    result = nncalc(
+        "grade",
+        "configs/conv-textbook.yaml",
+        "--inputs",
+        "configs/conv-image.yaml",
+        "-t",
+        "0,1",
+        "--optimizer",
+        "adam",
+        "-a",
+        path,
+    )
+    assert result.code == 2 and f"{path}:2:" in result.err and "dense layers only" in result.err

@@ -285,8 +285,10 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
         optimizer: tuple[StateAnswers, ...] = ()
         if "optimizer_state" in node.entries:
             key_node, value = node.entries["optimizer_state"]
-            if not layer.dense:
-                self.error(key_node, f"{shape.label}: an optimizer's values are graded for dense layers only")
+            if network.spatial:
+                self.error(
+                    key_node, f"{shape.label}: an optimizer's values are graded in networks of dense layers only"
+                )
             else:
                 optimizer = self.optimizer_state(value, shape)
             rest = MapNode(node.source, node.line, node.column)

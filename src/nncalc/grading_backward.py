@@ -3,9 +3,10 @@
 Every value is recomputed from the person's *own* earlier values: the forward pass as
 ``grading.grade`` marks it, then the loss from their outputs, the output δ from their z
 and a, each hidden δ from their δ of the layer above, each gradient from their δ and a,
-and each updated weight from their gradient. One slip marks one value wrong; what follows
-it is judged from their numbers. A value is right within half a unit of the last digit
-written of that recomputed value, or of the exact one.
+and each updated weight from their gradient (under an optimizer, through the values of its
+step as they wrote them, m′, v′, m̂, v̂: ``nncalc.grading_optimizer``). One slip marks one
+value wrong; what follows it is judged from their numbers. A value is right within half a
+unit of the last digit written of that recomputed value, or of the exact one.
 
 Conventions differ between courses, so they are settings, not mistakes:
 

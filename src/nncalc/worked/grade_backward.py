@@ -4,7 +4,9 @@ The forward pass is marked as ``nncalc grade`` marks it; then the loss, and each
 the output back: δ, ∂L/∂b, b′, ∂L/∂w and w′ per neuron. The first wrong value is written
 out as the person would work it, from their own earlier values (``δ_o1 = (a_o1 − t_o1) ·
 a_o1 · (1 − a_o1) = (0.7514 − 0.01) · 0.7514 · (1 − 0.7514) = 0.1385, not 0.1384``), in
-the course's conventions (t − a, a batch summed).
+the course's conventions (t − a, a batch summed). Under an optimizer, a wrong new weight or
+value of the step (m′, v̂, a momentum buffer) is worked out as ``backward --optimizer`` writes
+the step (``nncalc.worked.optimizer``), up to the wrong value's line.
 """
 
 from __future__ import annotations
@@ -218,7 +220,8 @@ def first_wrong_backward(
     samples = len(grade.forward)
     blocks: list = [Note((_where(network, mark, samples, grade.settings),), kind="wrong", lead="first wrong value:")]
     matrix = None
-    if view.steps is not False and view.form == "matrix":
+    # an optimizer's step is worked value by value (its state is not a matrix formula)
+    if view.steps is not False and view.form == "matrix" and mark.param is None:
         from nncalc.worked.grade_matrix import backward_wrong
 
         matrix = backward_wrong(network, grade, mark, input_texts, target_texts, view)
