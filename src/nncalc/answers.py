@@ -21,6 +21,18 @@ their source, ``o1: {weights: {h1: 0.3589}}``. With several samples, z, a and δ
 per sample. ``conventions: {error: t-a, batch: sum, loss: half-sse}`` names the course's
 conventions (see ``nncalc.grading_backward``).
 
+With an optimizer, a layer may also give the values of its step, named as ``backward``'s
+JSON ``optimizer_state`` names them, for its weights and its biases (each shaped, or named,
+as the weights and biases are)::
+
+    optimizer_state:
+      weights: {exp_avg: [[...]], exp_avg_sq: [[...]], m_hat: [[...]], v_hat: [[...]]}
+      biases: {exp_avg: [...], ...}
+
+(``momentum_buffer`` for SGD's and RMSprop's momentum, ``square_avg`` and ``grad_avg`` for
+RMSprop; see ``nncalc.grading_optimizer``). Which of them the optimizer has is checked when
+it is known, by ``grading_backward``.
+
 A convolution, pooling or flatten layer has z, a and δ, each a matrix per channel, and a
 convolution its kernels and biases (see ``nncalc.answers_spatial``).
 
@@ -37,6 +49,8 @@ from nncalc import losses
 from nncalc.activations import name_key
 from nncalc.answers_spatial import SpatialAnswers, parameter_slots
 from nncalc.errors import InputError, Location
+from nncalc.grading_optimizer import KEYS as STATE_KEYS
+from nncalc.grading_optimizer import LETTERS
 from nncalc.loader import DocumentChecker, suggest
 from nncalc.network import Network
 from nncalc.records import record
@@ -75,6 +89,17 @@ class LayerAnswers:
 
 
 @record
+class StateAnswers:
+    """The values written for one of an optimizer's values of a layer's weights or biases:
+    ``exp_avg`` of ``weights``, slots shaped as the parameter, and where the key is written."""
+
+    param: str  # "weights" or "biases"
+    key: str  # one of grading_optimizer.KEYS
+    slots: tuple
+    location: Location
+
+
+@record
 class LayerSheet:
     """Everything written for one layer: z, a and δ per sample and neuron ([sample][neuron]),
     the gradients and updated values of the weights ([neuron][source]) and of the biases."""
@@ -86,6 +111,7 @@ class LayerSheet:
     grad_biases: tuple[Slot, ...]
     weights: tuple[tuple[Slot, ...], ...]
     biases: tuple[Slot, ...]
+    optimizer: tuple[StateAnswers, ...] = ()  # the optimizer's values (``optimizer_state``), as written
 
     def written(self, quantity: str) -> list[Answer]:
         """The answers written for ``quantity``, in order (a convolution's kernels nest deeper)."""
@@ -131,6 +157,8 @@ class Sheet:
                 written = layer.written(quantity)
                 if written:
                     return written[0].location
+            if layer.optimizer:
+                return layer.optimizer[0].location
         return None
 
 
@@ -176,6 +204,7 @@ def _weight_key(text: str) -> tuple[str, str] | None:
 class _Shape(NamedTuple):
     """What a layer's answers are checked against."""
 
+    layer: str  # the layer's name
     label: str
     neurons: tuple[str, ...]
     below: tuple[str, ...]
@@ -235,7 +264,7 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
     def layer(self, node: Node | None, network: Network, index: int, samples: int) -> LayerSheet:
         layer = network.layers[index]
         below = tuple(network.inputs) if index == 0 else network.layers[index - 1].neurons
-        shape = _Shape(network.layer_label(index), tuple(layer.neurons), below, samples)
+        shape = _Shape(layer.name, network.layer_label(index), tuple(layer.neurons), below, samples)
         n, n_in = layer.n_neurons, layer.n_inputs
         slots: dict[str, list] = {q: [[None] * n for _ in range(samples)] for q in PER_SAMPLE}
         if layer.dense:
@@ -251,6 +280,18 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
                 node, f"{shape.label}: answers must be a mapping such as {{z: [...], a: [...]}}, got {node.kind}"
             )
             return _layer_sheet(slots)
+        optimizer: tuple[StateAnswers, ...] = ()
+        if "optimizer_state" in node.entries:
+            key_node, value = node.entries["optimizer_state"]
+            if network.spatial:
+                self.error(
+                    key_node, f"{shape.label}: an optimizer's values are graded in networks of dense layers only"
+                )
+            else:
+                optimizer = self.optimizer_state(value, shape)
+            rest = MapNode(node.source, node.line, node.column)
+            rest.entries.update({k: v for k, v in node.entries.items() if k != "optimizer_state"})
+            node = rest
         if not layer.dense:
             self.spatial_layer(node, layer, shape.label, slots)
             return _layer_sheet(slots)
@@ -259,7 +300,7 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
         for key, (key_node, value) in node.entries.items():
             form = forms[key]
             if form is None:
-                allowed = [*layer.neurons] if isinstance(value, MapNode) else [*layer.neurons, *QUANTITIES]
+                allowed = [*layer.neurons, *([] if isinstance(value, MapNode) else QUANTITIES), "optimizer_state"]
                 hint = suggest(key, allowed) or f" (this layer's neurons: {', '.join(layer.neurons)})"
                 self.error(key_node, f"{shape.label}: unknown neuron or key {key!r}{hint}")
             elif form != first:
@@ -271,7 +312,38 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
                 self.quantity(key, value, slots[key], shape)
             else:
                 self.neuron(key, value, layer.neurons.index(key), slots, shape)
-        return _layer_sheet(slots)
+        return _layer_sheet(slots, optimizer)
+
+    def optimizer_state(self, node: Node, shape: _Shape) -> tuple[StateAnswers, ...]:
+        """``optimizer_state: {weights: {exp_avg: ...}, biases: {...}}``, as ``backward``'s JSON writes a
+        layer's (its ``name``, where given, must be the layer's); each value shaped or named as the
+        weights or biases are. Whether the optimizer has such a value is checked when it is known."""
+        prefix = f"{shape.label}: optimizer_state: "
+        entries = self.entries(node, ("name", "weights", "biases"), "optimizer_state", f"{shape.label}: ")
+        found = []
+        for param, (_, value) in (entries or {}).items():
+            if param == "name":
+                name = self.text(value, f"{prefix}name")
+                if name is not None and name != shape.layer:
+                    self.error(value, f"{prefix}name is {name!r}, but this layer is {shape.layer!r}")
+                continue
+            if param not in ("weights", "biases"):
+                continue
+            if not isinstance(value, MapNode):
+                self.error(value, f"{prefix}{param} must be a mapping such as {{exp_avg: ...}}, got {value.kind}")
+                continue
+            for key, (key_node, item) in value.entries.items():
+                if key not in STATE_KEYS:
+                    self.error(key_node, f"{prefix}{param}: unknown key {key!r}{_state_hint(key)}")
+                    continue
+                slot = (
+                    [[None] * len(shape.below) for _ in shape.neurons]
+                    if param == "weights"
+                    else [None] * len(shape.neurons)
+                )
+                self.quantity(param, item, slot, shape, f"{prefix}{param}: {key}")
+                found.append(StateAnswers(param, key, _frozen(slot), key_node.location))
+        return tuple(found)
 
     @staticmethod
     def form(key: str, value: Node, neurons: tuple[str, ...]) -> str | None:
@@ -287,9 +359,10 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
             return "lists"
         return None
 
-    def quantity(self, key: str, node: Node, slot: list, shape: _Shape) -> None:
-        """A quantity of a layer, by position (shaped as in the network file) or by name."""
-        what = f"{shape.label}: {key}"
+    def quantity(self, key: str, node: Node, slot: list, shape: _Shape, what: str | None = None) -> None:
+        """A quantity of a layer, by position (shaped as in the network file) or by name (``what``:
+        how messages name it, the quantity under the layer by default)."""
+        what = f"{shape.label}: {key}" if what is None else what
         if isinstance(node, MapNode):
             for name, (key_node, value) in node.entries.items():
                 if key in PER_WEIGHT:
@@ -439,11 +512,28 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
         return Answer(number[0], number[1], node.location)
 
 
-def _layer_sheet(slots: dict[str, list]) -> LayerSheet:
-    def frozen(value: list) -> tuple:
-        return tuple(frozen(v) if isinstance(v, list) else v for v in value)
+def _frozen(value: list) -> tuple:
+    return tuple(_frozen(v) if isinstance(v, list) else v for v in value)
 
-    return LayerSheet(**{q: frozen(slots[q]) for q in QUANTITIES})
+
+def _layer_sheet(slots: dict[str, list], optimizer: tuple[StateAnswers, ...] = ()) -> LayerSheet:
+    return LayerSheet(**{q: _frozen(slots[q]) for q in QUANTITIES}, optimizer=optimizer)
+
+
+def _state_hint(key: str) -> str:
+    """``; did you mean 'exp_avg'?``, or what a course's letter is written as, or the names known."""
+    close = suggest(key, STATE_KEYS)
+    if close:
+        return close
+    meant = [
+        f"{kind}'s {letter} is {name}"
+        for kind, letters in LETTERS.items()
+        for letter, name in letters.items()
+        if name_key(letter) == name_key(key)
+    ]
+    if meant:
+        return f" (named as backward's JSON optimizer_state names them: {'; '.join(meant)})"
+    return f" (known: {', '.join(STATE_KEYS)})"
 
 
 def convention_value(key: str, text: str) -> str | None:

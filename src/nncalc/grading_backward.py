@@ -3,9 +3,10 @@
 Every value is recomputed from the person's *own* earlier values: the forward pass as
 ``grading.grade`` marks it, then the loss from their outputs, the output δ from their z
 and a, each hidden δ from their δ of the layer above, each gradient from their δ and a,
-and each updated weight from their gradient. One slip marks one value wrong; what follows
-it is judged from their numbers. A value is right within half a unit of the last digit
-written of that recomputed value, or of the exact one.
+and each updated weight from their gradient (under an optimizer, through the values of its
+step as they wrote them, m′, v′, m̂, v̂: ``nncalc.grading_optimizer``). One slip marks one
+value wrong; what follows it is judged from their numbers. A value is right within half a
+unit of the last digit written of that recomputed value, or of the exact one.
 
 Conventions differ between courses, so they are settings, not mistakes:
 
@@ -36,14 +37,17 @@ from nncalc.backprop import combined_rule, get_loss, output_delta
 from nncalc.engine import round_half_up
 from nncalc.errors import ComputationError, InputError
 from nncalc.grading import Grade, Mark, _check_tolerance, _rounding, _within, grade, tolerance_for
+from nncalc.grading_optimizer import KEYS as STATE_KEYS
+from nncalc.grading_optimizer import Carried, carry
 from nncalc.network import Network
-from nncalc.optimizers import BoundOptimizer
+from nncalc.optimizers import BoundOptimizer, ParamState, State
 from nncalc.records import record
 
 ERRORS = ("a-t", "t-a")
 BATCHES = ("mean", "sum")
-# The order a person works a layer's backward pass in, and so the order of its marks.
-ORDER = ("delta", "grad_biases", "biases", "grad_weights", "weights")
+# The order a person works a layer's backward pass in, and so the order of its marks (an
+# optimizer's values for a bias or weight, m′, v′, m̂, v̂, come before the new value).
+ORDER = ("delta", "grad_biases", "state_biases", "biases", "grad_weights", "state_weights", "weights")
 
 
 @record
@@ -56,6 +60,7 @@ class Settings:
     optimizer: BoundOptimizer | None = None
     error: str = "a-t"
     batch: str = "mean"
+    state: State | None = None  # the optimizer's state before the step (``--state``); None: its first step
 
 
 @record
@@ -67,7 +72,9 @@ class BackMark:
     cell in flatten order), (out, in, row, column) for a kernel's value, (out,) for a bias's.
     """
 
-    quantity: str  # "loss", "delta", "grad_weights", "grad_biases", "weights" or "biases"
+    # "loss", "delta", "grad_weights", "grad_biases", "weights" or "biases"; or an optimizer's
+    # value of a weight or bias (``grading_optimizer.KEYS``: exp_avg, m_hat, momentum_buffer, …)
+    quantity: str
     layer: int | None
     index: tuple[int, ...]
     given: Answer | None
@@ -76,6 +83,13 @@ class BackMark:
     tolerance: float | None
     correct: bool | None
     diagnosis: str | None = None
+
+    @property
+    def param(self) -> str | None:
+        """For an optimizer's value (``exp_avg``, ``m_hat``, …): "weights" or "biases", the parameter it is of."""
+        if self.quantity not in STATE_KEYS:
+            return None
+        return "weights" if len(self.index) == 2 else "biases"
 
 
 @record
@@ -96,6 +110,11 @@ class BackLayer:
     grad_biases_used: np.ndarray
     # a spatial layer below the output: ∂L/∂a as the layer above passed it down (δ = ∂L/∂a · f′(z))
     upstream: np.ndarray | None = None
+    # with an optimizer: the marks of its values (m′, v′, m̂, v̂ of each weight, then of each bias)
+    state_weights: tuple[BackMark, ...] = ()
+    state_biases: tuple[BackMark, ...] = ()
+    # with an optimizer: the step of the weights and of the biases as worked from the values used
+    steps: tuple[Carried | None, ...] = ()
 
 
 @record
@@ -153,12 +172,15 @@ def settings_for(
     optimizer: BoundOptimizer | str | None = None,
     error: str | None = None,
     batch: str | None = None,
+    state: State | None = None,
 ) -> Settings:
     """The settings from the options given and the conventions the sheet names.
 
     An option left out takes the sheet's convention, else the default; an option that
     contradicts the sheet is refused, located at the convention: a course's sheet graded
-    under another course's conventions would mark right values wrong.
+    under another course's conventions would mark right values wrong. ``state`` is the
+    optimizer's state before the step (as ``optimizer_state.load_state`` reads it), so that
+    the sheet is of a later step than the first.
     """
     from nncalc.answers import convention_value
     from nncalc.errors import Location, Problem
@@ -196,6 +218,8 @@ def settings_for(
         elif given is None:
             chosen[convention.key] = convention.value
     bound = optimizer
+    if state is not None and optimizer is None:
+        problems.append(Problem("an optimizer's state was given without its optimizer", Location("--state")))
     if isinstance(optimizer, str):  # independent of the conventions: its problems are listed with theirs
         try:
             bound = optimizers.parse_optimizer(optimizer)
@@ -213,6 +237,7 @@ def settings_for(
         optimizer=bound,
         error=chosen["error"] or "a-t",
         batch=chosen["batch"] or "mean",
+        state=state,
     )
 
 
@@ -253,8 +278,14 @@ class _Pass:
         given: dict[str, list[np.ndarray]],
         settings: Settings,
         decimals: int | None,
+        state_given: list[dict[str, dict[str, np.ndarray]]] | None = None,
     ):
         self.network, self.settings, self.decimals = network, settings, decimals
+        count = len(network.layers)
+        # with an optimizer: per layer and parameter ("weights", "biases"), the values written for its step
+        # (``grading_optimizer.KEYS``, NaN where left out), and its step worked from the values used
+        self.state_given = state_given or [{} for _ in range(count)]
+        self.steps: list[dict[str, Carried]] = [{} for _ in range(count)]
         self.loss_fn = get_loss(settings.loss)
         self.sign = 1.0 if settings.error == "a-t" else -1.0
         samples = inputs.shape[0]
@@ -295,21 +326,37 @@ class _Pass:
         true = self.sign * delta
         return true.T @ self.received(k) / self.scale, true.sum(axis=0) / self.scale
 
+    def before(self, k: int, biases: bool) -> ParamState:
+        """The optimizer's state of layer ``k``'s weights (or biases) before the step: ``--state``'s, else fresh."""
+        settings, layer = self.settings, self.network.layers[k]
+        assert settings.optimizer is not None
+        if settings.state is not None:
+            return settings.state.params[2 * k + (1 if biases else 0)]
+        return settings.optimizer.spec.new_state(settings.optimizer, layer.biases if biases else layer.weights)
+
+    def step(self, k: int, biases: bool, grad: np.ndarray, lr: float | None = None, slip: str | None = None) -> Carried:
+        """The optimizer's step of layer ``k``'s weights (or biases) from ``grad``, each of its values
+        written on the sheet taking the place of the one worked out (``slip``: with that mistake made)."""
+        settings, layer = self.settings, self.network.layers[k]
+        assert settings.optimizer is not None
+        param = layer.biases if biases else layer.weights
+        given = self.state_given[k].get("biases" if biases else "weights", {})
+        lr = settings.lr if lr is None else lr
+        return carry(settings.optimizer, lr, param, grad, self.before(k, biases), given, slip)
+
     def update(
         self, k: int, grad_w: np.ndarray, grad_b: np.ndarray, lr: float | None = None, carry: bool = True
     ) -> tuple:
-        """The weights and biases after one step from the gradients (plain or the optimizer's first step)."""
+        """The weights and biases after one step from the gradients (plain, or the optimizer's step from
+        its state, worked from the person's values of the step where written)."""
         layer, settings = self.network.layers[k], self.settings
         lr = settings.lr if lr is None else lr
         if settings.optimizer is None:
             new_w = layer.weights - lr * grad_w
             new_b = layer.biases - lr * grad_b
         else:
-            params = [layer.weights] if settings.freeze_biases else [layer.weights, layer.biases]
-            grads = [grad_w] if settings.freeze_biases else [grad_w, grad_b]
-            state = optimizers.init_state(settings.optimizer, params)
-            stepped = optimizers.step(settings.optimizer, lr, params, grads, state)[0]
-            new_w, new_b = stepped[0], (stepped[1] if len(stepped) > 1 else layer.biases)
+            new_w = self.step(k, False, grad_w, lr).expected["param"]
+            new_b = layer.biases if settings.freeze_biases else self.step(k, True, grad_b, lr).expected["param"]
         if settings.freeze_biases:
             new_b = layer.biases.copy()
         return (self.carried(new_w), self.carried(new_b)) if carry else (new_w, new_b)
@@ -326,6 +373,10 @@ class _Pass:
         raw["weights"][k], raw["biases"][k] = self.update(
             k, used["grad_weights"][k], used["grad_biases"][k], carry=False
         )
+        if self.settings.optimizer is not None and self.network.layers[k].n_params:
+            self.steps[k]["weights"] = self.step(k, False, used["grad_weights"][k])
+            if not self.settings.freeze_biases:
+                self.steps[k]["biases"] = self.step(k, True, used["grad_biases"][k])
         for quantity in ("weights", "biases"):
             expected[quantity][k] = self.carried(raw[quantity][k])
             used[quantity][k] = _use(given[quantity][k], expected[quantity][k])
@@ -365,6 +416,11 @@ def grade_backward(
         raise InputError("targets must be finite numbers")
     if sheet.samples != samples:
         raise InputError(f"the answers were read for {sheet.samples} sample(s), but {samples} input(s) were given")
+    if settings.optimizer is not None and settings.state is not None:
+        from nncalc.backprop import check_state
+
+        check_state(network, settings.optimizer, settings.state)
+    state_given = _state_given(network, sheet, settings)
     forward = tuple(
         grade(network, x[s], input_texts[s], sheet.forward(s), tolerance=tolerance, decimals=decimals, round_z=round_z)
         for s in range(samples)
@@ -391,7 +447,7 @@ def grade_backward(
     worked = spatial.SpatialPass if network.spatial else _Pass
     exact = worked(network, z_exact, a_exact, x, t, nothing, settings, decimals)
     _check_exact(network, exact)
-    mine = worked(network, z_used, a_used, x, t, given, settings, decimals)
+    mine = worked(network, z_used, a_used, x, t, given, settings, decimals, state_given)
 
     loss_mark = _judge_one("loss", None, (), sheet.loss, mine.loss, exact.loss, tolerance)
     if loss_mark.correct is False:
@@ -409,12 +465,16 @@ def grade_backward(
             )
             for quantity in BACKWARD
         }
+        for param in ("weights", "biases"):
+            judged[f"state_{param}"] = _judge_state(mine, exact, sheet, k, param, tolerance)
         wrong = any(m.correct is False for found in judged.values() for m in found)
         slips = _candidates if network.layers[k].dense else spatial.candidates
         candidates = slips(mine, given, k) if wrong else {}  # worked out only where needed
+        if wrong and settings.optimizer is not None and network.layers[k].dense:
+            candidates = candidates | _state_candidates(mine, k)
         marks = {
             quantity: tuple(
-                _diagnose(m, [(text, array[m.index]) for text, array in candidates[quantity]])
+                _diagnose(m, [(text, array[m.index]) for text, array in candidates.get(_kind(m), [])])
                 if m.correct is False
                 else m
                 for m in found
@@ -432,9 +492,79 @@ def grade_backward(
                 grad_weights_used=mine.used["grad_weights"][k],
                 grad_biases_used=mine.used["grad_biases"][k],
                 upstream=mine.passed_down(k) if network.spatial else None,
+                steps=(mine.steps[k].get("weights"), mine.steps[k].get("biases")) if mine.steps[k] else (),
             )
         )
     return BackwardGrade(forward, loss_mark, tuple(layers), t, mine.sample_losses, settings)
+
+
+def _state_given(network: Network, sheet: Sheet, settings: Settings) -> list[dict[str, dict[str, np.ndarray]]]:
+    """Per layer and parameter, the optimizer's values the sheet gives (NaN where left out); an
+    InputError, located at the key, for a value the optimizer chosen does not have."""
+    from nncalc.errors import Problem
+    from nncalc.grading_optimizer import values_of
+    from nncalc.loader import suggest
+
+    found: list[dict[str, dict[str, np.ndarray]]] = [{} for _ in network.layers]
+    problems = []
+    optimizer = settings.optimizer
+    for k, layer_sheet in enumerate(sheet.layers):
+        for written in layer_sheet.optimizer:
+            label = f"{network.layer_label(k)}: optimizer_state: {written.param}: "
+            if optimizer is None:
+                problems.append(
+                    Problem(
+                        f"{label}{written.key} is a value of an optimizer's step, but no --optimizer "
+                        "(or --state) was given",
+                        written.location,
+                    )
+                )
+                continue
+            own = values_of(optimizer)
+            if written.key not in own:
+                title = optimizer.spec.title
+                changed = ", ".join(f"{k}: {v}" for k, v in optimizer.changed().items())
+                which = f"{title} ({changed})" if changed else title
+                has = f"its values: {', '.join(own)}" if own else "it keeps none (it is plain w − lr·g)"
+                problems.append(
+                    Problem(f"{label}{which} has no {written.key}{suggest(written.key, own)}; {has}", written.location)
+                )
+                continue
+            if written.param == "biases" and settings.freeze_biases:
+                problems.append(
+                    Problem(f"{label}the biases are frozen (--freeze-biases): they take no step", written.location)
+                )
+                continue
+            shape = network.layers[k].weights.shape if written.param == "weights" else network.layers[k].biases.shape
+            values = np.array(_values(written.slots), dtype=np.float64).reshape(shape)
+            found[k].setdefault(written.param, {})[written.key] = values
+    if problems:
+        raise InputError(problems)
+    return found
+
+
+def _kind(mark: BackMark) -> str:
+    """Which list of candidate mistakes a mark's are in: its quantity, or ``exp_avg of weights``."""
+    return mark.quantity if mark.param is None else f"{mark.quantity} of {mark.param}"
+
+
+def _judge_state(mine: _Pass, exact: _Pass, sheet: Sheet, k: int, param: str, tolerance) -> list[BackMark]:
+    """The marks of the optimizer's values of layer ``k``'s weights (or biases) that the sheet gives,
+    each worked from the values used before it; none without an optimizer."""
+    step, exact_step = mine.steps[k].get(param), exact.steps[k].get(param)
+    if step is None or exact_step is None:
+        return []
+    written = {entry.key: entry.slots for entry in sheet.layers[k].optimizer if entry.param == param}
+    marks = []
+    for key in step.expected:  # in the order they are worked; a value not written at all is not marked
+        if key not in written:
+            continue
+        slots = written[key]
+        expected = step.expected[key]
+        for index in np.ndindex(expected.shape):
+            answer = _slot(slots, index)
+            marks.append(_judge_one(key, k, index, answer, expected[index], exact_step.expected[key][index], tolerance))
+    return marks
 
 
 def _check_exact(network: Network, exact: _Pass) -> None:
@@ -545,6 +675,29 @@ def _loss_candidates(mine: _Pass, settings: Settings) -> list[tuple[str, float]]
     return found
 
 
+def _state_candidates(mine: _Pass, k: int) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """The classic slips of an optimizer's step (``grading_optimizer.SLIPS``), for each of its values
+    of layer ``k``'s weights and biases: the values each slip gives, from the values used."""
+    from nncalc.grading_optimizer import SLIPS, slip_message
+
+    found: dict[str, list[tuple[str, np.ndarray]]] = {}
+    optimizer = mine.settings.optimizer
+    used = mine.used
+    for param, grad in (("weights", used["grad_weights"][k]), ("biases", used["grad_biases"][k])):
+        step = mine.steps[k].get(param)
+        if step is None:
+            continue
+        for slip in SLIPS:
+            worked = mine.step(k, param == "biases", grad, slip=slip)
+            for key in step.expected:
+                if key == "param":
+                    continue
+                message = slip_message(optimizer, slip, key, step.trace.step)
+                if message:
+                    found.setdefault(f"{key} of {param}", []).append((message, worked.expected[key]))
+    return found
+
+
 def _candidates(mine: _Pass, given: dict[str, list[np.ndarray]], k: int) -> dict[str, list[tuple[str, np.ndarray]]]:
     """For each quantity of layer ``k``, the likely mistakes and the arrays of values they give.
 
@@ -638,6 +791,17 @@ def _candidates(mine: _Pass, given: dict[str, list[np.ndarray]], k: int) -> dict
             )
         else:
             new_b.append(("the bias is not updated (only --freeze-biases keeps it)", layer.biases))
+        if settings.optimizer is not None:
+            from nncalc.grading_optimizer import SLIPS, slip_message
+
+            step = mine.steps[k]["weights"].trace.step
+            for slip in SLIPS:  # the optimizer's own slips: the bias correction left out, ε under the root
+                message = slip_message(settings.optimizer, slip, "param", step)
+                if message:
+                    new_w.append((message, mine.carried(mine.step(k, False, gw_used, slip=slip).expected["param"])))
+                    if not settings.freeze_biases:
+                        b = mine.step(k, True, gb_used, slip=slip).expected["param"]
+                        new_b.append((message, mine.carried(b)))
         w_exp = expected["weights"][k]
         if w_exp.shape[0] == w_exp.shape[1]:
             new_w.append(

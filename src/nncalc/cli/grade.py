@@ -78,8 +78,19 @@ def grade(
     optimizer: Annotated[
         str | None,
         optimizer_option(
-            "The updates are the first step of this optimizer: sgd, adam, adamw, rmsprop or "
-            "'{name: sgd, momentum: 0.9}' (default: w − lr·∂L/∂w)."
+            "The updates are a step of this optimizer: sgd, adam, adamw, rmsprop or "
+            "'{name: sgd, momentum: 0.9}' (default: w − lr·∂L/∂w); the answers may give its values "
+            "per layer under optimizer_state."
+        ),
+    ] = None,
+    state_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            metavar="FILE",
+            help="The optimizer's state before the step, as backward --write-state saved it: the answers are "
+            "of its next step (its optimizer and learning rate unless --optimizer or --lr is given).",
+            show_default=False,
         ),
     ] = None,
     error: Annotated[
@@ -152,6 +163,8 @@ def grade(
       nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -a configs/answers-classic.yaml --format json
       nncalc grade configs/course-backprop.yaml -i 0.1 -t 0.25 --lr 0.4 -a configs/answers-course-backprop.yaml
       nncalc grade configs/course-note.yaml -i 0.1 -a configs/answers-course-note.yaml --steps matrix
+      nncalc grade configs/classic-2-2-2.yaml -i 0.05,0.10 -t 0.01,0.99 --optimizer adam --lr 0.1 \\
+        -a configs/answers-adam-step.yaml
     """
     from nncalc.answers import load_sheet as load_answers
     from nncalc.grading import grade as run_grade
@@ -173,7 +186,7 @@ def grade(
         },
     )
     refuse_round_z_alone(round_to, round_z)
-    if target_values or error or batch or loss or optimizer or freeze_biases or lr is not None:
+    if target_values or error or batch or loss or optimizer or state_file or freeze_biases or lr is not None:
         image = None  # an image from --inputs (one sample, with one --target)
         if inputs_file is not None:
             if len(target_values or []) > 1:
@@ -188,6 +201,7 @@ def grade(
             image if image is not None else input_values or [],
             target_values or [],
             dict(loss=loss, lr=lr, freeze_biases=freeze_biases, optimizer=optimizer, error=error, batch=batch),
+            state_file,
             dict(tolerance=tolerance, decimals=round_to, round_z=round_z),
             fmt,
             (precision, steps, form),
@@ -252,6 +266,7 @@ def _grade_backward(
     input_values,
     target_values: list[str],
     options: dict,
+    state_file: Path | None,
     grading: dict,
     fmt: str,
     shown: tuple[int | None, bool | None, str],
@@ -287,6 +302,14 @@ def _grade_backward(
         problems.extend(error.problems)
     if problems:
         raise InputError(problems)
+    if state_file is not None:  # its optimizer (checked against --optimizer's) and learning rate
+        from nncalc.optimizer_state import load_state
+        from nncalc.optimizers import parse_optimizer
+
+        given = None if options["optimizer"] is None else parse_optimizer(options["optimizer"])
+        optimizer, saved_lr, state = load_state(state_file, network, given, max_file_size)
+        options = options | {"optimizer": optimizer, "state": state}
+        options["lr"] = saved_lr if options["lr"] is None else options["lr"]
     sheet = load_sheet(answers_file, network, samples=count, max_bytes=max_file_size)
     settings = settings_for(sheet, **(options | {"lr": 0.5 if options["lr"] is None else options["lr"]}))
     result = grade_backward(network, samples.values, samples.texts, targets.values, sheet, settings, **grading)

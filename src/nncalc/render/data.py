@@ -332,7 +332,7 @@ def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:
                     entry["cell"] = dict(zip(("channel", "row", "column"), mark.index[1:], strict=True))
             else:
                 entry["neuron"] = layer.neurons[mark.index[0]]
-                if mark.quantity in ("grad_weights", "weights"):
+                if len(mark.index) == 2:  # a weight's value (its gradient, update, or an optimizer's value of it)
                     entry["source"] = below[mark.index[1]]
         marks.append(entry | _verdict_dict(mark))
     settings = grade.settings

@@ -4,12 +4,16 @@ The forward pass is marked as ``nncalc grade`` marks it; then the loss, and each
 the output back: δ, ∂L/∂b, b′, ∂L/∂w and w′ per neuron. The first wrong value is written
 out as the person would work it, from their own earlier values (``δ_o1 = (a_o1 − t_o1) ·
 a_o1 · (1 − a_o1) = (0.7514 − 0.01) · 0.7514 · (1 − 0.7514) = 0.1385, not 0.1384``), in
-the course's conventions (t − a, a batch summed).
+the course's conventions (t − a, a batch summed). Under an optimizer, a wrong new weight or
+value of the step (m′, v̂, a momentum buffer) is worked out as ``backward --optimizer`` writes
+the step (``nncalc.worked.optimizer``), up to the wrong value's line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
 
 from nncalc import losses
 from nncalc.answers import Answer
@@ -17,15 +21,24 @@ from nncalc.backprop import combined_rule
 from nncalc.document import Column, Document, Heading, Note, Step, Steps, Styled, Table, joined
 from nncalc.expr import Chain, Derivative, Edge, Expr, Frac, Name, Neg, Num, Sigma, Sum, call, total
 from nncalc.grading import Mark
-from nncalc.grading_backward import BackMark, BackwardGrade
+from nncalc.grading_backward import BackMark, BackwardGrade, Settings
+from nncalc.grading_optimizer import family
 from nncalc.network import Network
+from nncalc.records import replace
 from nncalc.worked import View
 from nncalc.worked.backward import MAX_TERMS, minus, times
 from nncalc.worked.forward import assignments, layer_title
 from nncalc.worked.grade import expected_text, first_wrong_blocks, forward_tables, slip_notes, verdict
 from nncalc.worked.numbers import checked, signed_term, written
+from nncalc.worked.optimizer import legend, update_chains
 
 SYMBOLS = {"delta": "δ", "grad_biases": "∂L/∂b", "biases": "b′", "grad_weights": "∂L/∂w", "weights": "w′"}
+# an optimizer's values as its working (``nncalc.worked.optimizer``) writes them
+LETTERS = {
+    "sgd": {"momentum_buffer": "v′"},
+    "adam": {"exp_avg": "m′", "exp_avg_sq": "v′", "max_exp_avg_sq": "v′max", "m_hat": "m̂", "v_hat": "v̂"},
+    "rmsprop": {"square_avg": "v′", "grad_avg": "g′avg", "momentum_buffer": "u′"},
+}
 
 
 def backward_grade_document(
@@ -128,10 +141,24 @@ def _loss_table(grade: BackwardGrade, p: int) -> list:
     return [Heading(3, (title,)), Table(_columns(samples), (_row(name, grade.loss, samples, p),))]
 
 
-def value_name(network: Network, mark: BackMark) -> Expr | str:
-    """How a value is named in the table: δ_o1, ∂L/∂b_o1, b′_o1, ∂L/∂w(h1→o1), w′(h1→o1)."""
+def state_name(network: Network, settings: Settings, mark: BackMark) -> str:
+    """How an optimizer's value is named: ``m′ of w(h1→o1)``, ``v̂ of b_o1`` (the letters of its working)."""
+    assert mark.layer is not None and settings.optimizer is not None
+    letter = LETTERS[family(settings.optimizer)].get(mark.quantity, mark.quantity)
+    layer = network.layers[mark.layer]
+    below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
+    if mark.param == "weights":
+        return f"{letter} of w({below[mark.index[1]]}→{layer.neurons[mark.index[0]]})"
+    return f"{letter} of b_{layer.neurons[mark.index[0]]}"
+
+
+def value_name(network: Network, mark: BackMark, settings: Settings | None = None) -> Expr | str:
+    """How a value is named in the table: δ_o1, ∂L/∂b_o1, b′_o1, ∂L/∂w(h1→o1), w′(h1→o1); an
+    optimizer's value as ``state_name`` names it."""
     if mark.layer is None:
         return Name("L")
+    if mark.param is not None and settings is not None:
+        return state_name(network, settings, mark)
     layer = network.layers[mark.layer]
     below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
     if mark.quantity == "delta":
@@ -151,18 +178,22 @@ def _layer_table(network: Network, grade: BackwardGrade, k: int, p: int) -> list
     rows = []
     for j in range(layer.n_neurons):
         marks = [m for m in graded.delta if m.index[1] == j]
-        marks += [graded.grad_biases[j], graded.biases[j]]
+        marks += [graded.grad_biases[j], *(m for m in graded.state_biases if m.index == (j,)), graded.biases[j]]
         for i in range(layer.n_inputs):
-            marks += [graded.grad_weights[j * layer.n_inputs + i], graded.weights[j * layer.n_inputs + i]]
-        rows.extend(_row(value_name(network, m), m, samples, p) for m in marks if m.given is not None)
+            position = j * layer.n_inputs + i
+            marks += [graded.grad_weights[position], *(m for m in graded.state_weights if m.index == (j, i))]
+            marks.append(graded.weights[position])
+        rows.extend(_row(value_name(network, m, grade.settings), m, samples, p) for m in marks if m.given is not None)
     if not rows:
         return []
     return [Heading(3, layer_title(network, k, "backward: ")), Table(_columns(samples), tuple(rows))]
 
 
-def _where(network: Network, mark: BackMark, samples: int) -> str:
+def _where(network: Network, mark: BackMark, samples: int, settings: Settings) -> str:
     if mark.layer is None:
         return f"the loss, at {mark.given.location}"
+    if mark.param is not None:
+        return f"{state_name(network, settings, mark)} in {network.layer_label(mark.layer)}, at {mark.given.location}"
     layer = network.layers[mark.layer]
     below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
     if mark.quantity == "delta":
@@ -187,17 +218,22 @@ def first_wrong_backward(
     (its layer at once with ``view.form`` "matrix"; none with ``view.steps`` False), the likely slip."""
     p = view.precision
     samples = len(grade.forward)
-    blocks: list = [Note((_where(network, mark, samples),), kind="wrong", lead="first wrong value:")]
+    blocks: list = [Note((_where(network, mark, samples, grade.settings),), kind="wrong", lead="first wrong value:")]
     matrix = None
-    if view.steps is not False and view.form == "matrix":
+    # an optimizer's step is worked value by value (its state is not a matrix formula)
+    if view.steps is not False and view.form == "matrix" and mark.param is None:
         from nncalc.worked.grade_matrix import backward_wrong
 
         matrix = backward_wrong(network, grade, mark, input_texts, target_texts, view)
     if matrix is not None:
         blocks.extend(matrix)
     elif view.steps is not False:
-        chain, after = _Work(network, grade, input_texts, target_texts, p).chain(mark)
-        blocks.append(Steps((Step((chain,), after=(*after, f", not {mark.given.text}")),)))
+        work = _Work(network, grade, input_texts, target_texts, p)
+        if grade.settings.optimizer is not None and (mark.param is not None or mark.quantity in ("weights", "biases")):
+            blocks.extend(work.optimizer_steps(mark))
+        else:
+            chain, after = work.chain(mark)
+            blocks.append(Steps((Step((chain,), after=(*after, f", not {mark.given.text}")),)))
     blocks.extend(slip_notes(mark, p))
     return blocks
 
@@ -350,7 +386,57 @@ class _Work:
             lhs = Name("b", mark="prime")
             if settings.freeze_biases:
                 return Chain((lhs, old), ("=",)), (" (biases frozen)",)
-        if settings.optimizer is not None:
-            after = (f" (the first {settings.optimizer.name} step from ", old, " with gradient ", gradient, ")")
-            return Chain((lhs, result), ("=",)), after
         return checked((lhs, minus(old, Num(settings.lr), gradient), result), self.p), ()
+
+    def optimizer_steps(self, mark: BackMark) -> list:
+        """An optimizer's step of the weight or bias ``mark`` is of, as ``backward --optimizer`` writes it
+        (``nncalc.worked.optimizer``), from the person's gradient and their values of the step where
+        they wrote them, ending with the line of the wrong value: its right value, not theirs."""
+        settings, network = self.grade.settings, self.network
+        k = mark.layer
+        biases = mark.param == "biases" or mark.quantity == "biases"
+        graded, layer = self.grade.layers[k], network.layers[k]
+        carried = graded.steps[1 if biases else 0] if graded.steps else None
+        if carried is None:  # frozen biases take no step
+            chain, after = self.update_chain(mark, Num(mark.expected, expected_text(mark, self.p)))
+            return [Steps((Step((chain,), after=(*after, f", not {mark.given.text}")),))]
+        j = mark.index[0]
+        if biases:
+            element: tuple[int, ...] = (j,)
+            old = written(layer.bias_text[j], float(layer.biases[j]))
+            gradient = Num(float(graded.grad_biases_used[j]), _text(graded.grad_biases[j].given))
+        else:
+            i = mark.index[1]
+            element = (j, i)
+            old = written(layer.weight_text[j][i], float(layer.weights[j, i]))
+            position = j * layer.n_inputs + i
+            gradient = Num(float(graded.grad_weights_used[j, i]), _text(graded.grad_weights[position].given))
+        field = "param" if mark.param is None else mark.quantity
+        # the values as used (the person's where written); the wrong one as it should be
+        trace = carried.trace
+        value = np.array(getattr(trace, field), dtype=np.float64)
+        value[element] = mark.expected
+        trace = replace(trace, **{field: value})
+        marks = graded.state_biases if biases else graded.state_weights
+        texts = {m.quantity: m.given.text for m in marks if m.index == element and m.given is not None}
+        texts[field] = expected_text(mark, self.p)
+        step = _OneStep(settings.optimizer, settings.lr, trace, carried.before)
+        groups = update_chains(step, k, biases, element, old, gradient, self.p, texts, until=field)  # type: ignore[arg-type]
+        lines = [Step(group) for group in groups]
+        lines[-1] = Step(lines[-1].chains, after=(f", not {mark.given.text}",))
+        first, letters = legend(settings.optimizer, settings.lr, trace.step)
+        return [Note((first, "; ", letters), kind="detail"), Steps(tuple(lines))]
+
+
+class _OneStep:
+    """One parameter's step as ``update_chains`` reads a backward result's: the optimizer, the
+    learning rate, the step's values and the state before it."""
+
+    def __init__(self, optimizer, lr: float, trace, before):
+        self.optimizer, self.lr, self.trace, self.before = optimizer, lr, trace, before
+
+    def update_of(self, layer: int, biases: bool):
+        return self.trace
+
+    def state_of(self, layer: int, biases: bool = False, before: bool = True):
+        return self.before

@@ -15,6 +15,8 @@ nothing here computes a value, and every notation writes the lines with no code 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from nncalc.backprop import BackwardResult
 from nncalc.expr import Call, Chain, Derivative, Expr, Frac, Name, Neg, Num, Power, Sum
 from nncalc.optimizers import BoundOptimizer, ParamState, StepTrace
@@ -85,16 +87,21 @@ def update_chains(
     old: Expr,
     gradient: Num,
     precision: int,
+    texts: Mapping[str, str] | None = None,
+    until: str | None = None,
 ) -> tuple[tuple[Chain, ...], ...]:
     """The lines that take one weight (``biases``: one bias) from ``old`` to its new value, in
     groups a page writes one to a line: the gradient as the optimizer takes it (and AdamW's
-    decay), the running averages, Adam's bias corrections, and the update."""
+    decay), the running averages, Adam's bias corrections, and the update.
+
+    ``texts`` writes a value (a ``StepTrace`` field: ``exp_avg``, ``m_hat``, ``param``) as a
+    person wrote it; ``until`` ends the working with that value's line (a graded value's)."""
     optimizer = result.optimizer
     trace = result.update_of(layer, biases)
     before = result.state_of(layer, biases)
     assert optimizer is not None and trace is not None and before is not None
     symbol = "b" if biases else "w"
-    lines = _Lines(trace, before, element, precision)
+    lines = _Lines(trace, before, element, precision, texts, until)
     p = Name(symbol)
     lines.gradient(optimizer, symbol, old, gradient)
     lines.group()
@@ -104,15 +111,15 @@ def update_chains(
         if trace.decayed is not None:
             shrink = _one_minus(_times(LR, Name("λ")))
             numbers = _one_minus(_times(Num(result.lr), Num(optimizer["weight_decay"])))
-            lines.add((p, _times(p, shrink), _times(old, numbers), lines.num(trace.decayed)), "←")
-            old = lines.num(trace.decayed)
+            lines.add((p, _times(p, shrink), _times(old, numbers), lines.field("decayed")), "←")
+            old = lines.field("decayed")
             lines.group()
         direction = _adam(lines, optimizer)
     else:
         direction = _rmsprop(lines, optimizer)
     symbols, numbers = direction
     lines.group()
-    new = lines.num(trace.param)
+    new = lines.field("param")
     lines.add(
         (
             Name(symbol, mark="prime"),
@@ -127,10 +134,21 @@ def update_chains(
 class _Lines:
     """The chains of one update, and the numbers of one element of the arrays they come from."""
 
-    def __init__(self, trace: StepTrace, before: ParamState, element: tuple[int, ...], precision: int):
+    def __init__(
+        self,
+        trace: StepTrace,
+        before: ParamState,
+        element: tuple[int, ...],
+        precision: int,
+        texts: Mapping[str, str] | None = None,
+        until: str | None = None,
+    ):
         self.trace, self.before, self.element, self.precision = trace, before, element, precision
+        self.texts, self.until = texts or {}, until
         self.groups: list[list[Chain]] = [[]]
         self.g: Expr = G
+        self.stop: Num | None = None  # the result of the line the working ends with (``until``'s)
+        self.done = False
 
     def group(self) -> None:
         """Start a new line (nothing if the current one is empty)."""
@@ -140,12 +158,22 @@ class _Lines:
     def num(self, array) -> Num:
         return Num(float(array[self.element]))
 
+    def field(self, name: str) -> Num:
+        """The value of the trace's field ``name`` for this element, written as ``texts`` gives it."""
+        value = Num(float(getattr(self.trace, name)[self.element]), self.texts.get(name))
+        if name == self.until and self.stop is None:
+            self.stop = value  # its first use is as the result of its own line
+        return value
+
     def old(self, name: str) -> Num:
         """A buffer's value before the step (0 where it starts empty)."""
         array = getattr(self.before, name)
         return Num(0.0, "0") if array is None else self.num(array)
 
     def add(self, parts: tuple[Expr, ...], first: str = "=") -> None:
+        if self.done:
+            return
+        self.done = self.stop is not None and parts[-1] is self.stop
         chain = checked(parts, self.precision)
         if first != "=":
             chain = Chain(chain.parts, (first, *chain.relations[1:]))
@@ -167,15 +195,14 @@ class _Lines:
         if decay != 0:
             symbols = Sum((derivative, _times(Name("λ"), Name(symbol))))
             numbers = Sum((number, _times(Num(decay), old)))
-        self.g = self.num(self.trace.grad)
+        self.g = self.field("grad")
         self.add((G, symbols, numbers, self.g))
 
-    def average(
-        self, new: Name, decay: Expr, decay_value: float, old_name: str, term: Expr, term_numbers: Expr, result
-    ) -> Num:
-        """``new = β · old + (1 − β) · term``: a running average, its numbers, and its new value."""
+    def average(self, new: Name, decay: Expr, decay_value: float, old_name: str, term: Expr, term_numbers: Expr) -> Num:
+        """``new = β · old + (1 − β) · term``: a running average of the buffer ``old_name``, its numbers,
+        and its new value."""
         old_symbol = Name(new.text, new.sub)
-        value = self.num(result)
+        value = self.field(old_name)
         self.add(
             (
                 new,
@@ -193,7 +220,7 @@ def _sgd(lines: _Lines, optimizer: BoundOptimizer) -> tuple[Expr, Expr]:
     momentum, dampening = optimizer["momentum"], optimizer["dampening"]
     if momentum == 0:
         return G, g
-    v = lines.num(lines.trace.momentum_buffer)
+    v = lines.field("momentum_buffer")
     mu, v_new = Name("μ"), Name("v", mark="prime")
     if lines.before.momentum_buffer is None:  # the first step starts the buffer at g
         lines.add((v_new, G, v) if isinstance(g, Num) else (v_new, G, g, v))
@@ -224,7 +251,7 @@ def _adam(lines: _Lines, optimizer: BoundOptimizer) -> tuple[Expr, Expr]:
     trace, g = lines.trace, lines.g
     beta1, beta2 = optimizer["betas"]
     b1, b2 = Name("β", "1"), Name("β", "2")
-    lines.average(Name("m", mark="prime"), b1, beta1, "exp_avg", G, g, trace.exp_avg)
+    lines.average(Name("m", mark="prime"), b1, beta1, "exp_avg", G, g)
     v = lines.average(
         Name("v", mark="prime"),
         b2,
@@ -232,13 +259,12 @@ def _adam(lines: _Lines, optimizer: BoundOptimizer) -> tuple[Expr, Expr]:
         "exp_avg_sq",
         Power(G, Num(2.0, "2")),
         Power(g, Num(2.0, "2")),
-        trace.exp_avg_sq,
     )
-    m = lines.num(trace.exp_avg)
+    m = lines.field("exp_avg")
     second, second_symbol = v, Name("v", mark="prime")
     if trace.max_exp_avg_sq is not None:
         second_symbol = Name("v", "max", "prime")
-        second = lines.num(trace.max_exp_avg_sq)
+        second = lines.field("max_exp_avg_sq")
         lines.add(
             (
                 second_symbol,
@@ -250,7 +276,7 @@ def _adam(lines: _Lines, optimizer: BoundOptimizer) -> tuple[Expr, Expr]:
     lines.group()
     t = Name("t")
     step = Num(float(trace.step), str(trace.step))
-    m_hat, v_hat = lines.num(trace.m_hat), lines.num(trace.v_hat)
+    m_hat, v_hat = lines.field("m_hat"), lines.field("v_hat")
     lines.add(
         (
             Name("m", mark="hat"),
@@ -285,12 +311,11 @@ def _rmsprop(lines: _Lines, optimizer: BoundOptimizer) -> tuple[Expr, Expr]:
         "square_avg",
         Power(G, Num(2.0, "2")),
         Power(g, Num(2.0, "2")),
-        trace.square_avg,
     )
     under_symbols: Expr = Name("v", mark="prime")
     under_numbers: Expr = v
     if trace.grad_avg is not None:
-        avg = lines.average(Name("g", "avg", "prime"), a, alpha, "grad_avg", G, g, trace.grad_avg)
+        avg = lines.average(Name("g", "avg", "prime"), a, alpha, "grad_avg", G, g)
         # g′avg · g′avg rather than a power: a primed name takes no exponent in LaTeX
         average = Name("g", "avg", "prime")
         under_symbols = Sum((under_symbols, Neg(_times(average, average))))
@@ -303,7 +328,7 @@ def _rmsprop(lines: _Lines, optimizer: BoundOptimizer) -> tuple[Expr, Expr]:
         return direction
     lines.group()
     u_new = Name("u", mark="prime")
-    u = lines.num(trace.momentum_buffer)
+    u = lines.field("momentum_buffer")
     lines.add(
         (
             u_new,
