@@ -513,3 +513,24 @@ def test_a_convolutional_network_refuses_optimizer_values(nncalc, tmp_path):
         path,
     )
     assert result.code == 2 and f"{path}:2:" in result.err and "dense layers only" in result.err
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd"])
+def test_the_library_grades_a_second_step_from_a_state(nncalc, tmp_path, name):
+    """library.grade(..., state=...) is grade --state: the state as the first step's result's
+    state, or as the path of the file backward --write-state saved (its optimizer and learning
+    rate then come from the file)."""
+    import nncalc as library
+
+    optimizer = {"adam": "adam", "sgd": {"name": "sgd", "momentum": 0.9}}[name]
+    weights, biases, states, _ = worked(name, 0.1, steps=2)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(sheet(weights, biases, states, KEPT[name]))
+    first = library.backward(NET, X, T, lr=0.1, optimizer=optimizer)
+    by_result = library.grade(first.network, X, answers, target=T, lr=0.1, optimizer=optimizer, state=first.state)
+    assert by_result.all_correct, by_result.first_wrong
+    step1, state_file = _state_file(nncalc, tmp_path, OPTIONS[name])
+    by_file = library.grade(step1, X, answers, target=T, state=state_file)
+    assert by_file.all_correct, by_file.first_wrong
+    as_first_step = library.grade(first.network, X, answers, target=T, lr=0.1, optimizer=optimizer)
+    assert not as_first_step.all_correct

@@ -418,8 +418,25 @@ def backward(
     t = batch(network, target, "target", len(network.outputs))
     if t.shape[0] != x.shape[0]:
         raise InputError(f"give one target per sample ({x.shape[0]} samples, {t.shape[0]} targets)")
+    bound, lr, state = _continued(network, optimizer, state, lr)
+    result = run(network, x, t, loss, 0.5 if lr is None else lr, freeze_biases, round, round_z, bound, state)
+    return BackwardResult(network, result, None, precision, steps)
+
+
+def _continued(network: Network, optimizer: Any, state: Any, lr: float | None) -> tuple[Any, float | None, Any]:
+    """The optimizer, learning rate and optimizer state a step starts from.
+
+    ``state`` is a result's ``state``, its plain-data ``optimizer_state``, or the path of a
+    file ``backward --write-state`` saved; plain data and files also name the optimizer
+    (checked against ``optimizer``, when given) and the learning rate (used when ``lr`` is None).
+    """
     bound = _optimizer(optimizer)
-    if isinstance(state, Mapping):
+    if isinstance(state, (str, os.PathLike)):
+        from nncalc.optimizer_state import load_state
+
+        bound, saved_lr, state = load_state(state, network, bound)
+        lr = saved_lr if lr is None else lr
+    elif isinstance(state, Mapping):
         import yaml
 
         from nncalc.optimizer_state import parse_state
@@ -427,8 +444,7 @@ def backward(
         text = yaml.safe_dump(_plain(state), sort_keys=False, allow_unicode=True)
         bound, saved_lr, state = parse_state(text, network, bound, "<state>")
         lr = saved_lr if lr is None else lr
-    result = run(network, x, t, loss, 0.5 if lr is None else lr, freeze_biases, round, round_z, bound, state)
-    return BackwardResult(network, result, None, precision, steps)
+    return bound, lr, state
 
 
 def _optimizer(optimizer: Any) -> Any:
@@ -454,10 +470,11 @@ def grade(
     answers: Mapping[str, Any] | str | Path,
     *,
     target: ArrayLike | None = None,
-    lr: float = 0.5,
+    lr: float | None = None,
     loss: str | None = None,
     freeze_biases: bool = False,
-    optimizer: str | None = None,
+    optimizer: str | Mapping[str, Any] | Any = None,
+    state: Any = None,
     error: str | None = None,
     batch: str | None = None,
     tolerance: float | None = None,
@@ -474,12 +491,15 @@ def grade(
     matrix per channel), and a convolution's or pooling's z and a are its maps, a matrix
     per channel (``{"layers": [{"z": [[0, 7, 7], ...]}, ...]}``); with a target, their δ
     too, and a convolution's kernels (``grad_weights``, ``weights``) as its network file
-    writes them, for one image (a batch of images is not graded yet).
+    writes them; for a batch of images, each map is a list of one map per image.
 
     With ``target`` (one row per sample of ``inputs``) the backward pass is marked too, as
     ``nncalc grade --target`` does; ``lr``, ``loss``, ``freeze_biases``, ``optimizer`` (a
-    name or ``"{name: sgd, momentum: 0.9}"``), ``error`` ("a-t" or "t-a") and ``batch``
-    ("mean" or "sum") mean what the command's options do. ``steps`` is the first wrong
+    name, a mapping with a ``name``, or ``"{name: sgd, momentum: 0.9}"``), ``error`` ("a-t"
+    or "t-a") and ``batch`` ("mean" or "sum") mean what the command's options do. ``state``
+    makes the sheet a later optimizer step, as ``--state`` does: a ``backward`` result's
+    ``state``, its plain-data ``optimizer_state``, or a state file's path (its optimizer and
+    learning rate are used unless given). ``steps`` is the first wrong
     value's step: None, True or "neurons" (its own sum), "matrix" (its whole layer at once
     from your values, the wrong entry named), False (left out).
     """
@@ -509,7 +529,8 @@ def grade(
     from nncalc.grading_backward import grade_backward, settings_for
 
     t = _rows(network, target, "target", len(network.outputs))
-    settings = settings_for(sheet, loss, lr, freeze_biases, optimizer, error, batch)
+    bound, lr, state = _continued(network, optimizer, state, lr)
+    settings = settings_for(sheet, loss, 0.5 if lr is None else lr, freeze_biases, bound, error, batch, state)
     result = grade_backward(network, x, texts, t, sheet, settings, tolerance=tolerance, decimals=round, round_z=round_z)
     target_texts = tuple(tuple(repr(float(v)) for v in row) for row in t)
     return Marks(network, result, source, precision, (texts, target_texts), steps)
