@@ -23,6 +23,12 @@ and outputs. Nothing is executed. The graph is walked from its one input as a ch
 Anything else (a branch, a residual ``Add`` of two computed values, normalisation,
 recurrence, an activation after pooling) is refused, naming the first node that cannot be taken.
 
+Memory: only the fields the import uses are read (doc strings, metadata, value_info,
+opsets and unknown fields are passed over), a single field keeps only its last value, and
+the repeated parts kept (nodes, names, attributes, …) are counted as they are read against
+the limits in :data:`_LIMITS`, so a file of small fields repeated by the million is refused
+by name before it is held, not read into gigabytes of Python objects.
+
 Numbers: weights are the file's exactly (float32 widens to float64 without rounding);
 Gemm's alpha and beta multiply them only where they are not 1, with the float32 value the
 file holds. Activation parameters are float32 attributes in ONNX, so a PyTorch slope of
@@ -91,7 +97,7 @@ _ARITY = {
 _SPATIAL_OPS = {"Flatten", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}
 _ACTIVATION_OPS = {"Softmax", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "Gelu", "Clip"}
 # AttributeProto: (value field, AttributeType) for files that leave out the type
-_ATTRIBUTE_FIELDS = ((2, 1), (3, 2), (4, 3), (5, 4), (7, 6), (8, 7))
+_ATTRIBUTE_KINDS = ((2, 1), (3, 2), (4, 3), (5, 4), (7, 6), (8, 7))
 _PLAIN_ACTIVATIONS = {
     "Relu": "relu",
     "Sigmoid": "sigmoid",
@@ -104,6 +110,96 @@ _PLAIN_ACTIVATIONS = {
 
 class _Unsupported(ValueError):
     """A well-formed part of the model that nncalc does not read (external weights, integer tensors)."""
+
+
+class _TooMany(_Unsupported):
+    """A model with more of some part than the reader keeps (see :data:`_LIMITS`)."""
+
+
+# How many of each repeated part the reader keeps, over the whole model. Each kept part is a
+# Python object (a node, a name, a number) of some tens to hundreds of bytes, from as little
+# as two bytes of file: without a limit a file of 64 MiB could ask for gigabytes; with them
+# the parts of a model take some tens of MB at most. A model nncalc imports is a chain of
+# layers, a node or two each, and exporters add Constant, Shape and Reshape nodes: some tens
+# of nodes, hundreds at most. The limits are far above that, and above most real models
+# nncalc refuses for their operators, so that those are still refused by name.
+_LIMITS = {
+    "nodes": 10_000,
+    "initializers": 10_000,
+    "graph inputs": 20_000,  # before IR version 4 every initializer is listed as an input too
+    "graph outputs": 10_000,
+    "node inputs and outputs": 100_000,
+    "node attributes": 100_000,
+    "numbers in attribute lists": 1_000_000,
+    "pieces of number lists": 100_000,  # a tensor's dims or data, an attribute's list: one piece each, written as usual
+    "dimensions in graph input shapes": 100_000,
+}
+_RUNS = "pieces of number lists"  # a list written packed is one piece; unpacked, each run between other fields
+
+
+class _Budget:
+    """The parts kept so far, by :data:`_LIMITS` kind; counted as they are read, so that a flood is refused
+    before it is held."""
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(_LIMITS, 0)
+
+    def count(self, kind: str, offset: int, amount: int = 1) -> None:
+        """Count ``amount`` more of ``kind``, found at file offset ``offset``; past the limit, refused."""
+        self.counts[kind] += amount
+        limit = _LIMITS[kind]
+        if self.counts[kind] > limit:
+            raise _TooMany(
+                f"the model has more than {limit:,} {kind}, the most nncalc reads (past it at byte {offset})"
+            )
+
+
+# The fields read from each message: number → (wire type, or None for a repeated number written
+# packed or not; the limit it counts against, or None for a single field, of which the last counts).
+_MODEL_FIELDS = {7: (LENGTH, None)}  # graph
+_GRAPH_FIELDS = {
+    1: (LENGTH, "nodes"),
+    2: (LENGTH, None),  # name
+    5: (LENGTH, "initializers"),
+    11: (LENGTH, "graph inputs"),
+    12: (LENGTH, "graph outputs"),
+    15: (LENGTH, None),  # sparse initializers: refused
+}
+_NODE_FIELDS = {
+    1: (LENGTH, "node inputs and outputs"),
+    2: (LENGTH, "node inputs and outputs"),
+    3: (LENGTH, None),  # name
+    4: (LENGTH, None),  # op_type
+    5: (LENGTH, "node attributes"),
+    7: (LENGTH, None),  # domain
+}
+_ATTRIBUTE_FIELDS = {
+    1: (LENGTH, None),  # name
+    2: (FIXED32, None),  # f
+    3: (VARINT, None),  # i
+    4: (LENGTH, None),  # s
+    5: (LENGTH, None),  # t
+    7: (None, _RUNS),  # floats
+    8: (None, _RUNS),  # ints
+    20: (VARINT, None),  # type
+}
+_TENSOR_FIELDS = {
+    1: (None, _RUNS),  # dims
+    2: (VARINT, None),  # data_type
+    4: (None, _RUNS),  # float_data
+    5: (None, _RUNS),  # int32_data
+    7: (None, _RUNS),  # int64_data
+    8: (LENGTH, None),  # name
+    9: (LENGTH, None),  # raw_data
+    10: (None, _RUNS),  # double_data
+    13: (LENGTH, None),  # external_data: refused
+    14: (VARINT, None),  # data_location
+}
+_VALUE_INFO_FIELDS = {1: (LENGTH, None), 2: (LENGTH, None)}  # name, type
+_TYPE_FIELDS = {1: (LENGTH, None)}  # TypeProto's tensor_type
+_TENSOR_TYPE_FIELDS = {2: (LENGTH, None)}  # shape
+_SHAPE_FIELDS = {1: (LENGTH, "dimensions in graph input shapes")}
+_DIMENSION_FIELDS = {1: (VARINT, None)}  # dim_value; dim_param (2) is an unknown size, as its absence is
 
 
 @record
@@ -163,24 +259,38 @@ def from_bytes(data: bytes, source: str, name: str | None, input_shape: Sequence
 
 # --- reading the protobuf messages ---
 
+_Fields = dict[int, list[tuple[int, object, int]]]  # a message's fields read: number → [(wire type, value, offset)]
 
-def _grouped(data: memoryview | bytes, base: int) -> dict[int, list[tuple[int, object, int]]]:
-    """A message's fields by number: [(wire type, value, offset), …] in file order.
+
+def _grouped(data: memoryview | bytes, base: int, kept: dict, budget: _Budget) -> _Fields:
+    """A message's fields that ``kept`` names, by number: [(wire type, value, offset), …] in file order.
+
+    ``kept`` maps each field number read to (its wire type, or None for a repeated number
+    written packed or not; the ``budget`` kind it counts against, or None for a single field).
+    Every other field is skipped as it is read: unknown fields, doc strings and metadata
+    cost nothing however many a file holds. A single field keeps only its last occurrence
+    (the one protobuf reads), so repeating it costs nothing either; a repeated one counts
+    each occurrence against its limit before it is kept.
 
     A length-delimited value is a memoryview. Scalars (varint, fixed64, fixed32) one after
     another of one number and wire type are one entry: their values in an ``array('Q')``,
     at the first one's offset. A repeated number written unpacked (int64_data, float_data,
-    dims, or any field repeated) then costs 8 bytes a value, not a tuple and two ints.
+    dims) then costs 8 bytes a value, not a tuple and two ints.
     """
-    found: dict[int, list[tuple[int, object, int]]] = defaultdict(list)
-    for number, wire, value, offset in fields(data, base):
-        entries = found[number]
-        if wire == LENGTH:
-            entries.append((wire, value, offset))
-        elif entries and entries[-1][0] == wire:
+    found: _Fields = {}
+    for number, wire, value, offset in fields(data, base, kept):
+        expected, kind = kept[number]
+        if expected is not None and wire != expected:
+            raise WireError(f"field {number} has wire type {wire}, expected {expected}", offset)
+        if kind is None:
+            found[number] = [(wire, value if wire == LENGTH else array("Q", (value,)), offset)]
+            continue
+        entries = found.setdefault(number, [])
+        if wire != LENGTH and entries and entries[-1][0] == wire:
             entries[-1][1].append(value)
         else:
-            entries.append((wire, array("Q", (value,)), offset))
+            budget.count(kind, offset)
+            entries.append((wire, value if wire == LENGTH else array("Q", (value,)), offset))
     return found
 
 
@@ -218,46 +328,54 @@ def _integer(message: dict, number: int, default: int) -> int:
 
 
 def _read_model(data: bytes) -> _Graph:
-    """The graph of a ModelProto (field 7)."""
-    model = _grouped(data, 0)
+    """The graph of a ModelProto (field 7); every other field (opset, producer, doc string, metadata) is skipped."""
+    budget = _Budget()
+    model = _grouped(data, 0, _MODEL_FIELDS, budget)
     graphs = _each(model, 7, LENGTH)
     if not graphs:
         raise WireError("no graph (ModelProto field 7)", 0)
-    return _read_graph(*graphs[-1])
+    return _read_graph(*graphs[-1], budget)
 
 
-def _read_graph(data: memoryview, base: int) -> _Graph:
+def _read_graph(data: memoryview, base: int, budget: _Budget) -> _Graph:
     """Nodes (1), initializers (5), inputs (11) and outputs (12); sparse initializers (15) are refused."""
-    graph = _grouped(data, base)
+    graph = _grouped(data, base, _GRAPH_FIELDS, budget)
     if graph.get(15):
         raise WireError("sparse initializers are not supported", graph[15][0][2])
     constants = {}
     for value, offset in _each(graph, 5, LENGTH):
-        name, array = _read_tensor(value, offset)
+        name, array = _read_tensor(value, offset, budget)
         constants[name] = array
-    nodes = [_read_node(value, offset, i + 1) for i, (value, offset) in enumerate(_each(graph, 1, LENGTH))]
-    values = [_grouped(v, o) for v, o in _each(graph, 11, LENGTH)]
-    inputs = [_text(value, 1) for value in values]
-    outputs = [_text(_grouped(v, o), 1) for v, o in _each(graph, 12, LENGTH)]
-    shapes = {_text(value, 1): _value_shape(value) for value in values}
+    nodes = [_read_node(value, offset, i + 1, budget) for i, (value, offset) in enumerate(_each(graph, 1, LENGTH))]
+    inputs, shapes = [], {}
+    for value, offset in _each(graph, 11, LENGTH):  # one at a time: a ValueInfoProto's fields are held while read
+        info = _grouped(value, offset, _VALUE_INFO_FIELDS, budget)
+        inputs.append(_text(info, 1))
+        shapes[inputs[-1]] = _value_shape(info, budget)
+    outputs = [_text(_grouped(v, o, _VALUE_INFO_FIELDS, budget), 1) for v, o in _each(graph, 12, LENGTH)]
     return _Graph(_text(graph, 2), nodes, constants, inputs, outputs, shapes)
 
 
-def _value_shape(value: dict) -> tuple[int | None, ...] | None:
+def _value_shape(value: dict, budget: _Budget) -> tuple[int | None, ...] | None:
     """A ValueInfoProto's tensor shape: type (2) → tensor_type (1) → shape (2) → dim (1) each a
     dim_value (1) or a named dim_param (2, None here); None when the file gives no shape."""
-    for kind, offset in _each(value, 2, LENGTH)[-1:]:
-        for tensor, at in _each(_grouped(kind, offset), 1, LENGTH)[-1:]:
-            for shape, where in _each(_grouped(tensor, at), 2, LENGTH)[-1:]:
-                dims = [_grouped(v, o) for v, o in _each(_grouped(shape, where), 1, LENGTH)]
-                return tuple(_integer(dim, 1, -1) if 1 in dim else None for dim in dims)
+    for kind, offset in _each(value, 2, LENGTH):
+        for tensor, at in _each(_grouped(kind, offset, _TYPE_FIELDS, budget), 1, LENGTH):
+            for shape, where in _each(_grouped(tensor, at, _TENSOR_TYPE_FIELDS, budget), 2, LENGTH):
+                dims = _each(_grouped(shape, where, _SHAPE_FIELDS, budget), 1, LENGTH)
+                return tuple(_dimension(_grouped(v, o, _DIMENSION_FIELDS, budget)) for v, o in dims)
     return None
 
 
-def _read_node(data: memoryview, base: int, index: int) -> _Node:
+def _dimension(dim: dict) -> int | None:
+    """A Dimension's size, or None for a named (unknown) one."""
+    return _integer(dim, 1, -1) if 1 in dim else None
+
+
+def _read_node(data: memoryview, base: int, index: int, budget: _Budget) -> _Node:
     """A NodeProto: input (1), output (2), name (3), op_type (4), attribute (5), domain (7)."""
-    node = _grouped(data, base)
-    attributes = dict(_read_attribute(value, offset) for value, offset in _each(node, 5, LENGTH))
+    node = _grouped(data, base, _NODE_FIELDS, budget)
+    attributes = dict(_read_attribute(value, offset, budget) for value, offset in _each(node, 5, LENGTH))
     return _Node(
         index,
         _text(node, 3),
@@ -269,15 +387,15 @@ def _read_node(data: memoryview, base: int, index: int) -> _Node:
     )
 
 
-def _read_attribute(data: memoryview, base: int) -> tuple[str, object]:
+def _read_attribute(data: memoryview, base: int, budget: _Budget) -> tuple[str, object]:
     """An AttributeProto's name (1) and value: f (2), i (3), s (4), t (5), floats (7) or ints (8).
 
     Its type (20) says which; a writer may leave out a zero value, so the type's default
     (0.0, 0, '') stands for an absent one. Without a type (old files), the field present decides.
     """
-    attribute = _grouped(data, base)
+    attribute = _grouped(data, base, _ATTRIBUTE_FIELDS, budget)
     name = _text(attribute, 1)
-    kind = _integer(attribute, 20, 0) or next((k for f, k in _ATTRIBUTE_FIELDS if f in attribute), 0)
+    kind = _integer(attribute, 20, 0) or next((k for f, k in _ATTRIBUTE_KINDS if f in attribute), 0)
     if kind == 1:
         values = _each(attribute, 2, FIXED32)
         return name, float(np.frombuffer(values[-1][0][-1].to_bytes(4, "little"), "<f4")[0]) if values else 0.0
@@ -286,17 +404,21 @@ def _read_attribute(data: memoryview, base: int) -> tuple[str, object]:
     if kind == 3:
         return name, _text(attribute, 4)
     if kind == 4 and 5 in attribute:
-        return name, _read_tensor(*_each(attribute, 5, LENGTH)[-1])[1]
-    if kind == 6:
-        return name, [float(x) for wire, v, o in attribute.get(7, ()) for x in packed_floats(v, wire, "<f4", o)]
-    if kind == 7:
-        return name, _int64s(attribute.get(8, ())).tolist()
+        return name, _read_tensor(*_each(attribute, 5, LENGTH)[-1], budget)[1]
+    if kind in (6, 7):  # a Python number each: counted before they are made
+        found = attribute.get(7 if kind == 6 else 8, ())
+        if kind == 6:
+            numbers = _joined([packed_floats(v, wire, "<f4", o) for wire, v, o in found], "<f4")
+        else:
+            numbers = _int64s(found)
+        budget.count("numbers in attribute lists", found[0][2] if found else base, numbers.size)
+        return name, (numbers.astype(np.float64) if kind == 6 else numbers).tolist()
     return name, None  # a graph or another kind nothing here reads
 
 
-def _read_tensor(data: memoryview, base: int) -> tuple[str, np.ndarray]:
+def _read_tensor(data: memoryview, base: int, budget: _Budget | None = None) -> tuple[str, np.ndarray]:
     """A TensorProto's name (8) and values, shaped by dims (1): from raw_data (9) or the typed fields."""
-    tensor = _grouped(data, base)
+    tensor = _grouped(data, base, _TENSOR_FIELDS, _Budget() if budget is None else budget)
     name = _text(tensor, 8)
     dims = _int64s(tensor.get(1, ()))
     kind = _integer(tensor, 2, 0)

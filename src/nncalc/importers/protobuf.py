@@ -14,7 +14,7 @@ allocation (a length is only ever a slice of bytes that exist).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 
 import numpy as np
 
@@ -54,18 +54,28 @@ def signed64(value: int) -> int:
     return value - (1 << 64) if value >> 63 else value
 
 
-def fields(data: bytes | memoryview, base: int = 0) -> Iterator[tuple[int, int, int | memoryview, int]]:
+def fields(
+    data: bytes | memoryview, base: int = 0, wanted: Container[int] | None = None
+) -> Iterator[tuple[int, int, int | memoryview, int]]:
     """Each field of one message as (field number, wire type, value, file offset of the value).
 
     A varint, fixed64 or fixed32 value is an unsigned int (fixed ones little-endian); a
     length-delimited value is a memoryview of its bytes (parse it again for a sub-message,
     with its offset as ``base``). ``base`` is the file offset of ``data``, so that errors
-    name file offsets.
+    name file offsets. With ``wanted``, only fields of those numbers are given: the others
+    are checked as well formed and passed over without making their values, so that a
+    reader's unknown fields cost it neither memory nor much time.
     """
     view = memoryview(data)
     pos, end = 0, len(view)
     while pos < end:
-        key, start = read_varint(view, pos, end, base)
+        key = view[pos]  # keys of fields 1 to 15 are one byte, up to 2047 two: read here, without a call
+        if key < 0x80:
+            start = pos + 1
+        elif pos + 1 < end and view[pos + 1] < 0x80:
+            key, start = key & 0x7F | view[pos + 1] << 7, pos + 2
+        else:
+            key, start = read_varint(view, pos, end, base)
         number, wire = key >> 3, key & 7
         if number == 0:
             raise WireError("field number 0", base + pos)
@@ -75,16 +85,27 @@ def fields(data: bytes | memoryview, base: int = 0) -> Iterator[tuple[int, int, 
             size = 8 if wire == FIXED64 else 4
             if start + size > end:
                 raise WireError(f"truncated {size * 8}-bit value", base + start)
-            value, pos = int.from_bytes(view[start : start + size], "little"), start + size
+            pos = start + size
+            if wanted is not None and number not in wanted:
+                continue
+            value = int.from_bytes(view[start:pos], "little")
         elif wire == LENGTH:
-            length, after = read_varint(view, start, end, base)
+            length = view[start] if start < end else 0x80
+            if length < 0x80:
+                after = start + 1
+            else:
+                length, after = read_varint(view, start, end, base)
             if length > end - after:
                 raise WireError(f"length {length:,} runs past the end of its message", base + start)
-            value, start, pos = view[after : after + length], after, after + length
+            start, pos = after, after + length
+            if wanted is not None and number not in wanted:
+                continue
+            value = view[start:pos]
         else:
             kind = "groups are not supported" if wire in (3, 4) else f"unknown wire type {wire}"
             raise WireError(f"field {number}: {kind}", base + pos)
-        yield number, wire, value, base + start
+        if wanted is None or number in wanted:
+            yield number, wire, value, base + start
 
 
 def packed_varints(value: int | Sequence[int] | memoryview, wire: int, offset: int) -> np.ndarray:
