@@ -120,6 +120,22 @@ NETWORK_CASES = [
         id="comment-only-file",
     ),
     pytest.param(
+        "---",
+        1,
+        1,
+        "---",
+        "the file holds an empty YAML document: nothing after ---",
+        id="document-start-only",
+    ),
+    pytest.param(
+        "--- # nothing yet\n",
+        1,
+        1,
+        "---",
+        "the file holds an empty YAML document: nothing after ---",
+        id="document-start-and-comment",
+    ),
+    pytest.param(
         "- 1\n- 2\n",
         1,
         1,

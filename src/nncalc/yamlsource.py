@@ -237,6 +237,8 @@ def load_yaml(
         raise InputError(problems)
     if root is None:
         raise InputError("the file is empty", Location(source, 1, 1))
+    if isinstance(root, ScalarNode) and not root.quoted and root.text == "":  # "---" and nothing more
+        raise InputError("the file holds an empty YAML document: nothing after ---", Location(source, 1, 1))
     return root
 
 
