@@ -9,9 +9,10 @@ shape that row stands for. Definitions and defaults are PyTorch's
 No loop runs over cells or samples' values. A convolution is one matrix product per
 block of samples: the windows are laid out as rows (im2col, from a strided view of the
 maps) and multiplied by the kernels as a dense layer's inputs are, by
-``nncalc.engine.linear``, so each cell's bits do not depend on the batch it is computed in. Pooling loops over the kernel's offsets only (kh·kw array
-operations), in row-major order, as PyTorch sums a window; the max and the mean of a
-window are then the same bits in any batch.
+``nncalc.engine.linear``, so each cell's bits do not depend on the batch it is computed in.
+Pooling loops over the kernel's offsets only (kh·kw array operations), in row-major order,
+as PyTorch sums a window; the max and the mean of a window are then the same bits in any
+batch.
 """
 
 from __future__ import annotations
