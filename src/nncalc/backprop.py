@@ -841,6 +841,7 @@ class _Descent:
         weights and biases after the plain gradient-descent step, without it every layer's ∂L/∂W
         and ∂L/∂b (for an optimizer to step). A pooling or a flatten keeps its empty parameters."""
         activations, decimals, layers, dense = self.activations, self.decimals, self.layers, self.dense
+        applied = self.applied
         carry = decimals is not None
         batch = outs[0].shape[0]
         delta = self.delta_out(zs[-1], outs[-1], self.t)
@@ -875,7 +876,8 @@ class _Descent:
             if k > 0:
                 layer = layers[k]
                 upstream = delta @ weights[k] if dense[k] else layer.input_gradient_with(delta, outs[k], weights[k])
-                delta = activations[k - 1].backward(zs[k - 1], outs[k], upstream)
+                # a pooling's or a flatten's a is its z: identity's backward, g·1, is g to the bit
+                delta = activations[k - 1].backward(zs[k - 1], outs[k], upstream) if applied[k - 1] else upstream
                 if carry:
                     delta = round_half_up(delta, decimals)
         return found_w, found_b
