@@ -63,20 +63,26 @@ def conv2d(
     return out.reshape(samples, -1)
 
 
-def _columns(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:
-    """The windows of ``maps`` (n, C, H, W) laid out as rows (im2col): (n·H′·W′, C·kh·kw), one row per
-    window, channels then kernel rows.
+def _windows(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:
+    """Every window of ``maps`` (n, C, H, W) at the stride: a read-only view (n, C, H′, W′, kh, kw).
 
-    The windows are a view of the maps, (n, C, H′, W′, kh, kw), the view that
-    ``sliding_window_view`` and a slice by the stride give, made here directly from the strides
-    (at a tenth of the cost, which counts for small maps); one copy lays them out as rows."""
+    It is the view ``sliding_window_view`` and a slice by the stride give, made here directly
+    from the strides (at a tenth of the cost, which counts for small maps)."""
     (kh, kw), (sh, sw) = kernel, stride
     maps = np.ascontiguousarray(maps)
     n, channels, _, _ = maps.shape
     s0, s1, s2, s3 = maps.strides
     shape = (n, channels, rows_out, cols_out, kh, kw)
     windows = np.ndarray(shape, maps.dtype, maps, 0, (s0, s1, s2 * sh, s3 * sw, s2, s3))
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * rows_out * cols_out, -1)
+    windows.flags.writeable = False
+    return windows
+
+
+def _columns(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:
+    """The windows of ``maps`` (n, C, H, W) laid out as rows (im2col), one copy of ``_windows``:
+    (n·H′·W′, C·kh·kw), one row per window, channels then kernel rows."""
+    windows = _windows(maps, kernel, stride, rows_out, cols_out)
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(maps.shape[0] * rows_out * cols_out, -1)
 
 
 def pool2d(x: np.ndarray, shape: Shape3, kernel: Pair, stride: Pair, padding: Pair, mode: str) -> np.ndarray:
@@ -193,7 +199,8 @@ def pool2d_input_gradient(
     """∂L/∂x for a pooling of ``x``: (samples, C·H′·W′) δ → (samples, C·H·W).
 
     Max pooling sends each window's δ to the cell that won it: the first largest in the order
-    the window is scanned (rows, then columns: PyTorch's rule for ties), found again from ``x``.
+    the window is scanned (rows, then columns: PyTorch's rule for ties), or the last NaN of a
+    window that holds one (PyTorch's rule, val > max or isnan(val)), found again from ``x``.
     Average pooling sends δ/(kh·kw) to every cell of the window, padding included
     (``count_include_pad=True``), and what falls on padding is dropped.
     """
@@ -212,15 +219,14 @@ def pool2d_input_gradient(
     maps = x.reshape(samples, channels, height, width)
     if ph or pw:
         maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    best = np.array(_windows_at(maps, 0, 0, rows_out, cols_out, stride))
-    # the offset i·kw + j of each window's first largest, in the smallest integer that holds kh·kw offsets
-    winner = np.zeros(best.shape, dtype=np.min_scalar_type(kh * kw))
-    for i in range(kh):
-        for j in range(kw):
-            view = _windows_at(maps, i, j, rows_out, cols_out, stride)
-            larger = (view > best) | np.isnan(view)  # PyTorch's test: val > max or isnan(val)
-            np.copyto(best, view, where=larger)
-            np.copyto(winner, i * kw + j, where=larger)
+    cells = _windows(maps, kernel, stride, rows_out, cols_out).reshape(samples, channels, rows_out, cols_out, -1)
+    # The offset i·kw + j of each window's winner by PyTorch's test as it scans (val > max or
+    # isnan(val)): the first largest, or where the window holds a NaN, the last NaN.
+    winner = cells.argmax(axis=-1)
+    nan = np.isnan(cells)
+    if nan.any():
+        last = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
+        winner = np.where(nan.any(axis=-1), last, winner)
     for i in range(kh):
         for j in range(kw):
             target = _windows_at(padded, i, j, rows_out, cols_out, stride)
