@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 
+from nncalc import convolution
 from nncalc.backprop import backward, batch_loss, train
 from nncalc.convolution import pool2d_input_gradient
 from nncalc.loader import load_network
@@ -197,9 +198,13 @@ def _scanned_max_pool_gradient(delta, x, shape, kernel, stride, padding):
     return out.reshape(x.shape[0], -1)
 
 
-def test_max_pooling_gradient_is_the_window_by_window_scan_with_ties_nans_and_infinities():
+@pytest.mark.parametrize("block", [None, 7])
+def test_max_pooling_gradient_is_the_window_by_window_scan_with_ties_nans_and_infinities(monkeypatch, block):
     """Random maps of few distinct values (ties, NaN, ±∞, ±0), kernels, strides and paddings, against
-    the scan one window at a time; δ are whole numbers, so the sums do not depend on their order."""
+    the scan one window at a time; δ are whole numbers, so the sums do not depend on their order.
+    With ``block``, the windows' winners are found a sample or two at a time."""
+    if block is not None:
+        monkeypatch.setattr(convolution, "WINNER_VALUES", block)
     rng = np.random.default_rng(7)
     checked = 0
     for _ in range(300):
@@ -208,8 +213,8 @@ def test_max_pooling_gradient_is_the_window_by_window_scan_with_ties_nans_and_in
         padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
         stride = tuple(int(n) for n in rng.integers(1, 3, size=2))
         rows, cols = ((n + 2 * p - k) // s + 1 for n, k, s, p in zip(shape[1:], kernel, stride, padding, strict=True))
-        x = rng.choice([0.0, -0.0, 1.0, 2.0, np.nan, np.inf, -np.inf], size=(2, math.prod(shape)))
-        delta = rng.integers(-5, 6, size=(2, shape[0] * rows * cols)).astype(np.float64)
+        x = rng.choice([0.0, -0.0, 1.0, 2.0, np.nan, np.inf, -np.inf], size=(3, math.prod(shape)))
+        delta = rng.integers(-5, 6, size=(3, shape[0] * rows * cols)).astype(np.float64)
         got = pool2d_input_gradient(delta, x, shape, kernel, stride, padding, "max")
         want = _scanned_max_pool_gradient(delta, x, shape, kernel, stride, padding)
         assert np.array_equal(got, want), (shape, kernel, stride, padding)

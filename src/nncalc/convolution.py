@@ -17,12 +17,15 @@ batch.
 
 from __future__ import annotations
 
+from math import prod
+
 import numpy as np
 
 Shape3 = tuple[int, int, int]
 Pair = tuple[int, int]
 
 IM2COL_VALUES = 1 << 18  # values of windows laid out at a time (2 MB), so memory stays flat
+WINNER_VALUES = 1 << 15  # values of max-pooling windows copied at a time to find their winners (256 kB)
 
 
 def output_length(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -219,16 +222,32 @@ def pool2d_input_gradient(
     maps = x.reshape(samples, channels, height, width)
     if ph or pw:
         maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    cells = _windows(maps, kernel, stride, rows_out, cols_out).reshape(samples, channels, rows_out, cols_out, -1)
-    # The offset i·kw + j of each window's winner by PyTorch's test as it scans (val > max or
-    # isnan(val)): the first largest, or where the window holds a NaN, the last NaN.
-    winner = cells.argmax(axis=-1)
-    nan = np.isnan(cells)
-    if nan.any():
-        last = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
-        winner = np.where(nan.any(axis=-1), last, winner)
+    winner = _max_winners(maps, kernel, stride, rows_out, cols_out)
     for i in range(kh):
         for j in range(kw):
-            target = _windows_at(padded, i, j, rows_out, cols_out, stride)
-            np.add(target, back, out=target, where=winner == i * kw + j)
+            # δ where the window's winner is here, else +0: a cell, from +0 by sums, is never −0, so adding
+            # +0 changes no bit (and costs less than adding where the winner is)
+            _windows_at(padded, i, j, rows_out, cols_out, stride)[...] += np.where(winner == i * kw + j, back, 0.0)
     return _cropped(padded, padding)
+
+
+def _max_winners(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:
+    """The offset i·kw + j of each max-pooling window's winner, (n, C, H′, W′), by PyTorch's test
+    as it scans a window (val > max or isnan(val)): the first largest, or the last NaN of a window
+    that holds one.
+
+    One argmax (the first largest) over a copy of the windows, WINNER_VALUES at a time so that the
+    copy stays small and in cache; where a window holds a NaN, its last NaN instead."""
+    kh, kw = kernel
+    windows = _windows(maps, kernel, stride, rows_out, cols_out)
+    winner = np.empty(windows.shape[:4], dtype=np.intp)
+    per_block = max(1, WINNER_VALUES // max(1, prod(windows.shape[1:])))  # whole samples at a time
+    for start in range(0, windows.shape[0], per_block):
+        block = windows[start : start + per_block]
+        cells = block.reshape(*block.shape[:4], kh * kw)
+        found = cells.argmax(axis=-1)
+        nan = np.isnan(cells)
+        if nan.any():
+            found = np.where(nan.any(axis=-1), kh * kw - 1 - nan[..., ::-1].argmax(axis=-1), found)
+        winner[start : start + per_block] = found
+    return winner
