@@ -63,6 +63,13 @@ def cnn(kind: str, seed: int = 0) -> Network:
             {"type": "flatten"},
             {"weights": r(2, 12), "biases": r(2), "activation": "sigmoid"},
         ]
+    elif kind == "pool-first":  # no convolution: max pooling and a flatten before the only weights
+        shape = [2, 4, 4]
+        layers = [
+            {"type": "maxpool2d", "kernel_size": 2, "stride": 1},
+            {"type": "flatten"},
+            {"weights": r(3, 18), "biases": r(3), "activation": "softmax"},
+        ]
     else:  # "ties": integer kernels on integer images, so windows of the max pooling tie
         shape = [1, 5, 5]
         layers = [
@@ -98,7 +105,7 @@ def case(name: str) -> tuple[Network, np.ndarray, np.ndarray, str]:
     return net, images(net, 4, integers), one_hot(net, 4), "cross_entropy"
 
 
-CASES = ("textbook", "avgpool", "deep", "two-convs", "ties")
+CASES = ("textbook", "avgpool", "deep", "two-convs", "ties", "pool-first")
 
 
 def _pair(layer) -> tuple[np.ndarray, np.ndarray]:
