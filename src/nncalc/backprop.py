@@ -748,7 +748,6 @@ class _Descent:
         self.dense = [layer.dense for layer in layers]
         self.activations = [layer.activation for layer in layers]
         self.applied = [layer.has_activation for layer in layers]  # pooling and flatten: a is z
-        self.moving = [k for k, layer in enumerate(layers) if layer.n_params > 0]  # the layers a step changes
         self.delta_out = _output_delta_rule(layers[-1].activation, loss)
         self.check = None if _domain_in_value(loss, layers[-1].activation) else loss.check
         rows = self.x.shape[0]
