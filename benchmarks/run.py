@@ -23,7 +23,8 @@ nncalc is faster). Every time is the best of several runs. Cases:
   images, conv(1→8, 3 x 3) → relu → max pool 2 → flatten → dense 10 softmax, cross-entropy:
   the cost of its arithmetic), against a plain NumPy loop doing the same steps (im2col
   forward, the windows' winners for max pooling's δ, the kernel's gradient from the same
-  windows), keeping every loss;
+  windows), keeping every loss. The batch's large products run on every BLAS thread on both
+  sides, so with the other core busy either side can stall; OPENBLAS_NUM_THREADS=1 steadies it;
 - training, end to end as processes: `nncalc backward` on the classic 2-2-2 network with
   `-n 100000 --format json` against a plain NumPy script doing the same steps (forward,
   half-SSE delta, update), keeping every loss and writing the same JSON document; and,
