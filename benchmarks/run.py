@@ -18,6 +18,13 @@ nncalc is faster). Every time is the best of several runs. Cases:
   max pool 2 → flatten → dense 10, against PyTorch's conv2d, max_pool2d and linear in
   float64 where it is installed, and a bare NumPy im2col script (the baseline column is
   the faster of the two);
+- CNN training, in one process: ``train`` on the textbook CNN (conv-textbook.yaml, one image,
+  many steps: the cost of a step's bookkeeping) and on a small MNIST-like CNN (64 28 x 28
+  images, conv(1→8, 3 x 3) → relu → max pool 2 → flatten → dense 10 softmax, cross-entropy:
+  the cost of its arithmetic), against a plain NumPy loop doing the same steps (im2col
+  forward, the windows' winners for max pooling's δ, the kernel's gradient from the same
+  windows), keeping every loss. The batch's large products run on every BLAS thread on both
+  sides, so with the other core busy either side can stall; OPENBLAS_NUM_THREADS=1 steadies it;
 - training, end to end as processes: `nncalc backward` on the classic 2-2-2 network with
   `-n 100000 --format json` against a plain NumPy script doing the same steps (forward,
   half-SSE delta, update), keeping every loss and writing the same JSON document; and,
@@ -26,7 +33,7 @@ nncalc is faster). Every time is the best of several runs. Cases:
 Run: python benchmarks/run.py [--quick] [--full] [--cases NAME,...]. --quick runs smaller
 cases; --full adds the 784-input network at 1e5 and 1e6 rows (their CSV files take
 gigabytes); --cases runs only the cases named (startup, load, batch, engine, one-sample,
-conv, training).
+conv, conv-training, training).
 
 Processes are measured as a user meets them, with nncalc's modules compiled to bytecode: the
 script compiles them first (as a normal install does), since with PYTHONDONTWRITEBYTECODE
@@ -37,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import functools
 import os
 import re
 import shutil
@@ -459,7 +467,109 @@ def conv(images: int, repeat: int) -> None:
     report(f"CNN engine, {images:,} 28x28 through conv-pool-dense", ours, baseline, f"({extra})")
 
 
-CASES = ("startup", "load", "batch", "engine", "one-sample", "conv", "training")
+def bare_cnn_training(x, t, parameters, shape, pool, pool_stride, lr, steps):
+    """Full-batch gradient descent on conv(3 x 3, stride 1, no padding) → relu → max pool → flatten →
+    dense softmax with cross-entropy, as a skilled user writes it in NumPy: the input's windows laid
+    out once, each max-pooling window's winner (the first largest) kept to send its δ back. Returns
+    every loss and the final parameters."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    kernels, kernel_biases, dense, dense_biases = (p.copy() for p in parameters)
+    n, (channels, height, width) = x.shape[0], shape
+    out_channels, kh, kw = kernels.shape[0], kernels.shape[2], kernels.shape[3]
+    rows, cols = height - kh + 1, width - kw + 1
+    prows, pcols = (rows - pool) // pool_stride + 1, (cols - pool) // pool_stride + 1
+    windows = sliding_window_view(x.reshape(n, channels, height, width), (kh, kw), axis=(2, 3))
+    columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * rows * cols, -1)  # the same at every step
+    losses = []
+
+    def forward():
+        z = (columns @ kernels.reshape(out_channels, -1).T + kernel_biases).reshape(n, rows, cols, out_channels)
+        a = np.maximum(z.transpose(0, 3, 1, 2), 0.0)
+        cells = sliding_window_view(a, (pool, pool), axis=(2, 3))[:, :, ::pool_stride, ::pool_stride]
+        cells = cells.reshape(n, out_channels, prows, pcols, pool * pool)
+        winner = cells.argmax(axis=-1)
+        flat = np.take_along_axis(cells, winner[..., None], axis=-1).reshape(n, -1)
+        scores = flat @ dense.T + dense_biases
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return z, winner, flat, e / e.sum(axis=1, keepdims=True)
+
+    for _ in range(steps + 1):
+        z, winner, flat, out = forward()
+        losses.append(float(np.mean(-np.sum(t * np.log(out), axis=1))))
+        if len(losses) > steps:
+            break
+        delta = out - t
+        grad_dense, grad_dense_biases = delta.T @ flat / n, delta.sum(axis=0) / n
+        back = (delta @ dense).reshape(n, out_channels, prows, pcols)
+        upstream = np.zeros((n, out_channels, rows, cols))
+        for i in range(pool):
+            for j in range(pool):
+                view = upstream[:, :, i : i + (prows - 1) * pool_stride + 1 : pool_stride,
+                                j : j + (pcols - 1) * pool_stride + 1 : pool_stride]  # fmt: skip
+                view += np.where(winner == i * pool + j, back, 0.0)
+        delta_conv = upstream * (z.transpose(0, 3, 1, 2) > 0)
+        rows_delta = delta_conv.transpose(0, 2, 3, 1).reshape(-1, out_channels)
+        grad_kernels = (rows_delta.T @ columns).reshape(kernels.shape) / n
+        grad_kernel_biases = rows_delta.sum(axis=0) / n
+        kernels -= lr * grad_kernels
+        kernel_biases -= lr * grad_kernel_biases
+        dense -= lr * grad_dense
+        dense_biases -= lr * grad_dense_biases
+    return losses, (kernels, kernel_biases, dense, dense_biases)
+
+
+def conv_training(repeat: int, textbook_steps: int, batch_steps: int) -> None:
+    """``train`` on two CNNs against ``bare_cnn_training``, in one process, after checking that both
+    compute the same losses and parameters (to rounding: the two sum in different orders)."""
+    from nncalc.backprop import train
+    from nncalc.loader import load_network, parse_network
+
+    textbook = load_network(ROOT / "configs" / "conv-textbook.yaml")
+    image = np.array([[2, 3, 3, 0, 1, 3, 2, 3, 1, 0, 3, 3, 2, 0, 0, 2, 3, 3, 1, 0, 3, 2, 3, 0, 1]], dtype=np.float64)
+    conv_layer, output = textbook.layers[0], textbook.layers[3]
+    textbook_case = (textbook, image, np.array([[0.0, 1.0]]), (1, 5, 5), 2, 1, 0.01, textbook_steps)
+    textbook_parameters = (conv_layer.weights, conv_layer.biases, output.weights, output.biases)
+
+    rng = np.random.default_rng(4)
+    kernels, kernel_biases = rng.normal(0, 0.3, size=(8, 1, 3, 3)), rng.normal(0, 0.1, size=8)
+    dense, dense_biases = rng.normal(0, 0.05, size=(10, 8 * 13 * 13)), rng.normal(0, 0.05, size=10)
+    mnist_like = parse_network(
+        "inputs: {shape: [1, 28, 28]}\nlayers:\n"
+        f"  - {{type: conv2d, weights: {kernels.tolist()}, biases: {kernel_biases.tolist()}, activation: relu}}\n"
+        "  - {type: maxpool2d, kernel_size: 2}\n"
+        "  - {type: flatten}\n"
+        f"  - {{weights: {dense.tolist()}, biases: {dense_biases.tolist()}, activation: softmax}}\n"
+    )
+    images = rng.random((64, 784))
+    labels = np.eye(10)[rng.integers(0, 10, size=64)]
+    batch_case = (mnist_like, images, labels, (1, 28, 28), 2, 2, 0.1, batch_steps)
+    batch_parameters = (kernels, kernel_biases, dense, dense_biases)
+
+    for name, (network, x, t, shape, pool, stride, lr, steps), parameters in (
+        (f"train textbook CNN, 1 image, {textbook_steps:,} steps", textbook_case, textbook_parameters),
+        (f"train CNN, 64 28x28 images, {batch_steps} steps", batch_case, batch_parameters),
+    ):
+        trained = train(network, x, t, "cross_entropy", lr, steps)
+        losses, bare_parameters = bare_cnn_training(x, t, parameters, shape, pool, stride, lr, steps)
+        ours_parameters = [
+            p for k in (0, 3) for p in (trained.network.layers[k].weights, trained.network.layers[k].biases)
+        ]
+        difference = max(
+            np.max(np.abs(trained.losses - losses)),
+            *(np.max(np.abs(a - b)) for a, b in zip(ours_parameters, bare_parameters, strict=True)),
+        )
+        if difference > 1e-9:
+            raise SystemExit(f"the CNN training case computes something else than its baseline: {difference}")
+        ours, bare = race(
+            functools.partial(train, network, x, t, "cross_entropy", lr, steps),
+            functools.partial(bare_cnn_training, x, t, parameters, shape, pool, stride, lr, steps),
+            repeat=repeat,
+        )
+        report(name, ours, bare, "(vs a plain NumPy loop)")
+
+
+CASES = ("startup", "load", "batch", "engine", "one-sample", "conv", "conv-training", "training")
 
 
 def main() -> None:
@@ -499,6 +609,8 @@ def main() -> None:
         one_sample(1_000, repeat * 2)
     if "conv" in cases:
         conv(10_000, repeat)
+    if "conv-training" in cases:
+        conv_training(repeat, 5_000 if options.quick else 20_000, 10 if options.quick else 40)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ the LaTeX compiling without running into the margin.
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
+from nncalc import convolution
 from nncalc.backprop import backward, batch_loss, train
 from nncalc.convolution import pool2d_input_gradient
 from nncalc.loader import load_network
@@ -161,6 +163,63 @@ def test_max_pooling_sends_delta_to_the_first_max_of_a_window_by_hand():
     got = pool2d_input_gradient(delta, x, (1, 3, 3), (2, 2), (1, 1), (0, 0), "max")
     # window [0,0] → cell (0,0); [0,1] → (0,1); [1,0] → (1,0); [1,1] → (1,1), each the first 5 it scans
     assert got.tolist() == [[1.0, 10.0, 0.0, 100.0, 1000.0, 0.0, 0.0, 0.0, 0.0]]
+
+
+def test_max_pooling_sends_delta_to_the_last_nan_of_a_window_by_hand():
+    # PyTorch's scan takes a value when val > max or isnan(val): a NaN wins its window, the last
+    # NaN of several, and a larger number after it does not take its place
+    x = np.array([[np.nan, 1, np.nan, 2, np.nan, 0]])  # a 2×3 map, 2×2 windows, stride 1
+    got = pool2d_input_gradient(np.array([[1.0, 10.0]]), x, (1, 2, 3), (2, 2), (1, 1), (0, 0), "max")
+    assert got.tolist() == [[0.0, 0.0, 0.0, 0.0, 11.0, 0.0]]  # both windows' last NaN is cell (1, 1)
+    x = np.array([[np.nan, 5, 1, 2]])  # one 2×2 window: the NaN comes first and stays
+    got = pool2d_input_gradient(np.array([[7.0]]), x, (1, 2, 2), (2, 2), (1, 1), (0, 0), "max")
+    assert got.tolist() == [[7.0, 0.0, 0.0, 0.0]]
+
+
+def _scanned_max_pool_gradient(delta, x, shape, kernel, stride, padding):
+    """∂L/∂x of max pooling one window at a time, as PyTorch's kernel scans it (−∞ padding)."""
+    channels, height, width = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    rows, cols = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
+    maps = x.reshape(-1, channels, height, width)
+    back = delta.reshape(-1, channels, rows, cols)
+    out = np.zeros(maps.shape)
+    for s, c, r, k in np.ndindex(back.shape):
+        best, where = None, None
+        for i in range(kh):
+            for j in range(kw):
+                row, col = r * sh + i - ph, k * sw + j - pw
+                inside = 0 <= row < height and 0 <= col < width
+                value = maps[s, c, row, col] if inside else -math.inf
+                if best is None or value > best or math.isnan(value):
+                    best, where = value, (row, col) if inside else None
+        if where is not None:
+            out[s, c, where[0], where[1]] += back[s, c, r, k]
+    return out.reshape(x.shape[0], -1)
+
+
+@pytest.mark.parametrize("block", [None, 7])
+def test_max_pooling_gradient_is_the_window_by_window_scan_with_ties_nans_and_infinities(monkeypatch, block):
+    """Random maps of few distinct values (ties, NaN, ±∞, ±0), kernels, strides and paddings, against
+    the scan one window at a time; δ are whole numbers, so the sums do not depend on their order.
+    With ``block``, the windows' winners are found a sample or two at a time."""
+    if block is not None:
+        monkeypatch.setattr(convolution, "WINNER_VALUES", block)
+    rng = np.random.default_rng(7)
+    checked = 0
+    for _ in range(300):
+        shape = tuple(int(n) for n in rng.integers(1, 6, size=3))
+        kernel = tuple(int(rng.integers(1, min(n, 3) + 1)) for n in shape[1:])
+        padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
+        stride = tuple(int(n) for n in rng.integers(1, 3, size=2))
+        rows, cols = ((n + 2 * p - k) // s + 1 for n, k, s, p in zip(shape[1:], kernel, stride, padding, strict=True))
+        x = rng.choice([0.0, -0.0, 1.0, 2.0, np.nan, np.inf, -np.inf], size=(3, math.prod(shape)))
+        delta = rng.integers(-5, 6, size=(3, shape[0] * rows * cols)).astype(np.float64)
+        got = pool2d_input_gradient(delta, x, shape, kernel, stride, padding, "max")
+        want = _scanned_max_pool_gradient(delta, x, shape, kernel, stride, padding)
+        assert np.array_equal(got, want), (shape, kernel, stride, padding)
+        checked += 1
+    assert checked == 300
 
 
 def test_average_pooling_shares_delta_padding_included_by_hand():

@@ -499,9 +499,7 @@ def train(
         except ComputationError as error:
             raise ComputationError(f"step {index + 1}: {error}") from error
 
-    if network.spatial:  # every step by backward: the lean loop is written for dense layers
-        final, state = _repeat(network, steps, on_step, history, state, step)
-    elif optimizer is not None:
+    if optimizer is not None:
         final, state = _optimize(network, steps, on_step, history, state, step, loss_fn, decimals, round_z)
     else:
         final = network if steps == 0 else _descend(network, steps, step, on_step, history, loss_fn, decimals, round_z)
@@ -516,26 +514,6 @@ def train(
     values = np.array(history, dtype=np.float64)
     values.flags.writeable = False
     return Training(final, values) if optimizer is None else OptimizedTraining(final, values, state)
-
-
-def _repeat(
-    network: Network,
-    steps: int,
-    on_step: Callable[[int, BackwardResult], None] | None,
-    history: list[float],
-    state: State | None,
-    step: Callable[..., BackwardResult],
-) -> tuple[Network, State | None]:
-    """The network (and the optimizer's state, if any) after ``steps`` steps, each made by
-    ``backward``: how a network with convolution or pooling layers trains."""
-    current = network
-    for index in range(steps):
-        result = step(current, index, state)
-        history.append(result.loss)
-        if on_step is not None:
-            on_step(index, result)
-        current, state = result.network, result.state
-    return current, state
 
 
 def _optimize(
@@ -582,8 +560,10 @@ def _optimize(
                 later = _Stage(network, w, b)
                 redo = functools.partial(_step_from, step, before)
                 on_step(start + offset, _LazyStep.later(losses_run[offset], stage, later, redo, start + offset, first))
-                stage = later
-        stage, state = _Stage(network, weights, biases), after
+                stage = later  # the last is the run's end: its network, once made, is the one returned
+        else:
+            stage = _Stage(network, weights, biases)
+        state = after
     return stage.network(), state
 
 
@@ -754,27 +734,36 @@ class _Descent:
     all are (an infinity or NaN never leaves a sum, and a sum of finite numbers that overflows
     only costs a needless check by ``backward``); the weights and biases, where a non-finite
     gradient always ends, are looked at with those sums at the end of a run of steps.
+
+    A spatial layer (convolution, pooling, flatten) is stepped by the functions ``backward``
+    calls, given the weights of the step (``pre_activation_with``, ``parameter_gradients``,
+    ``input_gradient_with``); a pooling or a flatten has no parameters and keeps its empty ones.
     """
 
     def __init__(self, network: Network, first: BackwardResult, loss: Loss, decimals: int | None, round_z: bool):
         self.x, self.t = first.trace.inputs, first.targets
         self.lr, self.freeze = first.lr, first.freeze_biases
         self.loss, self.decimals, self.round_z = loss, decimals, round_z
-        self.activations = [layer.activation for layer in network.layers]
-        self.delta_out = _output_delta_rule(network.layers[-1].activation, loss)
-        self.check = None if _domain_in_value(loss, network.layers[-1].activation) else loss.check
+        layers = self.layers = network.layers
+        self.dense = [layer.dense for layer in layers]
+        self.activations = [layer.activation for layer in layers]
+        self.applied = [layer.has_activation for layer in layers]  # pooling and flatten: a is z
+        self.delta_out = _output_delta_rule(layers[-1].activation, loss)
+        self.check = None if _domain_in_value(loss, layers[-1].activation) else loss.check
         rows = self.x.shape[0]
         self.products = [
             _product(rows, layer.n_inputs, layer.weights, self.x if k == 0 else None)
-            for k, layer in enumerate(network.layers)
+            if layer.dense
+            else layer.pre_activation_with
+            for k, layer in enumerate(layers)
         ]
-        self.sums = [np.zeros((rows, layer.n_neurons)) for layer in network.layers]
+        self.sums = [np.zeros((rows, layer.n_neurons)) for layer in layers]
         # Whose a goes into the sums too: the output's is vouched for by the loss where the loss
         # vouches for its domain (a non-finite output makes half-SSE, MSE and BCE non-finite, and
         # the softmax or sigmoid of a finite z is finite), every hidden layer's always.
-        last = len(network.layers) - 1
+        last = len(layers) - 1
         self.watched = [k < last or self.check is not None for k in range(last + 1)]
-        self.bias_sums = [np.zeros(layer.n_neurons) for layer in network.layers]
+        self.bias_sums = [np.zeros(biases.shape) for biases in parameters(network)[1::2]]
 
     def run(
         self, weights: list[np.ndarray], biases: list[np.ndarray], count: int, keep: bool
@@ -792,7 +781,7 @@ class _Descent:
                     ok = False
                     break
                 losses_run.append(loss)
-                weights, biases = self._update(weights, biases, zs, outs)
+                weights, biases = self._backward(weights, biases, zs, outs, self.lr)
                 if keep:
                     stages.append((weights, biases))
         ok = ok and all(
@@ -824,7 +813,7 @@ class _Descent:
                     ok = False
                     break
                 losses_run.append(loss)
-                grad_w, grad_b = self._gradients(weights, zs, outs)
+                grad_w, grad_b = self._backward(weights, biases, zs, outs, None)
                 params = [array for pair in zip(weights, biases, strict=True) for array in pair]
                 gradients = [array for pair in zip(grad_w, grad_b, strict=True) for array in pair]
                 before = state
@@ -839,36 +828,58 @@ class _Descent:
             total.fill(0.0)
         return weights, biases, state, losses_run, stages, ok
 
-    def _gradients(
-        self, weights: list[np.ndarray], zs: list[np.ndarray], outs: list[np.ndarray]
+    def _backward(
+        self,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        zs: list[np.ndarray],
+        outs: list[np.ndarray],
+        lr: float | None,
     ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Every layer's ∂L/∂W and ∂L/∂b, with ``_update``'s operations in its order (so ``backward``'s)."""
-        activations, decimals = self.activations, self.decimals
+        """The step's backward pass, with ``backward``'s operations in its order: with ``lr`` the
+        weights and biases after the plain gradient-descent step, without it every layer's ∂L/∂W
+        and ∂L/∂b (for an optimizer to step). A pooling or a flatten keeps its empty parameters."""
+        activations, decimals, layers, dense = self.activations, self.decimals, self.layers, self.dense
+        applied = self.applied
         carry = decimals is not None
         batch = outs[0].shape[0]
         delta = self.delta_out(zs[-1], outs[-1], self.t)
         if carry:
             delta = round_half_up(delta, decimals)
-        grads_w: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
-        grads_b: list[np.ndarray] = [None] * len(weights)  # type: ignore[list-item]
+        found_w, found_b = weights.copy(), biases.copy()
         for k in range(len(weights) - 1, -1, -1):
-            grad_w = delta.T @ outs[k]
-            grad_b = delta[0] + 0.0 if batch == 1 else np.add.reduce(delta, axis=0)
-            if batch != 1:
-                grad_w = grad_w / batch
-                grad_b = grad_b / batch
-            if carry:
-                grad_w = round_half_up(grad_w, decimals)
-                grad_b = round_half_up(grad_b, decimals)
-            grads_w[k], grads_b[k] = grad_w, grad_b
-            if self.freeze:  # frozen biases take no step: their gradients are checked by their sums
-                total = self.bias_sums[k]
-                total += grad_b
+            if dense[k] or weights[k].size:
+                if dense[k]:
+                    grad_w = delta.T @ outs[k]
+                    # Σ over one sample is that sample plus 0 (a sum starts from 0, so −0 becomes 0)
+                    grad_b = delta[0] + 0.0 if batch == 1 else np.add.reduce(delta, axis=0)
+                else:  # a convolution's, summed over samples and positions
+                    grad_w, grad_b = layers[k].parameter_gradients(delta, outs[k])
+                if batch != 1:  # x / 1 is x, to the bit
+                    grad_w = grad_w / batch
+                    grad_b = grad_b / batch
+                if carry:
+                    grad_w = round_half_up(grad_w, decimals)
+                    grad_b = round_half_up(grad_b, decimals)
+                if self.freeze:  # frozen biases take no step: their gradients are checked by their sums
+                    total = self.bias_sums[k]
+                    total += grad_b
+                if lr is None:
+                    found_w[k], found_b[k] = grad_w, grad_b
+                else:
+                    new_w = weights[k] - lr * grad_w
+                    found_w[k] = round_half_up(new_w, decimals) if carry else new_w
+                    if not self.freeze:
+                        new_b = biases[k] - lr * grad_b
+                        found_b[k] = round_half_up(new_b, decimals) if carry else new_b
             if k > 0:
-                delta = activations[k - 1].backward(zs[k - 1], outs[k], delta @ weights[k])
+                layer = layers[k]
+                upstream = delta @ weights[k] if dense[k] else layer.input_gradient_with(delta, outs[k], weights[k])
+                # a pooling's or a flatten's a is its z: identity's backward, g·1, is g to the bit
+                delta = activations[k - 1].backward(zs[k - 1], outs[k], upstream) if applied[k - 1] else upstream
                 if carry:
                     delta = round_half_up(delta, decimals)
-        return grads_w, grads_b
+        return found_w, found_b
 
     def _forward(
         self, weights: list[np.ndarray], biases: list[np.ndarray]
@@ -876,7 +887,7 @@ class _Descent:
         """The forward pass as ``engine.forward`` makes it: every z, the inputs and every a, and
         the batch loss as ``np.mean`` makes it; None for the loss where a check fails."""
         products, activations, sums, watched = self.products, self.activations, self.sums, self.watched
-        decimals = self.decimals
+        applied, decimals = self.applied, self.decimals
         carry = decimals is not None
         a = self.x
         zs, outs = [], [a]
@@ -884,7 +895,7 @@ class _Descent:
             z = product(a, weights[k], biases[k])
             if carry and self.round_z:
                 z = round_half_up(z, decimals)
-            a = activations[k](z)
+            a = activations[k](z) if applied[k] else z
             if carry:
                 a = round_half_up(a, decimals)
             total = sums[k]
@@ -898,41 +909,6 @@ class _Descent:
         if not math.isfinite(loss) or (self.check is not None and self.check(a, self.t) is not None):
             return zs, outs, None
         return zs, outs, loss
-
-    def _update(
-        self, weights: list[np.ndarray], biases: list[np.ndarray], zs: list[np.ndarray], outs: list[np.ndarray]
-    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The weights and biases after the step, with ``backward``'s operations in its order."""
-        activations, lr, decimals = self.activations, self.lr, self.decimals
-        carry = decimals is not None
-        batch = outs[0].shape[0]
-        delta = self.delta_out(zs[-1], outs[-1], self.t)
-        if carry:
-            delta = round_half_up(delta, decimals)
-        new_weights, new_biases = weights.copy(), biases.copy()
-        for k in range(len(weights) - 1, -1, -1):
-            grad_w = delta.T @ outs[k]
-            # Σ over one sample is that sample plus 0 (a sum starts from 0, so −0 becomes 0)
-            grad_b = delta[0] + 0.0 if batch == 1 else np.add.reduce(delta, axis=0)
-            if batch != 1:  # x / 1 is x, to the bit
-                grad_w = grad_w / batch
-                grad_b = grad_b / batch
-            if carry:
-                grad_w = round_half_up(grad_w, decimals)
-                grad_b = round_half_up(grad_b, decimals)
-            new_w = weights[k] - lr * grad_w
-            new_weights[k] = round_half_up(new_w, decimals) if carry else new_w
-            if self.freeze:
-                total = self.bias_sums[k]
-                total += grad_b
-            else:
-                new_b = biases[k] - lr * grad_b
-                new_biases[k] = round_half_up(new_b, decimals) if carry else new_b
-            if k > 0:
-                delta = activations[k - 1].backward(zs[k - 1], outs[k], delta @ weights[k])
-                if carry:
-                    delta = round_half_up(delta, decimals)
-        return new_weights, new_biases
 
 
 def _product(

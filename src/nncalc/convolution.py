@@ -7,15 +7,17 @@ shape that row stands for. Definitions and defaults are PyTorch's
 ``count_include_pad=True``, no dilation, no ``ceil_mode``).
 
 No loop runs over cells or samples' values. A convolution is one matrix product per
-block of samples: the windows are laid out as rows (im2col, through
-``numpy.lib.stride_tricks.sliding_window_view``) and multiplied by the kernels as a
-dense layer's inputs are, by ``nncalc.engine.linear``, so each cell's bits do not depend
-on the batch it is computed in. Pooling loops over the kernel's offsets only (kh·kw array
-operations), in row-major order, as PyTorch sums a window; the max and the mean of a
-window are then the same bits in any batch.
+block of samples: the windows are laid out as rows (im2col, from a strided view of the
+maps) and multiplied by the kernels as a dense layer's inputs are, by
+``nncalc.engine.linear``, so each cell's bits do not depend on the batch it is computed in.
+Pooling loops over the kernel's offsets only (kh·kw array operations), in row-major order,
+as PyTorch sums a window; the max and the mean of a window are then the same bits in any
+batch.
 """
 
 from __future__ import annotations
+
+from math import prod
 
 import numpy as np
 
@@ -23,6 +25,7 @@ Shape3 = tuple[int, int, int]
 Pair = tuple[int, int]
 
 IM2COL_VALUES = 1 << 18  # values of windows laid out at a time (2 MB), so memory stays flat
+WINNER_VALUES = 1 << 15  # values of max-pooling windows copied at a time to find their winners (256 kB)
 
 
 def output_length(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -57,13 +60,32 @@ def conv2d(
         if ph or pw:  # zeros around each map, a block at a time
             block = np.pad(block, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
         n = block.shape[0]
-        windows = np.lib.stride_tricks.sliding_window_view(block, (kh, kw), axis=(2, 3))
-        windows = windows[:, :, : (rows_out - 1) * sh + 1 : sh, : (cols_out - 1) * sw + 1 : sw]
-        # (n, C, H′, W′, kh, kw) → one row per window: (n·H′·W′, C·kh·kw), channels then kernel rows
-        columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * cells, -1)
+        columns = _columns(block, (kh, kw), (sh, sw), rows_out, cols_out)
         z = linear(columns, flat_weights, biases)
         out[start : start + n] = z.reshape(n, rows_out, cols_out, out_channels).transpose(0, 3, 1, 2)
     return out.reshape(samples, -1)
+
+
+def _windows(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:
+    """Every window of ``maps`` (n, C, H, W) at the stride: a read-only view (n, C, H′, W′, kh, kw).
+
+    It is the view ``sliding_window_view`` and a slice by the stride give, made here directly
+    from the strides (at a tenth of the cost, which counts for small maps)."""
+    (kh, kw), (sh, sw) = kernel, stride
+    maps = np.ascontiguousarray(maps)
+    n, channels, _, _ = maps.shape
+    s0, s1, s2, s3 = maps.strides
+    shape = (n, channels, rows_out, cols_out, kh, kw)
+    windows = np.ndarray(shape, maps.dtype, maps, 0, (s0, s1, s2 * sh, s3 * sw, s2, s3))
+    windows.flags.writeable = False
+    return windows
+
+
+def _columns(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:
+    """The windows of ``maps`` (n, C, H, W) laid out as rows (im2col), one copy of ``_windows``:
+    (n·H′·W′, C·kh·kw), one row per window, channels then kernel rows."""
+    windows = _windows(maps, kernel, stride, rows_out, cols_out)
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(maps.shape[0] * rows_out * cols_out, -1)
 
 
 def pool2d(x: np.ndarray, shape: Shape3, kernel: Pair, stride: Pair, padding: Pair, mode: str) -> np.ndarray:
@@ -167,9 +189,7 @@ def conv2d_parameter_gradients(
         if ph or pw:
             block = np.pad(block, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
         n = block.shape[0]
-        windows = np.lib.stride_tricks.sliding_window_view(block, (kh, kw), axis=(2, 3))
-        windows = windows[:, :, : (rows_out - 1) * sh + 1 : sh, : (cols_out - 1) * sw + 1 : sw]
-        columns = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * cells, -1)
+        columns = _columns(block, (kh, kw), (sh, sw), rows_out, cols_out)
         rows = delta[start : start + n].reshape(n, out_channels, cells).transpose(0, 2, 1).reshape(n * cells, -1)
         grad_w += rows.T @ columns
     grad_b = delta.reshape(samples, out_channels, cells).sum(axis=(0, 2))
@@ -182,7 +202,8 @@ def pool2d_input_gradient(
     """∂L/∂x for a pooling of ``x``: (samples, C·H′·W′) δ → (samples, C·H·W).
 
     Max pooling sends each window's δ to the cell that won it: the first largest in the order
-    the window is scanned (rows, then columns: PyTorch's rule for ties), found again from ``x``.
+    the window is scanned (rows, then columns: PyTorch's rule for ties), or the last NaN of a
+    window that holds one (PyTorch's rule, val > max or isnan(val)), found again from ``x``.
     Average pooling sends δ/(kh·kw) to every cell of the window, padding included
     (``count_include_pad=True``), and what falls on padding is dropped.
     """
@@ -201,17 +222,32 @@ def pool2d_input_gradient(
     maps = x.reshape(samples, channels, height, width)
     if ph or pw:
         maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    best = np.array(_windows_at(maps, 0, 0, rows_out, cols_out, stride))
-    # the offset i·kw + j of each window's first largest, in the smallest integer that holds kh·kw offsets
-    winner = np.zeros(best.shape, dtype=np.min_scalar_type(kh * kw))
+    winner = _max_winners(maps, kernel, stride, rows_out, cols_out)
     for i in range(kh):
         for j in range(kw):
-            view = _windows_at(maps, i, j, rows_out, cols_out, stride)
-            larger = (view > best) | np.isnan(view)  # PyTorch's test: val > max or isnan(val)
-            np.copyto(best, view, where=larger)
-            np.copyto(winner, i * kw + j, where=larger)
-    for i in range(kh):
-        for j in range(kw):
-            target = _windows_at(padded, i, j, rows_out, cols_out, stride)
-            np.add(target, back, out=target, where=winner == i * kw + j)
+            # δ where the window's winner is here, else +0: a cell, from +0 by sums, is never −0, so adding
+            # +0 changes no bit (and costs less than adding where the winner is)
+            _windows_at(padded, i, j, rows_out, cols_out, stride)[...] += np.where(winner == i * kw + j, back, 0.0)
     return _cropped(padded, padding)
+
+
+def _max_winners(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:
+    """The offset i·kw + j of each max-pooling window's winner, (n, C, H′, W′), by PyTorch's test
+    as it scans a window (val > max or isnan(val)): the first largest, or the last NaN of a window
+    that holds one.
+
+    One argmax (the first largest) over a copy of the windows, WINNER_VALUES at a time so that the
+    copy stays small and in cache; where a window holds a NaN, its last NaN instead."""
+    kh, kw = kernel
+    windows = _windows(maps, kernel, stride, rows_out, cols_out)
+    winner = np.empty(windows.shape[:4], dtype=np.intp)
+    per_block = max(1, WINNER_VALUES // max(1, prod(windows.shape[1:])))  # whole samples at a time
+    for start in range(0, windows.shape[0], per_block):
+        block = windows[start : start + per_block]
+        cells = block.reshape(*block.shape[:4], kh * kw)
+        found = cells.argmax(axis=-1)
+        nan = np.isnan(cells)
+        if nan.any():
+            found = np.where(nan.any(axis=-1), kh * kw - 1 - nan[..., ::-1].argmax(axis=-1), found)
+        winner[start : start + per_block] = found
+    return winner

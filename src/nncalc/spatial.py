@@ -130,10 +130,19 @@ class SpatialLayer:
         """The layer's z for the batch ``a`` (samples, n_inputs): (samples, n_neurons)."""
         raise NotImplementedError
 
+    def pre_activation_with(self, a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray:
+        """``pre_activation`` with these weights and biases instead of the layer's (as ``parameter_arrays``
+        holds them): how a training run steps the layer without making it again; ignored without any."""
+        return self.pre_activation(a)
+
     def input_gradient(self, delta: np.ndarray, received: np.ndarray) -> np.ndarray:
         """∂L/∂(the layer's input) per sample, (samples, n_inputs), from its δ = ∂L/∂z
         (samples, n_neurons) and the input it received: what backpropagation passes down."""
         raise NotImplementedError
+
+    def input_gradient_with(self, delta: np.ndarray, received: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``input_gradient`` with these weights instead of the layer's; ignored by a layer without any."""
+        return self.input_gradient(delta, received)
 
     def parameter_gradients(self, delta: np.ndarray, received: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The weights' and biases' gradients summed over the batch (the caller takes the mean);
@@ -221,10 +230,16 @@ class Conv2d(SpatialLayer):
         return int(self.weights.size + self.biases.size)
 
     def pre_activation(self, a: np.ndarray) -> np.ndarray:
-        return conv2d(a, self.input_shape, self.weights, self.biases, self.stride, self.padding)
+        return self.pre_activation_with(a, self.weights, self.biases)
+
+    def pre_activation_with(self, a: np.ndarray, weights: np.ndarray, biases: np.ndarray) -> np.ndarray:
+        return conv2d(a, self.input_shape, weights, biases, self.stride, self.padding)
 
     def input_gradient(self, delta: np.ndarray, received: np.ndarray) -> np.ndarray:
-        return conv2d_input_gradient(delta, self.input_shape, self.weights, self.stride, self.padding)
+        return self.input_gradient_with(delta, received, self.weights)
+
+    def input_gradient_with(self, delta: np.ndarray, received: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return conv2d_input_gradient(delta, self.input_shape, weights, self.stride, self.padding)
 
     def parameter_gradients(self, delta: np.ndarray, received: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         shape = self.weights.shape
