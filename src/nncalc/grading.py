@@ -106,13 +106,13 @@ def _half_unit(decimals: int) -> float:
     return min(float(f"5e{-decimals - 1}"), sys.float_info.max)
 
 
-def _check_tolerance(tolerance: float | None) -> None:
+def check_tolerance(tolerance: float | None) -> None:
     """An explicit tolerance is a finite number ≥ 0: NaN or a negative one would mark everything wrong."""
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise InputError("--tolerance must be a finite number ≥ 0")
 
 
-def _within(given: float, target: float, tolerance: float) -> bool:
+def within(given: float, target: float, tolerance: float) -> bool:
     """Whether ``given`` is within ``tolerance`` of ``target`` (as Python floats: no NumPy overflow warning)."""
     given, target = float(given), float(target)
     return bool(abs(given - target) <= tolerance + 1e-12 * max(1.0, abs(target)))
@@ -133,7 +133,7 @@ def grade(
     ``ComputationError`` where a value to grade against is not finite (the exact one, or
     the one recomputed from the person's values): nothing can be right or wrong against it.
     """
-    _check_tolerance(tolerance)
+    check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(1, -1)
     exact = forward(network, x, decimals=decimals, round_z=round_z)
     _check_exact(network, exact)
@@ -215,12 +215,12 @@ def _judge(layer, quantity, sheet, expected, exact, tolerance) -> tuple[Mark, ..
             marks.append(Mark(layer, j, quantity, None, float(expected[j]), float(exact[j]), None, None))
             continue
         tol = tolerance if tolerance is not None else tolerance_for(answer)
-        correct = _within(answer.value, expected[j], tol) or _within(answer.value, exact[j], tol)
+        correct = within(answer.value, expected[j], tol) or within(answer.value, exact[j], tol)
         marks.append(Mark(layer, j, quantity, answer, float(expected[j]), float(exact[j]), tol, correct))
     return tuple(marks)
 
 
-def _rounding(mark: Mark) -> str | None:
+def rounding_slip(mark: Mark) -> str | None:
     """A last-digit slip: off by one unit, or cut off instead of rounded.
 
     Only where the last digit written is one the float of the expected value holds: a
@@ -241,7 +241,7 @@ def _rounding(mark: Mark) -> str | None:
     else:
         cut = math.trunc(expected / unit) * unit
     shown = _expected_shown(expected, decimals)
-    if abs(mark.given.value - cut) <= 1e-12 and not _within(mark.given.value, expected, mark.tolerance):
+    if abs(mark.given.value - cut) <= 1e-12 and not within(mark.given.value, expected, mark.tolerance):
         return f"a rounding slip: {shown} was cut off, not rounded"
     if abs(mark.given.value - expected) <= unit + mark.tolerance:
         rounded = f"{expected:.{decimals}f}" if decimals >= 0 else f"{round(expected, decimals):.0f}"
@@ -260,16 +260,16 @@ def _expected_shown(expected: float, decimals: int) -> str:
     return text
 
 
-def _first_match(mark: Mark, candidates: list[tuple[str, Callable[[], float]]]) -> Mark:
+def first_match(mark: Mark, candidates: list[tuple[str, Callable[[], float]]]) -> Mark:
     for description, value in candidates:
         try:
             with np.errstate(all="ignore"):
                 candidate = float(value())
         except (FloatingPointError, OverflowError, ValueError, ZeroDivisionError):
             continue
-        if math.isfinite(candidate) and _within(mark.given.value, candidate, mark.tolerance):
+        if math.isfinite(candidate) and within(mark.given.value, candidate, mark.tolerance):
             return _with(mark, description)
-    slip = _rounding(mark)
+    slip = rounding_slip(mark)
     return _with(mark, slip) if slip else mark
 
 
@@ -326,7 +326,7 @@ def _diagnose_z(mark, layer, received, received_given, network, index) -> Mark:
                 lambda: layer.weights[:, j] @ received + b,
             )
         )
-    return _first_match(mark, candidates)
+    return first_match(mark, candidates)
 
 
 def _term_slips(mark: Mark, w: np.ndarray, x: np.ndarray, e: float, terms: list[str], names) -> list:
@@ -389,4 +389,4 @@ def _diagnose_a(mark, activation: BoundActivation, z_used, network, index) -> Ma
     for other in range(layer.n_neurons):
         if other != j:
             candidates.append((f"this is {layer.neurons[other]}'s value", lambda o=other: f(z)[0, o]))
-    return _first_match(mark, candidates)
+    return first_match(mark, candidates)

@@ -36,7 +36,7 @@ from nncalc.answers import BACKWARD, Answer, Sheet
 from nncalc.backprop import combined_rule, get_loss, output_delta
 from nncalc.engine import round_half_up
 from nncalc.errors import ComputationError, InputError
-from nncalc.grading import Grade, Mark, _check_tolerance, _rounding, _within, grade, tolerance_for
+from nncalc.grading import Grade, Mark, check_tolerance, grade, rounding_slip, tolerance_for, within
 from nncalc.grading_optimizer import KEYS as STATE_KEYS
 from nncalc.grading_optimizer import Carried, carry
 from nncalc.network import Network
@@ -256,12 +256,12 @@ def _given(sheet: Sheet, quantity: str, k: int, shape: tuple[int, ...]) -> np.nd
     return np.array(_values(getattr(sheet.layers[k], quantity)), dtype=np.float64).reshape(shape)
 
 
-def _use(given: np.ndarray, expected: np.ndarray) -> np.ndarray:
+def written_or(given: np.ndarray, expected: np.ndarray) -> np.ndarray:
     """The person's values where written, the recomputed ones elsewhere."""
     return np.where(np.isnan(given), expected, given)
 
 
-class _Pass:
+class BackwardPass:
     """A backward pass worked from the z and a given, taking written values where ``given`` has them.
 
     For each layer: the expected δ, gradients and updated values (``expected[q][k]``) and the
@@ -365,11 +365,11 @@ class _Pass:
         expected, used, raw = self.expected, self.used, self.unrounded
         raw["delta"][k] = self.delta(k)
         expected["delta"][k] = delta = self.carried(raw["delta"][k])
-        used["delta"][k] = _use(given["delta"][k], delta)
+        used["delta"][k] = written_or(given["delta"][k], delta)
         raw["grad_weights"][k], raw["grad_biases"][k] = self.gradients(k, used["delta"][k])
         for quantity in ("grad_weights", "grad_biases"):
             expected[quantity][k] = self.carried(raw[quantity][k])
-            used[quantity][k] = _use(given[quantity][k], expected[quantity][k])
+            used[quantity][k] = written_or(given[quantity][k], expected[quantity][k])
         raw["weights"][k], raw["biases"][k] = self.update(
             k, used["grad_weights"][k], used["grad_biases"][k], carry=False
         )
@@ -379,7 +379,7 @@ class _Pass:
                 self.steps[k]["biases"] = self.step(k, True, used["grad_biases"][k])
         for quantity in ("weights", "biases"):
             expected[quantity][k] = self.carried(raw[quantity][k])
-            used[quantity][k] = _use(given[quantity][k], expected[quantity][k])
+            used[quantity][k] = written_or(given[quantity][k], expected[quantity][k])
 
 
 # ---------------------------------------------------------------------------------------
@@ -403,7 +403,7 @@ def grade_backward(
     many samples. Raise ``InputError`` where the targets or the loss do not fit, and
     ``ComputationError`` where the exact pass does not give finite values to grade against.
     """
-    _check_tolerance(tolerance)
+    check_tolerance(tolerance)
     x = np.asarray(inputs, dtype=np.float64).reshape(-1, network.n_inputs)
     t = np.asarray(targets, dtype=np.float64)
     samples = x.shape[0]
@@ -444,7 +444,7 @@ def grade_backward(
     layer_shapes = [spatial.shapes(layer, samples) for layer in network.layers]
     given = {q: [_given(sheet, q, k, layer_shapes[k][q]) for k in range(count)] for q in BACKWARD}
     nothing = {q: [np.full_like(array, math.nan) for array in arrays] for q, arrays in given.items()}
-    worked = spatial.SpatialPass if network.spatial else _Pass
+    worked = spatial.SpatialPass if network.spatial else BackwardPass
     exact = worked(network, z_exact, a_exact, x, t, nothing, settings, decimals)
     _check_exact(network, exact)
     mine = worked(network, z_used, a_used, x, t, given, settings, decimals, state_given)
@@ -548,7 +548,9 @@ def _kind(mark: BackMark) -> str:
     return mark.quantity if mark.param is None else f"{mark.quantity} of {mark.param}"
 
 
-def _judge_state(mine: _Pass, exact: _Pass, sheet: Sheet, k: int, param: str, tolerance) -> list[BackMark]:
+def _judge_state(
+    mine: BackwardPass, exact: BackwardPass, sheet: Sheet, k: int, param: str, tolerance
+) -> list[BackMark]:
     """The marks of the optimizer's values of layer ``k``'s weights (or biases) that the sheet gives,
     each worked from the values used before it; none without an optimizer."""
     step, exact_step = mine.steps[k].get(param), exact.steps[k].get(param)
@@ -567,7 +569,7 @@ def _judge_state(mine: _Pass, exact: _Pass, sheet: Sheet, k: int, param: str, to
     return marks
 
 
-def _check_exact(network: Network, exact: _Pass) -> None:
+def _check_exact(network: Network, exact: BackwardPass) -> None:
     """Refuse to grade against an exact backward pass that is not finite."""
     if not math.isfinite(exact.loss):
         raise ComputationError(f"the loss {exact.loss_fn.name} is not finite (inf or NaN) in the exact calculation")
@@ -594,7 +596,7 @@ def _judge_one(quantity, layer, index, answer, expected, exact, tolerance, unrou
     tol = tolerance if tolerance is not None else tolerance_for(answer)
     also = expected if unrounded is None else unrounded
     # a value recomputed from the person's values may be infinite (their a = 1 in BCE): only the finite count
-    correct = any(_within(answer.value, value, tol) for value in (expected, also, exact) if math.isfinite(value))
+    correct = any(within(answer.value, value, tol) for value in (expected, also, exact) if math.isfinite(value))
     return BackMark(quantity, layer, index, answer, float(expected), float(exact), tol, correct)
 
 
@@ -613,9 +615,9 @@ def _diagnose(mark: BackMark, candidates: list[tuple[str, Any]]) -> BackMark:
     """The first candidate mistake whose value the person wrote, else a rounding slip, else none."""
     for description, value in candidates:
         candidate = float(value)
-        if math.isfinite(candidate) and _within(mark.given.value, candidate, mark.tolerance):
+        if math.isfinite(candidate) and within(mark.given.value, candidate, mark.tolerance):
             return _with(mark, description)
-    slip = _rounding(mark)
+    slip = rounding_slip(mark)
     return _with(mark, slip) if slip else mark
 
 
@@ -629,7 +631,7 @@ def _with(mark: BackMark, diagnosis: str) -> BackMark:
 # The likely mistakes, each a whole array of the values it would give
 
 
-def _flipped(settings: Settings) -> str:
+def sign_slip(settings: Settings) -> str:
     if settings.error == "a-t":
         return (
             "the error's sign is flipped (t − a where a − t is written; "
@@ -640,7 +642,7 @@ def _flipped(settings: Settings) -> str:
     )
 
 
-def _batched(settings: Settings, what: str) -> tuple[str, str]:
+def batch_slip(settings: Settings, what: str) -> tuple[str, str]:
     """The message for a batch summed where averaged (or the reverse), and the factor it multiplies by."""
     if settings.batch == "mean":
         return (
@@ -653,12 +655,12 @@ def _batched(settings: Settings, what: str) -> tuple[str, str]:
     )
 
 
-def _loss_candidates(mine: _Pass, settings: Settings) -> list[tuple[str, float]]:
+def _loss_candidates(mine: BackwardPass, settings: Settings) -> list[tuple[str, float]]:
     loss = mine.loss
     found: list[tuple[str, float]] = []
     # a batch summed where averaged comes first: with two samples it is also the ½ dropped, and more likely
     if mine.samples > 1:
-        message, way = _batched(settings, "the loss")
+        message, way = batch_slip(settings, "the loss")
         found.append((message, loss * mine.samples if way == "times" else loss / mine.samples))
     if settings.loss == "half_sse":
         found.append(("the ½ of half-SSE is dropped (Σ(t − a)² without the ½)", 2 * loss))
@@ -675,7 +677,7 @@ def _loss_candidates(mine: _Pass, settings: Settings) -> list[tuple[str, float]]
     return found
 
 
-def _state_candidates(mine: _Pass, k: int) -> dict[str, list[tuple[str, np.ndarray]]]:
+def _state_candidates(mine: BackwardPass, k: int) -> dict[str, list[tuple[str, np.ndarray]]]:
     """The classic slips of an optimizer's step (``grading_optimizer.SLIPS``), for each of its values
     of layer ``k``'s weights and biases: the values each slip gives, from the values used."""
     from nncalc.grading_optimizer import SLIPS, slip_message
@@ -698,7 +700,9 @@ def _state_candidates(mine: _Pass, k: int) -> dict[str, list[tuple[str, np.ndarr
     return found
 
 
-def _candidates(mine: _Pass, given: dict[str, list[np.ndarray]], k: int) -> dict[str, list[tuple[str, np.ndarray]]]:
+def _candidates(
+    mine: BackwardPass, given: dict[str, list[np.ndarray]], k: int
+) -> dict[str, list[tuple[str, np.ndarray]]]:
     """For each quantity of layer ``k``, the likely mistakes and the arrays of values they give.
 
     A mistake in a value not written is carried to the values after it: a δ worked with the
@@ -709,7 +713,7 @@ def _candidates(mine: _Pass, given: dict[str, list[np.ndarray]], k: int) -> dict
     last = k == len(network.layers) - 1
     lr, samples = settings.lr, mine.samples
     expected, used = mine.expected, mine.used
-    flipped = _flipped(settings)
+    flipped = sign_slip(settings)
     elementwise = layer.activation.activation.elementwise
 
     with np.errstate(all="ignore"):
@@ -763,12 +767,12 @@ def _candidates(mine: _Pass, given: dict[str, list[np.ndarray]], k: int) -> dict
         if gw.shape[0] == gw.shape[1]:
             grad_w.append(("the gradients are written transposed (a row per input instead of a row per neuron)", gw.T))
         if samples > 1:
-            message, way = _batched(settings, "the gradient")
+            message, way = batch_slip(settings, "the gradient")
             factor = samples if way == "times" else 1 / samples
             grad_w.append((message, gw * factor))
             grad_b.append((message, gb * factor))
         for message, alternative in deltas:
-            alt_w, alt_b = mine.gradients(k, _use(given["delta"][k], alternative))
+            alt_w, alt_b = mine.gradients(k, written_or(given["delta"][k], alternative))
             grad_w.append((message, alt_w))
             grad_b.append((message, alt_b))
         # the updates: their own mistakes, and those of an unwritten gradient carried into them
@@ -808,9 +812,9 @@ def _candidates(mine: _Pass, given: dict[str, list[np.ndarray]], k: int) -> dict
                 ("the new weights are written transposed (a row per input instead of a row per neuron)", w_exp.T)
             )
         for message, alt_w in grad_w:
-            w, _ = mine.update(k, _use(given["grad_weights"][k], alt_w), gb_used)
+            w, _ = mine.update(k, written_or(given["grad_weights"][k], alt_w), gb_used)
             new_w.append((message, w))
         for message, alt_b in grad_b:
-            _, b = mine.update(k, gw_used, _use(given["grad_biases"][k], alt_b))
+            _, b = mine.update(k, gw_used, written_or(given["grad_biases"][k], alt_b))
             new_b.append((message, b))
     return {"delta": deltas, "grad_weights": grad_w, "grad_biases": grad_b, "weights": new_w, "biases": new_b}

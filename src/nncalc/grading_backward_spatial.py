@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from nncalc.convolution import conv2d_input_gradient, pool2d_input_gradient
-from nncalc.grading_backward import _batched, _flipped, _Pass, _use
+from nncalc.grading_backward import BackwardPass, batch_slip, sign_slip, written_or
 from nncalc.network import Network
 from nncalc.spatial import Conv2d, Flatten, _Pooling
 
@@ -60,8 +60,8 @@ def shapes(layer, samples: int) -> dict[str, tuple[int, ...]]:
     }
 
 
-class SpatialPass(_Pass):
-    """``grading_backward._Pass`` through convolution, pooling and flatten layers as well."""
+class SpatialPass(BackwardPass):
+    """``grading_backward.BackwardPass`` through convolution, pooling and flatten layers as well."""
 
     def upstream(self, k: int, delta: np.ndarray, weights: np.ndarray | None = None, mode: str | None = None):
         """What layer ``k`` passes down from its δ (as written): ∂L/∂(its input), signed as δ is.
@@ -164,12 +164,12 @@ def candidates(mine: SpatialPass, given: dict[str, list[np.ndarray]], k: int) ->
                 )
             )
         if mine.samples > 1:
-            message, way = _batched(settings, "the gradient")
+            message, way = batch_slip(settings, "the gradient")
             factor = mine.samples if way == "times" else 1 / mine.samples
             grad_w.append((message, gw * factor))
             grad_b.append((message, gb * factor))
         for message, alternative in deltas:
-            alt_w, alt_b = mine.gradients(k, _use(given["delta"][k], alternative))
+            alt_w, alt_b = mine.gradients(k, written_or(given["delta"][k], alternative))
             grad_w.append((message, mine.carried(alt_w)))
             grad_b.append((message, mine.carried(alt_b)))
         new_w, new_b = _update_candidates(mine, given, k, grad_w, grad_b)
@@ -204,7 +204,7 @@ def _likeliest_first(alternatives: Alternatives, given: np.ndarray, expected: np
 def _delta_candidates(mine: SpatialPass, network: Network, k: int) -> Alternatives:
     """What δ of spatial layer ``k`` is when the layer above passed it down the wrong way."""
     expected = mine.expected["delta"][k]
-    found: Alternatives = [(_flipped(mine.settings), -expected)]
+    found: Alternatives = [(sign_slip(mine.settings), -expected)]
     if k == len(network.layers) - 1:
         return found
     layer, above = network.layers[k], network.layers[k + 1]
@@ -313,9 +313,9 @@ def _update_candidates(
     if not np.array_equal(rotated, w_exp):
         new_w.append(("the new kernel is written flipped (rotated 180°)", rotated))
     for message, alt_w in grad_w:
-        w, _ = mine.update(k, _use(given["grad_weights"][k], alt_w), gb_used)
+        w, _ = mine.update(k, written_or(given["grad_weights"][k], alt_w), gb_used)
         new_w.append((message, w))
     for message, alt_b in grad_b:
-        _, b = mine.update(k, gw_used, _use(given["grad_biases"][k], alt_b))
+        _, b = mine.update(k, gw_used, written_or(given["grad_biases"][k], alt_b))
         new_b.append((message, b))
     return new_w, new_b

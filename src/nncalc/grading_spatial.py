@@ -27,7 +27,7 @@ import numpy as np
 
 from nncalc.activations import BoundActivation
 from nncalc.convolution import conv2d, output_length, pool2d
-from nncalc.grading import Mark, _first_match
+from nncalc.grading import Mark, first_match
 from nncalc.network import Network
 from nncalc.spatial import Conv2d, Flatten
 
@@ -74,7 +74,7 @@ def _judged(mark: Mark, maps: Maps, shape: tuple[int, ...] | None, expected: np.
     candidates: Candidates = [(words, lambda values=values: _at(values(), j, shape)) for words, values in maps]
     if shape is not None:
         candidates.extend(_neighbours(j, shape, expected))
-    return _first_match(mark, candidates)
+    return first_match(mark, candidates)
 
 
 def _at(values: np.ndarray, j: int, shape: tuple[int, ...] | None) -> float:

@@ -82,9 +82,9 @@ def backward_grade_document(
             blocks.append(Heading(3, (f"sample {s + 1}: ", *inputs, ", target ", *targets)))
             prefix = f"sample {s + 1}, "
         blocks.extend(forward_tables(network, graded, p, prefix, written_only=True))
-    blocks.extend(_loss_table(grade, p))
+    blocks.extend(loss_table(grade, p))
     for k in range(len(network.layers) - 1, -1, -1):
-        blocks.extend(_layer_table(network, grade, k, p))
+        blocks.extend(backward_layer_table(network, grade, k, p))
     first = grade.first_wrong
     if isinstance(first, Mark):
         sample = next(s for s, g in enumerate(grade.forward) if any(m is first for m in g.marks))
@@ -94,12 +94,12 @@ def backward_grade_document(
     right, wrong = len(grade.right), len(grade.wrong)
     blank = sum(1 for m in grade.marks if m.correct is None)
     tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
-    blocks.append(Note(_settings_text(grade), kind="detail"))
+    blocks.append(Note(settings_text(grade), kind="detail"))
     blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
     return Document(network.name or "", tuple(blocks), p)
 
 
-def _settings_text(grade: BackwardGrade) -> tuple:
+def settings_text(grade: BackwardGrade) -> tuple:
     settings = grade.settings
     parts = [
         ("loss ", settings.loss),
@@ -126,19 +126,19 @@ def _columns(samples: int) -> tuple[Column, ...]:
     )
 
 
-def _row(name: object, mark: BackMark, samples: int, p: int) -> tuple:
+def back_mark_row(name: object, mark: BackMark, samples: int, p: int) -> tuple:
     sample = (str(mark.index[0] + 1) if mark.quantity == "delta" else "",) if samples > 1 else ()
     given = mark.given.text if mark.given is not None else "—"
     return (name, *sample, given, expected_text(mark, p), verdict(mark.correct))
 
 
-def _loss_table(grade: BackwardGrade, p: int) -> list:
+def loss_table(grade: BackwardGrade, p: int) -> list:
     samples = len(grade.forward)
     if grade.loss.given is None:
         return []
     name = "L" if grade.settings.batch == "mean" or samples == 1 else "L (sum)"
     title = f"loss ({grade.settings.loss})"
-    return [Heading(3, (title,)), Table(_columns(samples), (_row(name, grade.loss, samples, p),))]
+    return [Heading(3, (title,)), Table(_columns(samples), (back_mark_row(name, grade.loss, samples, p),))]
 
 
 def state_name(network: Network, settings: Settings, mark: BackMark) -> str:
@@ -172,7 +172,7 @@ def value_name(network: Network, mark: BackMark, settings: Settings | None = Non
     return Derivative(Name("L"), edge) if mark.quantity == "grad_weights" else Edge("w′", below[mark.index[1]], neuron)
 
 
-def _layer_table(network: Network, grade: BackwardGrade, k: int, p: int) -> list:
+def backward_layer_table(network: Network, grade: BackwardGrade, k: int, p: int) -> list:
     layer, graded = network.layers[k], grade.layers[k]
     samples = len(grade.forward)
     rows = []
@@ -183,7 +183,9 @@ def _layer_table(network: Network, grade: BackwardGrade, k: int, p: int) -> list
             position = j * layer.n_inputs + i
             marks += [graded.grad_weights[position], *(m for m in graded.state_weights if m.index == (j, i))]
             marks.append(graded.weights[position])
-        rows.extend(_row(value_name(network, m, grade.settings), m, samples, p) for m in marks if m.given is not None)
+        rows.extend(
+            back_mark_row(value_name(network, m, grade.settings), m, samples, p) for m in marks if m.given is not None
+        )
     if not rows:
         return []
     return [Heading(3, layer_title(network, k, "backward: ")), Table(_columns(samples), tuple(rows))]

@@ -35,13 +35,13 @@ from nncalc.worked.backward import MAX_TERMS, minus, times
 from nncalc.worked.forward import LARGE_LAYER, assignments
 from nncalc.worked.grade import expected_text, slip_notes
 from nncalc.worked.grade_backward import (
-    _layer_table,
-    _loss_table,
-    _row,
-    _settings_text,
+    back_mark_row,
+    backward_layer_table,
     first_wrong_backward,
+    loss_table,
+    settings_text,
 )
-from nncalc.worked.grade_spatial import _channel, _expected, _grid, _marked, layer_marks
+from nncalc.worked.grade_spatial import channel_marks, expected_cell, layer_marks, marked_cell, marks_grid
 from nncalc.worked.grade_spatial import first_wrong_blocks as forward_wrong
 from nncalc.worked.numbers import checked, signed_term, written
 from nncalc.worked.spatial import CONV_TERMS, ZERO, cell_label, grid_columns, image_blocks
@@ -87,10 +87,10 @@ def spatial_backward_grade_document(
             graded = forward.layers[index]
             if any(m.given is not None for m in (*graded.z, *graded.a)):
                 blocks.extend(layer_marks(network, forward, index, view))
-    blocks.extend(_loss_table(grade, p))
+    blocks.extend(loss_table(grade, p))
     for k in range(len(network.layers) - 1, -1, -1):
         if network.layers[k].dense:
-            blocks.extend(_layer_table(network, grade, k, p))
+            blocks.extend(backward_layer_table(network, grade, k, p))
         else:
             blocks.extend(_spatial_marks(network, grade, k, view))
     first = grade.first_wrong
@@ -108,7 +108,7 @@ def spatial_backward_grade_document(
     blank = sum(1 for g in grade.forward for m in g.marks if m.correct is None and _asked(network, g, m))
     blank += sum(1 for m in grade.backward_marks if m.correct is None)
     tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
-    blocks.append(Note(_settings_text(grade), kind="detail"))
+    blocks.append(Note(settings_text(grade), kind="detail"))
     blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
     return Document(network.name or "", tuple(blocks), p)
 
@@ -145,7 +145,7 @@ def _spatial_marks(network: Network, grade: BackwardGrade, k: int, view: View) -
                 deltas = graded.delta[sample * layer.n_neurons : (sample + 1) * layer.n_neurons]
                 of = f", sample {sample + 1}" if samples > 1 else ""
                 for c in range(shape[0]):
-                    cells = _channel(deltas, shape, c)
+                    cells = channel_marks(deltas, shape, c)
                     blocks.extend(_pair(_title("δ", shape[0], c) + of, cells, p))
     if isinstance(layer, Conv2d):
         out, into, rows, columns = layer.weights.shape
@@ -158,7 +158,7 @@ def _spatial_marks(network: Network, grade: BackwardGrade, k: int, view: View) -
                     title = SYMBOLS[quantity] if out * into == 1 else f"{SYMBOLS[quantity]} [{o},{i}]"
                     blocks.extend(_pair(title, cells, p))
         rows_b = [
-            _row(f"{SYMBOLS[q]}[{m.index[0]}]", m, 1, p)
+            back_mark_row(f"{SYMBOLS[q]}[{m.index[0]}]", m, 1, p)
             for q in ("grad_biases", "biases")
             for m in getattr(graded, q)
             if m.given is not None
@@ -182,9 +182,9 @@ def _pair(title: str, cells: list[list], p: int) -> list:
     """The grid as written, marked, and the expected grid beside it where a cell is wrong; none if none written."""
     if all(m.given is None for row in cells for m in row):
         return []
-    grids = [_grid(f"{title}, yours", cells, _marked)]
+    grids = [marks_grid(f"{title}, yours", cells, marked_cell)]
     if any(m.correct is False for row in cells for m in row):
-        grids.append(_grid(f"{title}, expected", cells, lambda m: _expected(m, p)))
+        grids.append(marks_grid(f"{title}, expected", cells, lambda m: expected_cell(m, p)))
     return [Grids(tuple(grids))]
 
 
@@ -201,7 +201,9 @@ def _large(network: Network, marks: Sequence[BackMark], p: int, samples: int) ->
             Column(("expected",)),
             Column(("mark",), numeric=False),
         )
-        blocks.append(Table(columns, tuple((_name(network, m, samples), *_row("", m, 1, p)[1:]) for m in wrong)))
+        blocks.append(
+            Table(columns, tuple((_name(network, m, samples), *back_mark_row("", m, 1, p)[1:]) for m in wrong))
+        )
     return blocks
 
 

@@ -30,7 +30,7 @@ from nncalc.render.numbers import show
 from nncalc.spatial import Conv2d
 from nncalc.worked import View
 from nncalc.worked.grade import expected_text
-from nncalc.worked.grade_matrix import _entry_note
+from nncalc.worked.grade_matrix import entry_note
 from nncalc.worked.matrix import MAX_LISTED_SAMPLES, checked, grid
 from nncalc.worked.numbers import written
 from nncalc.worked.spatial_backward import RULES
@@ -64,7 +64,7 @@ class _Maps:
         return Num(float(mark.expected), expected_text(mark, self.p) if mark.given is not None else None)
 
     def _entry(self, what: Expr, mark: BackMark, row: int, column: int, sample: int | None = None) -> Note:
-        note = _entry_note(what, mark, str(row), str(column), self.p)
+        note = entry_note(what, mark, str(row), str(column), self.p)
         if sample is None or self.samples == 1:
             return note
         return Note((f"sample {sample + 1}, ", *note.text), kind=note.kind, lead=note.lead)

@@ -67,7 +67,7 @@ def _result(shape: tuple[int, int], mark_at: Callable[[int, int], Mark | BackMar
     return grid(shape, lambda r, c: _expected(mark_at(r, c), view.precision), view.all_rows)
 
 
-def _entry_note(what: Expr, mark: Mark | BackMark, row: str, column: str | None, p: int) -> Note:
+def entry_note(what: Expr, mark: Mark | BackMark, row: str, column: str | None, p: int) -> Note:
     """``wrong entry: row 1 (o1) of a_2: 0.6571, not 0.7153``, the person's value emphasised."""
     where = f"row {row}" + (f", column {column}" if column is not None else "")
     expected = Num(float(mark.expected), expected_text(mark, p))  # as the result matrix shows it
@@ -112,7 +112,7 @@ def forward_wrong(network: Network, grade: Grade, mark: Mark, view: View) -> lis
             (Name("a", number), *applied_to(layer.activation, Name("z", number), z), result), p, exact_column
         )
     what = Name(mark.quantity, number)
-    return [Steps((Step((chain,)),)), _entry_note(what, mark, f"{j + 1} ({layer.neurons[j]})", None, p)]
+    return [Steps((Step((chain,)),)), entry_note(what, mark, f"{j + 1} ({layer.neurons[j]})", None, p)]
 
 
 # -- the backward pass -----------------------------------------------------------------------------
@@ -333,7 +333,7 @@ class _Matrices:
             s, j = mark.index
             what: Expr = named("δ", k + 1, self.batch)
             column = f"{s + 1} (sample {s + 1})" if self.batch else None
-            return _entry_note(what, mark, f"{j + 1} ({layer.neurons[j]})", column, p)
+            return entry_note(what, mark, f"{j + 1} ({layer.neurons[j]})", column, p)
         j = mark.index[0]
         row = f"{j + 1} ({layer.neurons[j]})"
         if mark.quantity in ("grad_weights", "weights"):
@@ -343,8 +343,8 @@ class _Matrices:
                 if mark.quantity == "grad_weights"
                 else Name("W", number, "prime")
             )
-            return _entry_note(what, mark, row, f"{i + 1} ({sources[i]})", p)
+            return entry_note(what, mark, row, f"{i + 1} ({sources[i]})", p)
         what = (
             Derivative(Name("L"), Name("b", number)) if mark.quantity == "grad_biases" else Name("b", number, "prime")
         )
-        return _entry_note(what, mark, row, None, p)
+        return entry_note(what, mark, row, None, p)

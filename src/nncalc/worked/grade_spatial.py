@@ -100,37 +100,39 @@ def layer_marks(network: Network, grade, index: int, view: View) -> list:
         grids: list[Grid] = []
         for quantity in ("z", "a"):
             marks = getattr(graded, quantity)
-            cells = _channel(marks, shape, c)
+            cells = channel_marks(marks, shape, c)
             if all(m.given is None for row in cells for m in row):
                 continue
-            grids.append(_grid(f"{map_title(quantity, shape, c)}, yours", cells, _marked))
+            grids.append(marks_grid(f"{map_title(quantity, shape, c)}, yours", cells, marked_cell))
             if any(m.correct is False for row in cells for m in row):
-                grids.append(_grid(f"{map_title(quantity, shape, c)}, expected", cells, lambda m: _expected(m, p)))
+                grids.append(
+                    marks_grid(f"{map_title(quantity, shape, c)}, expected", cells, lambda m: expected_cell(m, p))
+                )
         if grids:
             blocks.append(Grids(tuple(grids)))
     return blocks
 
 
-def _channel(marks: Sequence, shape: tuple[int, ...], channel: int) -> list[list]:
+def channel_marks(marks: Sequence, shape: tuple[int, ...], channel: int) -> list[list]:
     """Channel ``channel`` of a map's marks (in flatten order) as rows of marks."""
     _, height, width = shape
     start = channel * height * width
     return [[marks[start + r * width + k] for k in range(width)] for r in range(height)]
 
 
-def _grid(title: str, cells: list[list], write) -> Grid:
+def marks_grid(title: str, cells: list[list], write) -> Grid:
     rows = tuple(tuple(write(m) for m in row) for row in cells)
     return Grid((title,), rows, tuple(map(str, range(len(cells)))), tuple(map(str, range(len(cells[0])))))
 
 
-def _marked(mark) -> object:
+def marked_cell(mark) -> object:
     """A cell as written, with its mark: ``7 ✓``, ``9 ✗``; ``—`` where nothing is written."""
     if mark.given is None:
         return "—"
     return f"{mark.given.text} ✓" if mark.correct else Styled(f"{mark.given.text} ✗", "wrong")  # the ✗ stands out
 
 
-def _expected(mark, p: int) -> object:
+def expected_cell(mark, p: int) -> object:
     """The expected value of a cell, emphasised where the person's is wrong."""
     text = expected_text(mark, p)
     return Styled(text, "wrong") if mark.correct is False else text
