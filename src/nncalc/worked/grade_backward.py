@@ -91,12 +91,15 @@ def backward_grade_document(
         blocks.extend(first_wrong_blocks(network, grade.forward[sample], first, view, sample if samples > 1 else None))
     elif first is not None:
         blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, view))
-    right, wrong = len(grade.right), len(grade.wrong)
-    blank = sum(1 for m in grade.marks if m.correct is None)
-    tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
-    blocks.append(Note(settings_text(grade), kind="detail"))
-    blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
+    blocks.extend(closing_notes(grade, sum(1 for m in grade.marks if m.correct is None)))
     return Document(network.name or "", tuple(blocks), p)
+
+
+def closing_notes(grade: BackwardGrade, blank: int) -> list:
+    """The settings graded under, then the tally: right, wrong and (``blank``) left out."""
+    right, wrong = len(grade.right), len(grade.wrong)
+    tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
+    return [Note(settings_text(grade), kind="detail"), Note((tally,), kind="wrong" if wrong else "right")]
 
 
 def settings_text(grade: BackwardGrade) -> tuple:

@@ -37,9 +37,9 @@ from nncalc.worked.grade import expected_text, slip_notes
 from nncalc.worked.grade_backward import (
     back_mark_row,
     backward_layer_table,
+    closing_notes,
     first_wrong_backward,
     loss_table,
-    settings_text,
 )
 from nncalc.worked.grade_spatial import channel_marks, expected_cell, layer_marks, marked_cell, marks_grid
 from nncalc.worked.grade_spatial import first_wrong_blocks as forward_wrong
@@ -104,12 +104,9 @@ def spatial_backward_grade_document(
         blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, view))
     elif first is not None:
         blocks.extend(_first_wrong(network, grade, first, view))
-    right, wrong = len(grade.right), len(grade.wrong)
     blank = sum(1 for g in grade.forward for m in g.marks if m.correct is None and _asked(network, g, m))
     blank += sum(1 for m in grade.backward_marks if m.correct is None)
-    tally = f"{right} right, {wrong} wrong" + (f", {blank} left out" if blank else "")
-    blocks.append(Note(settings_text(grade), kind="detail"))
-    blocks.append(Note((tally,), kind="wrong" if wrong else "right"))
+    blocks.extend(closing_notes(grade, blank))
     return Document(network.name or "", tuple(blocks), p)
 
 
