@@ -133,8 +133,12 @@ def _spatial_layer(token: str, maps: tuple[int, int, int]) -> SpatialSpec:
     name, *fields = token.split(":")
     kind = {"conv": "conv2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d"}[name]
     positional = [field for field in fields if "=" not in field]
-    named = dict(field.split("=", 1) for field in fields if "=" in field)
+    pairs = [field.split("=", 1) for field in fields if "=" in field]
+    named = dict(pairs)
     unknown = sorted(set(named) - {"stride", "padding"})
+    twice = next((key for key in named if [k for k, _ in pairs].count(key) > 1), None)
+    if not unknown and twice is not None:  # the last would silently win: not the layer asked for
+        raise InputError(f"{token!r}: {twice} is given twice", Location("--layers"))
     if unknown or not positional or len(positional) > (2 if kind == "conv2d" else 1):
         raise InputError(f"{token!r} is not a layer; {LAYER_FORMS}", Location("--layers"))
     try:
@@ -146,6 +150,8 @@ def _spatial_layer(token: str, maps: tuple[int, int, int]) -> SpatialSpec:
         raise InputError(f"{token!r}: {exc}; {LAYER_FORMS}", Location("--layers")) from None
     if min(kernel, filters, stride) < 1:
         raise InputError(f"{token!r}: a kernel, a number of filters and a stride are at least 1", Location("--layers"))
+    if padding < 0:
+        raise InputError(f"{token!r}: a padding is at least 0", Location("--layers"))
     if kind != "conv2d" and 2 * padding > kernel:
         message = f"{token!r}: padding {padding} is more than half the {kernel}×{kernel} kernel (PyTorch's rule)"
         raise InputError(message, Location("--layers"))
@@ -259,7 +265,10 @@ def _value(rng: random.Random, spec: ExerciseSpec) -> str:
     numbers would give 2, outside the range, and -1 half as often as 0.
     """
     first, count = _grid(spec)
-    units = first + int(rng.random() * count)
+    u = rng.random()
+    # past 2^53 numbers a float product rounds (up to HIGH itself) and, past about 10^308, overflows:
+    # there the step is taken exactly, u being a fraction of 2^53
+    units = first + (int(u * count) if count <= _FLOAT_EXACT else math.floor(Fraction(u) * count))
     scale = 10**spec.decimals
     whole, part = divmod(abs(units), scale)
     text = f"{'-' if units < 0 else ''}{whole}"
@@ -267,6 +276,9 @@ def _value(rng: random.Random, spec: ExerciseSpec) -> str:
         digits = f"{part:0{spec.decimals}d}".rstrip("0")
         text += f".{digits}" if digits else ""
     return text
+
+
+_FLOAT_EXACT = 2**53  # whole numbers up to this are floats exactly
 
 
 def _grid(spec: ExerciseSpec) -> tuple[int, int]:
