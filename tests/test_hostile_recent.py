@@ -56,3 +56,100 @@ def test_a_negative_padding_is_refused_at_the_option(nncalc, token):
     generated; not at a line of the file that was about to be written, nor as 'gives nothing'."""
     lines = refused(nncalc("new", "--image", "5x5", "--layers", f"{token},1"))
     assert lines == [f"error: --layers: {token!r}: a padding is at least 0"]
+
+
+# -- the library: paths, bytes and answers that are not plain data -----------------------------
+
+NET = CONFIGS / "conv-textbook.yaml"
+IMAGE = CONFIGS / "conv-image.yaml"
+SHEET = CONFIGS / "answers-conv-backward.yaml"
+
+
+@pytest.mark.parametrize("values", [b"1,2,3", bytearray(25), memoryview(bytes(25))], ids=type)
+def test_bytes_are_refused_as_inputs_not_read_as_numbers(values):
+    """bytearray(25) is 25 zero bytes: NumPy would read it as 25 numbers and run the image of
+    zeros nobody asked for. Bytes are neither numbers nor a path the library takes."""
+    import nncalc
+
+    with pytest.raises(nncalc.NncalcError, match=r"^the input must be numbers or a samples file's path, not bytes"):
+        nncalc.forward(NET, values)
+    with pytest.raises(nncalc.NncalcError, match=r"^the target must be numbers or a samples file's path, not bytes"):
+        nncalc.backward(NET, IMAGE, values)
+
+
+def test_complex_inputs_are_refused_without_a_warning(recwarn):
+    """Casting 1j to a float drops the imaginary part with NumPy's ComplexWarning; the library
+    warns of nothing and computes on nothing it was not given."""
+    import numpy as np
+
+    import nncalc
+
+    with pytest.raises(nncalc.NncalcError, match=r"^the input must be real numbers, got complex ones"):
+        nncalc.forward(NET, np.ones(25) * 1j)
+    assert not [w for w in recwarn if issubclass(w.category, Warning)]
+
+
+def test_an_answers_path_of_any_path_like_type_is_read():
+    """os.PathLike is a path everywhere else in the library; an answers path of another such
+    type was dumped as YAML, a RepresenterError."""
+    import os
+
+    import nncalc
+
+    class Where(os.PathLike):
+        def __fspath__(self) -> str:
+            return str(SHEET)
+
+    marks = nncalc.grade(NET, IMAGE, Where(), target=[0, 1], lr=0.1)
+    assert not marks.all_correct  # the sheet's one slip, δ[1,2], is found
+    assert marks.first_wrong.given.value == 0.399702
+
+
+def _recursive() -> list:
+    loop: list = []
+    loop.append(loop)
+    return loop
+
+
+@pytest.mark.parametrize(
+    ("answers", "reason"),
+    [
+        ({"layers": [{"z": object()}]}, "object"),
+        ({"layers": _recursive()}, "contains itself"),
+    ],
+    ids=["an object", "a list inside itself"],
+)
+def test_answers_that_are_not_plain_data_raise_an_nncalc_error(answers, reason):
+    """Answers as a dict are the file format's data: anything YAML cannot write, or a list that
+    holds itself (endless recursion), is refused with an NncalcError, not yaml's or Python's."""
+    import nncalc
+
+    with pytest.raises(nncalc.NncalcError, match=rf"^the answers must be plain data .*{reason}"):
+        nncalc.grade(NET, IMAGE, answers, target=[0, 1], lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("call", "option", "value"),
+    [
+        ("forward", "round", 10**9),
+        ("forward", "round", -1),
+        ("forward", "precision", -5),
+        ("grade", "precision", 10**9),
+        ("grade", "round", 10**9),
+        ("backward", "round", 16),
+    ],
+)
+def test_decimals_outside_0_to_15_are_refused(call, option, value):
+    """The command line takes 0 to 15 for --round and --precision; the library took any int and
+    failed deep inside (OverflowError, decimal.InvalidOperation) or printed nonsense."""
+    import nncalc
+
+    arguments = {
+        "forward": (NET, IMAGE),
+        "backward": (NET, IMAGE, [0, 1]),
+        "grade": (NET, IMAGE, SHEET),
+    }[call]
+    extra = {"target": [0, 1], "lr": 0.1} if call == "grade" else {}
+    with pytest.raises(nncalc.NncalcError, match=rf"^{option} must be a whole number from 0 to 15, got {value}$"):
+        result = getattr(nncalc, call)(*arguments, **{option: value}, **extra)
+        result.to_text()
