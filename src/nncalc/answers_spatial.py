@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 SPATIAL_QUANTITIES = ("z", "a", "delta")  # a map each (a flatten's: its values, or its input's maps)
 KERNEL_QUANTITIES = ("grad_weights", "weights")  # a convolution's kernels: (out, in, rows, columns)
 CHANNEL_QUANTITIES = ("grad_biases", "biases")  # a convolution's: one value per out channel
-_CHANNEL = re.compile(r"^(?:(?:map|channel)\s*)?(\d+)$", re.IGNORECASE)
+# ASCII: a channel is numbered as every number is read, never in another script's digits (٠ is not 0)
+_CHANNEL = re.compile(r"^(?:(?:map|channel)\s*)?(\d+)$", re.IGNORECASE | re.ASCII)
 
 
 def map_shape(layer: AnyLayer) -> tuple[int, int, int]:
@@ -98,6 +99,11 @@ def _channel(name: str, channels: int) -> int | None:
     return index if index < channels else None
 
 
+def _shown(name: str) -> str:
+    """A key for a message: quoted with its control characters escaped, a long one cut to its start."""
+    return repr(name if len(name) <= 40 else name[:40] + "…")
+
+
 def _missing(node: Node) -> bool:
     return isinstance(node, ScalarNode) and not node.quoted and node.text in ("~", "null", "")
 
@@ -126,7 +132,7 @@ class SpatialAnswers:
                 known = "z, a, delta (each a matrix per channel)"
                 if conv:
                     known += ", grad_weights, weights (a matrix per kernel), grad_biases, biases (one per out channel)"
-                self.error(key_node, f"{label}: unknown key {key!r} (a {layer.kind} layer's answers are {known})")
+                self.error(key_node, f"{label}: unknown key {_shown(key)} (a {layer.kind} layer's answers are {known})")
 
     def maps_per_sample(self, node: Node, layer: AnyLayer, what: str, slots: list) -> None:
         """A map for each sample into ``slots[sample]``: the map itself for one sample; for a
@@ -270,7 +276,9 @@ class SpatialAnswers:
             for name, (key_node, value) in node.entries.items():
                 c = _channel(name, out)
                 if c is None:
-                    self.error(key_node, f"{what}: unknown channel {name[:40]!r} (the out channels are 0 to {out - 1})")
+                    self.error(
+                        key_node, f"{what}: unknown channel {_shown(name)} (the out channels are 0 to {out - 1})"
+                    )
                     continue
                 slot[c] = self.answer(value, f"{what}, channel {c}")
             return
@@ -299,10 +307,9 @@ class SpatialAnswers:
             for name, (key_node, value) in node.entries.items():
                 c = _channel(name, channels)
                 if c is None:
-                    shown = name if len(name) <= 40 else name[:40] + "…"
                     self.error(
                         key_node,
-                        f"{what}: unknown channel {shown!r} (the channels are 0 to {channels - 1}; {size})",
+                        f"{what}: unknown channel {_shown(name)} (the channels are 0 to {channels - 1}; {size})",
                     )
                     continue
                 if c in seen:

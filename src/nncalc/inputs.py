@@ -18,7 +18,7 @@ from typing import TextIO
 import numpy as np
 
 from nncalc.errors import InputError, Location, Problem, TooLargeError
-from nncalc.numbers import NotANumber, is_number, parse_number
+from nncalc.numbers import NotANumber, is_number, parse_number, short_text
 from nncalc.records import record
 
 _SEPARATOR = re.compile(r"\s*,\s*|\s+")
@@ -117,12 +117,14 @@ def resolve_columns(
         for k, column in enumerate(columns):
             where = _place(source, line, places, k)
             if column not in known:
-                problems.append(Problem(f"unknown column {column!r}; the inputs are {', '.join(names)}", where))
+                problems.append(
+                    Problem(f"unknown column {short_text(column)}; the inputs are {names_list(names)}", where)
+                )
             elif columns.count(column) > 1 and columns.index(column) != k:
-                problems.append(Problem(f"column {column!r} appears twice", where))
+                problems.append(Problem(f"column {short_text(column)} appears twice", where))
         missing = [n for n in names if n not in columns]
         if missing:
-            problems.append(Problem(f"missing input column(s): {', '.join(missing)}", Location(source, line)))
+            problems.append(Problem(f"missing input column(s): {names_list(missing)}", Location(source, line)))
         if problems:
             raise InputError(problems)
         return columns, True
