@@ -221,3 +221,18 @@ def test_wrong_columns_for_an_image_name_the_inputs_in_short(nncalc, write):
     assert len(lines) == 3
     assert all(len(line) < 300 for line in lines)
     assert lines[0] == f"error: {samples}:1:1: unknown column 'a'; the inputs are x.0.0.0, x.0.0.1, … x.0.27.27"
+
+
+def test_naming_many_layers_takes_linear_time():
+    """--layers 1,1,1,… (tens of thousands of one-neuron layers, well under the size limit) spent
+    its time finding each dense layer's position by a search of the list: quadratic, 20 s for
+    60,000 layers before a line was written. 200,000 names must take well under a second each
+    thousand, so a fraction of the quadratic search's minutes."""
+    import time
+
+    from nncalc.exercises import _layer_names
+
+    start = time.perf_counter()
+    names = _layer_names([1] * 200_000)
+    assert time.perf_counter() - start < 5
+    assert names[:2] == ["hidden1", "hidden2"] and names[-2:] == ["hidden199999", "output"]

@@ -376,8 +376,8 @@ def _matrix(rng: random.Random, spec: ExerciseSpec, size: int) -> str:
 
 def _layer_names(layers: Sequence[Layer]) -> list[str]:
     """Each layer's name: conv1, pool1, … for pictures; hidden, hidden1, …, output for dense layers."""
-    dense = [k for k, layer in enumerate(layers) if not isinstance(layer, SpatialSpec)]
-    names, convs, pools = [], 0, 0
+    dense = sum(not isinstance(layer, SpatialSpec) for layer in layers)
+    names, convs, pools, position = [], 0, 0, 0
     for k, layer in enumerate(layers):
         if isinstance(layer, SpatialSpec):
             if layer.kind == "conv2d":
@@ -387,7 +387,7 @@ def _layer_names(layers: Sequence[Layer]) -> list[str]:
                 pools += 1
                 names.append(f"pool{pools}")
             continue
-        position = dense.index(k)
+        position += 1  # this dense layer's place among the dense layers, from 1
         last = k == len(layers) - 1
-        names.append("output" if last else ("hidden" if len(dense) == 2 else f"hidden{position + 1}"))
+        names.append("output" if last else ("hidden" if dense == 2 else f"hidden{position}"))
     return names
