@@ -236,3 +236,16 @@ def test_naming_many_layers_takes_linear_time():
     names = _layer_names([1] * 200_000)
     assert time.perf_counter() - start < 5
     assert names[:2] == ["hidden1", "hidden2"] and names[-2:] == ["hidden199999", "output"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="answers.py (being edited elsewhere) reads a dense layer's `delta: ~` as a list of one "
+    "value and refuses it ('has 1 value, expected 2'), where its docstring and every spatial layer "
+    "take ~ as the whole quantity left out",
+)
+def test_a_dense_quantity_left_out_with_a_tilde_is_not_graded(nncalc, write):
+    """The sheet's own comment: all optional, ~ leaves one out. The dense layer after the flatten
+    has two neurons; `delta: ~` leaves out both, and the sheet's one slip is still the only wrong value."""
+    result = nncalc(*GRADE, "-a", sheet(write, "delta: [0.999254, -0.999254]", "delta: ~"), "-f", "json")
+    assert result.code == 1, result.err
