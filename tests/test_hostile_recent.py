@@ -249,3 +249,12 @@ def test_a_dense_quantity_left_out_with_a_tilde_is_not_graded(nncalc, write):
     has two neurons; `delta: ~` leaves out both, and the sheet's one slip is still the only wrong value."""
     result = nncalc(*GRADE, "-a", sheet(write, "delta: [0.999254, -0.999254]", "delta: ~"), "-f", "json")
     assert result.code == 1, result.err
+
+
+def test_too_many_filters_names_the_maps_they_make(nncalc):
+    """249,999 filters of 1×1 on a 3×3 picture make 249,999 maps of 3×3: 2,249,991 values. The
+    refusal said the layer 'gives 3×3, 2,249,991 values', a count that does not follow from 3×3."""
+    lines = refused(nncalc("new", "--image", "3x3", "--layers", "conv:1:249999,1"))
+    assert len(lines) == 1
+    assert "249,999 maps of 3×3: 2,249,991 values" in lines[0]
+    assert lines[0].startswith("error: --layers: 'conv:1:249999': ")

@@ -503,7 +503,7 @@ def grade(
     round: int | None = None,
     round_z: bool = False,
 ) -> Marks:
-    """Mark worked answers (the answers file's format as a dict, or its path) for one sample.
+    """Mark worked answers (the answers file's format as a dict, or its path) for one sample, or a batch with a target.
 
     ``network`` and ``inputs`` may be paths, as for ``forward``.
 
@@ -511,7 +511,8 @@ def grade(
     matrix per channel), and a convolution's or pooling's z and a are its maps, a matrix
     per channel (``{"layers": [{"z": [[0, 7, 7], ...]}, ...]}``); with a target, their δ
     too, and a convolution's kernels (``grad_weights``, ``weights``) as its network file
-    writes them, for one image (a batch of images is not graded yet).
+    writes them; with a target, a batch of images too (``inputs`` a list of images, each
+    map in the answers a list of one per image).
 
     With ``target`` (one row per sample of ``inputs``) the backward pass is marked too, as
     ``nncalc grade --target`` does; ``lr``, ``loss``, ``freeze_biases``, ``optimizer`` (a

@@ -160,7 +160,11 @@ def _spatial_layer(token: str, maps: tuple[int, int, int]) -> SpatialSpec:
         raise InputError(f"{token!r}: {how}: the kernel is larger than the padded input", Location("--layers"))
     output = (filters, rows, cols)
     if math.prod(output) > MAX_PARAMETERS:
-        raise InputError(f"{token!r}: {how}, {math.prod(output):,} values: too many", Location("--layers"))
+        maps_made = f"{filters:,} map{'s' if filters != 1 else ''} of {rows}×{cols}"
+        raise InputError(
+            f"{token!r}: {how}, {maps_made}: {math.prod(output):,} values, more than {MAX_PARAMETERS:,}",
+            Location("--layers"),
+        )
     return SpatialSpec(kind, kernel, filters, stride, padding, token, output)
 
 
