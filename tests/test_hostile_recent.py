@@ -258,3 +258,13 @@ def test_too_many_filters_names_the_maps_they_make(nncalc):
     assert len(lines) == 1
     assert "249,999 maps of 3×3: 2,249,991 values" in lines[0]
     assert lines[0].startswith("error: --layers: 'conv:1:249999': ")
+
+
+def test_an_activation_a_convolution_cannot_take_is_refused_at_the_option(nncalc):
+    """--activation is every layer's; a convolution's is applied cell by cell, and softmax is not:
+    refused at --activation before anything is generated, not at a line of the file about to be written."""
+    lines = refused(nncalc("new", "--image", "3x3", "--layers", "conv:2,1", "--activation", "softmax"))
+    assert len(lines) == 1
+    assert lines[0].startswith("error: --activation: softmax is not elementwise")
+    # a picture with pooling only, then dense layers, can take it: no convolution applies it
+    assert nncalc("new", "--image", "4x4", "--layers", "maxpool:2,2", "--activation", "softmax").code == 0

@@ -246,6 +246,12 @@ def parse_exercise_options(
             Location("--activation"),
         )
     activation = entry.name  # the file gets the name nncalc itself uses: relu for ReLU
+    if not entry.elementwise and any(isinstance(layer, SpatialSpec) and layer.kind == "conv2d" for layer in sizes):
+        raise InputError(
+            f"{activation} is not elementwise, and a convolution applies its activation cell by cell: "
+            "give one such as relu, or no convolution",
+            Location("--activation"),
+        )
     bounds = split_values(value_range)
     try:
         low, high = (parse_number(token) for _, token in bounds) if len(bounds) == 2 else (None, None)
