@@ -268,3 +268,18 @@ def test_an_activation_a_convolution_cannot_take_is_refused_at_the_option(nncalc
     assert lines[0].startswith("error: --activation: softmax is not elementwise")
     # a picture with pooling only, then dense layers, can take it: no convolution applies it
     assert nncalc("new", "--image", "4x4", "--layers", "maxpool:2,2", "--activation", "softmax").code == 0
+
+
+def test_a_targets_file_with_wrong_columns_names_the_outputs(write):
+    """A targets file's columns are the network's outputs: the refusal says so, where it said
+    'the inputs are o1, o2' and 'missing input column(s)' of a file that holds no inputs."""
+    import nncalc
+
+    targets = write("targets.csv", "a,b\n0,1\n")
+    with pytest.raises(nncalc.NncalcError) as caught:
+        nncalc.backward(NET, IMAGE, targets)
+    assert str(caught.value).splitlines() == [
+        f"{targets}:1:1: unknown column 'a'; the outputs are o1, o2",
+        f"{targets}:1:3: unknown column 'b'; the outputs are o1, o2",
+        f"{targets}:1: missing output column(s): o1, o2",
+    ]

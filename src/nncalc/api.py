@@ -171,7 +171,8 @@ def _samples_file(network: Network, path: str | os.PathLike, width: int | None) 
 
     names = network.inputs if width is None else network.outputs
     shape = network.input_shape if width is None else None
-    samples, _ = read_samples_source(os.fspath(path), names, (), None, shape=shape)
+    what = "input" if width is None else "output"  # a targets file's columns are the outputs
+    samples, _ = read_samples_source(os.fspath(path), names, (), None, shape=shape, what=what)
     return samples.values
 
 
