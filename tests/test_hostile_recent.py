@@ -309,3 +309,60 @@ def test_a_huge_written_activation_is_graded_without_a_warning(nncalc, write, re
     result = nncalc("grade", network, *extra, "-a", path, "-f", "json")
     assert result.code == 1, result.err
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+# A batch of the textbook image twice, targets (0, 1) then (1, 0); the sheet's values come after.
+PIXELS = "2,3,3,0,1,3,2,3,1,0,3,3,2,0,0,2,3,3,1,0,3,2,3,0,1"
+BATCH = ("grade", NET, "-i", PIXELS, "-t", "0,1", "-i", PIXELS, "-t", "1,0", "--lr", "0.1", "-f", "json")
+# conv's δ for each sample, worked by hand: the output's δ is a − t = (0.999254, −0.999254) for
+# (0, 1) and (−0.000746, 0.000746) for (1, 0); Wᵀ·δ passes (0.1, 0.2, 0.1, 0.2)·(δ1 − δ2) to the
+# pooled cells, the pool routes each to its window's max (the 8 at [1,2] wins two windows), and
+# ReLU keeps the cells where z > 0.
+DELTA_1 = "[[0, 0.199851, 0], [0, 0, 0.799403], [0, 0.199851, 0]]"
+DELTA_2 = "[[0, -0.000149, 0], [0, 0, -0.000597], [0, -0.000149, 0]]"
+
+
+def graded_deltas(result) -> dict[tuple, bool]:
+    import json
+
+    assert result.code in (0, 1), result.err
+    marks = json.loads(result.out)["marks"]
+    return {
+        (m["sample"], m["cell"]["row"], m["cell"]["column"]): m["correct"]
+        for m in marks
+        if m["quantity"] == "delta" and m.get("cell") and m["given"] is not None
+    }
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        f"[{{0: {DELTA_1}}}, {{channel 0: {DELTA_2}}}]",  # each sample's map by channel
+        f"[{{0: {DELTA_1}}}, ~]",
+    ],
+    ids=["both by channel", "one by channel, one left out"],
+)
+def test_a_batchs_maps_may_be_written_by_channel(nncalc, write, written):
+    """Each sample's map is 'written as one sample's map is', and one sample's may be by channel
+    ({0: [[...]]}): a list of such mappings was refused as 'a list of numbers'."""
+    path = write("batch.yaml", f"conventions: {{loss: cross-entropy}}\nlayers:\n  - delta: {written}\n")
+    marks = graded_deltas(nncalc(*BATCH, "-a", path))
+    assert marks and all(marks.values()), marks
+    assert {sample for sample, *_ in marks} == ({1, 2} if "~" not in written else {1})
+
+
+@pytest.mark.parametrize("written", ["[~, ~, ~]", "[~, [~, ~, ~], ~]"])
+def test_every_row_of_a_map_left_out_is_nothing_written(nncalc, write, written):
+    """~ leaves out a row of a map: a 3×3 map written as three rows left out is a map left out,
+    not 'has 3 values, expected 9' (nine ~ would be the same map written flat)."""
+    old = (
+        "delta: [[0, 0.199851, 0],          # ReLU: f′(z) = 0 where z = 0, 1 elsewhere\n"
+        "            [0, 0, 0.399702],\n"
+        "            [0, 0.199851, 0]]"
+    )
+    result = nncalc(*GRADE, "-a", sheet(write, old, f"delta: {written}"), "-f", "json")
+    import json
+
+    assert result.code == 1, result.err
+    marks = json.loads(result.out)["marks"]
+    assert not [m for m in marks if m["layer"] == "conv" and m["quantity"] == "delta" and m["given"] is not None]

@@ -145,7 +145,11 @@ class SpatialAnswers:
         if _missing(node):
             return
         size = f"a {describe_shape(map_shape(layer))} map each"
-        if not isinstance(node, SeqNode) or _depth(node) < 2:
+        # each sample's map is a list (a matrix per channel, or flat), a mapping by channel, or ~
+        per_sample = isinstance(node, SeqNode) and all(
+            isinstance(item, (SeqNode, MapNode)) or _missing(item) for item in node.items
+        )
+        if not per_sample:
             kind = "a list of numbers" if isinstance(node, SeqNode) else node.kind
             self.error(
                 node,
@@ -322,6 +326,9 @@ class SpatialAnswers:
             self.error(node, f"{what} must be a matrix per channel ({size}), got {node.kind}")
             return
         items = node.items
+        rows_or_channels = channels if channels > 1 else shape[1]
+        if all(_missing(item) for item in items) and len(items) == rows_or_channels != prod(shape):
+            return  # every row (every channel) left out: nothing written, as ~ alone
         if all(isinstance(item, ScalarNode) for item in items):
             if len(items) != prod(shape):
                 self.error(
