@@ -7,6 +7,7 @@ rounded to a few decimals as text, so the file is identical on every machine.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Sequence
@@ -293,7 +294,14 @@ _FLOAT_EXACT = 2**53  # whole numbers up to this are floats exactly
 
 def _grid(spec: ExerciseSpec) -> tuple[int, int]:
     """The first number of the spec's decimals in [LOW, HIGH), in units of its last decimal, and how many there are."""
-    return grid(spec.low, spec.high, spec.decimals)
+    return _grid_once(spec.low, spec.high, spec.decimals)
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_once(low: float, high: float, decimals: int) -> tuple[int, int]:
+    """``grid``, worked out once for all the values of an exercise: its exact fractions cost
+    more than drawing a value, and an exercise may draw a million."""
+    return grid(low, high, decimals)
 
 
 def grid(low: float, high: float, decimals: int) -> tuple[int, int]:
