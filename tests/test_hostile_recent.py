@@ -398,3 +398,22 @@ def test_the_grid_of_values_is_worked_out_once_per_exercise(monkeypatch):
     text = exercises.exercise_yaml(spec)
     assert text.count(".") > 500  # hundreds of values drawn
     assert len(calls) <= 4, len(calls)
+
+
+@pytest.mark.parametrize("where", ["network", "samples", "samples.yaml", "targets", "answers", "save"])
+def test_a_path_holding_a_nul_character_raises_an_nncalc_error(where, tmp_path):
+    """No file name holds a NUL: the operating system cannot even be asked, and Python raises a bare
+    ValueError ('embedded null byte'). The library says which path is wrong instead."""
+    import nncalc
+
+    bad = str(tmp_path / "a\0b")
+    calls = {
+        "network": lambda: nncalc.forward(bad + ".yaml", IMAGE),
+        "samples": lambda: nncalc.forward(NET, bad + ".csv"),
+        "samples.yaml": lambda: nncalc.forward(NET, bad + ".yaml"),
+        "targets": lambda: nncalc.backward(NET, IMAGE, bad + ".csv"),
+        "answers": lambda: nncalc.grade(NET, IMAGE, bad + ".yaml", target=[0, 1]),
+        "save": lambda: nncalc.save(nncalc.load(NET), bad + ".yaml"),
+    }
+    with pytest.raises(nncalc.NncalcError, match=r"a\\0b.*: a file name cannot hold a NUL character$"):
+        calls[where]()
