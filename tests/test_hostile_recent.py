@@ -417,3 +417,13 @@ def test_a_path_holding_a_nul_character_raises_an_nncalc_error(where, tmp_path):
     }
     with pytest.raises(nncalc.NncalcError, match=r"a\\0b.*: a file name cannot hold a NUL character$"):
         calls[where]()
+
+
+def test_a_long_input_option_is_named_cut_short(nncalc):
+    """An --input of 20,000 values for an image of 25 is refused on one line that names the option
+    by its start, not one that repeats the 40,000 characters given."""
+    given = ",".join(["1"] * 20_000)
+    lines = refused(nncalc("grade", NET, "-i", given, "-t", "0,1", "-a", SHEET))
+    assert len(lines) == 1
+    assert lines[0].startswith("error: --input '1,1,1,1,1") and "20000 values given, expected 25" in lines[0]
+    assert len(lines[0]) < 300

@@ -80,7 +80,7 @@ def samples_from_options(texts: Sequence[str], names: Sequence[str], option: str
     rows, row_texts, problems = [], [], []
     for text in texts:
         try:
-            values, written = parse_sample(text, names, f"{option} {text!r}")
+            values, written = parse_sample(text, names, f"{option} {short_text(text)}")
         except InputError as exc:
             problems.extend(exc.problems)
             continue
