@@ -427,3 +427,23 @@ def test_a_long_input_option_is_named_cut_short(nncalc):
     assert len(lines) == 1
     assert lines[0].startswith("error: --input '1,1,1,1,1") and "20000 values given, expected 25" in lines[0]
     assert len(lines[0]) < 300
+
+
+@pytest.mark.parametrize("where", ["network", "inputs", "target", "answers"])
+def test_file_text_given_where_a_path_goes_is_told_so(where):
+    """A path never holds a line break; the text of a file passed instead of its path was
+    reported as a missing file named by the whole text. The error says what to pass instead."""
+    import nncalc
+
+    text = {"network": NET, "inputs": IMAGE, "target": IMAGE, "answers": SHEET}[where].read_text(encoding="utf-8")
+    calls = {
+        "network": lambda: nncalc.forward(text, [0] * 25),
+        "inputs": lambda: nncalc.forward(NET, text),
+        "target": lambda: nncalc.backward(NET, IMAGE, text),
+        "answers": lambda: nncalc.grade(NET, IMAGE, text, target=[0, 1]),
+    }
+    with pytest.raises(nncalc.NncalcError) as caught:
+        calls[where]()
+    message = str(caught.value)
+    assert "line break" in message and "not a path" in message
+    assert len(message) < 300

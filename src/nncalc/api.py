@@ -113,11 +113,19 @@ def _plain(value: Any, what: str = "data", within: frozenset[int] = frozenset())
     return value
 
 
+def _refuse_text(path: str | os.PathLike, what: str, instead: str) -> None:
+    """Refuse as a path what is a file's text, and say what to pass: a line break and no such file
+    (a file's name may hold one, but none is ever written so)."""
+    if isinstance(path, str) and "\n" in path and "\0" not in path and not os.path.lexists(path):
+        raise InputError(f"the {what}: this text holds a line break, so it is not a path; pass {instead}")
+
+
 def network_of(network: Network | str | os.PathLike) -> Network:
     """The network a call works on: a ``Network``, or the path of a network file, read as ``load`` reads it."""
     if isinstance(network, Network):
         return network
     if isinstance(network, (str, os.PathLike)):
+        _refuse_text(network, "network", "nncalc.network_from_dict(yaml.safe_load(text))")
         return load(network)
     raise InputError(
         f"network must be a Network (nncalc.load(path)) or a network file's path, not {type(network).__name__}"
@@ -136,6 +144,7 @@ def batch(network: Network, values: ArrayLike, what: str = "input", width: int |
     if isinstance(values, (bytes, bytearray, memoryview)):  # NumPy would read bytearray(25) as 25 numbers
         raise InputError(f"the {what} must be numbers or a samples file's path, not bytes")
     if isinstance(values, (str, os.PathLike)):
+        _refuse_text(values, what, "the values as a list, or the path of the file that holds them")
         values = _samples_file(network, values, width)
     expected = network.n_inputs if width is None else width
     try:
@@ -534,6 +543,7 @@ def grade(
     if target is None and samples != 1:
         raise InputError("an answer sheet is for one sample: give one input")
     if isinstance(answers, (str, os.PathLike)):
+        _refuse_text(answers, "answers", "a mapping, yaml.safe_load(text)")
         sheet, source = load_sheet(os.fspath(answers), network, samples), os.fspath(answers)
     else:
         source = "<answers>"
