@@ -447,3 +447,11 @@ def test_file_text_given_where_a_path_goes_is_told_so(where):
     message = str(caught.value)
     assert "line break" in message and "not a path" in message
     assert len(message) < 300
+
+
+def test_an_out_channel_named_twice_is_refused(nncalc, write):
+    """'0' and 'channel 0' name the same out channel: two values for one bias gradient, one of
+    which was silently dropped; a map's channel named twice is already refused so."""
+    lines = refused(nncalc(*GRADE, "-a", sheet(write, GRAD_BIASES, "    grad_biases: {0: 0.799404, channel 0: 5}")))
+    assert len(lines) == 1
+    assert lines[0].endswith("layer 1 (conv): grad_biases: channel 0 is written twice")

@@ -277,6 +277,7 @@ class SpatialAnswers:
                 self.error(node, f"{what}: one number is for one out channel; write a list of {out}, one per channel")
             return
         if isinstance(node, MapNode):
+            seen: set[int] = set()
             for name, (key_node, value) in node.entries.items():
                 c = _channel(name, out)
                 if c is None:
@@ -284,6 +285,10 @@ class SpatialAnswers:
                         key_node, f"{what}: unknown channel {_shown(name)} (the out channels are 0 to {out - 1})"
                     )
                     continue
+                if c in seen:  # 0, 00 and channel 0 are one channel: keeping the last would drop a value
+                    self.error(key_node, f"{what}: channel {c} is written twice")
+                    continue
+                seen.add(c)
                 slot[c] = self.answer(value, f"{what}, channel {c}")
             return
         if not isinstance(node, SeqNode) or not all(isinstance(item, ScalarNode) for item in node.items):
