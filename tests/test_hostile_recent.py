@@ -226,8 +226,7 @@ def test_wrong_columns_for_an_image_name_the_inputs_in_short(nncalc, write):
 def test_naming_many_layers_takes_linear_time():
     """--layers 1,1,1,… (tens of thousands of one-neuron layers, well under the size limit) spent
     its time finding each dense layer's position by a search of the list: quadratic, 20 s for
-    60,000 layers before a line was written. 200,000 names must take well under a second each
-    thousand, so a fraction of the quadratic search's minutes."""
+    60,000 layers before a line was written, minutes for the 200,000 named here."""
     import time
 
     from nncalc.exercises import _layer_names
