@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 SPATIAL_QUANTITIES = ("z", "a", "delta")  # a map each (a flatten's: its values, or its input's maps)
 KERNEL_QUANTITIES = ("grad_weights", "weights")  # a convolution's kernels: (out, in, rows, columns)
 CHANNEL_QUANTITIES = ("grad_biases", "biases")  # a convolution's: one value per out channel
-_CHANNEL = re.compile(r"^(?:(?:map|channel)\s*)?(\d+)$", re.IGNORECASE)
+# ASCII: a channel is numbered as every number is read, never in another script's digits (٠ is not 0)
+_CHANNEL = re.compile(r"^(?:(?:map|channel)\s*)?(\d+)$", re.IGNORECASE | re.ASCII)
 
 
 def map_shape(layer: AnyLayer) -> tuple[int, int, int]:
@@ -98,6 +99,11 @@ def _channel(name: str, channels: int) -> int | None:
     return index if index < channels else None
 
 
+def _shown(name: str) -> str:
+    """A key for a message: quoted with its control characters escaped, a long one cut to its start."""
+    return repr(name if len(name) <= 40 else name[:40] + "…")
+
+
 def _missing(node: Node) -> bool:
     return isinstance(node, ScalarNode) and not node.quoted and node.text in ("~", "null", "")
 
@@ -126,7 +132,7 @@ class SpatialAnswers:
                 known = "z, a, delta (each a matrix per channel)"
                 if conv:
                     known += ", grad_weights, weights (a matrix per kernel), grad_biases, biases (one per out channel)"
-                self.error(key_node, f"{label}: unknown key {key!r} (a {layer.kind} layer's answers are {known})")
+                self.error(key_node, f"{label}: unknown key {_shown(key)} (a {layer.kind} layer's answers are {known})")
 
     def maps_per_sample(self, node: Node, layer: AnyLayer, what: str, slots: list) -> None:
         """A map for each sample into ``slots[sample]``: the map itself for one sample; for a
@@ -139,7 +145,11 @@ class SpatialAnswers:
         if _missing(node):
             return
         size = f"a {describe_shape(map_shape(layer))} map each"
-        if not isinstance(node, SeqNode) or _depth(node) < 2:
+        # each sample's map is a list (a matrix per channel, or flat), a mapping by channel, or ~
+        per_sample = isinstance(node, SeqNode) and all(
+            isinstance(item, (SeqNode, MapNode)) or _missing(item) for item in node.items
+        )
+        if not per_sample:
             kind = "a list of numbers" if isinstance(node, SeqNode) else node.kind
             self.error(
                 node,
@@ -267,11 +277,18 @@ class SpatialAnswers:
                 self.error(node, f"{what}: one number is for one out channel; write a list of {out}, one per channel")
             return
         if isinstance(node, MapNode):
+            seen: set[int] = set()
             for name, (key_node, value) in node.entries.items():
                 c = _channel(name, out)
                 if c is None:
-                    self.error(key_node, f"{what}: unknown channel {name[:40]!r} (the out channels are 0 to {out - 1})")
+                    self.error(
+                        key_node, f"{what}: unknown channel {_shown(name)} (the out channels are 0 to {out - 1})"
+                    )
                     continue
+                if c in seen:  # 0, 00 and channel 0 are one channel: keeping the last would drop a value
+                    self.error(key_node, f"{what}: channel {c} is written twice")
+                    continue
+                seen.add(c)
                 slot[c] = self.answer(value, f"{what}, channel {c}")
             return
         if not isinstance(node, SeqNode) or not all(isinstance(item, ScalarNode) for item in node.items):
@@ -299,10 +316,9 @@ class SpatialAnswers:
             for name, (key_node, value) in node.entries.items():
                 c = _channel(name, channels)
                 if c is None:
-                    shown = name if len(name) <= 40 else name[:40] + "…"
                     self.error(
                         key_node,
-                        f"{what}: unknown channel {shown!r} (the channels are 0 to {channels - 1}; {size})",
+                        f"{what}: unknown channel {_shown(name)} (the channels are 0 to {channels - 1}; {size})",
                     )
                     continue
                 if c in seen:
@@ -315,6 +331,9 @@ class SpatialAnswers:
             self.error(node, f"{what} must be a matrix per channel ({size}), got {node.kind}")
             return
         items = node.items
+        rows_or_channels = channels if channels > 1 else shape[1]
+        if all(_missing(item) for item in items) and len(items) == rows_or_channels != prod(shape):
+            return  # every row (every channel) left out: nothing written, as ~ alone
         if all(isinstance(item, ScalarNode) for item in items):
             if len(items) != prod(shape):
                 self.error(

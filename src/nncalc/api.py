@@ -37,6 +37,17 @@ from nncalc.worked import STEP_FORMS
 ArrayLike = Any  # a number, a sequence of numbers, a 2-D sequence, or an ndarray
 
 
+MAX_DECIMALS = 15  # --round and --precision: a float64 holds about 15 to 17 significant digits
+
+
+def check_decimals(value: Any, name: str, optional: bool = False) -> None:
+    """Refuse ``round``/``precision`` outside 0 to 15, as the command line's options do."""
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_DECIMALS:
+        raise InputError(f"{name} must be a whole number from 0 to {MAX_DECIMALS}, got {value!r}")
+
+
 def steps_view(steps: bool | str | None) -> tuple[bool | None, str]:
     """What ``steps`` asks for, as ``--steps [FORM]`` and ``--no-steps`` do: on, off or by default
     (None), and the form, "neurons" or "matrix". Anything else raises ``InputError``."""
@@ -56,24 +67,43 @@ def load(path: str | Path, max_bytes: int = 64 * 1024 * 1024) -> Network:
 
 def network_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Network:
     """A network from the file format as a dict (what ``yaml.safe_load`` of a network file gives)."""
-    import yaml
 
     from nncalc.loader import parse_network
 
     if not isinstance(data, Mapping):
         raise InputError(f"a network is a mapping of the file format's keys, not {type(data).__name__}")
-    text = yaml.safe_dump(_plain(data), sort_keys=False, allow_unicode=True)
-    return parse_network(text, source)
+    return parse_network(_yaml_text(data, "network"), source)
 
 
-def _plain(value: Any) -> Any:
-    """Dicts, lists, str and Python floats only: NumPy arrays and scalars become lists and floats."""
+def _yaml_text(data: Any, what: str) -> str:
+    """Plain data as the YAML text of its file format; anything YAML cannot write is an ``InputError``."""
+    import yaml
+
+    try:
+        return yaml.safe_dump(_plain(data, what), sort_keys=False, allow_unicode=True)
+    except yaml.representer.RepresenterError as exc:
+        odd = exc.args[1] if len(exc.args) > 1 else None
+        raise InputError(
+            f"the {what} must be plain data (mappings, lists, numbers and text), not {type(odd).__name__}"
+        ) from None
+
+
+def _plain(value: Any, what: str = "data", within: frozenset[int] = frozenset()) -> Any:
+    """Dicts, lists, str and Python floats only: NumPy arrays and scalars become lists and floats.
+
+    ``within`` holds the containers ``value`` is inside: one inside itself would never end."""
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in within:
+            raise InputError(
+                f"the {what} must be plain data (mappings, lists, numbers and text): a list or mapping contains itself"
+            )
+        within = within | {id(value)}
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, what, within) for k, v in value.items()}
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return _plain(value.tolist(), what, within)
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, what, within) for v in value]
     if isinstance(value, (bool, str)) or value is None:
         return value
     if isinstance(value, (int, np.integer)):
@@ -83,11 +113,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _refuse_text(path: str | os.PathLike, what: str, instead: str) -> None:
+    """Refuse as a path what is a file's text, and say what to pass: a line break and no such file
+    (a file's name may hold one, but none is ever written so)."""
+    if isinstance(path, str) and "\n" in path and "\0" not in path and not os.path.lexists(path):
+        raise InputError(f"the {what}: this text holds a line break, so it is not a path; pass {instead}")
+
+
 def network_of(network: Network | str | os.PathLike) -> Network:
     """The network a call works on: a ``Network``, or the path of a network file, read as ``load`` reads it."""
     if isinstance(network, Network):
         return network
     if isinstance(network, (str, os.PathLike)):
+        _refuse_text(network, "network", "nncalc.network_from_dict(yaml.safe_load(text))")
         return load(network)
     raise InputError(
         f"network must be a Network (nncalc.load(path)) or a network file's path, not {type(network).__name__}"
@@ -103,11 +141,17 @@ def batch(network: Network, values: ArrayLike, what: str = "input", width: int |
     an optional header of names (the outputs' names for a target), or a ``.yaml`` file of
     samples (images as a matrix per channel).
     """
+    if isinstance(values, (bytes, bytearray, memoryview)):  # NumPy would read bytearray(25) as 25 numbers
+        raise InputError(f"the {what} must be numbers or a samples file's path, not bytes")
     if isinstance(values, (str, os.PathLike)):
+        _refuse_text(values, what, "the values as a list, or the path of the file that holds them")
         values = _samples_file(network, values, width)
     expected = network.n_inputs if width is None else width
     try:
-        array = np.asarray(values, dtype=np.float64)
+        array = np.asarray(values)
+        if np.iscomplexobj(array):  # a cast to float drops the imaginary part, with a warning
+            raise InputError(f"the {what} must be real numbers, got complex ones")
+        array = array.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"the {what} must be numbers: {exc}") from None
     shape = network.input_shape if width is None else None
@@ -136,7 +180,8 @@ def _samples_file(network: Network, path: str | os.PathLike, width: int | None) 
 
     names = network.inputs if width is None else network.outputs
     shape = network.input_shape if width is None else None
-    samples, _ = read_samples_source(os.fspath(path), names, (), None, shape=shape)
+    what = "input" if width is None else "output"  # a targets file's columns are the outputs
+    samples, _ = read_samples_source(os.fspath(path), names, (), None, shape=shape, what=what)
     return samples.values
 
 
@@ -377,6 +422,8 @@ def forward(
     from nncalc.engine import forward as run
 
     steps_view(steps)
+    check_decimals(precision, "precision")
+    check_decimals(round, "round", optional=True)
     network = network_of(network)
     x = batch(network, inputs)
     return ForwardResult(network, run(network, x, decimals=round, round_z=round_z), None, precision, steps, all_rows)
@@ -413,6 +460,8 @@ def backward(
     from nncalc.backprop import backward as run
 
     steps_view(steps)
+    check_decimals(precision, "precision")
+    check_decimals(round, "round", optional=True)
     network = network_of(network)
     x = batch(network, inputs)
     t = batch(network, target, "target", len(network.outputs))
@@ -437,11 +486,9 @@ def _continued(network: Network, optimizer: Any, state: Any, lr: float | None) -
         bound, saved_lr, state = load_state(state, network, bound)
         lr = saved_lr if lr is None else lr
     elif isinstance(state, Mapping):
-        import yaml
-
         from nncalc.optimizer_state import parse_state
 
-        text = yaml.safe_dump(_plain(state), sort_keys=False, allow_unicode=True)
+        text = _yaml_text(state, "optimizer state")
         bound, saved_lr, state = parse_state(text, network, bound, "<state>")
         lr = saved_lr if lr is None else lr
     return bound, lr, state
@@ -456,7 +503,7 @@ def _optimizer(optimizer: Any) -> Any:
     if isinstance(optimizer, str):
         return parse_optimizer(optimizer, "optimizer")
     if isinstance(optimizer, Mapping):
-        options = {str(k): v for k, v in _plain(optimizer).items()}
+        options = {str(k): v for k, v in _plain(optimizer, "optimizer").items()}
         name = options.pop("name", None)
         if not isinstance(name, str):
             raise InputError("an optimizer mapping needs a name: sgd, adam, adamw or rmsprop")
@@ -483,7 +530,7 @@ def grade(
     round: int | None = None,
     round_z: bool = False,
 ) -> Marks:
-    """Mark worked answers (the answers file's format as a dict, or its path) for one sample.
+    """Mark worked answers (the answers file's format as a dict, or its path) for one sample, or a batch with a target.
 
     ``network`` and ``inputs`` may be paths, as for ``forward``.
 
@@ -491,7 +538,8 @@ def grade(
     matrix per channel), and a convolution's or pooling's z and a are its maps, a matrix
     per channel (``{"layers": [{"z": [[0, 7, 7], ...]}, ...]}``); with a target, their δ
     too, and a convolution's kernels (``grad_weights``, ``weights``) as its network file
-    writes them; for a batch of images, each map is a list of one map per image.
+    writes them; with a target, a batch of images too (``inputs`` a list of images, each
+    map in the answers a list of one per image).
 
     With ``target`` (one row per sample of ``inputs``) the backward pass is marked too, as
     ``nncalc grade --target`` does; ``lr``, ``loss``, ``freeze_biases``, ``optimizer`` (a
@@ -507,19 +555,19 @@ def grade(
     from nncalc.grading import grade as run
 
     steps_view(steps)
+    check_decimals(precision, "precision")
+    check_decimals(round, "round", optional=True)
     network = network_of(network)
     x = _rows(network, inputs)
     samples = x.shape[0]
     if target is None and samples != 1:
         raise InputError("an answer sheet is for one sample: give one input")
-    if isinstance(answers, (str, Path)):
-        sheet, source = load_sheet(answers, network, samples), str(answers)
+    if isinstance(answers, (str, os.PathLike)):
+        _refuse_text(answers, "answers", "a mapping, yaml.safe_load(text)")
+        sheet, source = load_sheet(os.fspath(answers), network, samples), os.fspath(answers)
     else:
-        import yaml
-
         source = "<answers>"
-        text = yaml.safe_dump(_plain(answers), sort_keys=False, allow_unicode=True)
-        sheet = parse_sheet(text, network, source, samples)
+        sheet = parse_sheet(_yaml_text(answers, "answers"), network, source, samples)
     texts = tuple(tuple(repr(float(v)) for v in row) for row in x)
     if target is None:
         if sheet.first_backward() is not None:

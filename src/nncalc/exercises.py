@@ -7,6 +7,7 @@ rounded to a few decimals as text, so the file is identical on every machine.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Sequence
@@ -133,8 +134,12 @@ def _spatial_layer(token: str, maps: tuple[int, int, int]) -> SpatialSpec:
     name, *fields = token.split(":")
     kind = {"conv": "conv2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d"}[name]
     positional = [field for field in fields if "=" not in field]
-    named = dict(field.split("=", 1) for field in fields if "=" in field)
+    pairs = [field.split("=", 1) for field in fields if "=" in field]
+    named = dict(pairs)
     unknown = sorted(set(named) - {"stride", "padding"})
+    twice = next((key for key in named if [k for k, _ in pairs].count(key) > 1), None)
+    if not unknown and twice is not None:  # the last would silently win: not the layer asked for
+        raise InputError(f"{token!r}: {twice} is given twice", Location("--layers"))
     if unknown or not positional or len(positional) > (2 if kind == "conv2d" else 1):
         raise InputError(f"{token!r} is not a layer; {LAYER_FORMS}", Location("--layers"))
     try:
@@ -146,6 +151,8 @@ def _spatial_layer(token: str, maps: tuple[int, int, int]) -> SpatialSpec:
         raise InputError(f"{token!r}: {exc}; {LAYER_FORMS}", Location("--layers")) from None
     if min(kernel, filters, stride) < 1:
         raise InputError(f"{token!r}: a kernel, a number of filters and a stride are at least 1", Location("--layers"))
+    if padding < 0:
+        raise InputError(f"{token!r}: a padding is at least 0", Location("--layers"))
     if kind != "conv2d" and 2 * padding > kernel:
         message = f"{token!r}: padding {padding} is more than half the {kernel}×{kernel} kernel (PyTorch's rule)"
         raise InputError(message, Location("--layers"))
@@ -154,7 +161,11 @@ def _spatial_layer(token: str, maps: tuple[int, int, int]) -> SpatialSpec:
         raise InputError(f"{token!r}: {how}: the kernel is larger than the padded input", Location("--layers"))
     output = (filters, rows, cols)
     if math.prod(output) > MAX_PARAMETERS:
-        raise InputError(f"{token!r}: {how}, {math.prod(output):,} values: too many", Location("--layers"))
+        maps_made = f"{filters:,} map{'s' if filters != 1 else ''} of {rows}×{cols}"
+        raise InputError(
+            f"{token!r}: {how}, {maps_made}: {math.prod(output):,} values, more than {MAX_PARAMETERS:,}",
+            Location("--layers"),
+        )
     return SpatialSpec(kind, kernel, filters, stride, padding, token, output)
 
 
@@ -236,6 +247,12 @@ def parse_exercise_options(
             Location("--activation"),
         )
     activation = entry.name  # the file gets the name nncalc itself uses: relu for ReLU
+    if not entry.elementwise and any(isinstance(layer, SpatialSpec) and layer.kind == "conv2d" for layer in sizes):
+        raise InputError(
+            f"{activation} is not elementwise, and a convolution applies its activation cell by cell: "
+            "give one such as relu, or no convolution",
+            Location("--activation"),
+        )
     bounds = split_values(value_range)
     try:
         low, high = (parse_number(token) for _, token in bounds) if len(bounds) == 2 else (None, None)
@@ -259,7 +276,10 @@ def _value(rng: random.Random, spec: ExerciseSpec) -> str:
     numbers would give 2, outside the range, and -1 half as often as 0.
     """
     first, count = _grid(spec)
-    units = first + int(rng.random() * count)
+    u = rng.random()
+    # past 2^53 numbers a float product rounds (up to HIGH itself) and, past about 10^308, overflows:
+    # there the step is taken exactly, u being a fraction of 2^53
+    units = first + (int(u * count) if count <= _FLOAT_EXACT else math.floor(Fraction(u) * count))
     scale = 10**spec.decimals
     whole, part = divmod(abs(units), scale)
     text = f"{'-' if units < 0 else ''}{whole}"
@@ -269,9 +289,19 @@ def _value(rng: random.Random, spec: ExerciseSpec) -> str:
     return text
 
 
+_FLOAT_EXACT = 2**53  # whole numbers up to this are floats exactly
+
+
 def _grid(spec: ExerciseSpec) -> tuple[int, int]:
     """The first number of the spec's decimals in [LOW, HIGH), in units of its last decimal, and how many there are."""
-    return grid(spec.low, spec.high, spec.decimals)
+    return _grid_once(spec.low, spec.high, spec.decimals)
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_once(low: float, high: float, decimals: int) -> tuple[int, int]:
+    """``grid``, worked out once for all the values of an exercise: its exact fractions cost
+    more than drawing a value, and an exercise may draw a million."""
+    return grid(low, high, decimals)
 
 
 def grid(low: float, high: float, decimals: int) -> tuple[int, int]:
@@ -364,8 +394,8 @@ def _matrix(rng: random.Random, spec: ExerciseSpec, size: int) -> str:
 
 def _layer_names(layers: Sequence[Layer]) -> list[str]:
     """Each layer's name: conv1, pool1, … for pictures; hidden, hidden1, …, output for dense layers."""
-    dense = [k for k, layer in enumerate(layers) if not isinstance(layer, SpatialSpec)]
-    names, convs, pools = [], 0, 0
+    dense = sum(not isinstance(layer, SpatialSpec) for layer in layers)
+    names, convs, pools, position = [], 0, 0, 0
     for k, layer in enumerate(layers):
         if isinstance(layer, SpatialSpec):
             if layer.kind == "conv2d":
@@ -375,7 +405,7 @@ def _layer_names(layers: Sequence[Layer]) -> list[str]:
                 pools += 1
                 names.append(f"pool{pools}")
             continue
-        position = dense.index(k)
+        position += 1  # this dense layer's place among the dense layers, from 1
         last = k == len(layers) - 1
-        names.append("output" if last else ("hidden" if len(dense) == 2 else f"hidden{position + 1}"))
+        names.append("output" if last else ("hidden" if dense == 2 else f"hidden{position}"))
     return names

@@ -55,6 +55,7 @@ def output_binary_file(path: Path, overwrite: bool = True) -> Iterator[BinaryIO]
     or an open descriptor (/dev/stdout) is written through as it is.
     """
     shown = str(path)
+    refuse_nul(shown)
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -231,6 +232,7 @@ def writing(name: str) -> Iterator[None]:
 @contextlib.contextmanager
 def reading(source: str) -> Iterator[None]:
     """Turn the ways opening or reading a file fails into one located ``InputError`` each."""
+    refuse_nul(source)
     try:
         yield
     except FileNotFoundError:
@@ -241,6 +243,13 @@ def reading(source: str) -> Iterator[None]:
         raise InputError("permission denied", Location(source)) from None
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
+
+
+def refuse_nul(name: str) -> None:
+    """Refuse a file name holding a NUL character, which no file can have: Python would raise a
+    bare ValueError ("embedded null byte") on opening it."""
+    if "\0" in name:
+        raise InputError("a file name cannot hold a NUL character", Location(name.replace("\0", "\\0")))
 
 
 def refuse_too_large(fd: int, source: str, max_bytes: int) -> int:

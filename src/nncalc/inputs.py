@@ -18,7 +18,7 @@ from typing import TextIO
 import numpy as np
 
 from nncalc.errors import InputError, Location, Problem, TooLargeError
-from nncalc.numbers import NotANumber, is_number, parse_number
+from nncalc.numbers import NotANumber, is_number, parse_number, short_text
 from nncalc.records import record
 
 _SEPARATOR = re.compile(r"\s*,\s*|\s+")
@@ -80,7 +80,7 @@ def samples_from_options(texts: Sequence[str], names: Sequence[str], option: str
     rows, row_texts, problems = [], [], []
     for text in texts:
         try:
-            values, written = parse_sample(text, names, f"{option} {text!r}")
+            values, written = parse_sample(text, names, f"{option} {short_text(text)}")
         except InputError as exc:
             problems.extend(exc.problems)
             continue
@@ -102,13 +102,15 @@ def resolve_columns(
     source: str,
     line: int,
     places: Sequence[tuple[int, int]] | None = None,
+    what: str = "input",
 ) -> tuple[list[str], bool]:
     """The columns of a CSV from its first row, and whether that row is a header.
 
     A header names columns (it holds no number); they may come in any order and may include
     the ``extra`` names. Without a header the columns are the inputs in order, then the
     extra columns if the row is that wide. ``places`` (see :func:`field_places`) locate a
-    wrong name at its column.
+    wrong name at its column. ``what`` is what the columns are, for messages: "input", or
+    "output" for a file of targets.
     """
     if not any(is_number(field) for field in first):
         columns = list(first)
@@ -117,12 +119,14 @@ def resolve_columns(
         for k, column in enumerate(columns):
             where = _place(source, line, places, k)
             if column not in known:
-                problems.append(Problem(f"unknown column {column!r}; the inputs are {', '.join(names)}", where))
+                problems.append(
+                    Problem(f"unknown column {short_text(column)}; the {what}s are {names_list(names)}", where)
+                )
             elif columns.count(column) > 1 and columns.index(column) != k:
-                problems.append(Problem(f"column {column!r} appears twice", where))
+                problems.append(Problem(f"column {short_text(column)} appears twice", where))
         missing = [n for n in names if n not in columns]
         if missing:
-            problems.append(Problem(f"missing input column(s): {', '.join(missing)}", Location(source, line)))
+            problems.append(Problem(f"missing {what} column(s): {names_list(missing)}", Location(source, line)))
         if problems:
             raise InputError(problems)
         return columns, True
@@ -221,6 +225,7 @@ def read_samples_csv(
     names: Sequence[str],
     extra: Sequence[str] = (),
     max_bytes: int = DEFAULT_MAX_BYTES,
+    what: str = "input",
 ) -> tuple[Samples, Samples | None]:
     """Read a CSV of samples: an optional header row of column names, then one row per sample.
 
@@ -251,7 +256,8 @@ def read_samples_csv(
         raise InputError("no samples: the input is empty", Location(source))
 
     first_line, first, first_text = numbered[0]
-    columns, has_header = resolve_columns(first, names, extra, source, first_line, field_places(first_text, first_line))
+    places = field_places(first_text, first_line)
+    columns, has_header = resolve_columns(first, names, extra, source, first_line, places, what)
     if has_header:
         numbered = numbered[1:]
         if not numbered:
@@ -286,6 +292,7 @@ def read_samples_source(
     stdin: TextIO | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     shape: tuple[int, ...] | None = None,
+    what: str = "input",
 ) -> tuple[Samples, Samples | None]:
     """The samples (and targets, the ``extra`` columns) of a CSV file, or of standard input for ``-``.
 
@@ -296,6 +303,7 @@ def read_samples_source(
     file is opened as UTF-8 (a BOM is skipped); one larger than ``max_bytes`` is refused
     before it is read. Every way of failing is one located ``InputError``: a missing file,
     a folder, no permission, a closed standard input, and whatever ``read_samples_csv`` refuses.
+    ``what`` is what the columns are, for its messages: "input", or "output" for targets.
     """
     from nncalc.files import reading, refuse_too_large
 
@@ -303,7 +311,7 @@ def read_samples_source(
         if stdin is None or stdin.closed:
             raise InputError("standard input is closed", Location("<stdin>"))
         with reading("<stdin>"):
-            return read_samples_csv(stdin, "<stdin>", names, extra, max_bytes)
+            return read_samples_csv(stdin, "<stdin>", names, extra, max_bytes, what)
     from nncalc.sample_yaml import is_yaml, read_samples_yaml
 
     if is_yaml(name):
@@ -312,7 +320,7 @@ def read_samples_source(
         return Samples(values, texts, tuple(names), lines), None
     with reading(name), Path(name).open(encoding="utf-8-sig", newline="") as stream:
         refuse_too_large(stream.fileno(), name, max_bytes)
-        return read_samples_csv(stream, name, names, extra, max_bytes)
+        return read_samples_csv(stream, name, names, extra, max_bytes, what)
 
 
 def _capped_lines(stream: TextIO, source: str, max_bytes: int, seen: list[str]) -> Iterator[str]:

@@ -46,10 +46,10 @@ def parse_number(text: str) -> float:
     if _FRACTION_RE.fullmatch(text):
         return _fraction(text)
     if _NON_FINITE_RE.fullmatch(text.strip()):
-        raise NotANumber(f"{text!r} is not a finite number (NaN and infinities are refused)")
+        raise NotANumber(f"{_short(text)} is not a finite number (NaN and infinities are refused)")
     if text.strip() == "":
         raise NotANumber("an empty value is not a number")
-    raise NotANumber(f"{text!r} is not a number")
+    raise NotANumber(f"{_short(text)} is not a number")
 
 
 def _fraction(text: str) -> float:
@@ -98,9 +98,12 @@ def parse_count(text: str) -> int:
     return int(text)
 
 
-def _short(text: str) -> str:
-    """A value for a message: long ones cut to their first digits."""
+def short_text(text: str) -> str:
+    """A value for a message, quoted: long ones cut to their first characters."""
     return repr(text) if len(text) <= 40 else repr(text[:40] + "…")
+
+
+_short = short_text
 
 
 def is_number(text: str) -> bool:
