@@ -284,12 +284,6 @@ def test_a_targets_file_with_wrong_columns_names_the_outputs(write):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grading_backward.py (being edited elsewhere): _Pass.__init__ works out f′ of every layer "
-    "from the written a outside np.errstate, so a = 1e308 leaks NumPy's RuntimeWarning (a·(1 − a) "
-    "overflows); the fix is to compute self.derivatives inside the errstate block below it",
-)
 @pytest.mark.parametrize(
     ("network", "answers", "extra"),
     [

@@ -297,10 +297,10 @@ class BackwardPass:
         self.used: dict[str, list] = {q: [None] * count for q in BACKWARD}
         # before rounding to ``decimals``: a value written with more digits than that is not wrong
         self.unrounded: dict[str, list] = {q: [None] * count for q in BACKWARD}
-        self.derivatives = [
-            layer.activation.derivative(z, a) for layer, z, a in zip(network.layers, zs, activations, strict=True)
-        ]
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # the person's a may be anything: a·(1 − a) of 1e308 overflows
+            self.derivatives = [
+                layer.activation.derivative(z, a) for layer, z, a in zip(network.layers, zs, activations, strict=True)
+            ]
             self.sample_losses = self.loss_fn.value(activations[-1], targets)
             self.loss = float(np.mean(self.sample_losses) if settings.batch == "mean" else np.sum(self.sample_losses))
             for k in range(count - 1, -1, -1):
