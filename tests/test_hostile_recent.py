@@ -185,11 +185,6 @@ def test_a_long_unknown_key_of_a_conv_layer_is_shown_cut_short(nncalc, write):
     assert len(lines[0]) < 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers.py (being edited elsewhere) echoes a dense layer's unknown key whole: "
-    "'unknown neuron or key {key!r}' has no cut",
-)
 def test_a_long_unknown_key_of_a_dense_layer_is_shown_cut_short(nncalc, write):
     long_key = "k" * 200_000
     grad = "    grad_biases: [0.999254, -0.999254]"
@@ -237,12 +232,6 @@ def test_naming_many_layers_takes_linear_time():
     assert names[:2] == ["hidden1", "hidden2"] and names[-2:] == ["hidden199999", "output"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers.py (being edited elsewhere) reads a dense layer's `delta: ~` as a list of one "
-    "value and refuses it ('has 1 value, expected 2'), where its docstring and every spatial layer "
-    "take ~ as the whole quantity left out",
-)
 def test_a_dense_quantity_left_out_with_a_tilde_is_not_graded(nncalc, write):
     """The sheet's own comment: all optional, ~ leaves one out. The dense layer after the flatten
     has two neurons; `delta: ~` leaves out both, and the sheet's one slip is still the only wrong value."""
@@ -361,13 +350,6 @@ def test_every_row_of_a_map_left_out_is_nothing_written(nncalc, write, written):
     assert not [m for m in marks if m["layer"] == "conv" and m["quantity"] == "delta" and m["given"] is not None]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers.py (being edited elsewhere): load_sheet reads an answer sheet whole into located "
-    "YAML nodes, about 90 bytes of memory per byte (a 32 MB sheet under the 64 MiB limit took 2.9 GB "
-    "and 35 s); YAML samples files are held to 1/16 of --max-file-size for that reason "
-    "(sample_yaml.YAML_SHARE), answer sheets are not",
-)
 def test_an_answer_sheet_is_held_to_the_yaml_share_of_the_file_limit(nncalc, write):
     """With --max-file-size 160000 a YAML file read whole may be 10,000 bytes; a 100,000-byte sheet
     (a flat list of 50,000 zeros) is refused before it is parsed, as a YAML samples file is."""

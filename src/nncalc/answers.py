@@ -47,12 +47,13 @@ from typing import NamedTuple
 
 from nncalc import losses
 from nncalc.activations import name_key
-from nncalc.answers_spatial import SpatialAnswers, parameter_slots
+from nncalc.answers_spatial import SpatialAnswers, left_out, parameter_slots
 from nncalc.errors import InputError, Location
 from nncalc.grading_optimizer import KEYS as STATE_KEYS
 from nncalc.grading_optimizer import LETTERS
 from nncalc.loader import DocumentChecker, suggest
 from nncalc.network import Network
+from nncalc.numbers import short_text
 from nncalc.records import record
 from nncalc.yamlsource import DEFAULT_MAX_BYTES, MapNode, Node, ScalarNode, SeqNode, load_yaml, read_text
 
@@ -173,9 +174,26 @@ def parse_answers(text: str, network: Network, source: str = "<answers>") -> lis
 
 
 def load_sheet(path: str | Path, network: Network, samples: int = 1, max_bytes: int = DEFAULT_MAX_BYTES) -> Sheet:
-    """Read a whole answer sheet (forward and backward pass) for ``samples`` samples."""
+    """Read a whole answer sheet (forward and backward pass) for ``samples`` samples.
+
+    A sheet is parsed whole into located YAML nodes, as a YAML samples file is, and is held
+    to the same share of ``max_bytes`` (``sample_yaml.YAML_SHARE``): at the full limit its
+    nodes could take gigabytes, and a sheet a person writes is a few kilobytes.
+    """
+    from nncalc.errors import TooLargeError
+    from nncalc.sample_yaml import YAML_SHARE
+
     path = Path(path)
-    return parse_sheet(read_text(path, max_bytes), network, str(path), samples)
+    limit = max(max_bytes // YAML_SHARE, 1)
+    try:
+        text = read_text(path, limit)
+    except TooLargeError:
+        raise InputError(
+            f"an answer sheet is read whole, and this one is more than {limit:,} bytes (1/{YAML_SHARE} of "
+            f"the limit of {max_bytes:,} bytes that --max-file-size sets)",
+            Location(str(path)),
+        ) from None
+    return parse_sheet(text, network, str(path), samples)
 
 
 def parse_sheet(text: str, network: Network, source: str = "<answers>", samples: int = 1) -> Sheet:
@@ -302,7 +320,7 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
             if form is None:
                 allowed = [*layer.neurons, *([] if isinstance(value, MapNode) else QUANTITIES), "optimizer_state"]
                 hint = suggest(key, allowed) or f" (this layer's neurons: {', '.join(layer.neurons)})"
-                self.error(key_node, f"{shape.label}: unknown neuron or key {key!r}{hint}")
+                self.error(key_node, f"{shape.label}: unknown neuron or key {short_text(key)}{hint}")
             elif form != first:
                 self.error(
                     key_node,
@@ -486,6 +504,8 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
             row[shape.below.index(source)] = self.answer(value, f"{what}: {name}")
 
     def vector(self, node: Node, slots: list[Answer | None], what: str, per: str = "neuron") -> None:
+        if left_out(node):  # ~ for the whole quantity: none of it written
+            return
         if isinstance(node, ScalarNode):
             items = [node]
         elif isinstance(node, SeqNode):

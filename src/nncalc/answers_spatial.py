@@ -49,6 +49,7 @@ import re
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from nncalc.numbers import short_text
 from nncalc.spatial import describe_shape
 from nncalc.yamlsource import MapNode, Node, ScalarNode, SeqNode
 
@@ -83,7 +84,7 @@ def _depth(node: Node) -> int:
     depth = 0
     while isinstance(node, SeqNode):
         depth += 1
-        node = next((item for item in node.items if not _missing(item)), None)  # type: ignore[assignment]
+        node = next((item for item in node.items if not left_out(item)), None)  # type: ignore[assignment]
     return depth
 
 
@@ -99,12 +100,8 @@ def _channel(name: str, channels: int) -> int | None:
     return index if index < channels else None
 
 
-def _shown(name: str) -> str:
-    """A key for a message: quoted with its control characters escaped, a long one cut to its start."""
-    return repr(name if len(name) <= 40 else name[:40] + "…")
-
-
-def _missing(node: Node) -> bool:
+def left_out(node: Node) -> bool:
+    """Whether a value is written as left out: ``~``, ``null`` or nothing."""
     return isinstance(node, ScalarNode) and not node.quoted and node.text in ("~", "null", "")
 
 
@@ -132,7 +129,9 @@ class SpatialAnswers:
                 known = "z, a, delta (each a matrix per channel)"
                 if conv:
                     known += ", grad_weights, weights (a matrix per kernel), grad_biases, biases (one per out channel)"
-                self.error(key_node, f"{label}: unknown key {_shown(key)} (a {layer.kind} layer's answers are {known})")
+                self.error(
+                    key_node, f"{label}: unknown key {short_text(key)} (a {layer.kind} layer's answers are {known})"
+                )
 
     def maps_per_sample(self, node: Node, layer: AnyLayer, what: str, slots: list) -> None:
         """A map for each sample into ``slots[sample]``: the map itself for one sample; for a
@@ -142,12 +141,12 @@ class SpatialAnswers:
         if samples == 1:
             self.spatial_quantity(node, layer, what, slots[0])
             return
-        if _missing(node):
+        if left_out(node):
             return
         size = f"a {describe_shape(map_shape(layer))} map each"
         # each sample's map is a list (a matrix per channel, or flat), a mapping by channel, or ~
         per_sample = isinstance(node, SeqNode) and all(
-            isinstance(item, (SeqNode, MapNode)) or _missing(item) for item in node.items
+            isinstance(item, (SeqNode, MapNode)) or left_out(item) for item in node.items
         )
         if not per_sample:
             kind = "a list of numbers" if isinstance(node, SeqNode) else node.kind
@@ -174,7 +173,7 @@ class SpatialAnswers:
         size = (
             f"{out}×{into} kernel{'s' if count != 1 else ''} of {rows}×{columns}: out channels×in channels×rows×columns"
         )
-        if _missing(node):
+        if left_out(node):
             return
         if not isinstance(node, SeqNode):
             self.error(node, f"{what} must be the kernels as matrices ({size}), got {node.kind}")
@@ -219,14 +218,14 @@ class SpatialAnswers:
                 o, i = divmod(n, into)
                 self.kernel_matrix(item, (rows, columns), f"{what}, kernel [{o},{i}]", slot[o][i], size)
             return
-        if depth != 4 or not all(isinstance(item, SeqNode) or _missing(item) for item in node.items):
+        if depth != 4 or not all(isinstance(item, SeqNode) or left_out(item) for item in node.items):
             self.error(node, f"{what} must be the kernels as the network file writes them ({size})")
             return
         if len(node.items) != out:
             self.error(node, f"{what} has {len(node.items)} entries, expected {out}, one per out channel ({size})")
             return
         for o, per_out in enumerate(node.items):
-            if _missing(per_out):
+            if left_out(per_out):
                 continue
             assert isinstance(per_out, SeqNode)
             if len(per_out.items) != into:
@@ -242,9 +241,9 @@ class SpatialAnswers:
     def kernel_matrix(self, node: Node, shape: tuple[int, int], what: str, slot: list, size: str) -> None:
         """One kernel's matrix of rows × columns into ``slot[r][c]``."""
         rows, columns = shape
-        if _missing(node):
+        if left_out(node):
             return
-        if not isinstance(node, SeqNode) or not all(isinstance(r, SeqNode) or _missing(r) for r in node.items):
+        if not isinstance(node, SeqNode) or not all(isinstance(r, SeqNode) or left_out(r) for r in node.items):
             kind = node.kind if not isinstance(node, SeqNode) else "numbers and rows mixed"
             self.error(node, f"{what} must be a matrix, a list of {rows} rows of {columns} values ({size}), got {kind}")
             return
@@ -254,7 +253,7 @@ class SpatialAnswers:
             )
             return
         for r, row in enumerate(node.items):
-            if _missing(row):
+            if left_out(row):
                 continue
             assert isinstance(row, SeqNode)
             if len(row.items) != columns:
@@ -271,7 +270,7 @@ class SpatialAnswers:
         """A value per out channel: a list, one number for one channel, or by channel (``{0: 0.1}``)."""
         out = len(slot)
         if isinstance(node, ScalarNode):
-            if out == 1 or _missing(node):
+            if out == 1 or left_out(node):
                 slot[0] = self.answer(node, what)
             else:
                 self.error(node, f"{what}: one number is for one out channel; write a list of {out}, one per channel")
@@ -282,7 +281,7 @@ class SpatialAnswers:
                 c = _channel(name, out)
                 if c is None:
                     self.error(
-                        key_node, f"{what}: unknown channel {_shown(name)} (the out channels are 0 to {out - 1})"
+                        key_node, f"{what}: unknown channel {short_text(name)} (the out channels are 0 to {out - 1})"
                     )
                     continue
                 if c in seen:  # 0, 00 and channel 0 are one channel: keeping the last would drop a value
@@ -309,7 +308,7 @@ class SpatialAnswers:
         shape = map_shape(layer)
         channels = shape[0]
         size = f"a {describe_shape(shape)} map: channels×rows×columns"
-        if _missing(node):
+        if left_out(node):
             return
         if isinstance(node, MapNode):
             seen: set[int] = set()
@@ -318,7 +317,7 @@ class SpatialAnswers:
                 if c is None:
                     self.error(
                         key_node,
-                        f"{what}: unknown channel {_shown(name)} (the channels are 0 to {channels - 1}; {size})",
+                        f"{what}: unknown channel {short_text(name)} (the channels are 0 to {channels - 1}; {size})",
                     )
                     continue
                 if c in seen:
@@ -332,7 +331,7 @@ class SpatialAnswers:
             return
         items = node.items
         rows_or_channels = channels if channels > 1 else shape[1]
-        if all(_missing(item) for item in items) and len(items) == rows_or_channels != prod(shape):
+        if all(left_out(item) for item in items) and len(items) == rows_or_channels != prod(shape):
             return  # every row (every channel) left out: nothing written, as ~ alone
         if all(isinstance(item, ScalarNode) for item in items):
             if len(items) != prod(shape):
@@ -345,13 +344,13 @@ class SpatialAnswers:
             for j, item in enumerate(items):
                 slot[j] = self.answer(item, f"{what}, value {j + 1}")
             return
-        if not all(isinstance(item, SeqNode) or _missing(item) for item in items):
+        if not all(isinstance(item, SeqNode) or left_out(item) for item in items):
             self.error(node, f"{what} mixes numbers and rows: write a matrix per channel ({size})")
             return
         kinds: dict[int, str] = {}  # each row written: a row of values, or a matrix (a list of rows)
         for item in items:
             if isinstance(item, SeqNode) and item.items:
-                inner = [isinstance(value, SeqNode) for value in item.items if not _missing(value)]
+                inner = [isinstance(value, SeqNode) for value in item.items if not left_out(value)]
                 if any(inner) and not all(inner):
                     self.error(item, f"{what} mixes numbers and rows in one row ({size})")
                     return
@@ -384,9 +383,9 @@ class SpatialAnswers:
         """One channel's matrix of rows × columns, into its cells' slots (flatten order)."""
         _, height, width = shape
         size = f"a {describe_shape(shape)} map: channels×rows×columns"
-        if _missing(node):
+        if left_out(node):
             return
-        if not isinstance(node, SeqNode) or not all(isinstance(r, SeqNode) or _missing(r) for r in node.items):
+        if not isinstance(node, SeqNode) or not all(isinstance(r, SeqNode) or left_out(r) for r in node.items):
             kind = node.kind if not isinstance(node, SeqNode) else "a list of numbers"
             self.error(node, f"{what} must be a matrix, a list of {height} rows of {width} values ({size}), got {kind}")
             return
@@ -398,7 +397,7 @@ class SpatialAnswers:
             return
         start = channel * height * width
         for r, row in enumerate(node.items):
-            if _missing(row):
+            if left_out(row):
                 continue
             assert isinstance(row, SeqNode)
             if len(row.items) != width:
