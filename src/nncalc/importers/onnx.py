@@ -40,6 +40,7 @@ by less than e^-20 ≈ 2·10⁻⁹.
 
 from __future__ import annotations
 
+import math
 import re
 from array import array
 from collections import defaultdict
@@ -387,6 +388,14 @@ def _read_node(data: memoryview, base: int, index: int, budget: _Budget) -> _Nod
     )
 
 
+def _shown(value: object) -> str:
+    """An attribute's value for a message: control characters visible, a long one cut to its start."""
+    if isinstance(value, np.ndarray):
+        return f"(a tensor of shape {value.shape})"
+    text = visible(repr(value))
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
 def _read_attribute(data: memoryview, base: int, budget: _Budget) -> tuple[str, object]:
     """An AttributeProto's name (1) and value: f (2), i (3), s (4), t (5), floats (7) or ints (8).
 
@@ -488,6 +497,24 @@ class _Chain:
     def refuse(self, node: _Node, why: str = "is not a layer or an activation nncalc knows") -> InputError:
         return InputError(f"cannot import: {node.label()} {why}", Location(self.source))
 
+    def number(self, node: _Node, key: str, default: float) -> float:
+        """An attribute that is one number (ONNX's FLOAT or INT): alpha, beta, gamma, a bound.
+
+        A file may give any attribute any type; a list, a text or a tensor there is refused by
+        name, not multiplied into the weights or compared as it stands.
+        """
+        value = node.attributes.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not math.isfinite(value):
+            raise self.refuse(node, f"has {key} {_shown(value)}, which is not a finite number")
+        return float(value)
+
+    def integer(self, node: _Node, key: str, default: int) -> int:
+        """An attribute that is one whole number (ONNX's INT): axis, group, transB, ceil_mode."""
+        value = node.attributes.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.refuse(node, f"has {key} {_shown(value)}, which is not a whole number")
+        return value
+
     def ints(self, node: _Node, key: str, default: list[int]) -> list[int]:
         """An attribute that is a list of whole numbers (ONNX's INTS): strides, pads, kernel_shape, dilations.
 
@@ -498,8 +525,7 @@ class _Chain:
         if value is None or (isinstance(value, list) and not value):
             return default
         if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
-            shown = visible(repr(value)) if isinstance(value, str) else value
-            raise self.refuse(node, f"has {key} {shown}, which is not a list of whole numbers")
+            raise self.refuse(node, f"has {key} {_shown(value)}, which is not a list of whole numbers")
         return value
 
     def layers(self) -> list[Dense]:
@@ -608,7 +634,6 @@ class _Chain:
     def conv(self, node: _Node) -> None:
         """A Conv: weights (out, in, kh, kw) and bias (out,) constants; symmetric padding, no dilation, one group."""
         self.finish()
-        attrs = node.attributes
         weights = self.constants.get(node.inputs[1])
         if weights is None or weights.ndim != 4:
             shape = "computed" if weights is None else f"of shape {weights.shape}"
@@ -617,8 +642,8 @@ class _Chain:
         kernel = tuple(self.ints(node, "kernel_shape", list(weights.shape[2:])))
         if kernel != weights.shape[2:]:
             raise self.refuse(node, f"has kernel_shape {kernel} and weights of shape {weights.shape}")
-        if attrs.get("group", 1) != 1 or any(d != 1 for d in self.ints(node, "dilations", [])):
-            settings = f"group={attrs.get('group', 1)}, dilations={attrs.get('dilations')}"
+        if self.integer(node, "group", 1) != 1 or any(d != 1 for d in self.ints(node, "dilations", [])):
+            settings = f"group={self.integer(node, 'group', 1)}, dilations={self.ints(node, 'dilations', [])}"
             raise self.refuse(node, f"has {settings}; nncalc's conv2d has one group and no dilation")
         stride = self.stride(node)
         padding = self.padding(node, kernel, stride)
@@ -650,7 +675,7 @@ class _Chain:
                 raise self.refuse(node, f"has auto_pad {auto}, which pads one side more than the other here")
             return found[0], found[1]
         if auto not in ("NOTSET", "VALID", ""):
-            raise self.refuse(node, f"has auto_pad {visible(str(auto))!r}")
+            raise self.refuse(node, f"has auto_pad {_shown(auto)}")
         pads = self.ints(node, "pads", [0, 0, 0, 0])
         if auto == "VALID":
             pads = [0, 0, 0, 0]
@@ -661,7 +686,7 @@ class _Chain:
     def pool(self, node: _Node) -> None:
         """MaxPool, AveragePool (padding counted only with count_include_pad = 1), or a global pool of whole maps."""
         self.finish()
-        op, attrs = node.op_type, node.attributes
+        op = node.op_type
         kind = "maxpool2d" if op in ("MaxPool", "GlobalMaxPool") else "avgpool2d"
         if op.startswith("Global"):
             if not self.shapes.maps:
@@ -672,11 +697,11 @@ class _Chain:
             kernel = tuple(self.ints(node, "kernel_shape", []))
             if len(kernel) != 2:
                 raise self.refuse(node, f"has kernel_shape {list(kernel)}; nncalc pools 2-D windows")
-            if attrs.get("ceil_mode", 0) or any(d != 1 for d in self.ints(node, "dilations", [])):
+            if self.integer(node, "ceil_mode", 0) or any(d != 1 for d in self.ints(node, "dilations", [])):
                 raise self.refuse(node, "has ceil_mode or dilations, which nncalc's pooling does not have")
             stride = self.stride(node)
             padding = self.padding(node, kernel, stride)
-            if kind == "avgpool2d" and padding != (0, 0) and not attrs.get("count_include_pad", 0):
+            if kind == "avgpool2d" and padding != (0, 0) and not self.integer(node, "count_include_pad", 0):
                 raise self.refuse(
                     node, "leaves its padding out of the mean (count_include_pad = 0); nncalc's avgpool2d counts it"
                 )
@@ -699,12 +724,11 @@ class _Chain:
 
     def gemm(self, node: _Node) -> tuple[np.ndarray, np.ndarray | None]:
         """(weights (neurons, inputs), biases) of y = alpha·x·B' + beta·C."""
-        attrs = node.attributes
-        if attrs.get("transA", 0):
+        if self.integer(node, "transA", 0):
             raise self.refuse(node, "transposes its input (transA = 1)")
         b = self.matrix(node, node.inputs[1])
-        weights = b if attrs.get("transB", 0) else b.T
-        alpha, beta = attrs.get("alpha", 1.0), attrs.get("beta", 1.0)
+        weights = b if self.integer(node, "transB", 0) else b.T
+        alpha, beta = self.number(node, "alpha", 1.0), self.number(node, "beta", 1.0)
         if alpha != 1.0:
             weights = weights * alpha
         if len(node.inputs) < 3 or not node.inputs[2]:
@@ -751,7 +775,7 @@ class _Chain:
             self.flatten_maps(node)
             return
         if node.op_type == "Flatten":
-            if node.attributes.get("axis", 1) != 1:
+            if self.integer(node, "axis", 1) != 1:
                 raise self.refuse(node, "flattens from an axis other than 1")
             return
         if self.pending is not None or self.layers_done:
@@ -764,7 +788,7 @@ class _Chain:
     def softmax_on_maps(self, node: _Node) -> None:
         """A Softmax after a Conv, over one axis of (batch, C, H, W) (the last unless ``axis`` says otherwise):
         refused, naming that axis."""
-        axis = node.attributes.get("axis", -1)
+        axis = self.integer(node, "axis", -1)
         with self.shaped(node):
             if axis not in (1, 2, 3, -1, -2, -3):
                 raise ShapeError(f"is over axis {axis} of maps")
@@ -773,7 +797,7 @@ class _Chain:
     def flatten_maps(self, node: _Node) -> None:
         """Maps (C, H, W) to a vector of C·H·W, channels then rows then columns, as ONNX (row-major) does."""
         count = int(np.prod(self.shapes.shape))
-        if node.op_type == "Flatten" and node.attributes.get("axis", 1) != 1:
+        if node.op_type == "Flatten" and self.integer(node, "axis", 1) != 1:
             raise self.refuse(node, "flattens from an axis other than 1")
         if node.op_type == "Reshape":
             shape = self.constants.get(node.inputs[1])
@@ -808,18 +832,19 @@ class _Chain:
         if op in _PLAIN_ACTIVATIONS:
             return _PLAIN_ACTIVATIONS[op]
         if op == "Softmax":
-            if attrs.get("axis", -1) not in (-1, 1):
-                raise self.refuse(node, f"is over axis {attrs['axis']}, not the neurons (axis 1 or -1)")
+            axis = self.integer(node, "axis", -1)
+            if axis not in (-1, 1):
+                raise self.refuse(node, f"is over axis {axis}, not the neurons (axis 1 or -1)")
             return "softmax"
         if op == "LeakyRelu":
-            return {"name": "leaky_relu", "negative_slope": _written(attrs.get("alpha", 0.01))}
+            return {"name": "leaky_relu", "negative_slope": _written(self.number(node, "alpha", 0.01))}
         if op == "Elu":
-            alpha = _written(attrs.get("alpha", 1.0))
+            alpha = _written(self.number(node, "alpha", 1.0))
             return "elu" if alpha == 1.0 else {"name": "elu", "alpha": alpha}
         if op == "Selu":
             if (
-                np.float32(attrs.get("alpha", _SELU_ALPHA)) != _SELU_ALPHA
-                or np.float32(attrs.get("gamma", _SELU_GAMMA)) != _SELU_GAMMA
+                np.float32(self.number(node, "alpha", _SELU_ALPHA)) != _SELU_ALPHA
+                or np.float32(self.number(node, "gamma", _SELU_GAMMA)) != _SELU_GAMMA
             ):
                 raise self.refuse(node, "has its own alpha or gamma; nncalc's selu has the standard ones")
             return "selu"
@@ -828,7 +853,7 @@ class _Chain:
         if op == "Gelu":
             approximate = attrs.get("approximate", "none")
             if approximate not in ("none", "tanh"):
-                raise self.refuse(node, f"has approximate = {visible(str(approximate))!r}")
+                raise self.refuse(node, f"has approximate = {_shown(approximate)}")
             return "gelu" if approximate == "none" else {"name": "gelu", "approximate": "tanh"}
         if op == "Clip":
             return self.clip(node)
@@ -836,7 +861,7 @@ class _Chain:
 
     def hard_sigmoid(self, node: _Node) -> str:
         """PyTorch's Hardsigmoid, max(0, min(1, z/6 + 1/2)), exported as HardSigmoid(alpha = 1/6, beta = 0.5)."""
-        alpha, beta = node.attributes.get("alpha", 0.2), node.attributes.get("beta", 0.5)
+        alpha, beta = self.number(node, "alpha", 0.2), self.number(node, "beta", 0.5)
         if np.float32(alpha) == np.float32(1 / 6) and beta == 0.5:
             return "hard_sigmoid"
         raise self.refuse(
@@ -853,7 +878,7 @@ class _Chain:
                 value = self.constants.get(node.inputs[position])
                 bounds.append(None if value is None or value.size != 1 else float(value.reshape(-1)[0]))
             else:
-                bounds.append(node.attributes.get(key))
+                bounds.append(self.number(node, key, 0.0) if key in node.attributes else None)
         if bounds == [0.0, 6.0]:
             return "relu6"
         if bounds == [0.0, None]:
