@@ -814,3 +814,32 @@ def test_two_layers_of_one_name_are_refused_at_the_second_name(tmp_path):
         parse_network("inputs: 1\nlayers:\n  - {name: output, weights: 0.5}\n  - {weights: 0.5}\n", "net.yaml")
     assert "layer 2: the name 'output' is layer 1's too" in str(caught.value.problems[0])
     assert str(caught.value.problems[0]).startswith("net.yaml:4:5:")
+
+
+def test_a_flood_of_small_yaml_values_is_refused_where_it_passes_the_cap():
+    """[~,~,~,…]: two bytes a value, a few hundred bytes of memory each once located. Past
+    MAX_NODES values (outside one-line rows of numbers) the file is refused at that value."""
+    from nncalc import yamlsource
+
+    count = yamlsource.MAX_NODES + 100
+    text = "inputs: 1\nlayers: [" + ",".join(["~"] * count) + "]\n"
+    with pytest.raises(InputError) as caught:
+        parse_network(text, "<flood>")
+    (problem,) = caught.value.problems
+    # values so far: the root mapping, 'inputs', 1, 'layers', the list: the cap is passed at item MAX_NODES − 4
+    item = yamlsource.MAX_NODES - 4
+    assert (problem.location.line, problem.location.column) == (2, len("layers: [") + 2 * item - 1)
+    assert "more than 500,000 YAML values outside one-line rows of numbers" in problem.message
+
+
+def test_rows_of_numbers_count_as_one_value_each(monkeypatch):
+    """A network written in rows holds a handful of values however many weights it has."""
+    from nncalc import yamlsource
+
+    monkeypatch.setattr(yamlsource, "MAX_NODES", 20)
+    rows = "\n".join("      - [" + ", ".join(["0.5"] * 300) + "]" for _ in range(3))
+    network = parse_network(f"inputs: 300\nlayers:\n  - weights:\n{rows}\n    biases: [0, 0, 0]\n")
+    assert network.layers[0].weights.shape == (3, 300)
+    one_per_line = "inputs: 2\nlayers:\n  - weights:\n      -\n" + "".join(f"        - {v}\n" for v in range(20))
+    with pytest.raises(InputError, match="more than 20 YAML values"):
+        parse_network(one_per_line)

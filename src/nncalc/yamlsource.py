@@ -32,6 +32,14 @@ _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
+MAX_NODES = 500_000
+"""The most values (numbers, names, lists, mappings) a YAML document may hold outside one-line rows
+of numbers, which are read in one go and count as one value each.
+
+A located node costs a few hundred bytes of memory, so a file of two-byte values (``[~,~,~…]``)
+took 350 bytes of memory per byte of text, and a 64 MiB one would take gigabytes. A network of
+half a million weights written one per line is 4 MB of text; written in rows, as nncalc writes
+and imports networks, it holds a few thousand values, whatever its number of weights."""
 
 
 # The node classes are written out rather than made with @dataclass: they are defined at
@@ -402,6 +410,7 @@ def _compose(
     stack: list[Node] = []
     documents = 0
     consumed = 0
+    nodes = 0  # values made so far, against MAX_NODES
     rows = rows or {}
 
     def attach(node: Node) -> None:
@@ -482,6 +491,16 @@ def _compose(
                         Location(source, line, column),
                     )
                 )
+            nodes += 1
+            if nodes > MAX_NODES:
+                problems.append(
+                    Problem(
+                        f"the file holds more than {MAX_NODES:,} YAML values outside one-line rows of numbers; "
+                        "write each row of numbers on one line, [0.1, 0.2, …], which is read in one go",
+                        Location(source, line, column),
+                    )
+                )
+                return None, consumed
             if kind is yaml.ScalarEvent:
                 attach(ScalarNode(source, line, column, text=event.value, quoted=bool(event.style)))
             elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
