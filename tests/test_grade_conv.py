@@ -591,3 +591,19 @@ def test_the_input_is_given_once(nncalc, args, message):
     result = nncalc("grade", NETWORK, "-a", SHEET, *args)
     assert result.code == 2
     assert message in result.err
+
+
+def test_an_overflowing_map_is_named_by_its_cell_not_a_neuron(nncalc, write):
+    """A map's value is a cell (channel.row.column), as forward's own overflow message says."""
+    net = write(
+        "big.yaml",
+        "inputs: {shape: [1, 2, 2]}\nlayers:\n  - name: conv\n    type: conv2d\n"
+        "    weights: [[[[1e300, 1e300], [1e300, 1e300]]]]\n    biases: 0\n  - type: flatten\n",
+    )
+    answers = write("answers.yaml", "layers: [{z: [[1]]}]\n")
+    result = nncalc("grade", net, "-i", "1e10,1,1,1", "-a", answers)
+    assert result.code == 1
+    assert result.err == (
+        "error: layer 1 (conv), cell 0.0.0: z is an overflow (inf) in the exact calculation, "
+        "so there is no value to grade against\n"
+    )

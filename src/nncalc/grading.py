@@ -185,9 +185,8 @@ def _check_exact(network: Network, exact: Trace) -> None:
     """Refuse to grade against an exact pass that overflowed: any answer would compare as right or wrong."""
     bad = first_non_finite(exact)
     if bad is not None:
-        neuron = network.layers[bad.layer].neurons[bad.neuron]
         raise ComputationError(
-            f"{network.layer_label(bad.layer)}, neuron {neuron}: {bad.quantity} is {_non_finite(bad.value)}"
+            f"{_unit(network, bad.layer, bad.neuron)}: {bad.quantity} is {_non_finite(bad.value)}"
             " in the exact calculation, so there is no value to grade against"
         )
 
@@ -198,9 +197,15 @@ def _check_recomputed(network: Network, index: int, quantity: str, values: np.nd
     if bad.size:
         j = int(bad[0])
         raise ComputationError(
-            f"{network.layer_label(index)}, neuron {network.layers[index].neurons[j]}: {quantity} recomputed "
+            f"{_unit(network, index, j)}: {quantity} recomputed "
             f"from your values is {_non_finite(float(values[j]))}, so there is no value to grade against"
         )
+
+
+def _unit(network: Network, index: int, j: int) -> str:
+    """Where a value is, as ``forward`` names it: a dense layer's neuron, a map's cell (channel.row.column)."""
+    layer = network.layers[index]
+    return f"{network.layer_label(index)}, {'neuron' if layer.dense else 'cell'} {layer.neurons[j]}"
 
 
 def _use(sheet: tuple[Answer | None, ...], expected: np.ndarray) -> np.ndarray:
