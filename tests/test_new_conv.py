@@ -135,3 +135,12 @@ def test_every_value_of_the_decimals_is_as_likely(nncalc):
 def test_a_range_without_a_number_of_the_decimals_is_refused(nncalc):
     result = nncalc("new", "--range", "0.11,0.19", "--decimals", "1")
     assert result.code == 2 and result.err.startswith("error: --range: no number of 1 decimal lies in [0.11, 0.19)")
+
+
+def test_a_picture_too_large_for_a_command_line_is_suggested_as_a_samples_file(nncalc):
+    """1,600 values would make a --input of several kilobytes; past 1,000 the file points at --inputs."""
+    text, _ = exercise(nncalc, "--image", "40x40", "--layers", "conv:3,1", "--seed", "1")
+    assert "# Try: nncalc forward THIS-FILE --inputs SAMPLES.csv (a row of 1,600 values each)" in text
+    assert "--input " not in text
+    small, _ = exercise(nncalc, "--image", "20x20", "--layers", "1", "--seed", "1")
+    assert len(suggested_input(small).split(",")) == 400

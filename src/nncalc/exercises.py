@@ -32,6 +32,7 @@ written, so the size is refused before anything is generated.
 """
 
 RANGE_FORM = "give two numbers LOW,HIGH with LOW < HIGH, such as 0,1 or -1,1"
+MAX_SUGGESTED = 1_000  # inputs up to which the file suggests one sample, values and all, on a command line
 MAX_DECIMALS = 6  # the decimals of each value a new exercise may ask for (as ``new --decimals``)
 
 
@@ -345,8 +346,11 @@ def exercise_yaml(spec: ExerciseSpec) -> str:
     inputs = f"{{shape: [{', '.join(map(str, spec.image))}]}}" if spec.image else str(spec.inputs)
     body = [f"name: Exercise {spec.seed}", f"inputs: {inputs}", f"activation: {spec.activation}", "layers:"]
     body.extend(_layers_yaml(rng, spec))
-    suggested = ",".join(_value(rng, spec) for _ in range(spec.inputs))
-    lines.append(f"# Try: nncalc forward THIS-FILE --input {suggested}")
+    if spec.inputs <= MAX_SUGGESTED:
+        suggested = ",".join(_value(rng, spec) for _ in range(spec.inputs))
+        lines.append(f"# Try: nncalc forward THIS-FILE --input {suggested}")
+    else:  # too long for a command line: a samples file instead
+        lines.append(f"# Try: nncalc forward THIS-FILE --inputs SAMPLES.csv (a row of {spec.inputs:,} values each)")
     return "\n".join([*lines, *body]) + "\n"
 
 
