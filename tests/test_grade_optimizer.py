@@ -497,9 +497,10 @@ def test_the_step_forms_other_than_the_default(nncalc, steps):
     assert ("not 0.0082668" in result.out) == (steps != ("--no-steps",))
 
 
-def test_a_convolutional_network_refuses_optimizer_values(nncalc, tmp_path):
+def test_a_pooling_layer_refuses_optimizer_values(nncalc, tmp_path):
+    """A convolution's step is graded (tests/test_grade_conv_optimizer.py); a pooling has no parameters."""
     path = tmp_path / "answers.yaml"
-    path.write_text("layers:\n  - optimizer_state: {weights: {exp_avg: 0}}\n")
+    path.write_text("layers:\n  - {}\n  - optimizer_state: {weights: {exp_avg: 0}}\n")
     result = nncalc(
         "grade",
         "configs/conv-textbook.yaml",
@@ -512,7 +513,8 @@ def test_a_convolutional_network_refuses_optimizer_values(nncalc, tmp_path):
         "-a",
         path,
     )
-    assert result.code == 2 and f"{path}:2:" in result.err and "dense layers only" in result.err
+    assert result.code == 2 and f"{path}:3:" in result.err, result.err
+    assert "layer 2 (pool): the maxpool2d layer has no weights or biases" in result.err
 
 
 @pytest.mark.parametrize("name", ["adam", "sgd"])

@@ -34,7 +34,8 @@ RMSprop; see ``nncalc.grading_optimizer``). Which of them the optimizer has is c
 it is known, by ``grading_backward``.
 
 A convolution, pooling or flatten layer has z, a and δ, each a matrix per channel, and a
-convolution its kernels and biases (see ``nncalc.answers_spatial``).
+convolution its kernels and biases (see ``nncalc.answers_spatial``), and under
+``optimizer_state`` its step's values, written as its kernels and biases are.
 
 The number text matters: ``0.60`` claims two decimals, ``0.6`` one, and grading uses it.
 """
@@ -301,18 +302,20 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
         optimizer: tuple[StateAnswers, ...] = ()
         if "optimizer_state" in node.entries:
             key_node, value = node.entries["optimizer_state"]
-            if network.spatial:
-                self.error(
-                    key_node, f"{shape.label}: an optimizer's values are graded in networks of dense layers only"
-                )
+            if layer.dense or layer.kind == "conv2d":
+                optimizer = self.optimizer_state(value, shape, layer)
             else:
-                optimizer = self.optimizer_state(value, shape)
+                self.error(
+                    key_node,
+                    f"{shape.label}: the {layer.kind} layer has no weights or biases, so no values of an "
+                    "optimizer's step (optimizer_state is for dense and conv2d layers)",
+                )
             rest = MapNode(node.source, node.line, node.column)
             rest.entries.update({k: v for k, v in node.entries.items() if k != "optimizer_state"})
             node = rest
         if not layer.dense:
             self.spatial_layer(node, layer, shape.label, slots)
-            return _layer_sheet(slots)
+            return _layer_sheet(slots, optimizer)
         forms = {key: self.form(key, value, layer.neurons) for key, (_, value) in node.entries.items()}
         first = next((form for form in forms.values() if form is not None), None)
         for key, (key_node, value) in node.entries.items():
@@ -332,10 +335,12 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
                 self.neuron(key, value, layer.neurons.index(key), slots, shape)
         return _layer_sheet(slots, optimizer)
 
-    def optimizer_state(self, node: Node, shape: _Shape) -> tuple[StateAnswers, ...]:
+    def optimizer_state(self, node: Node, shape: _Shape, layer) -> tuple[StateAnswers, ...]:
         """``optimizer_state: {weights: {exp_avg: ...}, biases: {...}}``, as ``backward``'s JSON writes a
         layer's (its ``name``, where given, must be the layer's); each value shaped or named as the
-        weights or biases are. Whether the optimizer has such a value is checked when it is known."""
+        weights or biases are (a convolution's as its kernels and a value per out channel, as its
+        ``grad_weights`` and ``grad_biases``). Whether the optimizer has such a value is checked when
+        it is known."""
         prefix = f"{shape.label}: optimizer_state: "
         entries = self.entries(node, ("name", "weights", "biases"), "optimizer_state", f"{shape.label}: ")
         found = []
@@ -354,12 +359,20 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
                 if key not in STATE_KEYS:
                     self.error(key_node, f"{prefix}{param}: unknown key {key!r}{_state_hint(key)}")
                     continue
+                what = f"{prefix}{param}: {key}"
+                if not layer.dense:  # a convolution's: (out, in, rows, columns) kernels, a value per out channel
+                    kernels, channels = parameter_slots(layer)
+                    slot = kernels if param == "weights" else channels
+                    read = self.kernels if param == "weights" else self.channel_values
+                    read(item, layer, what, slot)
+                    found.append(StateAnswers(param, key, _frozen(slot), key_node.location))
+                    continue
                 slot = (
                     [[None] * len(shape.below) for _ in shape.neurons]
                     if param == "weights"
                     else [None] * len(shape.neurons)
                 )
-                self.quantity(param, item, slot, shape, f"{prefix}{param}: {key}")
+                self.quantity(param, item, slot, shape, what)
                 found.append(StateAnswers(param, key, _frozen(slot), key_node.location))
         return tuple(found)
 

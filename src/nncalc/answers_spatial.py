@@ -13,7 +13,9 @@ The format (see README.md, "Grading a convolution")::
 
 With ``--target`` (the backward pass), each spatial layer may also hold ``delta``, its δ
 map written as z is (a flatten's δ: the values in order, or its input's maps); and a
-convolution its kernels' and biases' gradients and updated values::
+convolution its kernels' and biases' gradients and updated values (and, under
+``optimizer_state``, the values of an optimizer's step, written as the kernels and the
+biases are: see ``nncalc.answers``)::
 
       - delta: [[0, 0.2, 0], [0, 0, 0.8], [0, 0.2, 0]]
         grad_weights: [[[[1.2, 2.4, 2.2], [1.4, 2.6, 2.2], [1.2, 2.2, 2.2]]]]
@@ -128,7 +130,10 @@ class SpatialAnswers:
             else:
                 known = "z, a, delta (each a matrix per channel)"
                 if conv:
-                    known += ", grad_weights, weights (a matrix per kernel), grad_biases, biases (one per out channel)"
+                    known += (
+                        ", grad_weights, weights (a matrix per kernel), grad_biases, biases (one per out channel), "
+                        "optimizer_state (the values of an optimizer's step, shaped as the kernels and biases)"
+                    )
                 self.error(
                     key_node, f"{label}: unknown key {short_text(key)} (a {layer.kind} layer's answers are {known})"
                 )

@@ -89,7 +89,7 @@ class BackMark:
         """For an optimizer's value (``exp_avg``, ``m_hat``, …): "weights" or "biases", the parameter it is of."""
         if self.quantity not in STATE_KEYS:
             return None
-        return "weights" if len(self.index) == 2 else "biases"
+        return "biases" if len(self.index) == 1 else "weights"  # a weight (j, i), a kernel's (o, i, r, c)
 
 
 @record
@@ -470,7 +470,7 @@ def grade_backward(
         wrong = any(m.correct is False for found in judged.values() for m in found)
         slips = _candidates if network.layers[k].dense else spatial.candidates
         candidates = slips(mine, given, k) if wrong else {}  # worked out only where needed
-        if wrong and settings.optimizer is not None and network.layers[k].dense:
+        if wrong and settings.optimizer is not None:
             candidates = candidates | _state_candidates(mine, k)
         marks = {
             quantity: tuple(
@@ -700,6 +700,29 @@ def _state_candidates(mine: BackwardPass, k: int) -> dict[str, list[tuple[str, n
     return found
 
 
+def step_slips(
+    mine: BackwardPass, k: int, gw_used: np.ndarray, gb_used: np.ndarray
+) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+    """The new weights and biases of layer ``k`` (dense, or a convolution's kernels and biases) that
+    the optimizer's own slips give (``grading_optimizer.SLIPS``: the bias correction left out, ε
+    under the root, …), from the gradients used; none without an optimizer."""
+    settings = mine.settings
+    new_w: list[tuple[str, np.ndarray]] = []
+    new_b: list[tuple[str, np.ndarray]] = []
+    if settings.optimizer is None or "weights" not in mine.steps[k]:
+        return new_w, new_b
+    from nncalc.grading_optimizer import SLIPS, slip_message
+
+    step = mine.steps[k]["weights"].trace.step
+    for slip in SLIPS:
+        message = slip_message(settings.optimizer, slip, "param", step)
+        if message:
+            new_w.append((message, mine.carried(mine.step(k, False, gw_used, slip=slip).expected["param"])))
+            if not settings.freeze_biases:
+                new_b.append((message, mine.carried(mine.step(k, True, gb_used, slip=slip).expected["param"])))
+    return new_w, new_b
+
+
 def _candidates(
     mine: BackwardPass, given: dict[str, list[np.ndarray]], k: int
 ) -> dict[str, list[tuple[str, np.ndarray]]]:
@@ -795,17 +818,9 @@ def _candidates(
             )
         else:
             new_b.append(("the bias is not updated (only --freeze-biases keeps it)", layer.biases))
-        if settings.optimizer is not None:
-            from nncalc.grading_optimizer import SLIPS, slip_message
-
-            step = mine.steps[k]["weights"].trace.step
-            for slip in SLIPS:  # the optimizer's own slips: the bias correction left out, ε under the root
-                message = slip_message(settings.optimizer, slip, "param", step)
-                if message:
-                    new_w.append((message, mine.carried(mine.step(k, False, gw_used, slip=slip).expected["param"])))
-                    if not settings.freeze_biases:
-                        b = mine.step(k, True, gb_used, slip=slip).expected["param"]
-                        new_b.append((message, mine.carried(b)))
+        step_w, step_b = step_slips(mine, k, gw_used, gb_used)
+        new_w.extend(step_w)
+        new_b.extend(step_b)
         w_exp = expected["weights"][k]
         if w_exp.shape[0] == w_exp.shape[1]:
             new_w.append(

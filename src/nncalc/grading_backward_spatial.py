@@ -19,7 +19,9 @@ verdicts, the dense layers after a flatten and their likely slips) stays one:
   convolution's f′(z) left out, δ passed back through the kernel unflipped, the kernel
   gradient computed as a true convolution (δ flipped) or written flipped, the bias
   gradient averaged over the map, and the mistakes of the step (the learning rate left
-  out or applied twice, the step the wrong way) a dense layer's update can have. Where
+  out or applied twice, the step the wrong way, an optimizer's bias correction left out or
+  ε under the root) a dense layer's update can have; the values of an optimizer's step
+  (m′, v̂, …) have the slips ``grading_backward`` names for a dense layer's. Where
   two of them give the same value in a cell, the one that gives the whole written map is
   named.
 
@@ -34,7 +36,7 @@ import math
 import numpy as np
 
 from nncalc.convolution import conv2d_input_gradient, pool2d_input_gradient
-from nncalc.grading_backward import BackwardPass, batch_slip, sign_slip, written_or
+from nncalc.grading_backward import BackwardPass, batch_slip, sign_slip, step_slips, written_or
 from nncalc.network import Network
 from nncalc.spatial import Conv2d, Flatten, _Pooling
 
@@ -308,6 +310,9 @@ def _update_candidates(
         new_b.append(("the bias is updated, but the biases are frozen (--freeze-biases: b′ = b)", step))
     else:
         new_b.append(("the bias is not updated (only --freeze-biases keeps it)", layer.biases))
+    step_w, step_b = step_slips(mine, k, gw_used, gb_used)  # the optimizer's own: m′ for m̂, ε under the root
+    new_w.extend(step_w)
+    new_b.extend(step_b)
     w_exp = mine.expected["weights"][k]
     rotated = w_exp[:, :, ::-1, ::-1]
     if not np.array_equal(rotated, w_exp):

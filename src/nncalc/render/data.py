@@ -300,7 +300,8 @@ def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:
     does (null for a dense layer's values, a bias and the loss): a map value's ``{"channel",
     "row", "column"}``, its ``neuron`` the cell's name ``channel.row.column``. A convolution's
     kernel value names its out channel as ``neuron``, its ``in_channel.row.column`` as
-    ``source`` and its ``cell`` in the kernel; a bias names its out channel.
+    ``source`` and its ``cell`` in the kernel; a bias names its out channel. An optimizer's
+    value (``exp_avg``, ``m_hat``, …) is named as the weight or bias it is of.
     """
     spatial = network.spatial
     marks = []
@@ -327,7 +328,7 @@ def backward_grade_dict(network: Network, grade: Any) -> dict[str, Any]:
                     entry["cell"] = _map_cell(layer, mark.index[1])
             elif not layer.dense:  # a convolution's out channel; a kernel's cell as in channel.row.column
                 entry["neuron"] = str(mark.index[0])
-                if mark.quantity in ("grad_weights", "weights"):
+                if len(mark.index) == 4:  # a kernel's value (its gradient, update, or an optimizer's value of it)
                     entry["source"] = ".".join(str(i) for i in mark.index[1:])
                     entry["cell"] = dict(zip(("channel", "row", "column"), mark.index[1:], strict=True))
             else:

@@ -145,10 +145,13 @@ def loss_table(grade: BackwardGrade, p: int) -> list:
 
 
 def state_name(network: Network, settings: Settings, mark: BackMark) -> str:
-    """How an optimizer's value is named: ``m′ of w(h1→o1)``, ``v̂ of b_o1`` (the letters of its working)."""
+    """How an optimizer's value is named: ``m′ of w(h1→o1)``, ``v̂ of b_o1`` (the letters of its working);
+    of a convolution's kernel value or bias, ``m̂ of W[0,0,1,2]``, ``v′ of b[0]``."""
     assert mark.layer is not None and settings.optimizer is not None
     letter = LETTERS[family(settings.optimizer)].get(mark.quantity, mark.quantity)
     layer = network.layers[mark.layer]
+    if not layer.dense:
+        return f"{letter} of {'W' if mark.param == 'weights' else 'b'}[{','.join(map(str, mark.index))}]"
     below = network.inputs if mark.layer == 0 else network.layers[mark.layer - 1].neurons
     if mark.param == "weights":
         return f"{letter} of w({below[mark.index[1]]}→{layer.neurons[mark.index[0]]})"
@@ -396,7 +399,8 @@ class _Work:
     def optimizer_steps(self, mark: BackMark) -> list:
         """An optimizer's step of the weight or bias ``mark`` is of, as ``backward --optimizer`` writes it
         (``nncalc.worked.optimizer``), from the person's gradient and their values of the step where
-        they wrote them, ending with the line of the wrong value: its right value, not theirs."""
+        they wrote them, ending with the line of the wrong value: its right value, not theirs. A
+        convolution's kernel value or bias is worked the same way (its page calls this too)."""
         settings, network = self.grade.settings, self.network
         k = mark.layer
         biases = mark.param == "biases" or mark.quantity == "biases"
@@ -405,17 +409,18 @@ class _Work:
         if carried is None:  # frozen biases take no step
             chain, after = self.update_chain(mark, Num(mark.expected, expected_text(mark, self.p)))
             return [Steps((Step((chain,), after=(*after, f", not {mark.given.text}")),))]
-        j = mark.index[0]
+        # the element: (neuron,) of a bias, (neuron, source) of a weight, (out, in, row, column) of a kernel's
+        element: tuple[int, ...] = tuple(mark.index)
         if biases:
-            element: tuple[int, ...] = (j,)
-            old = written(layer.bias_text[j], float(layer.biases[j]))
-            gradient = Num(float(graded.grad_biases_used[j]), _text(graded.grad_biases[j].given))
+            old = written(layer.bias_text[element[0]], float(layer.biases[element]))
+            gradient = Num(float(graded.grad_biases_used[element]), _text(graded.grad_biases[element[0]].given))
         else:
-            i = mark.index[1]
-            element = (j, i)
-            old = written(layer.weight_text[j][i], float(layer.weights[j, i]))
-            position = j * layer.n_inputs + i
-            gradient = Num(float(graded.grad_weights_used[j, i]), _text(graded.grad_weights[position].given))
+            text = layer.weight_text
+            for i in element:
+                text = text[i]
+            old = written(text, float(layer.weights[element]))
+            position = int(np.ravel_multi_index(element, layer.weights.shape))
+            gradient = Num(float(graded.grad_weights_used[element]), _text(graded.grad_weights[position].given))
         field = "param" if mark.param is None else mark.quantity
         # the values as used (the person's where written); the wrong one as it should be
         trace = carried.trace

@@ -26,6 +26,7 @@ from nncalc.document import Column, Document, Grids, Heading, Note, Step, Steps,
 from nncalc.expr import Chain, Derivative, Expr, Frac, Name, Num, Product, Sigma, call, total
 from nncalc.grading import Mark
 from nncalc.grading_backward import BackMark, BackwardGrade
+from nncalc.grading_optimizer import family
 from nncalc.layer_text import describe, shapes
 from nncalc.network import Network
 from nncalc.render.numbers import show
@@ -35,12 +36,15 @@ from nncalc.worked.backward import MAX_TERMS, minus, times
 from nncalc.worked.forward import LARGE_LAYER, assignments
 from nncalc.worked.grade import expected_text, slip_notes
 from nncalc.worked.grade_backward import (
+    LETTERS,
     back_mark_row,
     backward_layer_table,
     closing_notes,
     first_wrong_backward,
     loss_table,
+    state_name,
 )
+from nncalc.worked.grade_backward import _Work as _DenseWork
 from nncalc.worked.grade_spatial import channel_marks, expected_cell, layer_marks, marked_cell, marks_grid
 from nncalc.worked.grade_spatial import first_wrong_blocks as forward_wrong
 from nncalc.worked.numbers import checked, signed_term, written
@@ -103,7 +107,7 @@ def spatial_backward_grade_document(
     elif first is not None and (first.layer is None or network.layers[first.layer].dense):
         blocks.extend(first_wrong_backward(network, grade, first, input_texts, target_texts, view))
     elif first is not None:
-        blocks.extend(_first_wrong(network, grade, first, view))
+        blocks.extend(_first_wrong(network, grade, first, input_texts, target_texts, view))
     blank = sum(1 for g in grade.forward for m in g.marks if m.correct is None and _asked(network, g, m))
     blank += sum(1 for m in grade.backward_marks if m.correct is None)
     blocks.extend(closing_notes(grade, blank))
@@ -126,7 +130,8 @@ def _spatial_marks(network: Network, grade: BackwardGrade, k: int, view: View) -
     where nothing of its backward pass is written."""
     layer, graded = network.layers[k], grade.layers[k]
     p = view.precision
-    marks = [m for q in ("delta", "grad_weights", "weights", "grad_biases", "biases") for m in getattr(graded, q)]
+    quantities = ("delta", "grad_weights", "state_weights", "weights", "grad_biases", "state_biases", "biases")
+    marks = [m for q in quantities for m in getattr(graded, q)]
     if not any(m.given is not None for m in marks):
         return []
     activation = f" · {layer.activation.describe()}" if layer.has_activation else ""
@@ -146,18 +151,22 @@ def _spatial_marks(network: Network, grade: BackwardGrade, k: int, view: View) -
                     blocks.extend(_pair(_title("δ", shape[0], c) + of, cells, p))
     if isinstance(layer, Conv2d):
         out, into, rows, columns = layer.weights.shape
-        for quantity in ("grad_weights", "weights"):
-            kernels = getattr(graded, quantity)
+        # the kernels in the order a person works them: ∂L/∂W, the optimizer's values of the step, W′
+        kernel_grids = [(SYMBOLS["grad_weights"], graded.grad_weights)]
+        for key in dict.fromkeys(m.quantity for m in graded.state_weights):
+            kernel_grids.append((_letter(grade, key) + " of W", [m for m in graded.state_weights if m.quantity == key]))
+        kernel_grids.append((SYMBOLS["weights"], graded.weights))
+        for symbol, kernels in kernel_grids:
             for o in range(out):
                 for i in range(into):
                     start = (o * into + i) * rows * columns
                     cells = [[kernels[start + r * columns + c] for c in range(columns)] for r in range(rows)]
-                    title = SYMBOLS[quantity] if out * into == 1 else f"{SYMBOLS[quantity]} [{o},{i}]"
+                    title = symbol if out * into == 1 else f"{symbol} [{o},{i}]"
                     blocks.extend(_pair(title, cells, p))
         rows_b = [
-            back_mark_row(f"{SYMBOLS[q]}[{m.index[0]}]", m, 1, p)
-            for q in ("grad_biases", "biases")
-            for m in getattr(graded, q)
+            back_mark_row(_name(network, m, settings=grade.settings), m, 1, p)
+            for o in range(out)
+            for m in (graded.grad_biases[o], *(m for m in graded.state_biases if m.index == (o,)), graded.biases[o])
             if m.given is not None
         ]
         if rows_b:
@@ -204,24 +213,48 @@ def _large(network: Network, marks: Sequence[BackMark], p: int, samples: int) ->
     return blocks
 
 
-def _name(network: Network, mark: BackMark, samples: int = 1) -> str:
-    """``δ[0,1]``, ``δ[0,1] of sample 2`` (in a batch), ``∂L/∂W[0,0,1,2]``, ``b′[0]``: a spatial
-    value as the page names it."""
+def _name(network: Network, mark: BackMark, samples: int = 1, settings=None) -> str:
+    """``δ[0,1]``, ``δ[0,1] of sample 2`` (in a batch), ``∂L/∂W[0,0,1,2]``, ``b′[0]``, ``m̂ of W[0,0,1,2]``
+    (an optimizer's value, with the ``settings`` graded under): a spatial value as the page names it."""
     layer = network.layers[mark.layer]
     if mark.quantity == "delta":
         of = f" of sample {mark.index[0] + 1}" if samples > 1 else ""
         return f"δ{cell_label(map_shape(layer), mark.index[1])}{of}"
+    if mark.param is not None and settings is not None:
+        return state_name(network, settings, mark)
     return f"{SYMBOLS[mark.quantity]}[{','.join(map(str, mark.index))}]"
+
+
+def _letter(grade: BackwardGrade, key: str) -> str:
+    """An optimizer's value as its working writes it: ``m′``, ``v̂``, ``u′``."""
+    assert grade.settings.optimizer is not None
+    return LETTERS[family(grade.settings.optimizer)].get(key, key)
 
 
 # -- the first wrong value -----------------------------------------------------------------------
 
 
-def _first_wrong(network: Network, grade: BackwardGrade, mark: BackMark, view: View) -> list:
-    """Where the wrong value is, its working with the person's numbers (unless --no-steps), the likely slip."""
-    where = f"{_name(network, mark, len(grade.forward))} in {network.layer_label(mark.layer)}, at {mark.given.location}"
+def _first_wrong(
+    network: Network,
+    grade: BackwardGrade,
+    mark: BackMark,
+    input_texts: Sequence[Sequence[str]],
+    target_texts: Sequence[Sequence[str]],
+    view: View,
+) -> list:
+    """Where the wrong value is, its working with the person's numbers (unless --no-steps), the likely slip.
+
+    Under an optimizer, a wrong kernel value or bias, new or of the step (m′, v̂, …), is worked as
+    a dense layer's is (``nncalc.worked.grade_backward``): the step as ``backward --optimizer``
+    writes it, up to the wrong value's line."""
+    name = _name(network, mark, len(grade.forward), grade.settings)
+    where = f"{name} in {network.layer_label(mark.layer)}, at {mark.given.location}"
     blocks: list = [Note((where,), kind="wrong", lead="first wrong value:")]
-    if view.steps is not False:
+    stepped = mark.param is not None or mark.quantity in ("weights", "biases")
+    if view.steps is not False and grade.settings.optimizer is not None and stepped:
+        work = _DenseWork(network, grade, input_texts, target_texts, view.precision)
+        blocks.extend(work.optimizer_steps(mark))
+    elif view.steps is not False:
         work = _Work(network, grade, view.precision)
         at_once = None
         if view.form == "matrix":  # the wrong value's map or kernel at once, where the form has one
@@ -375,9 +408,8 @@ class _Work:
         return self._update(Name("b", str(o), "prime"), old, gradient, mark)
 
     def _update(self, lhs: Name, old: Expr, gradient: Num, mark: BackMark) -> tuple[Chain, tuple[str, ...]]:
+        """w − lr · ∂L/∂w; an optimizer's step is worked by ``_first_wrong`` as a dense layer's is."""
         settings = self.grade.settings
-        if settings.optimizer is not None:
-            return Chain((lhs, self.result(mark)), ("=",)), (f"the first {settings.optimizer.name} step",)
         return checked((lhs, minus(old, Num(settings.lr), gradient), self.result(mark)), self.p), ()
 
 
