@@ -211,7 +211,7 @@ def test_every_format_renders_the_grids_and_the_working(nncalc, write, two_maps,
     result = grade(nncalc, write, two_maps, text, *ADAM, "-f", fmt, *steps)
     assert result.code == 1, result.err
     out = result.out.replace("\\[", "[").replace("\\]", "]")  # Markdown escapes the brackets
-    hat = "m\\texttt{U+0302}" if fmt == "latex" else "m̂"  # LaTeX's text has no combining hat
+    hat = r"\^{m}" if fmt == "latex" else "m̂"  # in LaTeX text, the accent on the letter
     assert "of W [1,0], yours" in out and "of b[1]" in out  # the grids of m′ … and the biases' table
     assert f"{hat} of W [1,0], expected" in out and f"{hat} of W [0,0], expected" not in out
     assert f"{hat} of W[1,0,1,0] in layer 1 (conv)" in out

@@ -12,6 +12,7 @@ import math
 import re
 import shutil
 import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from nncalc.notation.latex import (
     write_latex,
 )
 from nncalc.notation.markdown import MarkdownMathWriter, escape_markdown, markdown_text, write_markdown
+from tests.conftest import ROOT
 
 PDFLATEX = shutil.which("pdflatex")
 PDFTOTEXT = shutil.which("pdftotext")
@@ -1075,3 +1077,29 @@ def test_a_narrowed_table_fits_the_page(tmp_path, columns):
     titles = (Column(("weight",), numeric=False), *(Column((f"m{k}′",)) for k in range(columns)))
     row = ("w(h1→o1)", *(Num(-3.374e-6 * (k + 1)) for k in range(columns)))
     compile_pdf(tmp_path, latex_source(Document("", (Table(titles, (row,)),), 4), True))
+
+
+@pytest.mark.parametrize(
+    ("text", "latex"),
+    [("m\u0302 of w", r"\^{m} of w"), ("v\u0302", r"\^{v}"), ("x\u0304", r"\={x}"), ("\u0302", r"\texttt{U+0302}")],
+)
+def test_a_combining_accent_sits_on_its_letter(text, latex):
+    """m̂ (Adam's corrected mean) is m and a combining circumflex: LaTeX's text mode writes it \\^{m}."""
+    assert escape_latex(text) == latex
+
+
+@needs_pdflatex
+def test_the_hatted_letters_of_an_optimizer_step_typeset(tmp_path):
+    """A grade page of an Adam step names m̂ and v̂ in its tables and notes: they compile as
+    accented letters, not as code points."""
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "nncalc", "grade", "configs/classic-2-2-2.yaml", "-i", "0.05,0.10",
+            "-t", "0.01,0.99", "--optimizer", "adam", "--lr", "0.1", "-a", "configs/answers-adam-step.yaml",
+            "-f", "latex", "--standalone",
+        ],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1 and "U+0302" not in result.stdout and r"\^{m} of w" in result.stdout
+    _, text = compile_pdf(tmp_path, result.stdout)
+    assert "U+0302" not in text

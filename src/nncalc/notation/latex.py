@@ -62,6 +62,8 @@ _GREEK_COMMANDS = (
 )
 GREEK = dict(zip("αβγδεζηθικλμνξπρσςτυφχψωΓΔΘΛΞΠΣΥΦΨΩ", _GREEK_COMMANDS.split(" "), strict=True))
 # The symbols nncalc's own words use, as maths commands (amssymb for \checkmark).
+# Combining accents (m̂ is m and U+0302) as the text-mode accents that put them on the letter before.
+_COMBINING = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0307": ".", "\u0308": '"'}
 _MATH_SYMBOLS = {
     "·": r"\cdot",
     "−": "-",
@@ -98,7 +100,8 @@ def escape_latex(text: str) -> str:
     Control characters are first made visible (:func:`nncalc.text.visible`; ESC is written
     ``<ESC>``); LaTeX's special characters are escaped; ligatures (``--``, ``<<``) are
     broken; a line may break after a slash (a long file path); ·, −, →, ≈, ✓, ✗, ∂, ′ and
-    Greek letters become maths commands; other characters
+    Greek letters become maths commands; a combining accent on a letter (m̂) becomes its
+    text-mode accent (``\\^{m}``); other characters
     that pdflatex cannot typeset are written as their code point, ``U+0416``.
     """
     flat = visible(text)
@@ -120,6 +123,8 @@ def escape_latex(text: str) -> str:
             out.append(ch)
         elif ch in _PICTURES:
             out.append(rf"\texttt{{<{_PICTURES[ch]}>}}")
+        elif ch in _COMBINING and out and len(out[-1]) == 1 and out[-1].isalpha():  # m̂: an accent on m
+            out[-1] = f"\\{_COMBINING[ch]}{{{out[-1]}}}"
         else:
             out.append(rf"\texttt{{U+{code:04X}}}")
     return "".join(out)
