@@ -1151,3 +1151,31 @@ def test_matrix_steps_render_in_every_format(nncalc, write, two_maps, fmt, slip)
     assert "Traceback" not in out
     shown = np.asarray(right[slip]).flat[int(np.argmax(np.abs(right[slip])))]
     assert f"{shown:.6f}".lstrip("-") in out
+
+
+@pytest.mark.parametrize("which", ["first", "second", "mean"])
+def test_a_cell_winning_two_windows_given_either_windows_delta_is_named(nncalc, write, which):
+    """With the output weights made unequal (0.3 for the last pooled value), the two windows the
+    8 at [1,2] wins pass down different δ: one window's alone, either of them, is the slip named;
+    their mean is no such slip."""
+    text = TEXTBOOK.read_text().replace("[0.1, 0.2, 0.1, 0.2]", "[0.1, 0.2, 0.1, 0.3]")
+    network = write("textbook.yaml", text.replace("[-0.1, -0.2, -0.1, -0.2]", "[-0.1, -0.2, -0.1, -0.3]"))
+    net = dict(TEXTBOOK_NET, dense_w=[[0.1, 0.2, 0.1, 0.3], [-0.1, -0.2, -0.1, -0.3]])
+    v = work(net, [0, 1], lr=0.1)
+    assert v["z1"][0, 1, 2] == 8  # the max of pooling windows [0,1] and [1,1]
+    # the sheet writes only the convolution's δ, so what is above it is exact: pooled [7, 8, 7, 8],
+    # z = [0.7 + 1.6 + 0.7 + 2.4 − 1, −5.4 + 1] = [4.4, −4.4]: softmax a₁ = 1 / (1 + e^−8.8), and
+    # cross-entropy's δ = a − t = [a₁, −a₁]
+    a1 = 1 / (1 + math.exp(-8.8))
+    d2 = [a1 - 0, (1 - a1) - 1]
+    window = {"first": 0.2 * d2[0] - 0.2 * d2[1], "second": 0.3 * d2[0] - 0.3 * d2[1]}
+    window["mean"] = (window["first"] + window["second"]) / 2
+    d1 = np.round(v["d1"], 6)
+    d1[0, 1, 2] = round(window[which], 6)
+    answers = "conventions: {loss: cross-entropy}\nlayers:\n  - delta: " + maps(d1) + "\n  - {}\n  - {}\n  - {}\n"
+    path = write("answers.yaml", answers)
+    result = nncalc("grade", network, "--inputs", IMAGE_FILE, "-t", "0,1", "--lr", "0.1", "-a", path, "-f", "json")
+    (mark,) = wrong(json.loads(result.out))
+    assert result.code == 1 and (mark["quantity"], mark["neuron"]) == ("delta", "0.1.2")
+    named = "a cell that is the max of several windows got one window's δ" in (mark["diagnosis"] or "")
+    assert named == (which != "mean")

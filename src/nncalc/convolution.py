@@ -197,7 +197,14 @@ def conv2d_parameter_gradients(
 
 
 def pool2d_input_gradient(
-    delta: np.ndarray, x: np.ndarray, shape: Shape3, kernel: Pair, stride: Pair, padding: Pair, mode: str
+    delta: np.ndarray,
+    x: np.ndarray,
+    shape: Shape3,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    mode: str,
+    combine: str = "sum",
 ) -> np.ndarray:
     """∂L/∂x for a pooling of ``x``: (samples, C·H′·W′) δ → (samples, C·H·W).
 
@@ -206,6 +213,10 @@ def pool2d_input_gradient(
     window that holds one (PyTorch's rule, val > max or isnan(val)), found again from ``x``.
     Average pooling sends δ/(kh·kw) to every cell of the window, padding included
     (``count_include_pad=True``), and what falls on padding is dropped.
+
+    ``combine`` is how a max pool's cell that wins several windows (overlapping windows) takes
+    their δ: their sum ("sum", the gradient), or only one window's, the first or the last in
+    the order of the window offsets ("first", "last"): a person's slip that grading names.
     """
     channels, height, width = shape
     (kh, kw), (ph, pw) = kernel, padding
@@ -223,6 +234,15 @@ def pool2d_input_gradient(
     if ph or pw:
         maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
     winner = _max_winners(maps, kernel, stride, rows_out, cols_out)
+    if combine != "sum":
+        taken = np.zeros(padded.shape, dtype=bool)
+        for i in range(kh):
+            for j in range(kw):
+                cells, seen = (_windows_at(a, i, j, rows_out, cols_out, stride) for a in (padded, taken))
+                hit = (winner == i * kw + j) & (~seen if combine == "first" else True)
+                cells[...] = np.where(hit, back, cells)
+                seen |= hit
+        return _cropped(padded, padding)
     for i in range(kh):
         for j in range(kw):
             # δ where the window's winner is here, else +0: a cell, from +0 by sums, is never −0, so adding

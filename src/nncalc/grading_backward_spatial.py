@@ -65,11 +65,19 @@ def shapes(layer, samples: int) -> dict[str, tuple[int, ...]]:
 class SpatialPass(BackwardPass):
     """``grading_backward.BackwardPass`` through convolution, pooling and flatten layers as well."""
 
-    def upstream(self, k: int, delta: np.ndarray, weights: np.ndarray | None = None, mode: str | None = None):
+    def upstream(
+        self,
+        k: int,
+        delta: np.ndarray,
+        weights: np.ndarray | None = None,
+        mode: str | None = None,
+        combine: str = "sum",
+    ):
         """What layer ``k`` passes down from its δ (as written): ∂L/∂(its input), signed as δ is.
 
         ``weights`` replaces a dense layer's weights or a convolution's kernels, ``mode`` a
-        pooling's routing ("max", "avg") for the slips that use another."""
+        pooling's routing ("max", "avg") and ``combine`` how a cell that wins several max
+        windows takes their δ (``convolution.pool2d_input_gradient``), for the slips that use another."""
         layer = self.network.layers[k]
         if layer.dense:
             return delta @ (layer.weights if weights is None else weights)
@@ -85,6 +93,7 @@ class SpatialPass(BackwardPass):
                 layer.stride,
                 layer.padding,
                 mode or layer.mode,
+                combine,
             )
         return delta  # flatten: the same values, read as maps below
 
@@ -241,11 +250,11 @@ def _delta_candidates(mine: SpatialPass, network: Network, k: int) -> Alternativ
                 shared,
             )
             if above.stride[0] < above.kernel_size[0] or above.stride[1] < above.kernel_size[1]:  # windows overlap
-                wins = mine.upstream(k + 1, np.ones_like(delta_above))  # how many windows each cell is the max of
-                through(
-                    "a cell that is the max of several windows got one window's δ; it gets the sum of theirs",
-                    np.divide(upstream, wins, out=np.zeros_like(upstream), where=wins > 1) + upstream * (wins <= 1),
-                )
+                for combine in ("first", "last"):  # the δ of one of the windows a cell wins, either end
+                    through(
+                        "a cell that is the max of several windows got one window's δ; it gets the sum of theirs",
+                        mine.upstream(k + 1, delta_above, combine=combine),
+                    )
         else:
             through(f"the average pool's δ was not divided by the window's size {n}", shared * n)
             through(
