@@ -216,3 +216,12 @@ def test_the_api_reference_is_the_codes_own():
         [sys.executable, "scripts/api_reference.py", "--check"], capture_output=True, text=True, cwd=ROOT
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+
+
+@pytest.mark.parametrize("state", [5, [1, 2], b"state"])
+def test_a_state_that_is_no_state_is_an_nncalc_error(state):
+    net = nncalc.load(CONFIGS / "classic-2-2-2.yaml")
+    with pytest.raises(nncalc.NncalcError, match="state must be a result's state"):
+        nncalc.backward(net, [0.05, 0.1], [0.01, 0.99], optimizer="adam", state=state)
+    with pytest.raises(nncalc.NncalcError, match="state must be a result's state"):
+        nncalc.grade(net, [0.05, 0.1], {"layers": [{}, {}]}, target=[0.01, 0.99], optimizer="adam", state=state)

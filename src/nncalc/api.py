@@ -479,7 +479,14 @@ def _continued(network: Network, optimizer: Any, state: Any, lr: float | None) -
     file ``backward --write-state`` saved; plain data and files also name the optimizer
     (checked against ``optimizer``, when given) and the learning rate (used when ``lr`` is None).
     """
+    from nncalc.optimizers import State
+
     bound = _optimizer(optimizer)
+    if state is not None and not isinstance(state, (str, os.PathLike, Mapping, State)):
+        raise InputError(
+            f"state must be a result's state, its optimizer_state (a mapping) or a state file's path, "
+            f"not {type(state).__name__}"
+        )
     if isinstance(state, (str, os.PathLike)):
         from nncalc.optimizer_state import load_state
 

@@ -9,10 +9,11 @@ the person's own values, as ``nncalc.worked.grade_matrix`` does for a dense laye
   ``∂L/∂K_1[0,1] = sum(X[0:3,1:4] ⊙ δ_1) = sum([window] ⊙ [δ]) = …`` (the mean over the
   samples of a batch), then the whole kernel gradient as a matrix;
 - a bias's gradient: ``∂L/∂b_1 = sum(δ_1) = sum([δ]) = …``;
-- an update: ``K′_1 = K_1 − η · ∂L/∂K_1 = [K] − lr · [gradient] = [K′]`` (a bias the same).
+- a kernel's update: ``K′_1 = K_1 − η · ∂L/∂K_1 = [K] − lr · [gradient] = [K′]``.
 
 A wrong entry is named by its row and column. A kernel's gradient of a strided or padded
-convolution, and an update by an optimizer, keep the value-by-value form: ``None`` here.
+convolution, a bias's update (one number per channel, which the value-by-value step writes
+whole) and an update by an optimizer keep the value-by-value form: ``None`` here.
 Nothing is computed: every number is the grader's; ``=`` or ``≈`` is checked from the shown
 numbers by :func:`nncalc.worked.matrix.checked`.
 """
