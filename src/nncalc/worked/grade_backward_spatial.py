@@ -49,9 +49,19 @@ from nncalc.worked.grade_spatial import channel_marks, expected_cell, layer_mark
 from nncalc.worked.grade_spatial import first_wrong_blocks as forward_wrong
 from nncalc.worked.numbers import checked, signed_term, written
 from nncalc.worked.spatial import CONV_TERMS, ZERO, cell_label, grid_columns, image_blocks
-from nncalc.worked.spatial_backward import RULES
 
 SYMBOLS = {"grad_weights": "∂L/∂W", "weights": "W′", "grad_biases": "∂L/∂b", "biases": "b′"}
+# How each kind of layer passes ∂L/∂a down to the layer below: the part of its rule that explains
+# a value of the layer below (its own δ and gradients are another matter)
+PASSED_DOWN = {
+    "conv2d": "δ spread back through the kernel (a transposed convolution: each cell gets Σ w · δ over the "
+    "windows it lay in, for the kernel weights it met)",
+    "maxpool2d": "each window's δ goes to the cell that held the window's max (the first in row order on a "
+    "tie), 0 to the others",
+    "avgpool2d": "each cell of a window gets δ/(kh·kw) (padding included), a cell in several windows the sum "
+    "of their shares",
+    "flatten": "the layer above's δ, folded back into maps in the flatten order",
+}
 
 
 def spatial_backward_grade_document(
@@ -310,7 +320,9 @@ class _Work:
                     for m in range(above.n_neurons)
                 ]
             )
-        rule = "Σ w · δ of the layer above, for the weights this value feeds" if above.dense else RULES[above.kind]
+        rule = (
+            "Σ w · δ of the layer above, for the weights this value feeds" if above.dense else PASSED_DOWN[above.kind]
+        )
         notes = (f"∂L/∂a{cell_label(map_shape(layer), j)}, passed down by {network.layer_label(k + 1)}: {rule}",)
         symbol = Derivative(Name("L"), Name("a", where))
         if layer.has_activation and layer.activation.name != "identity":

@@ -31,10 +31,10 @@ from nncalc.render.numbers import show
 from nncalc.spatial import Conv2d
 from nncalc.worked import View
 from nncalc.worked.grade import expected_text
+from nncalc.worked.grade_backward_spatial import PASSED_DOWN
 from nncalc.worked.grade_matrix import entry_note
 from nncalc.worked.matrix import MAX_LISTED_SAMPLES, checked, grid
 from nncalc.worked.numbers import written
-from nncalc.worked.spatial_backward import RULES
 from nncalc.worked.spatial_matrix import channel_of, map_name
 
 
@@ -114,7 +114,7 @@ class _Maps:
             )
         else:
             parts = (lhs, symbol, passed, result)
-        rule = "Wᵀ · δ of the layer above, read back into the maps" if above.dense else RULES[above.kind]
+        rule = "Wᵀ · δ of the layer above, read back into the maps" if above.dense else PASSED_DOWN[above.kind]
         note = Note((f"∂L/∂A_{number}, passed down by {network.layer_label(k + 1)}: {rule}",), kind="detail")
         return [checked(parts, self.p)], [note, self._entry(lhs, mark, cell // width, cell % width, s)]
 
