@@ -8,6 +8,8 @@ weight's gradient is written out as the sum it is, ``∂L/∂w[0,0,0,0] = Σ δ[
 = 0.5 · 2 + … = 1.25``, with its update, and the first bias's; a note says how δ reaches
 the layer below (the cell that won a max, an equal share of an average, the transposed
 convolution), the rule each δ map follows.
+With ``--steps matrix`` those steps are written with matrices instead, a map or a kernel at
+once (``nncalc.worked.spatial_backward_matrix``).
 
 Nothing is computed here: every δ, f′(z), gradient and updated weight is the backward
 result's; every input cell the trace's, picked by index (padding is the zero the
