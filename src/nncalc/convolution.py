@@ -230,10 +230,7 @@ def pool2d_input_gradient(
             for j in range(kw):
                 _windows_at(padded, i, j, rows_out, cols_out, stride)[...] += share
         return _cropped(padded, padding)
-    maps = x.reshape(samples, channels, height, width)
-    if ph or pw:
-        maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-    winner = _max_winners(maps, kernel, stride, rows_out, cols_out)
+    winner = max_pool_winners(x, shape, kernel, stride, padding)
     if combine != "sum":
         taken = np.zeros(padded.shape, dtype=bool)
         for i in range(kh):
@@ -249,6 +246,20 @@ def pool2d_input_gradient(
             # +0 changes no bit (and costs less than adding where the winner is)
             _windows_at(padded, i, j, rows_out, cols_out, stride)[...] += np.where(winner == i * kw + j, back, 0.0)
     return _cropped(padded, padding)
+
+
+def max_pool_winners(x: np.ndarray, shape: Shape3, kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
+    """The cell each max-pooling window of ``x`` (samples, C·H·W) sends its δ to: the offset
+    i·kw + j inside the window, (samples, C, H′, W′), by the rule of :func:`_max_winners`
+    (padding is −∞, so it never wins). The backward pass routes δ by it; the worked
+    solution names the same cells."""
+    channels, height, width = shape
+    (kh, kw), (ph, pw) = kernel, padding
+    rows_out, cols_out = output_length(height, kh, stride[0], ph), output_length(width, kw, stride[1], pw)
+    maps = x.reshape(x.shape[0], channels, height, width)
+    if ph or pw:
+        maps = np.pad(maps, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    return _max_winners(maps, kernel, stride, rows_out, cols_out)
 
 
 def _max_winners(maps: np.ndarray, kernel: Pair, stride: Pair, rows_out: int, cols_out: int) -> np.ndarray:

@@ -29,7 +29,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from nncalc.document import Document, Grid, Grids, Heading, Note, Steps, Styled, Table
-from nncalc.expr import Call, Chain, Dots, Expr, Matrix, Num, has_matrix
+from nncalc.expr import PRODUCT, SUM, Call, Chain, Dots, Expr, Matrix, Neg, Num, Sum, has_matrix
 from nncalc.notation.formula import InlineTextWriter, TextWriter
 from nncalc.render.numbers import show
 from nncalc.text import visible
@@ -399,12 +399,15 @@ def _matrix_step(chains: tuple[Chain, ...], label: str | None, after: Text, prec
     for n, chain in enumerate(chains):
         head = (visible(label) + "  " if label is not None and n == 0 else "") + writer.write(chain.parts[0])
         rows = [head]
+        indent = " " * cell_len(visible(head))
         for relation, part in zip(chain.relations, chain.parts[1:], strict=True):
             piece = writer.relation(relation) + writer.write(part)
             if (len(rows) == 1 and not has_matrix(part)) or _width(rows[-1] + piece, writer) <= ROW_WIDTH:
                 rows[-1] += piece
+            elif isinstance(part, Sum) and has_matrix(part) and _width(indent + piece, writer) > ROW_WIDTH:
+                rows.extend(_sum_rows(indent, writer.relation(relation), part, writer))
             else:
-                rows.append(" " * cell_len(visible(head)) + piece)
+                rows.append(indent + piece)
         for k, row in enumerate(rows):
             box = _laid_out(row, writer.matrices, writer)
             for r, line in enumerate(box.lines):
@@ -413,6 +416,24 @@ def _matrix_step(chains: tuple[Chain, ...], label: str | None, after: Text, prec
                     text.append_text(after)
                 out.append(text)
     return out
+
+
+def _sum_rows(indent: str, relation: str, part: Sum, writer: _PlacingWriter) -> list[str]:
+    """A sum of matrices too wide for one block: as many of its terms on each as fit, a later
+    block starting with the sign of its first term under the relation's."""
+    pieces = [relation + writer.operand(part.terms[0], SUM, first=True)]
+    for term in part.terms[1:]:
+        if isinstance(term, Neg):
+            pieces.append(writer.minus_sign() + writer.operand(term.operand, PRODUCT))
+        else:
+            pieces.append(writer.plus_sign() + writer.operand(term, PRODUCT))
+    rows = [indent + pieces[0]]
+    for piece in pieces[1:]:
+        if _width(rows[-1] + piece, writer) <= ROW_WIDTH:
+            rows[-1] += piece
+        else:
+            rows.append(indent + piece)
+    return rows
 
 
 def _width(text: str, writer: _PlacingWriter) -> int:

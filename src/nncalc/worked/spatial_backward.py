@@ -8,6 +8,8 @@ weight's gradient is written out as the sum it is, ``∂L/∂w[0,0,0,0] = Σ δ[
 = 0.5 · 2 + … = 1.25``, with its update, and the first bias's; a note says how δ reaches
 the layer below (the cell that won a max, an equal share of an average, the transposed
 convolution), the rule each δ map follows.
+With ``--steps matrix`` those steps are written with matrices instead, a map or a kernel at
+once (``nncalc.worked.spatial_backward_matrix``).
 
 Nothing is computed here: every δ, f′(z), gradient and updated weight is the backward
 result's; every input cell the trace's, picked by index (padding is the zero the
@@ -55,12 +57,17 @@ def spatial_backward_blocks(network: Network, result: BackwardResult, index: int
         blocks.append(Note((f"{layer.n_neurons} values: δ, gradients and updates in --format json",), kind="detail"))
     else:
         blocks.extend(_delta_maps(layer, grads, p))
+    matrices = show_steps and view.form == "matrix"
     if isinstance(layer, Conv2d):
-        if show_steps and grads.upstream is not None:
+        if show_steps and not matrices and grads.upstream is not None:
             blocks.append(_delta_step(layer, grads, p))
         blocks.extend(_kernel_blocks(layer, result, index, p))
-        if show_steps:
+        if show_steps and not matrices:
             blocks.append(_gradient_steps(network, result, index, p))
+    if matrices:  # the maps, kernels and what is passed down as matrices
+        from nncalc.worked.spatial_backward_matrix import spatial_backward_matrix
+
+        blocks.extend(spatial_backward_matrix(network, result, index, view))
     return blocks
 
 
