@@ -536,3 +536,23 @@ def test_the_library_grades_a_second_step_from_a_state(nncalc, tmp_path, name):
     assert by_file.all_correct, by_file.first_wrong
     as_first_step = library.grade(first.network, X, answers, target=T, lr=0.1, optimizer=optimizer)
     assert not as_first_step.all_correct
+
+
+def test_the_working_of_a_wrong_update_shows_numbers_that_give_its_result(nncalc, tmp_path):
+    """The person wrote the gradients (6 decimals) and a wrong w′, not m′, v′, m̂, v̂: those are
+    shown to five significant digits at least, so each line's numbers give its result (at the
+    page's 4 decimals m′ read 0.0082 and m̂ '≈ 0.0822', and the update did not follow from them)."""
+    path = tmp_path / "answers.yaml"
+    path.write_text(
+        "layers:\n  - {}\n  - grad_weights: {w(h1→o1): 0.082167, w(h2→o1): 0.082668, h1->o2: -0.022603, "
+        "h2->o2: -0.022740}\n    weights: [[0.35, 0.45], [0.5, 0.55]]\n"
+    )
+    result = nncalc("grade", NET, *ARGS, "--optimizer", "adam", "--lr", "0.1", "-a", path, "-f", "table")
+    g = 0.082167
+    m, v = 0.1 * g, 0.001 * g**2  # the first step from empty averages: (1 − β) · g and (1 − β₂) · g²
+    assert f"= {m:.7f};" in result.out and f"= {v:.10f}" in result.out  # 0.0082167, 0.0000067514
+    m_hat, v_hat = m / 0.1, v / 0.001
+    line = next(text for text in result.out.splitlines() if text.strip().startswith("m̂ = m′"))
+    assert f"= {m_hat:.6f};" in line and f"= {v_hat:.7f}" in line and "≈" not in line
+    update = 0.4 - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
+    assert f"= {update:.4f}, not 0.35" in result.out

@@ -24,6 +24,7 @@ from nncalc.grading import Mark
 from nncalc.grading_backward import BackMark, BackwardGrade, Settings
 from nncalc.grading_optimizer import family
 from nncalc.network import Network
+from nncalc.numbers import decimals_written
 from nncalc.records import replace
 from nncalc.worked import View
 from nncalc.worked.backward import MAX_TERMS, minus, times
@@ -431,7 +432,10 @@ class _Work:
         texts = {m.quantity: m.given.text for m in marks if m.index == element and m.given is not None}
         texts[field] = expected_text(mark, self.p)
         step = _OneStep(settings.optimizer, settings.lr, trace, carried.before)
-        groups = update_chains(step, k, biases, element, old, gradient, self.p, texts, until=field)  # type: ignore[arg-type]
+        # values the person did not write are shown to the decimals they wrote, so that each = holds
+        # to the digits their answer is judged at
+        digits = max(self.p, decimals_written(mark.given.text) or 0)
+        groups = update_chains(step, k, biases, element, old, gradient, digits, texts, field, digits)  # type: ignore[arg-type]
         lines = [Step(group) for group in groups]
         lines[-1] = Step(lines[-1].chains, after=(f", not {mark.given.text}",))
         first, letters = legend(settings.optimizer, settings.lr, trace.step)

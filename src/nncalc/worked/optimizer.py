@@ -15,11 +15,13 @@ nothing here computes a value, and every notation writes the lines with no code 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from nncalc.backprop import BackwardResult
 from nncalc.expr import Call, Chain, Derivative, Expr, Frac, Name, Neg, Num, Power, Sum
 from nncalc.optimizers import BoundOptimizer, ParamState, StepTrace
+from nncalc.render.numbers import show
 from nncalc.worked.numbers import checked
 
 LR = Name("lr")
@@ -89,19 +91,22 @@ def update_chains(
     precision: int,
     texts: Mapping[str, str] | None = None,
     until: str | None = None,
+    shown: int | None = None,
 ) -> tuple[tuple[Chain, ...], ...]:
     """The lines that take one weight (``biases``: one bias) from ``old`` to its new value, in
     groups a page writes one to a line: the gradient as the optimizer takes it (and AdamW's
     decay), the running averages, Adam's bias corrections, and the update.
 
     ``texts`` writes a value (a ``StepTrace`` field: ``exp_avg``, ``m_hat``, ``param``) as a
-    person wrote it; ``until`` ends the working with that value's line (a graded value's)."""
+    person wrote it; ``until`` ends the working with that value's line (a graded value's);
+    ``shown`` writes the values no one wrote to that many decimals, not the page's (a grade
+    shows them to the decimals of the answer it explains)."""
     optimizer = result.optimizer
     trace = result.update_of(layer, biases)
     before = result.state_of(layer, biases)
     assert optimizer is not None and trace is not None and before is not None
     symbol = "b" if biases else "w"
-    lines = _Lines(trace, before, element, precision, texts, until)
+    lines = _Lines(trace, before, element, precision, texts, until, shown)
     p = Name(symbol)
     lines.gradient(optimizer, symbol, old, gradient)
     lines.group()
@@ -142,9 +147,10 @@ class _Lines:
         precision: int,
         texts: Mapping[str, str] | None = None,
         until: str | None = None,
+        shown: int | None = None,
     ):
         self.trace, self.before, self.element, self.precision = trace, before, element, precision
-        self.texts, self.until = texts or {}, until
+        self.texts, self.until, self.shown = texts or {}, until, shown
         self.groups: list[list[Chain]] = [[]]
         self.g: Expr = G
         self.stop: Num | None = None  # the result of the line the working ends with (``until``'s)
@@ -156,11 +162,19 @@ class _Lines:
             self.groups.append([])
 
     def num(self, array) -> Num:
-        return Num(float(array[self.element]))
+        return self.written(float(array[self.element]))
+
+    def written(self, value: float, text: str | None = None) -> Num:
+        """A value as ``text`` writes it, else to ``shown`` decimals (None: the page's), and to at
+        least five significant digits: v′ of a small gradient is 0.0000068339, not 0.0000068."""
+        if text is None and self.shown is not None:
+            significant = 4 - math.floor(math.log10(abs(value))) if value and math.isfinite(value) else 0
+            text = show(value, min(max(self.shown, significant), 15))
+        return Num(value, text)
 
     def field(self, name: str) -> Num:
         """The value of the trace's field ``name`` for this element, written as ``texts`` gives it."""
-        value = Num(float(getattr(self.trace, name)[self.element]), self.texts.get(name))
+        value = self.written(float(getattr(self.trace, name)[self.element]), self.texts.get(name))
         if name == self.until and self.stop is None:
             self.stop = value  # its first use is as the result of its own line
         return value
