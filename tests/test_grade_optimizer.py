@@ -556,3 +556,28 @@ def test_the_working_of_a_wrong_update_shows_numbers_that_give_its_result(nncalc
     assert f"= {m_hat:.6f};" in line and f"= {v_hat:.7f}" in line and "≈" not in line
     update = 0.4 - 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
     assert f"= {update:.4f}, not 0.35" in result.out
+
+
+@pytest.mark.parametrize(
+    ("written", "value", "phrase"),
+    [
+        ("m_hat", lambda g: (0.9 * g) / 0.1, "β₁ and 1 − β₁ are swapped"),  # m′ kept 1 − β₁ = 0.1 of 0, took 0.9 g
+        ("v_hat", lambda g: (0.999 * g * g) / 0.001, "β₂ and 1 − β₂ are swapped"),
+        ("v_hat", lambda g: (0.001 * g) / 0.001, "the gradient is not squared"),
+    ],
+)
+def test_a_slip_in_an_average_left_unwritten_is_named_where_it_shows(nncalc, tmp_path, written, value, phrase):
+    """The person wrote m̂ (or v̂) but not m′ (v′): a slip made in the average they did not write
+    is carried into the value they did, and named there."""
+    g = 0.082167  # ∂L/∂w(h1→o1), written on the sheet
+    rest = {"m_hat": "0.082668], [-0.022603, -0.022740]]", "v_hat": "0.0068339], [0.00051087, 0.00051712]]"}[written]
+    values = f"[[{value(g):.6g}, {rest}"
+    path = tmp_path / "answers.yaml"
+    path.write_text(
+        "layers:\n  - {}\n  - grad_weights: {w(h1→o1): 0.082167, w(h2→o1): 0.082668, h1->o2: -0.022603, "
+        f"h2->o2: -0.022740}}\n    optimizer_state:\n      weights:\n        {written}: {values}\n"
+    )
+    result = nncalc("grade", NET, *ARGS, "--optimizer", "adam", "--lr", "0.1", "-a", path, "-f", "json")
+    bad = [m for m in json.loads(result.out)["marks"] if m["correct"] is False]
+    assert result.code == 1 and len(bad) == 1 and bad[0]["quantity"] == written
+    assert phrase in bad[0]["diagnosis"]

@@ -164,15 +164,30 @@ def _carry(optimizer, lr, param, grad, before, given, slip) -> Carried:
 
 def slip_message(optimizer: BoundOptimizer, slip: str, name: str, step: int) -> str | None:
     """What ``slip`` is, said for the value ``name`` (``param``: the new weight or bias); None where
-    the slip does not touch that value."""
+    the slip does not touch that value. A slip in a value the person did not write reaches the
+    values worked from it (m̂ from m′, the new weight from both averages), and is named there."""
     kind = family(optimizer)
     if kind == "adam":
-        beta = {"exp_avg": "β₁", "exp_avg_sq": "β₂"}.get(name)
-        own = {"exp_avg": "m′ = β₁·m + (1 − β₁)·g", "exp_avg_sq": "v′ = β₂·v + (1 − β₂)·g²"}.get(name)
+        average = {"exp_avg": "m′", "m_hat": "m′", "exp_avg_sq": "v′", "v_hat": "v′"}.get(name)
+        beta = {"m′": "β₁", "v′": "β₂"}.get(average or "")
+        own = {"m′": "m′ = β₁·m + (1 − β₁)·g", "v′": "v′ = β₂·v + (1 − β₂)·g²"}.get(average or "")
+        later = name in ("m_hat", "v_hat")  # worked from the average the slip is in
         corrected = {"m_hat": "m̂ = m′ / (1 − β₁ᵗ)", "v_hat": "v̂ = v′ / (1 − β₂ᵗ)"}.get(name)
+        swapped = (
+            f"{beta} and 1 − {beta} are swapped ({own}: the old average keeps {beta})"
+            + (f", and {'m̂' if name == 'm_hat' else 'v̂'} is worked from that {average}" if later else "")
+            if beta
+            else name == "param"
+            and "β and 1 − β are swapped in the averages (m′ = β₁·m + (1 − β₁)·g, v′ = β₂·v + (1 − β₂)·g²: "
+            "the old average keeps β)"
+        )
+        unsquared = name in ("exp_avg_sq", "v_hat", "param") and (
+            "the gradient is not squared (v′ = β₂·v + (1 − β₂)·g²)"
+            + (", and v̂ is worked from that v′" if name == "v_hat" else "")
+        )
         messages = {
-            "swapped": beta and f"{beta} and 1 − {beta} are swapped ({own}: the old average keeps {beta})",
-            "unsquared": name == "exp_avg_sq" and "the gradient is not squared (v′ = β₂·v + (1 − β₂)·g²)",
+            "swapped": swapped,
+            "unsquared": unsquared,
             "uncorrected": (
                 f"the bias correction is left out ({corrected})"
                 if corrected
@@ -188,9 +203,10 @@ def slip_message(optimizer: BoundOptimizer, slip: str, name: str, step: int) -> 
         }
     elif kind == "rmsprop":
         messages = {
-            "swapped": name == "square_avg"
+            "swapped": name in ("square_avg", "momentum_buffer", "param")
             and "α and 1 − α are swapped (v′ = α·v + (1 − α)·g²: the old average keeps α)",
-            "unsquared": name == "square_avg" and "the gradient is not squared (v′ = α·v + (1 − α)·g²)",
+            "unsquared": name in ("square_avg", "momentum_buffer", "param")
+            and "the gradient is not squared (v′ = α·v + (1 − α)·g²)",
             "eps_inside": name in ("momentum_buffer", "param")
             and "ε is inside the square root (g / (√v′ + ε), not g / √(v′ + ε))",
         }
