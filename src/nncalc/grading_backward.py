@@ -723,6 +723,51 @@ def step_slips(
     return new_w, new_b
 
 
+def update_slips(
+    mine: BackwardPass,
+    given: dict[str, list[np.ndarray]],
+    k: int,
+    grad_w: list[tuple[str, np.ndarray]],
+    grad_b: list[tuple[str, np.ndarray]],
+    written_as: list[tuple[str, np.ndarray]],
+) -> tuple[list[tuple[str, np.ndarray]], list[tuple[str, np.ndarray]]]:
+    """The new weights and biases of layer ``k`` that each likely slip gives: the step's own (the
+    learning rate left out or applied twice, the gradient added, frozen biases moved or not, an
+    optimizer's), ``written_as`` (how the layer's new weights are written wrong: transposed,
+    flipped), then each slip of an unwritten gradient (``grad_w``, ``grad_b``) carried into them.
+    Dense and convolution layers alike."""
+    settings, layer = mine.settings, mine.network.layers[k]
+    lr = settings.lr
+    gw_used, gb_used = mine.used["grad_weights"][k], mine.used["grad_biases"][k]
+    new_w: list[tuple[str, np.ndarray]] = []
+    new_b: list[tuple[str, np.ndarray]] = []
+
+    def updates(message: str, w_grad: np.ndarray, b_grad: np.ndarray, step_lr: float | None = None) -> None:
+        w, b = mine.update(k, w_grad, b_grad, step_lr)
+        new_w.append((message, w))
+        new_b.append((message, b))
+
+    updates("the learning rate is not applied (w − ∂L/∂w)", gw_used, gb_used, 1.0)
+    updates("the learning rate is applied twice (w − lr²·∂L/∂w)", gw_used, gb_used, lr * lr)
+    updates("the step goes the wrong way (w + lr·∂L/∂w: the gradient is added, not subtracted)", -gw_used, -gb_used)
+    if settings.freeze_biases:
+        step = mine.carried(layer.biases - lr * gb_used)
+        new_b.append(("the bias is updated, but the biases are frozen (--freeze-biases: b′ = b)", step))
+    else:
+        new_b.append(("the bias is not updated (only --freeze-biases keeps it)", layer.biases))
+    step_w, step_b = step_slips(mine, k, gw_used, gb_used)  # the optimizer's own: m′ for m̂, ε under the root
+    new_w.extend(step_w)
+    new_b.extend(step_b)
+    new_w.extend(written_as)
+    for message, alt_w in grad_w:
+        w, _ = mine.update(k, written_or(given["grad_weights"][k], alt_w), gb_used)
+        new_w.append((message, w))
+    for message, alt_b in grad_b:
+        _, b = mine.update(k, gw_used, written_or(given["grad_biases"][k], alt_b))
+        new_b.append((message, b))
+    return new_w, new_b
+
+
 def _candidates(
     mine: BackwardPass, given: dict[str, list[np.ndarray]], k: int
 ) -> dict[str, list[tuple[str, np.ndarray]]]:
@@ -799,37 +844,11 @@ def _candidates(
             grad_w.append((message, alt_w))
             grad_b.append((message, alt_b))
         # the updates: their own mistakes, and those of an unwritten gradient carried into them
-        gw_used, gb_used = used["grad_weights"][k], used["grad_biases"][k]
-        new_w: list[tuple[str, np.ndarray]] = []
-        new_b: list[tuple[str, np.ndarray]] = []
-
-        def updates(message: str, w_grad: np.ndarray, b_grad: np.ndarray, step_lr: float | None = None) -> None:
-            w, b = mine.update(k, w_grad, b_grad, step_lr)
-            new_w.append((message, w))
-            new_b.append((message, b))
-
-        updates("the learning rate is not applied (w − ∂L/∂w)", gw_used, gb_used, 1.0)
-        updates("the learning rate is applied twice (w − lr²·∂L/∂w)", gw_used, gb_used, lr * lr)
-        updates("the step goes the wrong way (w + lr·∂L/∂w: the gradient is added, not subtracted)", -gw_used, -gb_used)
-        if settings.freeze_biases:
-            b_step = layer.biases - lr * gb_used
-            new_b.append(
-                ("the bias is updated, but the biases are frozen (--freeze-biases: b′ = b)", mine.carried(b_step))
-            )
-        else:
-            new_b.append(("the bias is not updated (only --freeze-biases keeps it)", layer.biases))
-        step_w, step_b = step_slips(mine, k, gw_used, gb_used)
-        new_w.extend(step_w)
-        new_b.extend(step_b)
         w_exp = expected["weights"][k]
+        written_as = []
         if w_exp.shape[0] == w_exp.shape[1]:
-            new_w.append(
+            written_as.append(
                 ("the new weights are written transposed (a row per input instead of a row per neuron)", w_exp.T)
             )
-        for message, alt_w in grad_w:
-            w, _ = mine.update(k, written_or(given["grad_weights"][k], alt_w), gb_used)
-            new_w.append((message, w))
-        for message, alt_b in grad_b:
-            _, b = mine.update(k, gw_used, written_or(given["grad_biases"][k], alt_b))
-            new_b.append((message, b))
+        new_w, new_b = update_slips(mine, given, k, grad_w, grad_b, written_as)
     return {"delta": deltas, "grad_weights": grad_w, "grad_biases": grad_b, "weights": new_w, "biases": new_b}

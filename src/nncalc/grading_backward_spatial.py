@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from nncalc.convolution import conv2d_input_gradient, pool2d_input_gradient
-from nncalc.grading_backward import BackwardPass, batch_slip, sign_slip, step_slips, written_or
+from nncalc.grading_backward import BackwardPass, batch_slip, sign_slip, update_slips, written_or
 from nncalc.network import Network
 from nncalc.spatial import Conv2d, Flatten, _Pooling
 
@@ -300,36 +300,7 @@ def _update_candidates(
     mine: SpatialPass, given: dict[str, list[np.ndarray]], k: int, grad_w: Alternatives, grad_b: Alternatives
 ) -> tuple[Alternatives, Alternatives]:
     """The updated kernels and biases a slip in the step, or in an unwritten gradient, gives."""
-    settings, layer = mine.settings, mine.network.layers[k]
-    lr = settings.lr
-    gw_used, gb_used = mine.used["grad_weights"][k], mine.used["grad_biases"][k]
-    new_w: Alternatives = []
-    new_b: Alternatives = []
-
-    def updates(message: str, w_grad: np.ndarray, b_grad: np.ndarray, step_lr: float | None = None) -> None:
-        w, b = mine.update(k, w_grad, b_grad, step_lr)
-        new_w.append((message, w))
-        new_b.append((message, b))
-
-    updates("the learning rate is not applied (w − ∂L/∂w)", gw_used, gb_used, 1.0)
-    updates("the learning rate is applied twice (w − lr²·∂L/∂w)", gw_used, gb_used, lr * lr)
-    updates("the step goes the wrong way (w + lr·∂L/∂w: the gradient is added, not subtracted)", -gw_used, -gb_used)
-    if settings.freeze_biases:
-        step = mine.carried(layer.biases - lr * gb_used)
-        new_b.append(("the bias is updated, but the biases are frozen (--freeze-biases: b′ = b)", step))
-    else:
-        new_b.append(("the bias is not updated (only --freeze-biases keeps it)", layer.biases))
-    step_w, step_b = step_slips(mine, k, gw_used, gb_used)  # the optimizer's own: m′ for m̂, ε under the root
-    new_w.extend(step_w)
-    new_b.extend(step_b)
     w_exp = mine.expected["weights"][k]
     rotated = w_exp[:, :, ::-1, ::-1]
-    if not np.array_equal(rotated, w_exp):
-        new_w.append(("the new kernel is written flipped (rotated 180°)", rotated))
-    for message, alt_w in grad_w:
-        w, _ = mine.update(k, written_or(given["grad_weights"][k], alt_w), gb_used)
-        new_w.append((message, w))
-    for message, alt_b in grad_b:
-        _, b = mine.update(k, gw_used, written_or(given["grad_biases"][k], alt_b))
-        new_b.append((message, b))
-    return new_w, new_b
+    flipped = [] if np.array_equal(rotated, w_exp) else [("the new kernel is written flipped (rotated 180°)", rotated)]
+    return update_slips(mine, given, k, grad_w, grad_b, flipped)
