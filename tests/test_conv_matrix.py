@@ -399,3 +399,17 @@ def test_every_format_takes_steps_matrix(nncalc, tmp_path, fmt):
     assert result.code == 0, result.err
     for value in {*flat(Z), *FLAT}:
         assert f"{value:g}" in result.out or f"{value:g}".replace("-", "−") in result.out
+
+
+def test_a_flatten_of_maps_too_wide_for_a_line_leaves_them_out():
+    """Three maps of 3×5 side by side are 15 columns, wider than a line (in LaTeX it ran 373 pt
+    into the margin): the flatten is written a = flatten(A) = [column], the maps being the pooling's
+    own result just above it."""
+    from tests.test_conv_backward import batch_of, network
+
+    net = network("deep")  # … avgpool to 3×3×5, flatten to 45, dense
+    document = forward_document(net, forward(net, batch_of(net, 1)), None, View(4, True, False, "matrix"))
+    chain = chain_for(document, Name("a", "4"))
+    assert net.layers[3].input_shape == (3, 3, 5)
+    assert chain.parts[1] == Call("flatten", (Name("A", "3"),)) and len(chain.parts) == 3
+    assert chain.parts[2].shape == (45, 1)

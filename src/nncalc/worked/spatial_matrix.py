@@ -8,7 +8,8 @@ the bias, as courses write it (and NumPy: ``(X[0:3,0:3] * K).sum() + b``)::
 with one ``sum(…)`` per input channel where there are several; then each output map at once,
 the activation applied element-wise, ``A_1 = ReLU(Z_1) = ReLU([…]) = […]``. A pooling cell is
 ``A_2[0,0] = max(A_1[0:2,0:2]) = max([…]) = 7`` (an average ``sum(…) / 4``), then the pooled
-map as a matrix; a flatten is ``a_3 = flatten(A_2) = flatten([…]) = […]``, its order stated, and
+map as a matrix; a flatten is ``a_3 = flatten(A_2) = flatten([…]) = […]`` (the maps left out when
+side by side they would be too wide for a line), its order stated, and
 the dense layers after it are written as ``nncalc.worked.matrix`` writes them (``z_4 = W_4 · a_3 + b_4``).
 
 Names follow the dense matrix form: layers numbered from 1, the image ``X``, a layer's maps ``Z_l``
@@ -43,6 +44,7 @@ from nncalc.worked.matrix import applied_to, checked, grid
 from nncalc.worked.numbers import shown_by, signed_term
 from nncalc.worked.spatial import ZERO, cell_label, kernel_number, window_cells
 
+MAX_FLATTENED_COLUMNS = 8  # columns of the maps, side by side, that a flatten writes out on its one line
 MAX_CHANNEL_TERMS = (
     3  # beyond this many input channels, a cell is written with Σᵢ over them (i: the channel), its matrices left out
 )
@@ -253,7 +255,8 @@ def flatten_steps(network: Network, trace: Trace, index: int, sample: int, input
     column = grid((len(a), 1), lambda r, _: Num(float(a[r])), view.all_rows)
     source = map_name(network, index)
     parts: list[Expr] = [Name("a", str(index + 1)), Call("flatten", (source,))]
-    if shape[0] <= MAX_CHANNEL_TERMS:
-        parts.append(Call("flatten", tuple(map_matrix(inputs, shape, c, view) for c in range(shape[0]))))
+    matrices = tuple(map_matrix(inputs, shape, c, view) for c in range(shape[0]))
+    if sum(len(matrix.rows[0]) for matrix in matrices) <= MAX_FLATTENED_COLUMNS:  # else one line is too wide
+        parts.append(Call("flatten", matrices))
     parts.append(column)
     return Steps((Step((Chain(tuple(parts), ("=",) * (len(parts) - 1)),)),))
