@@ -225,3 +225,27 @@ def test_a_state_that_is_no_state_is_an_nncalc_error(state):
         nncalc.backward(net, [0.05, 0.1], [0.01, 0.99], optimizer="adam", state=state)
     with pytest.raises(nncalc.NncalcError, match="state must be a result's state"):
         nncalc.grade(net, [0.05, 0.1], {"layers": [{}, {}]}, target=[0.01, 0.99], optimizer="adam", state=state)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (None, "no input given"),
+        ([True, False], "must be numbers, not True and False"),
+        (["0.05", "0.10"], "must be numbers, not text"),
+        ([0.05, "0.10"], "must be numbers, not text"),
+        ([[0.05, None]], "must be numbers, not text, booleans or other objects"),
+    ],
+)
+def test_inputs_that_are_not_numbers_are_refused_not_converted(values, message):
+    """NumPy would take True as 1.0 and '0.10' as 0.1; a missing input would be a shape error."""
+    net = nncalc.load(CONFIGS / "classic-2-2-2.yaml")
+    with pytest.raises(nncalc.NncalcError, match=message):
+        net.forward(values)
+
+
+def test_numbers_of_any_python_or_numpy_kind_are_inputs():
+    net = nncalc.load(CONFIGS / "classic-2-2-2.yaml")
+    as_floats = net.forward([0.05, 0.1]).output
+    assert np.array_equal(net.forward(np.array([0.05, 0.1], dtype=object)).output, as_floats)
+    assert np.array_equal(net.forward([np.float32(0.5), 1]).output, net.forward([0.5, 1.0]).output)

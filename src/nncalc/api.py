@@ -146,11 +146,15 @@ def batch(network: Network, values: ArrayLike, what: str = "input", width: int |
     if isinstance(values, (str, os.PathLike)):
         _refuse_text(values, what, "the values as a list, or the path of the file that holds them")
         values = _samples_file(network, values, width)
+    if values is None:
+        raise InputError(f"no {what} given: give the values (a list or an array) or a samples file's path")
     expected = network.n_inputs if width is None else width
     try:
         array = np.asarray(values)
         if np.iscomplexobj(array):  # a cast to float drops the imaginary part, with a warning
             raise InputError(f"the {what} must be real numbers, got complex ones")
+        if array.dtype.kind in "bUSO" and not _all_numbers(array):  # True as 1.0, '0.5' as 0.5: not numbers
+            raise InputError(f"the {what} must be numbers, not {_kinds(array)}")
         array = array.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"the {what} must be numbers: {exc}") from None
@@ -172,6 +176,21 @@ def batch(network: Network, values: ArrayLike, what: str = "input", width: int |
 
 
 _rows = batch  # for functions whose own parameter is called batch
+
+
+def _all_numbers(array: np.ndarray) -> bool:
+    """Whether an array of objects holds only real numbers (not booleans, not text)."""
+    if array.dtype.kind != "O":
+        return False
+    return all(
+        isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        for value in array.ravel()
+    )
+
+
+def _kinds(array: np.ndarray) -> str:
+    """What an array that is not numbers holds, for a message."""
+    return {"b": "True and False", "U": "text", "S": "bytes"}.get(array.dtype.kind, "text, booleans or other objects")
 
 
 def _samples_file(network: Network, path: str | os.PathLike, width: int | None) -> np.ndarray:
