@@ -65,7 +65,6 @@ PER_NEURON = ("grad_biases", "biases")  # one value per neuron
 PER_WEIGHT = ("grad_weights", "weights")  # one value per weight: rows per neuron, as in the network file
 BACKWARD = ("delta", "grad_weights", "grad_biases", "weights", "biases")
 QUANTITIES = FORWARD + BACKWARD
-MISSING = ("~", "null", "")
 # The conventions an answers file may name, and the values each takes (None: a loss's name).
 CONVENTIONS: dict[str, tuple[str, ...] | None] = {"error": ("a-t", "t-a"), "batch": ("mean", "sum"), "loss": None}
 
@@ -292,7 +291,7 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
         else:  # a convolution's kernels (out, in, rows, columns) and a bias per out channel; none for the others
             for weights, biases in zip(PER_WEIGHT, PER_NEURON, strict=True):
                 slots[weights], slots[biases] = parameter_slots(layer)
-        if node is None or (isinstance(node, ScalarNode) and node.text in MISSING and not node.quoted):
+        if node is None or left_out(node):
             return _layer_sheet(slots)
         if not isinstance(node, MapNode):
             self.error(
@@ -426,7 +425,7 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
         for a one-neuron layer, one number for one neuron with one input."""
         n, n_in = len(shape.neurons), len(shape.below)
         if isinstance(node, ScalarNode):
-            if (n == 1 and n_in == 1) or (node.text in MISSING and not node.quoted):
+            if (n == 1 and n_in == 1) or left_out(node):
                 slot[0][0] = self.answer(node, what)
             else:
                 self.error(
@@ -537,7 +536,7 @@ class _AnswersChecker(DocumentChecker, SpatialAnswers):
             slots[j] = self.answer(item, f"{what}, value {j + 1}")
 
     def answer(self, node: Node, what: str) -> Answer | None:
-        if isinstance(node, ScalarNode) and not node.quoted and node.text in MISSING:
+        if left_out(node):
             return None
         number = self.number(node, what)
         if number is None:
