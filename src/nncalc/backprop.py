@@ -784,11 +784,7 @@ class _Descent:
                 weights, biases = self._backward(weights, biases, zs, outs, self.lr)
                 if keep:
                     stages.append((weights, biases))
-        ok = ok and all(
-            np.isfinite(array).all() for group in (self.sums, self.bias_sums, weights, biases) for array in group
-        )
-        for total in (*self.sums, *self.bias_sums):
-            total.fill(0.0)
+        ok = self._finished(weights, biases) and ok
         return weights, biases, losses_run, stages, ok
 
     def run_optimized(
@@ -821,12 +817,18 @@ class _Descent:
                 weights, biases = updated[0::2], updated[1::2]
                 if keep:
                     stages.append((weights, biases, before))
-        ok = ok and all(
+        ok = self._finished(weights, biases) and ok
+        return weights, biases, state, losses_run, stages, ok
+
+    def _finished(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> bool:
+        """The check at the end of a run: every running sum of z and a, and the weights and biases
+        reached, are finite. The sums are emptied for the next run either way."""
+        finite = all(
             np.isfinite(array).all() for group in (self.sums, self.bias_sums, weights, biases) for array in group
         )
         for total in (*self.sums, *self.bias_sums):
             total.fill(0.0)
-        return weights, biases, state, losses_run, stages, ok
+        return finite
 
     def _backward(
         self,
