@@ -70,6 +70,17 @@ class _Maps:
             return note
         return Note((f"sample {sample + 1}, ", *note.text), kind=note.kind, lead=note.lead)
 
+    def _over_samples(self, symbol: Expr, sums: list[Expr]) -> tuple[Expr, Expr]:
+        """A gradient's symbol and numbers over the batch: one sample's sum as it is; several
+        summed (Σ_s), and averaged (1/m) where the batch is."""
+        numbers: Expr = sums[0] if len(sums) == 1 else Sum(tuple(sums))
+        if self.samples > 1:
+            symbol = Sigma("s", symbol)
+        mean = self._mean()
+        if mean is not None:
+            symbol, numbers = Product((mean, symbol)), Product((mean, numbers))
+        return symbol, numbers
+
     def _mean(self) -> Frac | None:
         if self.samples > 1 and self.grade.settings.batch == "mean":
             return Frac(Num(1.0), Num(float(self.samples)))
@@ -147,12 +158,7 @@ class _Maps:
                 (rows, columns), lambda y, x, s=s: self.work.delta_used(k, (o * rows + y) * columns + x, s)
             )
             sums.append(Call("sum", (Product((window, deltas), "⊙"),)))
-        numbers: Expr = sums[0] if len(sums) == 1 else Sum(tuple(sums))
-        if self.samples > 1:
-            symbol = Sigma("s", symbol)
-        mean = self._mean()
-        if mean is not None:
-            symbol, numbers = Product((mean, symbol)), Product((mean, numbers))
+        symbol, numbers = self._over_samples(symbol, sums)
         where = f"{r},{c}" if single else f"{o},{i},{r},{c}"
         lhs = Derivative(Name("L"), Index(Name("K", number), where))
         entry_chain = checked((lhs, self._signed(symbol), self._signed(numbers), self._expected(mark)), self.p)
@@ -194,12 +200,7 @@ class _Maps:
             )
             for s in range(self.samples)
         ]
-        numbers: Expr = sums[0] if len(sums) == 1 else Sum(tuple(sums))
-        if self.samples > 1:
-            symbol = Sigma("s", symbol)
-        mean = self._mean()
-        if mean is not None:
-            symbol, numbers = Product((mean, symbol)), Product((mean, numbers))
+        symbol, numbers = self._over_samples(symbol, sums)
         bias = Name("b", number) if layer.out_channels == 1 else Index(Name("b", number), str(o))
         lhs = Derivative(Name("L"), bias)
         return [checked((lhs, self._signed(symbol), self._signed(numbers), self._expected(mark)), self.p)], []
