@@ -26,6 +26,7 @@ from nncalc.cli.options import (
     lr_option,
     optimizer_option,
     refuse_round_z_alone,
+    state_option,
     steps_option,
     steps_wanted,
     target_option,
@@ -76,12 +77,9 @@ def backward(
     ] = None,
     state_file: Annotated[
         Path | None,
-        typer.Option(
-            "--state",
-            metavar="FILE",
-            help="Continue from an optimizer state saved by --write-state (its optimizer and learning rate "
-            "unless --optimizer or --lr is given).",
-            show_default=False,
+        state_option(
+            "Continue from an optimizer state saved by --write-state (its optimizer and learning rate "
+            "unless --optimizer or --lr is given)."
         ),
     ] = None,
     write_state: Annotated[

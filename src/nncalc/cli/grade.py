@@ -28,6 +28,7 @@ from nncalc.cli.options import (
     only_one,
     optimizer_option,
     refuse_round_z_alone,
+    state_option,
     steps_option,
     steps_wanted,
     target_option,
@@ -85,12 +86,9 @@ def grade(
     ] = None,
     state_file: Annotated[
         Path | None,
-        typer.Option(
-            "--state",
-            metavar="FILE",
-            help="The optimizer's state before the step, as backward --write-state saved it: the answers are "
-            "of its next step (its optimizer and learning rate unless --optimizer or --lr is given).",
-            show_default=False,
+        state_option(
+            "The optimizer's state before the step, as backward --write-state saved it: the answers are "
+            "of its next step (its optimizer and learning rate unless --optimizer or --lr is given)."
         ),
     ] = None,
     error: Annotated[

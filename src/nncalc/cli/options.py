@@ -119,6 +119,11 @@ def optimizer_option(help: str) -> Any:
     return typer.Option("--optimizer", metavar="OPTIMIZER", help=help, show_default=False)
 
 
+def state_option(help: str) -> Any:
+    """``--state FILE``: an optimizer's state saved by ``backward --write-state``."""
+    return typer.Option("--state", metavar="FILE", help=help, show_default=False)
+
+
 def output_option(help: str) -> Any:
     """``--output``/``-o FILE``: where to write instead of standard output."""
     return typer.Option("--output", "-o", metavar="FILE", help=help, show_default=False)
